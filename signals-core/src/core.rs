@@ -1,0 +1,316 @@
+//! The runtime object behind every signal: its connections, and the snapshot sends read.
+//!
+//! Writers (connect, disconnect, block, mute) take the signal's mutex, change the list of
+//! connection records, build a new immutable snapshot and bump the generation counter. Senders
+//! never take the mutex on their way: see [`crate::snapshot`] for how they find the snapshot.
+//! No user code runs under the mutex: records and snapshots that a change removes are dropped
+//! after it is released, and meta-signals are sent after it too.
+
+use std::any::{type_name, Any, TypeId};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::error::Error;
+use crate::kwargs::Kwargs;
+use crate::meta;
+use crate::receiver::{Outcome, ReceiverId, ReceiverInfo};
+use crate::sender::{SenderFilter, SenderKey};
+use crate::snapshot::{self, SharedSnapshot};
+use crate::typed::Signal;
+
+/// A by-name receiver, as stored.
+pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> Outcome<()> + Send + Sync;
+
+/// A typed receiver of `T`, as stored.
+pub(crate) type TypedCall<T> = dyn Fn(&<T as Signal>::Sender, &T) -> Outcome<<T as Signal>::Output>
+    + Send
+    + Sync;
+
+/// Reports whether a weakly bound receiver's target still lives.
+pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// A receiver's function, erased so that one list holds typed and by-name receivers.
+#[derive(Clone)]
+pub(crate) enum RecordFn {
+    /// Holds an `Arc<TypedCall<T>>` for the signal's declared `T`.
+    Typed(Arc<dyn Any + Send + Sync>),
+    /// A by-name receiver.
+    Dynamic(Arc<DynCall>),
+}
+
+/// One connection: a receiver, the senders it listens to, and its state.
+pub(crate) struct Record {
+    pub(crate) seq: u64,
+    pub(crate) filter: SenderFilter,
+    pub(crate) info: Arc<ReceiverInfo>,
+    pub(crate) func: RecordFn,
+    /// Connected and not blocked; read by sends already running when it changes.
+    pub(crate) active: Arc<AtomicBool>,
+    pub(crate) alive: Option<Alive>,
+    pub(crate) blocks: usize,
+}
+
+/// The struct type a signal is declared with, and how to build snapshots for it.
+#[derive(Clone, Copy)]
+pub(crate) struct Binding {
+    pub(crate) type_id: TypeId,
+    pub(crate) type_name: &'static str,
+    pub(crate) sender_type: &'static str,
+    pub(crate) output_type: &'static str,
+    pub(crate) build: fn(&[Record]) -> SharedSnapshot,
+}
+
+impl Binding {
+    pub(crate) fn of<T: Signal>() -> Self {
+        Binding {
+            type_id: TypeId::of::<T>(),
+            type_name: type_name::<T>(),
+            sender_type: type_name::<T::Sender>(),
+            output_type: type_name::<T::Output>(),
+            build: snapshot::build_typed::<T>,
+        }
+    }
+}
+
+struct State {
+    binding: Option<Binding>,
+    records: Vec<Record>,
+    next_seq: u64,
+    mute_depth: usize,
+    snapshot: SharedSnapshot,
+}
+
+/// What a change leaves to do once the mutex is released: values to drop (they may hold user
+/// closures whose `Drop` runs user code) and meta-signals to send.
+#[derive(Default)]
+pub(crate) struct Aftermath {
+    dropped_records: Vec<Record>,
+    dropped_snapshot: Option<SharedSnapshot>,
+    connected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
+    disconnected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
+}
+
+/// The per-(namespace, name) runtime object. Created once and never freed.
+pub(crate) struct SignalCore {
+    /// Dense process-wide index, used by the per-thread snapshot cache.
+    pub(crate) id: usize,
+    pub(crate) namespace: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) qualified: &'static str,
+    /// True while at least one receiver is active and the signal is not muted: the one load a
+    /// send makes before anything else.
+    pub(crate) live: AtomicBool,
+    /// Bumped by every change that publishes a new snapshot.
+    pub(crate) generation: AtomicU64,
+    /// Why a typed signal could not join its namespace (it then lives detached).
+    pub(crate) detached: Option<Error>,
+    state: Mutex<State>,
+}
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+static NEXT_UNIQUE: AtomicU64 = AtomicU64::new(1);
+
+/// A fresh [`ReceiverId::Unique`].
+pub(crate) fn unique_receiver_id() -> ReceiverId {
+    ReceiverId::Unique(NEXT_UNIQUE.fetch_add(1, Ordering::Relaxed))
+}
+
+impl SignalCore {
+    /// Creates and leaks a signal. `binding` is `Some` for detached typed signals.
+    pub(crate) fn leak(
+        namespace: &'static str,
+        name: &'static str,
+        binding: Option<Binding>,
+        detached: Option<Error>,
+    ) -> &'static SignalCore {
+        let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
+        let snapshot = match binding {
+            Some(b) => (b.build)(&[]),
+            None => snapshot::build_dynamic(&[]),
+        };
+        Box::leak(Box::new(SignalCore {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            namespace,
+            name,
+            qualified,
+            live: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            detached,
+            state: Mutex::new(State {
+                binding,
+                records: Vec::new(),
+                next_seq: 0,
+                mute_depth: 0,
+                snapshot,
+            }),
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No user code runs under this mutex, so a poisoned lock still guards a consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `change` under the mutex, then drops what it removed and sends the meta-signals.
+    fn change<R>(&'static self, change: impl FnOnce(&mut State, &mut Aftermath) -> R) -> R {
+        let mut after = Aftermath::default();
+        let result = {
+            let mut state = self.lock();
+            change(&mut state, &mut after)
+        };
+        meta::announce(self, &after.connected, &after.disconnected);
+        drop(after);
+        result
+    }
+
+    /// Publishes a new snapshot of `state` and the flags sends read.
+    fn publish(&self, state: &mut State, after: &mut Aftermath) {
+        let fresh = match state.binding {
+            Some(b) => (b.build)(&state.records),
+            None => snapshot::build_dynamic(&state.records),
+        };
+        after.dropped_snapshot = Some(std::mem::replace(&mut state.snapshot, fresh));
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.update_live(state);
+    }
+
+    fn update_live(&self, state: &State) {
+        let live = state.mute_depth == 0 && state.records.iter().any(|r| r.blocks == 0);
+        self.live.store(live, Ordering::Release);
+    }
+
+    /// The current snapshot (takes the mutex; sends call it only when their cache is stale).
+    pub(crate) fn current_snapshot(&self) -> SharedSnapshot {
+        self.lock().snapshot.clone()
+    }
+
+    pub(crate) fn binding(&self) -> Option<Binding> {
+        self.lock().binding
+    }
+
+    /// Declares this signal's struct type, or reports the type that already declared it.
+    pub(crate) fn bind(&'static self, binding: Binding) -> Result<(), Error> {
+        self.change(|state, after| match state.binding {
+            Some(existing) if existing.type_id == binding.type_id => Ok(()),
+            Some(existing) => Err(Error::TypeConflict {
+                signal: self.qualified.to_owned(),
+                declared: existing.type_name,
+                requested: binding.type_name,
+            }),
+            None => {
+                state.binding = Some(binding);
+                self.publish(state, after);
+                Ok(())
+            }
+        })
+    }
+
+    /// Adds a connection, or finds the one the same receiver already has for the same filter.
+    /// Returns its sequence number and whether it is new.
+    pub(crate) fn connect(
+        &'static self,
+        filter: SenderFilter,
+        info: ReceiverInfo,
+        func: RecordFn,
+        alive: Option<Alive>,
+    ) -> (u64, bool) {
+        self.change(|state, after| {
+            if let Some(existing) = state
+                .records
+                .iter()
+                .find(|r| r.info.id == info.id && r.filter == filter)
+            {
+                return (existing.seq, false);
+            }
+            let seq = state.next_seq;
+            state.next_seq += 1;
+            let info = Arc::new(info);
+            after.connected.push((info.clone(), filter.clone()));
+            state.records.push(Record {
+                seq,
+                filter,
+                info,
+                func,
+                active: Arc::new(AtomicBool::new(true)),
+                alive,
+                blocks: 0,
+            });
+            self.publish(state, after);
+            (seq, true)
+        })
+    }
+
+    /// Removes every connection `remove` selects; returns how many.
+    pub(crate) fn disconnect_where(&'static self, remove: impl Fn(&Record) -> bool) -> usize {
+        self.change(|state, after| {
+            let (gone, kept): (Vec<Record>, Vec<Record>) =
+                std::mem::take(&mut state.records).into_iter().partition(|r| remove(r));
+            state.records = kept;
+            if gone.is_empty() {
+                return 0;
+            }
+            for record in &gone {
+                record.active.store(false, Ordering::Release);
+                after
+                    .disconnected
+                    .push((record.info.clone(), record.filter.clone()));
+            }
+            let count = gone.len();
+            after.dropped_records = gone;
+            self.publish(state, after);
+            count
+        })
+    }
+
+    /// Disconnects weakly bound receivers whose target is gone.
+    pub(crate) fn prune_gone(&'static self) {
+        self.disconnect_where(|r| r.alive.as_ref().is_some_and(|alive| !alive()));
+    }
+
+    /// Whether the connection `seq` exists.
+    pub(crate) fn is_connected(&self, seq: u64) -> bool {
+        self.lock().records.iter().any(|r| r.seq == seq)
+    }
+
+    /// The description of connection `seq`, if it exists.
+    pub(crate) fn info_of(&self, seq: u64) -> Option<Arc<ReceiverInfo>> {
+        self.lock()
+            .records
+            .iter()
+            .find(|r| r.seq == seq)
+            .map(|r| r.info.clone())
+    }
+
+    /// Adds (`delta = 1`) or removes (`-1`) one block on connection `seq`.
+    pub(crate) fn adjust_block(&'static self, seq: u64, delta: isize) -> bool {
+        self.change(|state, after| {
+            let Some(record) = state.records.iter_mut().find(|r| r.seq == seq) else {
+                return false;
+            };
+            record.blocks = record.blocks.saturating_add_signed(delta);
+            record.active.store(record.blocks == 0, Ordering::Release);
+            self.publish(state, after);
+            true
+        })
+    }
+
+    /// Adds (`1`) or removes (`-1`) one level of muting.
+    pub(crate) fn adjust_mute(&'static self, delta: isize) {
+        let mut state = self.lock();
+        state.mute_depth = state.mute_depth.saturating_add_signed(delta);
+        self.update_live(&state);
+    }
+
+    pub(crate) fn is_muted(&self) -> bool {
+        self.lock().mute_depth > 0
+    }
+
+    /// Every connection's description and filter, in connection order.
+    pub(crate) fn connections(&self) -> Vec<(Arc<ReceiverInfo>, SenderFilter, bool)> {
+        self.lock()
+            .records
+            .iter()
+            .map(|r| (r.info.clone(), r.filter.clone(), r.blocks > 0))
+            .collect()
+    }
+}

@@ -1,0 +1,252 @@
+//! The kwargs bag seen by name: a dynamic, read-only view of a signal's arguments.
+//!
+//! Every signal struct implements [`Kwargs`] (the `#[signal]` macro writes the impl), so a
+//! subscriber that cannot depend on the declaring crate still reads its arguments by name.
+//! [`DynKwargs`] is a bag built at run time, for signals that no struct declares.
+
+use std::any::{type_name, Any};
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::error::KwargError;
+
+/// One keyword argument seen by name.
+#[derive(Clone, Copy)]
+pub struct Kwarg<'a> {
+    /// The argument's name (the struct field's name).
+    pub name: &'a str,
+    /// The value, to downcast.
+    pub value: &'a (dyn Any + Send + Sync),
+    /// The value's Rust type, as `std::any::type_name` spells it.
+    pub type_name: &'static str,
+}
+
+impl<'a> Kwarg<'a> {
+    /// Describes a field of a signal struct. Used by generated and hand-written impls.
+    pub fn new<T: Any + Send + Sync>(name: &'a str, value: &'a T) -> Self {
+        Kwarg {
+            name,
+            value,
+            type_name: type_name::<T>(),
+        }
+    }
+}
+
+impl fmt::Debug for Kwarg<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.type_name)
+    }
+}
+
+/// A signal's keyword arguments, readable by name.
+///
+/// Subscribers get a shared reference: they cannot modify the bag. Read a value with
+/// [`get`](trait.Kwargs.html#method.get) or [`try_get`](trait.Kwargs.html#method.try_get) on
+/// `dyn Kwargs`:
+///
+/// ```
+/// use signals_core::{DynKwargs, Kwargs};
+///
+/// let bag = DynKwargs::new().with("user", "alice".to_string()).with("attempts", 3u32);
+/// let view: &dyn Kwargs = &bag;
+/// assert_eq!(view.get::<String>("user").map(String::as_str), Some("alice"));
+/// assert_eq!(view.get::<u32>("attempts"), Some(&3));
+/// assert_eq!(view.get::<u64>("attempts"), None); // wrong type: None, never a panic
+/// assert_eq!(view.names(), ["user", "attempts"]);
+/// ```
+pub trait Kwargs: Any + Send + Sync {
+    /// The argument called `name`, if there is one.
+    fn kwarg(&self, name: &str) -> Option<Kwarg<'_>>;
+
+    /// Every argument, in declaration order.
+    fn kwargs(&self) -> Vec<Kwarg<'_>>;
+
+    /// The bag's Rust type, for error messages.
+    fn bag_type_name(&self) -> &'static str {
+        type_name::<Self>()
+    }
+}
+
+impl dyn Kwargs {
+    /// The argument `name` as a `T`; `None` when it is missing or holds another type.
+    pub fn get<T: Any>(&self, name: &str) -> Option<&T> {
+        self.kwarg(name)?.value.downcast_ref::<T>()
+    }
+
+    /// The argument `name` as a `T`, or an error that says whether it is missing (and which
+    /// names exist) or holds another type (and which).
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("records", vec![1, 2]);
+    /// let view: &dyn Kwargs = &bag;
+    /// let err = view.try_get::<String>("record").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "no keyword argument named `record`; the arguments are: records"
+    /// );
+    /// ```
+    pub fn try_get<T: Any>(&self, name: &str) -> Result<&T, KwargError> {
+        let Some(kwarg) = self.kwarg(name) else {
+            let names = self.names();
+            return Err(KwargError::Missing {
+                name: name.to_owned(),
+                available: if names.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    names.join(", ")
+                },
+            });
+        };
+        kwarg
+            .value
+            .downcast_ref::<T>()
+            .ok_or_else(|| KwargError::WrongType {
+                name: name.to_owned(),
+                requested: type_name::<T>(),
+                actual: kwarg.type_name,
+            })
+    }
+
+    /// Whether an argument called `name` exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.kwarg(name).is_some()
+    }
+
+    /// The arguments' names, in declaration order.
+    pub fn names(&self) -> Vec<&str> {
+        self.kwargs().into_iter().map(|k| k.name).collect()
+    }
+
+    /// The whole bag as its concrete type, when it is one: a by-name subscriber that does
+    /// depend on the declaring crate can get the struct back.
+    pub fn downcast_ref<T: Kwargs>(&self) -> Option<&T> {
+        (self as &dyn Any).downcast_ref::<T>()
+    }
+}
+
+impl fmt::Debug for dyn Kwargs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.kwargs()).finish()
+    }
+}
+
+/// A signal without arguments has an empty bag.
+impl Kwargs for () {
+    fn kwarg(&self, _name: &str) -> Option<Kwarg<'_>> {
+        None
+    }
+    fn kwargs(&self) -> Vec<Kwarg<'_>> {
+        Vec::new()
+    }
+}
+
+type BoxedValue = Box<dyn Any + Send + Sync>;
+
+/// A kwargs bag built at run time, for by-name sends of signals that no struct declares.
+///
+/// ```
+/// use signals_core::{DynKwargs, Kwargs};
+///
+/// let mut bag = DynKwargs::new();
+/// bag.insert("resource_id", "r-1".to_string());
+/// bag.insert("resource_id", "r-2".to_string()); // replaces, keeping the position
+/// let view: &dyn Kwargs = &bag;
+/// assert_eq!(view.get::<String>("resource_id").unwrap(), "r-2");
+/// assert_eq!(view.names().len(), 1);
+/// ```
+#[derive(Default)]
+pub struct DynKwargs {
+    entries: Vec<(Cow<'static, str>, BoxedValue, &'static str)>,
+}
+
+impl DynKwargs {
+    /// An empty bag.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the argument `name` and returns the bag.
+    pub fn with<T: Any + Send + Sync>(mut self, name: impl Into<Cow<'static, str>>, value: T) -> Self {
+        self.insert(name, value);
+        self
+    }
+
+    /// Adds the argument `name`, replacing an earlier value of that name in place.
+    pub fn insert<T: Any + Send + Sync>(&mut self, name: impl Into<Cow<'static, str>>, value: T) {
+        let name = name.into();
+        let entry = (name, Box::new(value) as BoxedValue, type_name::<T>());
+        match self.entries.iter_mut().find(|(n, _, _)| *n == entry.0) {
+            Some(slot) => *slot = entry,
+            None => self.entries.push(entry),
+        }
+    }
+
+    /// The number of arguments.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the bag has no argument.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Kwargs for DynKwargs {
+    fn kwarg(&self, name: &str) -> Option<Kwarg<'_>> {
+        self.entries
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(n, v, t)| Kwarg {
+                name: n,
+                value: &**v,
+                type_name: t,
+            })
+    }
+
+    fn kwargs(&self) -> Vec<Kwarg<'_>> {
+        self.entries
+            .iter()
+            .map(|(n, v, t)| Kwarg {
+                name: n,
+                value: &**v,
+                type_name: t,
+            })
+            .collect()
+    }
+}
+
+impl fmt::Debug for DynKwargs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self as &dyn Kwargs).fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_type_names_both_types() {
+        let bag = DynKwargs::new().with("n", 1u8);
+        let view: &dyn Kwargs = &bag;
+        assert_eq!(
+            view.try_get::<String>("n").unwrap_err().to_string(),
+            "keyword argument `n` is a `u8`, not a `alloc::string::String`; read it as `u8`"
+        );
+        assert_eq!(
+            (&() as &dyn Kwargs).try_get::<u8>("n").unwrap_err().to_string(),
+            "no keyword argument named `n`; the arguments are: (none)"
+        );
+    }
+
+    #[test]
+    fn downcasts_the_whole_bag() {
+        let bag = DynKwargs::new();
+        let view: &dyn Kwargs = &bag;
+        assert!(view.downcast_ref::<DynKwargs>().is_some());
+        assert!(view.downcast_ref::<()>().is_none());
+    }
+}

@@ -1,0 +1,106 @@
+//! # signals-core
+//!
+//! Typed, thread-safe signals: in-process publish/subscribe in the style of blinker (the
+//! library behind Flask's and CKAN's signals), checked at compile time.
+//!
+//! - **Namespaces** hold signals; a name is a singleton inside its namespace
+//!   ([`Namespace`], [`NamedSignal`]).
+//! - **A signal is a struct** whose fields are its keyword arguments ([`Signal`]); receivers
+//!   get the sender and a shared reference to the struct. A by-name view of the same
+//!   arguments ([`Kwargs`]) serves receivers that cannot depend on the declaring crate.
+//! - **Receivers** listen to every sender or to one ([`SenderFilter`]), run in connection
+//!   order, may return values ([`Signal::send_collect`]) or errors, and may panic: a send
+//!   reports each failure with the receiver's name and location ([`SendReport`]).
+//! - **Sends take no lock** and write no shared memory; connect and disconnect publish a new
+//!   snapshot (see the `snapshot` module's docs). No lock is held while receivers run, so a
+//!   receiver may send, connect or disconnect, itself included.
+//!
+//! ```
+//! use signals_core::{DynKwargs, Kwarg, Kwargs, Namespace, NamedSignal, Signal, SignalCell};
+//!
+//! // A typed signal, written by hand (the `#[signal]` attribute writes this for you).
+//! struct ResourceDownloaded { bytes: u64 }
+//!
+//! impl Kwargs for ResourceDownloaded {
+//!     fn kwarg(&self, name: &str) -> Option<Kwarg<'_>> {
+//!         (name == "bytes").then(|| Kwarg::new("bytes", &self.bytes))
+//!     }
+//!     fn kwargs(&self) -> Vec<Kwarg<'_>> { vec![Kwarg::new("bytes", &self.bytes)] }
+//! }
+//!
+//! impl Signal for ResourceDownloaded {
+//!     type Sender = str;
+//!     type Output = u64;
+//!     const NAMESPACE: &'static str = "doc_crate";
+//!     const NAME: &'static str = "resource_downloaded";
+//!     fn named() -> NamedSignal {
+//!         static CELL: SignalCell = SignalCell::new();
+//!         CELL.resolve::<Self>()
+//!     }
+//! }
+//!
+//! // A typed receiver for one sender, returning a value.
+//! let typed = ResourceDownloaded::signal()
+//!     .connect_to("r-1", |_id: &str, ev: &ResourceDownloaded| ev.bytes * 2);
+//! // A by-name receiver that never names the type.
+//! let by_name = Namespace::get("doc_crate")?.signal("resource_downloaded")?;
+//! let dynamic = by_name.connect(|sender, kwargs: &dyn Kwargs| {
+//!     assert_eq!(kwargs.get::<u64>("bytes"), Some(&10));
+//!     assert_eq!(sender.as_str(), Some("r-1"));
+//! });
+//!
+//! let collected = ResourceDownloaded { bytes: 10 }.send_collect("r-1");
+//! assert_eq!(collected.report.receivers_called(), 2);
+//! assert_eq!(collected.values(), [20]);
+//!
+//! // A by-name send of a declared signal must carry its struct.
+//! assert!(by_name.send(&"r-1", &DynKwargs::new()).is_err());
+//! typed.disconnect();
+//! dynamic.disconnect();
+//! # Ok::<(), signals_core::Error>(())
+//! ```
+//!
+//! ## Guarantees, and what is not guaranteed
+//!
+//! - Receivers run in connection order. A receiver connected for every sender and for
+//!   sender X runs once when X sends, at its first connection's place.
+//! - A receiver connected during a send is not called by that send; one disconnected earlier
+//!   in the same send is not called after that; after `disconnect` returns, no send that
+//!   starts later calls it. A send already running on another thread may still call it.
+//! - Panics in receivers are caught (unless the binary uses `panic = "abort"`) and reported.
+//! - A thread keeps the last snapshot of each signal it sent, and the receivers in it, until
+//!   it sends that signal again or exits: a disconnected closure's captures may live that long.
+
+#![deny(missing_docs)]
+
+mod connection;
+mod core;
+mod error;
+mod kwargs;
+mod meta;
+mod name;
+mod named;
+mod namespace;
+mod receiver;
+mod send;
+mod sender;
+mod snapshot;
+mod typed;
+
+pub use connection::{BlockGuard, ConnectOptions, Connection, MuteGuard, ScopedConnection};
+pub use error::{Error, KwargError};
+pub use kwargs::{DynKwargs, Kwarg, Kwargs};
+pub use meta::{ReceiverConnected, ReceiverDisconnected};
+pub use name::{check_name, check_name_bytes, NameKind, NameRule, MAX_NAME_LEN};
+pub use named::NamedSignal;
+pub use namespace::Namespace;
+pub use receiver::{BoxError, IntoOutcome, Outcome, ReceiverId, ReceiverInfo, SourceLocation};
+pub use send::{Collected, Failure, FailureKind, Response, SendReport};
+pub use sender::{Sender, SenderFilter, SenderKey};
+pub use typed::{Signal, SignalCell, TypedSignal};
+
+/// Items the macros' generated code uses. Not part of the API: no stability promise.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::name::assert_valid_name;
+}

@@ -1,0 +1,317 @@
+//! A signal seen by name: the handle every signal has, declared or not.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::connection::{connect_parts, ConnectOptions, Connection, MuteGuard, ReceiverParts};
+use crate::core::{DynCall, RecordFn, SignalCore};
+use crate::error::Error;
+use crate::kwargs::Kwargs;
+use crate::receiver::{IntoOutcome, Outcome, ReceiverId, ReceiverInfo, SourceLocation};
+use crate::send::{Mode, SendReport};
+use crate::sender::{Sender, SenderFilter, SenderKey};
+use crate::snapshot;
+use crate::typed::{Signal, TypedSignal};
+
+/// A signal found by its namespace and name: the same signal whether or not a struct declares
+/// it, and whether or not the declaring crate is linked (then it is simply never sent).
+///
+/// By-name receivers get the sender's [`SenderKey`] and the kwargs bag as `&dyn Kwargs`; they
+/// see typed sends too.
+///
+/// ```
+/// use signals_core::{DynKwargs, Kwargs, Namespace};
+/// use std::sync::{Arc, Mutex};
+///
+/// let signal = Namespace::get("doc_named")?.signal("custom_something_happened")?;
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let _connection = signal.connect(move |sender, kwargs: &dyn Kwargs| {
+///     let n = kwargs.get::<u32>("n").copied().unwrap_or_default();
+///     log.lock().unwrap().push(format!("{sender} {n}"));
+/// });
+/// let report = signal.send(&"me", &DynKwargs::new().with("n", 7u32))?;
+/// assert_eq!(report.receivers_called(), 1);
+/// assert_eq!(*seen.lock().unwrap(), ["\"me\" 7"]);
+/// # Ok::<(), signals_core::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct NamedSignal {
+    core: &'static SignalCore,
+}
+
+impl NamedSignal {
+    pub(crate) fn from_core(core: &'static SignalCore) -> Self {
+        NamedSignal { core }
+    }
+
+    pub(crate) fn core(&self) -> &'static SignalCore {
+        self.core
+    }
+
+    /// The signal's name inside its namespace.
+    pub fn name(&self) -> &'static str {
+        self.core.name
+    }
+
+    /// The name of the signal's namespace.
+    pub fn namespace(&self) -> &'static str {
+        self.core.namespace
+    }
+
+    /// `namespace.name`.
+    pub fn qualified_name(&self) -> &'static str {
+        self.core.qualified
+    }
+
+    /// The Rust type of the struct that declares this signal, once it has been used.
+    pub fn declared_type(&self) -> Option<&'static str> {
+        self.core.binding().map(|b| b.type_name)
+    }
+
+    /// The declared sender and output types, once the signal has been used as typed.
+    pub fn declared_sender_and_output(&self) -> Option<(&'static str, &'static str)> {
+        self.core
+            .binding()
+            .map(|b| (b.sender_type, b.output_type))
+    }
+
+    /// This signal as declared by `T`, or an error when another struct declares it or `T`
+    /// declares another signal.
+    pub fn typed<T: Signal>(&self) -> Result<TypedSignal<T>, Error> {
+        let own = T::signal();
+        if own.named() == *self {
+            return Ok(own);
+        }
+        match self.declared_type() {
+            Some(declared) => Err(Error::TypeConflict {
+                signal: self.qualified_name().to_owned(),
+                declared,
+                requested: std::any::type_name::<T>(),
+            }),
+            None => Err(Error::NotDeclaredBy {
+                signal: self.qualified_name().to_owned(),
+                requested: std::any::type_name::<T>(),
+                declares: own.qualified_name(),
+            }),
+        }
+    }
+
+    /// Connects a by-name receiver for every sender.
+    #[track_caller]
+    pub fn connect<F, R>(&self, receiver: F) -> Connection
+    where
+        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoOutcome<()>,
+    {
+        self.connect_with(ConnectOptions::new(), receiver)
+    }
+
+    /// Connects a by-name receiver for one sender.
+    #[track_caller]
+    pub fn connect_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
+    where
+        S: Sender + ?Sized,
+        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoOutcome<()>,
+    {
+        self.connect_with(ConnectOptions::new().sender(sender), receiver)
+    }
+
+    /// Connects a by-name receiver with explicit [`ConnectOptions`].
+    #[track_caller]
+    pub fn connect_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
+    where
+        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoOutcome<()>,
+    {
+        let identity = ReceiverId::of(&receiver);
+        let call: Arc<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+            match receiver(sender, args).into_outcome() {
+                Ok(()) => Outcome::Done,
+                Err(e) => Outcome::Failed(e),
+            }
+        });
+        connect_parts(
+            self.core,
+            options,
+            ReceiverParts {
+                identity,
+                type_name: std::any::type_name::<F>(),
+                caller: SourceLocation::caller(),
+                func: RecordFn::Dynamic(call),
+                alive: None,
+                is_async: false,
+            },
+        )
+    }
+
+    /// Connects a by-name receiver bound weakly to `target`: it gets `&X` on each call and is
+    /// disconnected once `target` is dropped.
+    #[track_caller]
+    pub fn connect_weak<X, F, R>(
+        &self,
+        target: &Arc<X>,
+        options: ConnectOptions,
+        receiver: F,
+    ) -> Connection
+    where
+        X: Send + Sync + 'static,
+        F: Fn(&X, &SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoOutcome<()>,
+    {
+        let weak = Arc::downgrade(target);
+        let probe = weak.clone();
+        let call: Arc<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+            let Some(target) = weak.upgrade() else {
+                return Outcome::Gone;
+            };
+            match receiver(&target, sender, args).into_outcome() {
+                Ok(()) => Outcome::Done,
+                Err(e) => Outcome::Failed(e),
+            }
+        });
+        connect_parts(
+            self.core,
+            options,
+            ReceiverParts {
+                identity: None,
+                type_name: std::any::type_name::<F>(),
+                caller: SourceLocation::caller(),
+                func: RecordFn::Dynamic(call),
+                alive: Some(Arc::new(move || probe.strong_count() > 0)),
+                is_async: false,
+            },
+        )
+    }
+
+    /// Sends the signal by name, calling every matching receiver, typed and by-name, in
+    /// connection order, and reporting each failure.
+    ///
+    /// When a struct declares the signal, `args` must be that struct (so typed receivers get
+    /// their type) and the sender must be rebuildable from its key; otherwise this is an error
+    /// and no receiver is called.
+    pub fn send<S: Sender + ?Sized>(
+        &self,
+        sender: &S,
+        args: &dyn Kwargs,
+    ) -> Result<SendReport, Error> {
+        self.send_in(Mode::Robust, &sender.sender_key(), args)
+    }
+
+    /// Like [`send`](Self::send), but stops at the first receiver that fails.
+    pub fn send_fail_fast<S: Sender + ?Sized>(
+        &self,
+        sender: &S,
+        args: &dyn Kwargs,
+    ) -> Result<SendReport, Error> {
+        self.send_in(Mode::FailFast, &sender.sender_key(), args)
+    }
+
+    fn send_in(
+        &self,
+        mode: Mode,
+        key: &SenderKey<'_>,
+        args: &dyn Kwargs,
+    ) -> Result<SendReport, Error> {
+        let pinned = snapshot::pin(self.core);
+        pinned
+            .erased()
+            .send_dyn(self.core, pinned.generation, key, args, mode)
+    }
+
+    /// Whether a send from `sender` now would call at least one receiver. Exact, and O(1)
+    /// unless the receivers are weakly bound.
+    pub fn has_receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> bool {
+        self.core.live.load(std::sync::atomic::Ordering::Acquire)
+            && snapshot::pin(self.core)
+                .erased()
+                .has_receivers_for(&sender.sender_key())
+    }
+
+    /// Whether any receiver is connected and unblocked, and the signal is not muted.
+    pub fn has_receivers(&self) -> bool {
+        self.core.live.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The receivers a send from `sender` would call, in the order it would call them.
+    pub fn receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> Vec<Arc<ReceiverInfo>> {
+        snapshot::pin(self.core)
+            .erased()
+            .receivers_for(&sender.sender_key())
+    }
+
+    /// Every connection: the receiver, its sender filter, and whether it is blocked, in
+    /// connection order.
+    pub fn connections(&self) -> Vec<(Arc<ReceiverInfo>, SenderFilter, bool)> {
+        self.core.connections()
+    }
+
+    /// Disconnects the function `f` from every sender; returns how many connections went.
+    /// Only functions and closures that capture nothing can be named this way (see
+    /// [`ReceiverId`]); disconnect a capturing closure by its key or its [`Connection`].
+    pub fn disconnect<F: Any>(&self, f: &F) -> usize {
+        match ReceiverId::of(f) {
+            Some(id) => self.disconnect_receiver(id),
+            None => 0,
+        }
+    }
+
+    /// Disconnects the function `f` from `sender` only, leaving its other connections.
+    pub fn disconnect_from<F: Any, S: Sender + ?Sized>(&self, f: &F, sender: &S) -> usize {
+        match ReceiverId::of(f) {
+            Some(id) => self.disconnect_receiver_from(id, sender),
+            None => 0,
+        }
+    }
+
+    /// Disconnects the receiver `id` from every sender.
+    pub fn disconnect_receiver(&self, id: impl Into<ReceiverId>) -> usize {
+        let id = id.into();
+        self.core.disconnect_where(|r| r.info.id == id)
+    }
+
+    /// Disconnects the receiver `id` from `sender` only.
+    pub fn disconnect_receiver_from<S: Sender + ?Sized>(
+        &self,
+        id: impl Into<ReceiverId>,
+        sender: &S,
+    ) -> usize {
+        let id = id.into();
+        let filter = SenderFilter::only(sender);
+        self.core
+            .disconnect_where(|r| r.info.id == id && r.filter == filter)
+    }
+
+    /// Mutes the signal until the guard is dropped: sends call no receiver. Mutes nest: the
+    /// signal speaks again when the last guard goes.
+    pub fn mute(&self) -> MuteGuard {
+        MuteGuard::new(*self)
+    }
+
+    /// Whether a [`MuteGuard`] is alive.
+    pub fn is_muted(&self) -> bool {
+        self.core.is_muted()
+    }
+}
+
+impl PartialEq for NamedSignal {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.core, other.core)
+    }
+}
+
+impl Eq for NamedSignal {}
+
+impl fmt::Debug for NamedSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NamedSignal({})", self.core.qualified)
+    }
+}
+
+impl fmt::Display for NamedSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.core.qualified)
+    }
+}

@@ -1,0 +1,147 @@
+//! Namespaces: process-wide, interned groups of signals.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use crate::core::SignalCore;
+use crate::error::Error;
+use crate::name::{check_name_bytes, NameKind};
+use crate::named::NamedSignal;
+
+struct NamespaceData {
+    name: &'static str,
+    signals: Mutex<BTreeMap<&'static str, &'static SignalCore>>,
+}
+
+static NAMESPACES: Mutex<BTreeMap<&'static str, &'static NamespaceData>> =
+    Mutex::new(BTreeMap::new());
+
+/// A namespace of signals, such as CKAN's `ckan` (core signals) and `ckanext` (extensions'
+/// signals). Anyone may create more.
+///
+/// Namespaces and the signals in them are interned for the life of the process: asking for
+/// the same name twice gives the same one. Names are never freed, so do not create them from
+/// unbounded untrusted input.
+///
+/// ```
+/// use signals_core::Namespace;
+///
+/// let ckanext = Namespace::get("doc_ns_ckanext")?;
+/// assert_eq!(ckanext, Namespace::get("doc_ns_ckanext")?);
+/// let a = ckanext.signal("custom_something_happened")?;
+/// assert_eq!(a, ckanext.signal("custom_something_happened")?);
+///
+/// let err = Namespace::get("ckan ext").unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid namespace name \"ckan ext\": the character at byte 4 is not allowed; \
+///      use only ASCII letters, digits, `_`, `.` and `-`"
+/// );
+/// # Ok::<(), signals_core::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct Namespace {
+    data: &'static NamespaceData,
+}
+
+fn checked<'a>(kind: NameKind, bytes: &'a [u8]) -> Result<&'a str, Error> {
+    let invalid = |rule| Error::InvalidName {
+        kind,
+        name: String::from_utf8_lossy(bytes).into_owned(),
+        rule,
+    };
+    check_name_bytes(bytes).map_err(invalid)?;
+    // The rules admit ASCII only, so this cannot fail once they pass.
+    std::str::from_utf8(bytes).map_err(|e| invalid(crate::NameRule::BadCharacter { index: e.valid_up_to() }))
+}
+
+fn leak(name: &str) -> &'static str {
+    Box::leak(name.to_owned().into_boxed_str())
+}
+
+impl Namespace {
+    /// The namespace called `name`, created on first use.
+    pub fn get(name: &str) -> Result<Namespace, Error> {
+        Self::get_bytes(name.as_bytes())
+    }
+
+    /// Like [`get`](Self::get), for names that come in as bytes (a config file, an
+    /// environment variable): bytes that are not valid names, UTF-8 or not, are an error.
+    pub fn get_bytes(name: &[u8]) -> Result<Namespace, Error> {
+        let name = checked(NameKind::Namespace, name)?;
+        let mut all = NAMESPACES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(data) = all.get(name) {
+            return Ok(Namespace { data });
+        }
+        let data: &'static NamespaceData = Box::leak(Box::new(NamespaceData {
+            name: leak(name),
+            signals: Mutex::new(BTreeMap::new()),
+        }));
+        all.insert(data.name, data);
+        Ok(Namespace { data })
+    }
+
+    /// Every namespace created so far, by name.
+    pub fn all() -> Vec<Namespace> {
+        let all = NAMESPACES.lock().unwrap_or_else(PoisonError::into_inner);
+        all.values().map(|&data| Namespace { data }).collect()
+    }
+
+    /// The namespace's name.
+    pub fn name(&self) -> &'static str {
+        self.data.name
+    }
+
+    /// The signal called `name` in this namespace, created on first use: every name is a
+    /// singleton inside its namespace.
+    pub fn signal(&self, name: &str) -> Result<NamedSignal, Error> {
+        self.signal_bytes(name.as_bytes())
+    }
+
+    /// Like [`signal`](Self::signal), for names that come in as bytes.
+    pub fn signal_bytes(&self, name: &[u8]) -> Result<NamedSignal, Error> {
+        let name = checked(NameKind::Signal, name)?;
+        let mut signals = self
+            .data
+            .signals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(&core) = signals.get(name) {
+            return Ok(NamedSignal::from_core(core));
+        }
+        let core = SignalCore::leak(self.data.name, leak(name), None, None);
+        signals.insert(core.name, core);
+        Ok(NamedSignal::from_core(core))
+    }
+
+    /// Every signal of this namespace created so far, by name.
+    pub fn signals(&self) -> Vec<NamedSignal> {
+        let signals = self
+            .data
+            .signals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        signals.values().map(|&core| NamedSignal::from_core(core)).collect()
+    }
+}
+
+impl PartialEq for Namespace {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.data, other.data)
+    }
+}
+
+impl Eq for Namespace {}
+
+impl fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Namespace({})", self.data.name)
+    }
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.data.name)
+    }
+}

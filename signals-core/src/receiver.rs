@@ -1,0 +1,174 @@
+//! Receivers: a subscriber's identity, its description, and what one call of it returns.
+
+use std::any::{Any, TypeId};
+use std::borrow::Cow;
+use std::fmt;
+use std::panic::Location;
+
+/// The error type a receiver may return: any error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Where a receiver was written or connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceLocation {
+    /// Source file, as `file!()` gives it.
+    pub file: &'static str,
+    /// Line, from 1.
+    pub line: u32,
+    /// Column, from 1.
+    pub column: u32,
+}
+
+impl SourceLocation {
+    /// The location of the caller (use it in `#[track_caller]` functions).
+    #[track_caller]
+    pub fn caller() -> Self {
+        Location::caller().into()
+    }
+}
+
+impl From<&'static Location<'static>> for SourceLocation {
+    fn from(l: &'static Location<'static>) -> Self {
+        SourceLocation {
+            file: l.file(),
+            line: l.line(),
+            column: l.column(),
+        }
+    }
+}
+
+impl fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// What makes two connections "the same receiver".
+///
+/// Connecting the same receiver twice for the same sender gives one connection, and a receiver
+/// connected for every sender and for sender X is called once when X sends.
+/// - Functions and closures that capture nothing are identified by their type: every
+///   connection of `audit` is the same receiver.
+/// - Closures that capture state are each a receiver of their own, unless you give them a
+///   key ([`ReceiverId::Key`], Django's `dispatch_uid`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ReceiverId {
+    /// A function, or a closure that captures nothing.
+    Fn(TypeId),
+    /// A key chosen by whoever connected the receiver.
+    Key(Cow<'static, str>),
+    /// A capturing closure without a key: equal to nothing else.
+    Unique(u64),
+}
+
+impl ReceiverId {
+    /// The identity of `f` when it has one of its own: `Some` for functions and closures that
+    /// capture nothing, `None` for capturing closures (which need a key).
+    ///
+    /// ```
+    /// use signals_core::ReceiverId;
+    ///
+    /// fn audit() {}
+    /// assert_eq!(ReceiverId::of(&audit), ReceiverId::of(&audit));
+    /// let n = 3;
+    /// assert_eq!(ReceiverId::of(&move || n), None);
+    /// ```
+    pub fn of<F: Any>(f: &F) -> Option<ReceiverId> {
+        let _ = f;
+        (std::mem::size_of::<F>() == 0).then(|| ReceiverId::Fn(TypeId::of::<F>()))
+    }
+
+    /// A receiver identified by a key of your choosing.
+    pub fn key(key: impl Into<Cow<'static, str>>) -> ReceiverId {
+        ReceiverId::Key(key.into())
+    }
+}
+
+impl From<&'static str> for ReceiverId {
+    fn from(key: &'static str) -> Self {
+        ReceiverId::Key(Cow::Borrowed(key))
+    }
+}
+
+impl From<String> for ReceiverId {
+    fn from(key: String) -> Self {
+        ReceiverId::Key(Cow::Owned(key))
+    }
+}
+
+/// The description of a connected receiver: what `receivers_for`, failure reports and the
+/// meta-signals show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiverInfo {
+    /// The receiver's name: the function's path, or the closure's, or a name given at connect.
+    pub name: Cow<'static, str>,
+    /// Where it was declared (`#[subscriber]`) or connected (run time).
+    pub location: SourceLocation,
+    /// The plugin that owns the connection, if any.
+    pub plugin: Option<Cow<'static, str>>,
+    /// Its identity (see [`ReceiverId`]).
+    pub id: ReceiverId,
+    /// Whether it is bound weakly to a target and goes when the target is dropped.
+    pub weak: bool,
+    /// Whether it is an async receiver.
+    pub is_async: bool,
+}
+
+impl fmt::Display for ReceiverInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` at {}", self.name, self.location)?;
+        if let Some(plugin) = &self.plugin {
+            write!(f, " (plugin `{plugin}`)")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of calling one receiver once.
+#[derive(Debug)]
+pub enum Outcome<O> {
+    /// It ran and returned a value for a collecting send.
+    Value(O),
+    /// It ran and has no value to give (a by-name receiver seen from a typed send).
+    Done,
+    /// It is weakly bound and its target is gone: it did not run and will be disconnected.
+    Gone,
+    /// It returned an error.
+    Failed(BoxError),
+}
+
+/// What a receiver function may return for a signal whose output is `O`: an `O`, or a
+/// `Result<O, E>` whose error is reported in the send's report.
+///
+/// ```
+/// use signals_core::IntoOutcome;
+///
+/// assert!(matches!(IntoOutcome::<()>::into_outcome(()), Ok(())));
+/// assert!(matches!(IntoOutcome::<u8>::into_outcome(Ok::<u8, std::fmt::Error>(1)), Ok(1)));
+/// assert!(IntoOutcome::<u8>::into_outcome(Err::<u8, _>(std::fmt::Error)).is_err());
+/// ```
+pub trait IntoOutcome<O> {
+    /// Converts the return value.
+    fn into_outcome(self) -> Result<O, BoxError>;
+}
+
+impl<O> IntoOutcome<O> for O {
+    fn into_outcome(self) -> Result<O, BoxError> {
+        Ok(self)
+    }
+}
+
+impl<O, E: Into<BoxError>> IntoOutcome<O> for Result<O, E> {
+    fn into_outcome(self) -> Result<O, BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+impl<O> Outcome<O> {
+    pub(crate) fn from_result(result: Result<O, BoxError>) -> Self {
+        match result {
+            Ok(v) => Outcome::Value(v),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}

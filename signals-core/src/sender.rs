@@ -1,0 +1,267 @@
+//! Senders: who sent a signal, and how a subscriber picks one.
+//!
+//! A subscriber listens to every sender ([`SenderFilter::Any`]) or to one
+//! ([`SenderFilter::Only`]). Senders are compared through their [`SenderKey`]: strings and
+//! integers by value, `None` as its own key, and other types through a key they choose.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// The identity of a sender, as subscribers' filters compare it.
+///
+/// Keys of different variants are never equal: the string `"5"`, the integer `5` and the id `5`
+/// are three different senders. Integers of every width compare by value (`5u8` equals `5i64`).
+///
+/// ```
+/// use signals_core::{Sender, SenderKey};
+///
+/// assert_eq!("dataset".sender_key(), SenderKey::from("dataset"));
+/// assert_eq!(5u8.sender_key(), 5i64.sender_key());
+/// assert_ne!(SenderKey::from("5"), SenderKey::Int(5));
+/// assert_eq!(None::<String>.sender_key(), SenderKey::None);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SenderKey<'a> {
+    /// No sender (CKAN sends `None`, for example for `perform_password_reset`).
+    None,
+    /// An integer sender, compared by value whatever its width.
+    Int(i128),
+    /// A string sender, compared by value.
+    Str(Cow<'a, str>),
+    /// A sender of another type, identified by a number it chooses (see [`Sender`]).
+    Id(u64),
+}
+
+impl SenderKey<'_> {
+    /// A key that owns its string, to be stored in a filter.
+    pub fn into_owned(self) -> SenderKey<'static> {
+        match self {
+            SenderKey::None => SenderKey::None,
+            SenderKey::Int(i) => SenderKey::Int(i),
+            SenderKey::Str(s) => SenderKey::Str(Cow::Owned(s.into_owned())),
+            SenderKey::Id(i) => SenderKey::Id(i),
+        }
+    }
+
+    /// A key borrowing from this one (cheap: no allocation).
+    pub fn reborrow(&self) -> SenderKey<'_> {
+        match self {
+            SenderKey::None => SenderKey::None,
+            SenderKey::Int(i) => SenderKey::Int(*i),
+            SenderKey::Str(s) => SenderKey::Str(Cow::Borrowed(s)),
+            SenderKey::Id(i) => SenderKey::Id(*i),
+        }
+    }
+
+    /// The string, when this is a string sender.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            SenderKey::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SenderKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SenderKey::None => f.write_str("None"),
+            SenderKey::Int(i) => write!(f, "{i}"),
+            SenderKey::Str(s) => write!(f, "{s:?}"),
+            SenderKey::Id(i) => write!(f, "#{i}"),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for SenderKey<'a> {
+    fn from(s: &'a str) -> Self {
+        SenderKey::Str(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for SenderKey<'static> {
+    fn from(s: String) -> Self {
+        SenderKey::Str(Cow::Owned(s))
+    }
+}
+
+/// A type that can be a signal's sender.
+///
+/// Implemented for `str`, `String`, every integer type, `()` and `Option<T>` (both `None`
+/// senders), and references to senders. Other types choose their key:
+///
+/// ```
+/// use signals_core::{Sender, SenderKey};
+///
+/// struct WebApp { name: &'static str }
+///
+/// impl Sender for WebApp {
+///     fn sender_key(&self) -> SenderKey<'_> {
+///         SenderKey::from(self.name)
+///     }
+/// }
+///
+/// assert_eq!(WebApp { name: "ckan" }.sender_key(), SenderKey::from("ckan"));
+/// ```
+pub trait Sender {
+    /// The key subscribers' sender filters are compared with.
+    fn sender_key(&self) -> SenderKey<'_>;
+
+    /// Rebuilds a sender from a key, for by-name sends to a declared signal. Types that cannot
+    /// be rebuilt keep the default, `None`, and can then be sent only through the typed API.
+    fn from_sender_key<'k>(key: &'k SenderKey<'_>) -> Option<&'k Self> {
+        let _ = key;
+        None
+    }
+}
+
+impl Sender for str {
+    fn sender_key(&self) -> SenderKey<'_> {
+        SenderKey::Str(Cow::Borrowed(self))
+    }
+    fn from_sender_key<'k>(key: &'k SenderKey<'_>) -> Option<&'k Self> {
+        key.as_str()
+    }
+}
+
+impl Sender for String {
+    fn sender_key(&self) -> SenderKey<'_> {
+        SenderKey::Str(Cow::Borrowed(self))
+    }
+}
+
+impl Sender for () {
+    fn sender_key(&self) -> SenderKey<'_> {
+        SenderKey::None
+    }
+    fn from_sender_key<'k>(key: &'k SenderKey<'_>) -> Option<&'k Self> {
+        match key {
+            SenderKey::None => Some(&()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Sender> Sender for Option<T> {
+    fn sender_key(&self) -> SenderKey<'_> {
+        match self {
+            Some(sender) => sender.sender_key(),
+            None => SenderKey::None,
+        }
+    }
+}
+
+impl<T: Sender + ?Sized> Sender for &T {
+    fn sender_key(&self) -> SenderKey<'_> {
+        (**self).sender_key()
+    }
+}
+
+impl Sender for SenderKey<'_> {
+    fn sender_key(&self) -> SenderKey<'_> {
+        self.reborrow()
+    }
+}
+
+macro_rules! int_senders {
+    ($($t:ty),*) => {$(
+        impl Sender for $t {
+            fn sender_key(&self) -> SenderKey<'_> {
+                SenderKey::Int(*self as i128)
+            }
+        }
+    )*};
+}
+int_senders!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl Sender for i128 {
+    fn sender_key(&self) -> SenderKey<'_> {
+        SenderKey::Int(*self)
+    }
+    fn from_sender_key<'k>(key: &'k SenderKey<'_>) -> Option<&'k Self> {
+        match key {
+            SenderKey::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+}
+
+/// Which senders a subscription listens to.
+///
+/// `Any` is a variant of its own: it never equals a sender's key, so a sender whose value is
+/// `0` or `None` cannot be mistaken for "every sender" (a bug blinker has with `ANY`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SenderFilter {
+    /// Every sender.
+    Any,
+    /// The one sender with this key.
+    Only(SenderKey<'static>),
+}
+
+impl SenderFilter {
+    /// A filter for one sender.
+    ///
+    /// ```
+    /// use signals_core::{SenderFilter, SenderKey};
+    /// assert_eq!(SenderFilter::only("dataset"), SenderFilter::Only(SenderKey::from("dataset")));
+    /// ```
+    pub fn only<S: Sender + ?Sized>(sender: &S) -> Self {
+        SenderFilter::Only(sender.sender_key().into_owned())
+    }
+
+    /// Whether a send from `key` reaches a subscription with this filter.
+    pub fn matches(&self, key: &SenderKey<'_>) -> bool {
+        match self {
+            SenderFilter::Any => true,
+            SenderFilter::Only(own) => own == key,
+        }
+    }
+}
+
+impl fmt::Display for SenderFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SenderFilter::Any => f.write_str("any sender"),
+            SenderFilter::Only(key) => write!(f, "sender {key}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_never_equals_a_sender() {
+        for key in [
+            SenderKey::None,
+            SenderKey::Int(0),
+            SenderKey::from(""),
+            SenderKey::Id(0),
+        ] {
+            assert_ne!(SenderFilter::Any, SenderFilter::Only(key.clone()));
+            assert!(SenderFilter::Any.matches(&key));
+        }
+    }
+
+    #[test]
+    fn keys_of_different_kinds_differ() {
+        assert_ne!(SenderKey::from("5"), SenderKey::Int(5));
+        assert_ne!(SenderKey::Int(5), SenderKey::Id(5));
+        assert_ne!(SenderKey::None, SenderKey::Int(0));
+        assert_eq!(u64::MAX.sender_key(), SenderKey::Int(u64::MAX as i128));
+        assert_eq!(
+            Some("x".to_string()).sender_key(),
+            "x".to_string().sender_key()
+        );
+    }
+
+    #[test]
+    fn rebuilds_recoverable_senders() {
+        let key = SenderKey::from("a");
+        assert_eq!(<str as Sender>::from_sender_key(&key), Some("a"));
+        assert_eq!(<i128 as Sender>::from_sender_key(&SenderKey::Int(3)), Some(&3));
+        assert_eq!(<() as Sender>::from_sender_key(&SenderKey::None), Some(&()));
+        assert_eq!(<String as Sender>::from_sender_key(&key), None);
+    }
+}
