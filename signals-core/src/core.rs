@@ -218,7 +218,7 @@ impl SignalCore {
             if let Some(existing) = state
                 .records
                 .iter()
-                .find(|r| r.info.id == info.id && r.filter == filter)
+                .find(|r| r.info.id == info.id && r.filter == filter && r.info.plugin == info.plugin)
             {
                 return (existing.seq, false);
             }

@@ -81,7 +81,9 @@ mod meta;
 mod name;
 mod named;
 mod namespace;
+pub mod plugins;
 mod receiver;
+pub mod registry;
 mod send;
 mod sender;
 mod snapshot;
@@ -99,8 +101,67 @@ pub use send::{Collected, Failure, FailureKind, Response, SendReport};
 pub use sender::{Sender, SenderFilter, SenderKey};
 pub use typed::{Signal, SignalCell, TypedSignal};
 
+pub use registry::registry;
+
+/// Links crates whose only job is to register signals, subscribers or plugins.
+///
+/// rustc leaves out a dependency that nothing references, and its link-time registrations go
+/// with it, silently. Name each such crate once in the host binary:
+///
+/// ```ignore
+/// signals_core::link!(ckanext_activity, ckanext_audit);
+/// ```
+///
+/// A plugin named in the configuration but missing from the binary is reported by
+/// [`plugins::load`] with this advice.
+#[macro_export]
+macro_rules! link {
+    ($($krate:ident),+ $(,)?) => {
+        $(
+            #[allow(unused_imports)]
+            use $krate as _;
+        )+
+    };
+}
+
 /// Items the macros' generated code uses. Not part of the API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::name::assert_valid_name;
+    pub use crate::plugins::Plugin;
+    pub use crate::registry::{
+        KwargDecl, PluginDecl, SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
+    };
+    pub use crate::{
+        ConnectOptions, Connection, Error, IntoOutcome, Kwarg, Kwargs, NamedSignal, SenderKey,
+        Signal, SignalCell, SourceLocation,
+    };
+    pub use inventory;
+    pub use std::any::TypeId;
+    pub use std::boxed::Box;
+    pub use std::default::Default;
+    pub use std::option::Option;
+    pub use std::result::Result;
+    pub use std::vec::Vec;
+
+    /// The `TypeId` of `T`, as a `fn` pointer for descriptors.
+    pub fn type_id<T: 'static>() -> TypeId {
+        TypeId::of::<T>()
+    }
+
+    /// Connects a by-name link-time subscriber.
+    pub fn connect_by_name<F, R>(
+        namespace: &str,
+        name: &str,
+        options: ConnectOptions,
+        receiver: F,
+    ) -> Result<Connection, Error>
+    where
+        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoOutcome<()>,
+    {
+        Ok(crate::Namespace::get(namespace)?
+            .signal(name)?
+            .connect_with(options, receiver))
+    }
 }

@@ -102,6 +102,7 @@ impl Namespace {
     /// Like [`signal`](Self::signal), for names that come in as bytes.
     pub fn signal_bytes(&self, name: &[u8]) -> Result<NamedSignal, Error> {
         let name = checked(NameKind::Signal, name)?;
+        crate::registry::ensure_started();
         let mut signals = self
             .data
             .signals

@@ -9,7 +9,7 @@ use std::panic::Location;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Where a receiver was written or connected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct SourceLocation {
     /// Source file, as `file!()` gives it.
     pub file: &'static str,

@@ -212,11 +212,7 @@ impl<Sh: Shape> Snapshot<Sh> {
                 ))
             })
             .collect();
-        let any: Box<[_]> = adapted
-            .iter()
-            .filter(|(r, _)| r.filter == SenderFilter::Any)
-            .map(|(_, e)| e.clone())
-            .collect();
+        let any = merged(&adapted, |filter| *filter == SenderFilter::Any);
         let mut by_sender: HashTable<SenderList<Sh::Call>> = HashTable::new();
         for (record, _) in &adapted {
             let SenderFilter::Only(key) = &record.filter else {
@@ -226,17 +222,7 @@ impl<Sh: Shape> Snapshot<Sh> {
             if by_sender.find(hash, |l| l.key == *key).is_some() {
                 continue;
             }
-            let mut seen = Vec::new();
-            let entries: Box<[_]> = adapted
-                .iter()
-                .filter(|(r, _)| r.filter.matches(key))
-                .filter(|(r, _)| {
-                    let fresh = !seen.contains(&&r.info.id);
-                    seen.push(&r.info.id);
-                    fresh
-                })
-                .map(|(_, e)| e.clone())
-                .collect();
+            let entries = merged(&adapted, |filter| filter.matches(key));
             by_sender.insert_unique(
                 hash,
                 SenderList {
@@ -271,6 +257,26 @@ impl<Sh: Shape> Snapshot<Sh> {
             None => &self.any,
         }
     }
+}
+
+/// The entries whose filter `select` accepts, in connection order, each receiver once (at
+/// its first connection's place: the same function may be connected for every sender and for
+/// one, or by two plugins).
+fn merged<C: ?Sized>(
+    adapted: &[(&Record, Entry<C>)],
+    select: impl Fn(&SenderFilter) -> bool,
+) -> Box<[Entry<C>]> {
+    let mut seen = Vec::new();
+    adapted
+        .iter()
+        .filter(|(r, _)| select(&r.filter))
+        .filter(|(r, _)| {
+            let fresh = !seen.contains(&&r.info.id);
+            seen.push(&r.info.id);
+            fresh
+        })
+        .map(|(_, e)| e.clone())
+        .collect()
 }
 
 /// What every snapshot offers whatever its shape.

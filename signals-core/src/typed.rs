@@ -118,6 +118,11 @@ impl SignalCell {
     /// The signal for `T`, resolved on first use.
     #[inline]
     pub fn resolve<T: Signal>(&self) -> NamedSignal {
+        if let Some(signal) = self.cell.get() {
+            return *signal;
+        }
+        // Outside the cell's initialisation: building the registry resolves every signal.
+        crate::registry::ensure_started();
         *self.cell.get_or_init(resolve::<T>)
     }
 }

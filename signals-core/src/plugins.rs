@@ -1,0 +1,341 @@
+//! Plugins: named sets of subscriptions, connected on load and disconnected on unload.
+//!
+//! A plugin owns the `#[subscriber(plugin = "...")]` functions that name it, and the
+//! subscriptions its [`Plugin::subscriptions`] makes in code (CKAN's
+//! `ISignal.get_signal_subscriptions`). Loading connects them all; unloading disconnects
+//! exactly those connections, and no other plugin's connection of the same function.
+//!
+//! Plugins are process-wide, as signals are: this module is the one host.
+//!
+//! ```
+//! use signals_core::plugins;
+//!
+//! let err = plugins::load("no_such_plugin").unwrap_err();
+//! assert!(err.to_string().starts_with("no plugin named `no_such_plugin` is linked"));
+//! ```
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::connection::{ConnectOptions, Connection};
+use crate::error::Error;
+use crate::kwargs::Kwargs;
+use crate::name::{check_name, NameKind};
+use crate::named::NamedSignal;
+use crate::receiver::{IntoOutcome, SourceLocation};
+use crate::registry::registry;
+use crate::sender::{Sender, SenderKey};
+use crate::typed::{Signal, TypedSignal};
+
+/// A plugin type. `#[plugin(name = "...")]` registers it; it needs `Default`.
+///
+/// ```
+/// use signals_core::plugins::{Plugin, Subscriptions};
+///
+/// #[derive(Default)]
+/// struct Quiet;
+///
+/// impl Plugin for Quiet {} // no subscriptions in code: only `#[subscriber]` functions
+/// ```
+pub trait Plugin: Send + Sync + 'static {
+    /// Makes the plugin's subscriptions in code; called on every load.
+    fn subscriptions(&self, subscriptions: &mut Subscriptions) {
+        let _ = subscriptions;
+    }
+}
+
+/// The subscriptions a plugin makes while it loads. Every connection made here belongs to the
+/// plugin and is undone when it unloads.
+pub struct Subscriptions {
+    plugin: &'static str,
+    made: Vec<Connection>,
+    errors: Vec<Error>,
+}
+
+impl Subscriptions {
+    fn options(&self, location: SourceLocation) -> ConnectOptions {
+        ConnectOptions::new()
+            .plugin(self.plugin)
+            .location(location)
+    }
+
+    fn keep(&mut self, connection: Connection) -> &mut Self {
+        if connection.is_new() {
+            self.made.push(connection);
+        }
+        self
+    }
+
+    /// The plugin being loaded.
+    pub fn plugin(&self) -> &'static str {
+        self.plugin
+    }
+
+    /// Subscribes `receiver` to every sender of a typed signal.
+    #[track_caller]
+    pub fn connect<T, F, R>(&mut self, signal: TypedSignal<T>, receiver: F) -> &mut Self
+    where
+        T: Signal,
+        F: Fn(&T::Sender, &T) -> R + Send + Sync + 'static,
+        R: IntoOutcome<T::Output>,
+    {
+        let options = self.options(SourceLocation::caller());
+        self.keep(signal.connect_with(options, receiver))
+    }
+
+    /// Subscribes `receiver` to one sender of a typed signal.
+    #[track_caller]
+    pub fn connect_to<T, S, F, R>(
+        &mut self,
+        signal: TypedSignal<T>,
+        sender: &S,
+        receiver: F,
+    ) -> &mut Self
+    where
+        T: Signal,
+        S: Sender + ?Sized,
+        F: Fn(&T::Sender, &T) -> R + Send + Sync + 'static,
+        R: IntoOutcome<T::Output>,
+    {
+        let options = self.options(SourceLocation::caller()).sender(sender);
+        self.keep(signal.connect_with(options, receiver))
+    }
+
+    /// Subscribes a by-name `receiver` to every sender of `namespace.name`: the way to
+    /// subscribe to a signal of a crate you do not depend on.
+    #[track_caller]
+    pub fn connect_by_name<F, R>(&mut self, namespace: &str, name: &str, receiver: F) -> &mut Self
+    where
+        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoOutcome<()>,
+    {
+        let options = self.options(SourceLocation::caller());
+        match by_name(namespace, name) {
+            Ok(signal) => self.keep(signal.connect_with(options, receiver)),
+            Err(error) => {
+                self.errors.push(error);
+                self
+            }
+        }
+    }
+
+    /// Subscribes a by-name `receiver` to one sender of `namespace.name`.
+    #[track_caller]
+    pub fn connect_by_name_to<S, F, R>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        sender: &S,
+        receiver: F,
+    ) -> &mut Self
+    where
+        S: Sender + ?Sized,
+        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoOutcome<()>,
+    {
+        let options = self.options(SourceLocation::caller()).sender(sender);
+        match by_name(namespace, name) {
+            Ok(signal) => self.keep(signal.connect_with(options, receiver)),
+            Err(error) => {
+                self.errors.push(error);
+                self
+            }
+        }
+    }
+}
+
+fn by_name(namespace: &str, name: &str) -> Result<NamedSignal, Error> {
+    crate::Namespace::get(namespace)?.signal(name)
+}
+
+/// An error from loading or unloading a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginError {
+    /// No linked crate declares the plugin.
+    #[error(
+        "no plugin named `{name}` is linked into this binary; linked plugins: {linked}. \
+         If `{name}` lives in another crate, add that crate as a dependency and write \
+         `signals_core::link!(that_crate);` once in the host"
+    )]
+    Unknown {
+        /// The requested name.
+        name: String,
+        /// The plugins that are linked, comma-separated (or `(none)`).
+        linked: String,
+    },
+    /// The plugin is loaded already.
+    #[error("plugin `{name}` is already loaded; unload it first, or load it only once")]
+    AlreadyLoaded {
+        /// The plugin's name.
+        name: String,
+    },
+    /// The plugin is not loaded.
+    #[error("plugin `{name}` is not loaded, so it cannot be unloaded; loaded plugins: {loaded}")]
+    NotLoaded {
+        /// The plugin's name.
+        name: String,
+        /// The loaded plugins, in load order (or `(none)`).
+        loaded: String,
+    },
+    /// The plugin's subscriptions could not all be made; it is not loaded.
+    #[error("plugin `{name}` could not subscribe: {error}; it was not loaded")]
+    Subscription {
+        /// The plugin's name.
+        name: String,
+        /// The first error.
+        error: Error,
+    },
+    /// The name breaks the naming rules.
+    #[error(transparent)]
+    InvalidName(Error),
+}
+
+struct Loaded {
+    name: &'static str,
+    connections: Vec<Connection>,
+}
+
+static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
+
+fn loaded_list() -> MutexGuard<'static, Vec<Loaded>> {
+    LOADED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn join_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let joined: Vec<&str> = names.collect();
+    if joined.is_empty() {
+        "(none)".to_owned()
+    } else {
+        joined.join(", ")
+    }
+}
+
+/// Loads the plugin `name`: connects its subscribers and its subscriptions in code.
+pub fn load(name: &str) -> Result<(), PluginError> {
+    check_name(name).map_err(|rule| {
+        PluginError::InvalidName(Error::InvalidName {
+            kind: NameKind::Plugin,
+            name: name.to_owned(),
+            rule,
+        })
+    })?;
+    let registry = registry();
+    let Some(entry) = registry.plugin(name) else {
+        return Err(PluginError::Unknown {
+            name: name.to_owned(),
+            linked: join_or_none(registry.plugins().iter().map(|p| p.name)),
+        });
+    };
+    if loaded_list().iter().any(|l| l.name == entry.name) {
+        return Err(PluginError::AlreadyLoaded {
+            name: name.to_owned(),
+        });
+    }
+    let mut subscriptions = Subscriptions {
+        plugin: entry.name,
+        made: Vec::new(),
+        errors: Vec::new(),
+    };
+    for subscriber in registry
+        .subscribers()
+        .iter()
+        .filter(|s| s.plugin == Some(entry.name))
+    {
+        match (subscriber.connect)(subscriber.options()) {
+            Ok(connection) => {
+                subscriptions.keep(connection);
+            }
+            Err(error) => subscriptions.errors.push(error),
+        }
+    }
+    if let Some(declaration) = entry.declaration {
+        (declaration.create)().subscriptions(&mut subscriptions);
+    }
+    if let Some(error) = subscriptions.errors.into_iter().next() {
+        for connection in subscriptions.made {
+            connection.disconnect();
+        }
+        return Err(PluginError::Subscription {
+            name: name.to_owned(),
+            error,
+        });
+    }
+    let mut loaded = loaded_list();
+    if loaded.iter().any(|l| l.name == entry.name) {
+        // Another thread loaded it meanwhile: undo ours.
+        drop(loaded);
+        for connection in subscriptions.made {
+            connection.disconnect();
+        }
+        return Err(PluginError::AlreadyLoaded {
+            name: name.to_owned(),
+        });
+    }
+    loaded.push(Loaded {
+        name: entry.name,
+        connections: subscriptions.made,
+    });
+    Ok(())
+}
+
+/// Unloads the plugin `name`: disconnects exactly the connections its load made.
+pub fn unload(name: &str) -> Result<(), PluginError> {
+    let removed = {
+        let mut loaded = loaded_list();
+        match loaded.iter().position(|l| l.name == name) {
+            Some(index) => loaded.remove(index),
+            None => {
+                return Err(PluginError::NotLoaded {
+                    name: name.to_owned(),
+                    loaded: join_or_none(loaded.iter().map(|l| l.name)),
+                })
+            }
+        }
+    };
+    for connection in removed.connections {
+        connection.disconnect();
+    }
+    Ok(())
+}
+
+/// Unloads every plugin, the last loaded first.
+pub fn unload_all() {
+    let all = std::mem::take(&mut *loaded_list());
+    for plugin in all.into_iter().rev() {
+        for connection in plugin.connections {
+            connection.disconnect();
+        }
+    }
+}
+
+/// The loaded plugins, in load order.
+pub fn loaded() -> Vec<&'static str> {
+    loaded_list().iter().map(|l| l.name).collect()
+}
+
+/// Whether the plugin `name` is loaded.
+pub fn is_loaded(name: &str) -> bool {
+    loaded_list().iter().any(|l| l.name == name)
+}
+
+/// Loads `name` until the guard is dropped (CKAN's `with plugins.use_plugin(...)`).
+pub fn use_plugin(name: &str) -> Result<PluginGuard, PluginError> {
+    load(name)?;
+    Ok(PluginGuard {
+        name: name.to_owned(),
+    })
+}
+
+/// Unloads its plugin when dropped.
+#[derive(Debug)]
+#[must_use = "the plugin is unloaded as soon as the guard is dropped"]
+pub struct PluginGuard {
+    name: String,
+}
+
+impl Drop for PluginGuard {
+    fn drop(&mut self) {
+        // It may have been unloaded by hand inside the scope; that is fine.
+        let _ = unload(&self.name);
+    }
+}
