@@ -103,6 +103,13 @@ pub use typed::{Signal, SignalCell, TypedSignal};
 
 pub use registry::registry;
 
+/// `#[signal]`, from `signals-macros` (always the version this crate pins).
+pub use signals_macros::signal;
+/// `#[subscriber]`, from `signals-macros` (always the version this crate pins).
+pub use signals_macros::subscriber;
+/// `#[plugin]`, from `signals-macros` (always the version this crate pins).
+pub use signals_macros::plugin;
+
 /// Links crates whose only job is to register signals, subscribers or plugins.
 ///
 /// rustc leaves out a dependency that nothing references, and its link-time registrations go
@@ -140,6 +147,8 @@ pub mod __private {
     pub use std::any::TypeId;
     pub use std::boxed::Box;
     pub use std::default::Default;
+    pub use std::marker::{Send, Sync};
+    pub use std::ops::Fn;
     pub use std::option::Option;
     pub use std::result::Result;
     pub use std::vec::Vec;

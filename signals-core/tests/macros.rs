@@ -1,0 +1,522 @@
+//! The code `#[signal]`, `#[subscriber]` and `#[plugin]` generate, exercised in one crate.
+//!
+//! Signals, link-time subscribers and plugins are process-wide and tests run in parallel:
+//! every test uses signals and plugins of its own.
+#![deny(warnings)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use signals_core::registry::{SenderDecl, SubscriberTarget};
+use signals_core::{plugin, plugins, registry, signal, subscriber};
+use signals_core::{BoxError, Kwargs, Namespace, SenderKey, Signal};
+
+// ---------------------------------------------------------------------------------------------
+// Declarations
+
+/// Sent when a user is created.
+///
+/// Second paragraph.
+#[signal(namespace = "m_ckanext")]
+#[derive(Debug, Clone)]
+pub struct UserCreated {
+    /// The user's name.
+    pub user: String,
+    /// How many tries it took.
+    pub attempts: u32,
+}
+
+/// A signal sent by integers, whose receivers return values.
+#[signal(namespace = "m_ckanext", name = "number.doubled", sender = i64, output = u64)]
+pub struct Numbered {
+    pub value: u64,
+}
+
+#[signal(namespace = "m_unit")]
+struct Ping;
+
+#[signal(namespace = "m_unit", sender = Option<String>, output = Result<u8, String>)]
+struct Generic {
+    r#type: Vec<String>,
+}
+
+#[signal(namespace = "m_filter")]
+struct Filtered {
+    id: u32,
+}
+
+#[signal(namespace = "m_plugin")]
+struct PluginEvent {
+    n: usize,
+}
+
+#[signal(namespace = "m_disconnect")]
+struct Disconnected;
+
+static AUDITED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Typed, every sender.
+#[subscriber]
+fn audit(sender: &str, event: &UserCreated) {
+    AUDITED
+        .lock()
+        .unwrap()
+        .push(format!("{sender}:{}:{}", event.user, event.attempts));
+}
+
+/// Typed, returning a value; the signal's output is `u64`.
+#[subscriber]
+fn double(_sender: &i64, event: &Numbered) -> u64 {
+    event.value * 2
+}
+
+/// Typed, returning a `Result` whose error is reported.
+#[subscriber(sender = 13)]
+fn unlucky(_sender: &i64, _event: &Numbered) -> Result<u64, BoxError> {
+    Err("13 is unlucky".into())
+}
+
+#[subscriber(sender = -1)]
+fn negative(_sender: &i64, event: &Numbered) -> u64 {
+    event.value + 1000
+}
+
+static BY_NAME: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// By name: never names the struct.
+#[subscriber(namespace = "m_ckanext", signal = "user_created", sender = "alice")]
+fn by_name(sender: &SenderKey<'_>, kwargs: &dyn Kwargs) -> Result<(), signals_core::KwargError> {
+    let user = kwargs.try_get::<String>("user")?;
+    BY_NAME.lock().unwrap().push(format!("{sender}:{user}"));
+    Ok(())
+}
+
+static FILTERED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+#[subscriber(sender = "only-me")]
+fn filtered_str(sender: &str, event: &Filtered) {
+    FILTERED
+        .lock()
+        .unwrap()
+        .push(format!("str {sender} {}", event.id));
+}
+
+#[subscriber]
+fn filtered_any(sender: &str, event: &Filtered) {
+    FILTERED
+        .lock()
+        .unwrap()
+        .push(format!("any {sender} {}", event.id));
+}
+
+#[subscriber(sender = None)]
+fn generic_none(_sender: &Option<String>, event: &Generic) -> Result<u8, String> {
+    Ok(event.r#type.len() as u8)
+}
+
+static PLUGIN_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+/// The plugin that counts `PluginEvent`s.
+#[plugin(name = "m_counter")]
+#[derive(Default)]
+struct Counter;
+
+impl plugins::Plugin for Counter {
+    fn subscriptions(&self, subscriptions: &mut plugins::Subscriptions) {
+        subscriptions.connect(PluginEvent::signal(), |_: &str, event: &PluginEvent| {
+            PLUGIN_CALLS.fetch_add(event.n * 100, Ordering::SeqCst);
+        });
+    }
+}
+
+#[subscriber(plugin = "m_counter")]
+fn counted(_sender: &str, event: &PluginEvent) {
+    PLUGIN_CALLS.fetch_add(event.n, Ordering::SeqCst);
+}
+
+/// Named from its type: `default_named`.
+#[plugin]
+#[derive(Default)]
+struct DefaultNamed {
+    _state: u8,
+}
+
+impl plugins::Plugin for DefaultNamed {}
+
+static DISCONNECTED: AtomicUsize = AtomicUsize::new(0);
+
+#[subscriber]
+fn to_disconnect(_sender: &str, _event: &Disconnected) {
+    DISCONNECTED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Hygiene: subscribers whose names are those of the generated code's items and locals.
+mod hygiene {
+    use signals_core::{plugin, signal, subscriber, Kwargs, SenderKey};
+
+    #[signal(namespace = "m_hygiene")]
+    pub struct Hygiene {
+        pub name: u8,
+        pub kwargs: u8,
+    }
+
+    #[subscriber]
+    fn options(_sender: &str, event: &Hygiene) -> Result<(), String> {
+        Err(format!("options {}", event.name))
+    }
+
+    #[subscriber]
+    fn connect(_sender: &str, event: &Hygiene) -> Result<(), String> {
+        Err(format!("connect {}", event.kwargs))
+    }
+
+    #[subscriber(namespace = "m_hygiene", signal = "hygiene")]
+    fn receiver(_sender: &SenderKey<'_>, kwargs: &dyn Kwargs) -> Result<(), String> {
+        Err(format!("receiver {}", kwargs.get::<u8>("name").unwrap()))
+    }
+
+    #[plugin]
+    #[derive(Default)]
+    #[allow(non_camel_case_types)]
+    pub struct create;
+
+    impl signals_core::plugins::Plugin for create {}
+}
+
+mod nested {
+    use signals_core::{signal, subscriber};
+
+    #[signal(namespace = "m_nested")]
+    pub struct Inner {
+        pub count: usize,
+    }
+
+    #[subscriber]
+    fn inner_count(_sender: &str, _event: &Inner) -> Result<(), std::convert::Infallible> {
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+/// Waits for the registry. Link-time subscribers are connected while the registry is built,
+/// on the first lookup of any signal; a test on another thread may be building it right now,
+/// and a signal it has already resolved can be sent before its subscribers are connected (a
+/// race in signals-core's `SignalCell` fast path, reported). Tests that count calls of
+/// link-time subscribers wait for the build first.
+fn started() {
+    registry();
+}
+
+#[track_caller]
+fn ok(report: signals_core::SendReport) {
+    assert!(report.is_ok(), "{report:?}");
+}
+
+#[test]
+fn signal_impls_carry_the_attribute() {
+    assert_eq!(UserCreated::NAMESPACE, "m_ckanext");
+    assert_eq!(UserCreated::NAME, "user_created");
+    assert_eq!(
+        UserCreated::DOCS,
+        "Sent when a user is created.\n\nSecond paragraph."
+    );
+    assert_eq!(Numbered::NAME, "number.doubled");
+    assert_eq!(Ping::NAME, "ping");
+    assert_eq!(Ping::DOCS, "");
+    assert_eq!(nested::Inner::NAME, "inner");
+    let named = UserCreated::named();
+    assert_eq!(named.qualified_name(), "m_ckanext.user_created");
+    assert!(UserCreated::signal().check().is_ok());
+}
+
+#[test]
+fn kwargs_by_name_in_declaration_order() {
+    let event = UserCreated {
+        user: "alice".into(),
+        attempts: 3,
+    };
+    let view: &dyn Kwargs = &event;
+    assert_eq!(view.names(), ["user", "attempts"]);
+    assert_eq!(
+        view.get::<String>("user").map(String::as_str),
+        Some("alice")
+    );
+    assert_eq!(view.get::<u32>("attempts"), Some(&3));
+    assert!(view.kwarg("nope").is_none());
+    assert_eq!(
+        view.try_get::<u64>("attempts").unwrap_err().to_string(),
+        "keyword argument `attempts` is a `u32`, not a `u64`; read it as `u32`"
+    );
+
+    let unit: &dyn Kwargs = &Ping;
+    assert!(unit.kwargs().is_empty());
+    assert!(unit.kwarg("x").is_none());
+
+    // A raw identifier's kwarg is its plain name.
+    let generic = Generic {
+        r#type: vec!["a".into()],
+    };
+    let view: &dyn Kwargs = &generic;
+    assert_eq!(view.names(), ["type"]);
+}
+
+#[test]
+fn typed_and_by_name_subscribers_are_connected_at_start_up() {
+    started();
+    let report = UserCreated {
+        user: "alice".into(),
+        attempts: 1,
+    }
+    .send("alice");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 2);
+    ok(UserCreated {
+        user: "bob".into(),
+        attempts: 2,
+    }
+    .send("bob"));
+    assert_eq!(*AUDITED.lock().unwrap(), ["alice:alice:1", "bob:bob:2"]);
+    // The by-name subscriber listens to "alice" only.
+    assert_eq!(*BY_NAME.lock().unwrap(), ["\"alice\":alice"]);
+}
+
+#[test]
+fn values_errors_and_integer_senders() {
+    started();
+    let collected = Numbered { value: 4 }.send_collect(&7);
+    assert_eq!(collected.values(), [8]);
+    let collected = Numbered { value: 4 }.send_collect(&13);
+    assert_eq!(collected.report.failures().len(), 1);
+    let failure = &collected.report.failures()[0];
+    assert!(failure.to_string().contains("13 is unlucky"), "{failure}");
+    assert_eq!(failure.receiver.name, "macros::unlucky");
+    assert_eq!(collected.values(), [8]);
+    let collected = Numbered { value: 4 }.send_collect(&-1);
+    assert_eq!(collected.values(), [8, 1004]);
+}
+
+#[test]
+fn sender_filters() {
+    started();
+    ok(Filtered { id: 1 }.send("someone"));
+    ok(Filtered { id: 2 }.send("only-me"));
+    let mut calls = FILTERED.lock().unwrap().clone();
+    calls.sort();
+    assert_eq!(calls, ["any only-me 2", "any someone 1", "str only-me 2"]);
+
+    let none = Generic {
+        r#type: vec!["a".into(), "b".into()],
+    };
+    assert_eq!(none.send_collect(&None).values(), [Ok(2)]);
+    assert!(none.send_collect(&Some("x".into())).values().is_empty());
+}
+
+#[test]
+fn link_time_subscribers_can_be_disconnected_by_function() {
+    started();
+    ok(Disconnected.send("x"));
+    assert_eq!(DISCONNECTED.load(Ordering::SeqCst), 1);
+    assert_eq!(Disconnected::signal().disconnect(&to_disconnect), 1);
+    ok(Disconnected.send("x"));
+    assert_eq!(DISCONNECTED.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn plugin_subscribers_follow_load_and_unload() {
+    started();
+    ok(PluginEvent { n: 1 }.send("x"));
+    assert_eq!(PLUGIN_CALLS.load(Ordering::SeqCst), 0, "not loaded yet");
+    plugins::load("m_counter").unwrap();
+    ok(PluginEvent { n: 1 }.send("x"));
+    assert_eq!(PLUGIN_CALLS.load(Ordering::SeqCst), 101);
+    let receivers = PluginEvent::signal().receivers_for("x");
+    assert_eq!(receivers.len(), 2);
+    assert!(receivers
+        .iter()
+        .all(|r| r.plugin.as_deref() == Some("m_counter")));
+    plugins::unload("m_counter").unwrap();
+    ok(PluginEvent { n: 1 }.send("x"));
+    assert_eq!(PLUGIN_CALLS.load(Ordering::SeqCst), 101);
+
+    {
+        let _guard = plugins::use_plugin("default_named").unwrap();
+        assert!(plugins::is_loaded("default_named"));
+    }
+    assert!(!plugins::is_loaded("default_named"));
+}
+
+#[test]
+fn the_registry_lists_every_declaration() {
+    let registry = registry();
+    assert!(registry.problems().is_empty(), "{:?}", registry.problems());
+
+    let user = registry
+        .signals()
+        .iter()
+        .find(|s| s.namespace == "m_ckanext" && s.name == "user_created")
+        .expect("UserCreated is declared");
+    assert_eq!(user.rust_type, "macros::UserCreated");
+    assert_eq!(user.docs, UserCreated::DOCS);
+    assert_eq!(user.sender_type, "str");
+    assert_eq!(user.output_type, "()");
+    assert_eq!(user.crate_name, "signals-core");
+    assert!(
+        user.location.file.ends_with("macros.rs"),
+        "{}",
+        user.location
+    );
+    let kwargs: Vec<_> = user
+        .kwargs
+        .iter()
+        .map(|k| (k.name, k.type_name, k.docs))
+        .collect();
+    assert_eq!(
+        kwargs,
+        [
+            ("user", "String", "The user's name."),
+            ("attempts", "u32", "How many tries it took."),
+        ]
+    );
+    assert_eq!((user.resolve)(), UserCreated::named());
+    assert_eq!((user.type_id)(), std::any::TypeId::of::<UserCreated>());
+
+    let generic = registry
+        .signals()
+        .iter()
+        .find(|s| s.namespace == "m_unit" && s.name == "generic")
+        .unwrap();
+    assert_eq!(generic.sender_type, "Option<String>");
+    assert_eq!(generic.output_type, "Result<u8, String>");
+    assert_eq!(generic.kwargs[0].name, "type");
+    assert_eq!(generic.kwargs[0].type_name, "Vec<String>");
+    let inner = registry
+        .signals()
+        .iter()
+        .find(|s| s.namespace == "m_nested")
+        .unwrap();
+    assert_eq!(inner.rust_type, "macros::nested::Inner");
+
+    let audit = registry
+        .subscribers()
+        .iter()
+        .find(|s| s.path == "macros::audit")
+        .expect("audit is registered");
+    assert_eq!(audit.signal_name(), ("m_ckanext", "user_created"));
+    assert_eq!(audit.sender, SenderDecl::Any);
+    assert_eq!(audit.plugin, None);
+    assert!(!audit.is_async);
+    assert!(matches!(
+        audit.target,
+        SubscriberTarget::Typed {
+            rust_type: "UserCreated",
+            ..
+        }
+    ));
+
+    let by_name = registry
+        .subscribers()
+        .iter()
+        .find(|s| s.path == "macros::by_name")
+        .unwrap();
+    assert_eq!(by_name.sender, SenderDecl::Str("alice"));
+    assert!(matches!(
+        by_name.target,
+        SubscriberTarget::ByName {
+            namespace: "m_ckanext",
+            signal: "user_created"
+        }
+    ));
+    let senders: Vec<_> = ["unlucky", "negative", "generic_none"]
+        .iter()
+        .map(|f| {
+            registry
+                .subscribers()
+                .iter()
+                .find(|s| s.path == format!("macros::{f}"))
+                .unwrap()
+                .sender
+        })
+        .collect();
+    assert_eq!(
+        senders,
+        [SenderDecl::Int(13), SenderDecl::Int(-1), SenderDecl::None]
+    );
+    assert_eq!(
+        registry.subscribers_of("m_ckanext", "user_created").count(),
+        2
+    );
+    let counted = registry
+        .subscribers()
+        .iter()
+        .find(|s| s.path == "macros::counted")
+        .unwrap();
+    assert_eq!(counted.plugin, Some("m_counter"));
+    assert!(registry
+        .subscribers()
+        .iter()
+        .any(|s| s.path == "macros::nested::inner_count"));
+
+    let counter = registry.plugin("m_counter").unwrap();
+    let declaration = counter.declaration.unwrap();
+    assert_eq!(declaration.rust_type, "macros::Counter");
+    assert_eq!(declaration.docs, "The plugin that counts `PluginEvent`s.");
+    assert_eq!(declaration.crate_name, "signals-core");
+    assert!(registry
+        .plugin("default_named")
+        .unwrap()
+        .declaration
+        .is_some());
+
+    // Declared signals are known by name, with their struct.
+    let by_name = Namespace::get("m_ckanext")
+        .unwrap()
+        .signal("user_created")
+        .unwrap();
+    assert_eq!(
+        by_name.declared_type(),
+        Some(std::any::type_name::<UserCreated>())
+    );
+}
+
+#[test]
+fn generated_names_do_not_capture_the_users() {
+    started();
+    use hygiene::Hygiene;
+    let report = Hygiene { name: 1, kwargs: 2 }.send("x");
+    let mut messages: Vec<String> = report.failures().iter().map(|f| f.to_string()).collect();
+    messages.sort();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(messages[0].contains("connect 2"), "{messages:?}");
+    assert!(messages[1].contains("options 1"), "{messages:?}");
+    assert!(messages[2].contains("receiver 1"), "{messages:?}");
+    assert!(registry().plugin("create").is_some());
+}
+
+#[test]
+fn locations_point_at_the_declared_names() {
+    let registry = registry();
+    let source = include_str!("macros.rs");
+    let line_of = |needle: &str| {
+        source
+            .lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i as u32 + 1)
+            .unwrap()
+    };
+    let user = registry
+        .signals()
+        .iter()
+        .find(|s| s.name == "user_created")
+        .unwrap();
+    assert_eq!(user.location.line, line_of("pub struct UserCreated {"));
+    assert_eq!(user.location.column, 12);
+    let audit = registry
+        .subscribers()
+        .iter()
+        .find(|s| s.path == "macros::audit")
+        .unwrap();
+    assert_eq!(audit.location.line, line_of("fn audit(sender"));
+    assert_eq!(audit.location.column, 4);
+}

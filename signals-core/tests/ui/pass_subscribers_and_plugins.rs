@@ -1,0 +1,35 @@
+//! Subscribers and plugins in a module with no implicit prelude: the generated code names
+//! only `::signals_core` and `::core` paths.
+#![deny(warnings)]
+
+mod plain {
+    #![no_implicit_prelude]
+
+    use ::signals_core::{plugin, signal, subscriber, Kwargs, SenderKey};
+
+    #[signal(namespace = "pass_ns", sender = i64, output = u8)]
+    pub struct Numbered {
+        pub value: u8,
+    }
+
+    #[subscriber(sender = -5, plugin = "pass_plugin")]
+    fn typed(_sender: &i64, event: &Numbered) -> ::std::result::Result<u8, ::std::string::String> {
+        ::std::result::Result::Ok(event.value)
+    }
+
+    #[subscriber(namespace = "pass_ns", signal = "numbered", sender = None)]
+    fn by_name(_sender: &SenderKey<'_>, _kwargs: &dyn Kwargs) {}
+
+    #[plugin(name = "pass_plugin")]
+    #[derive(Default)]
+    pub struct PassPlugin;
+
+    impl ::signals_core::plugins::Plugin for PassPlugin {}
+}
+
+fn main() {
+    use signals_core::Signal;
+    signals_core::plugins::load("pass_plugin").unwrap();
+    let collected = plain::Numbered { value: 7 }.send_collect(&-5);
+    assert_eq!(collected.values(), [7]);
+}

@@ -1,0 +1,9 @@
+use signals_core::plugin;
+
+#[plugin(name = "activity stream")]
+#[derive(Default)]
+struct Activity;
+
+impl signals_core::plugins::Plugin for Activity {}
+
+fn main() {}

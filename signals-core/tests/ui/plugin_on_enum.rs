@@ -1,0 +1,8 @@
+use signals_core::plugin;
+
+#[plugin(name = "activity")]
+enum Activity {
+    On,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use signals_core::signal;
+
+#[signal(name = "user_created")]
+struct UserCreated;
+
+fn main() {}

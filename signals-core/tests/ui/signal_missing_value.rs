@@ -1,0 +1,6 @@
+use signals_core::signal;
+
+#[signal(namespace)]
+struct UserCreated;
+
+fn main() {}

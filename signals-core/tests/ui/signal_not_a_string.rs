@@ -1,0 +1,6 @@
+use signals_core::signal;
+
+#[signal(namespace = ckanext, name = 5)]
+struct UserCreated;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use signals_core::signal;
+
+#[signal(namespace = "ckanext")]
+enum UserCreated {
+    Alice,
+}
+
+fn main() {}

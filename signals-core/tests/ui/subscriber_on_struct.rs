@@ -1,0 +1,6 @@
+use signals_core::subscriber;
+
+#[subscriber]
+struct Audit;
+
+fn main() {}

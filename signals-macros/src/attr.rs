@@ -1,0 +1,363 @@
+//! The `key = value, ...` arguments every attribute takes, and the error accumulator.
+//!
+//! Parsing never stops at the first mistake: each bad key or value is recorded in [`Errors`]
+//! and skipped, so one compile shows every problem of an attribute.
+
+use std::fmt::Display;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::ext::IdentExt;
+use syn::parse::{ParseStream, Parser};
+use syn::{Ident, LitInt, LitStr, Token, Type};
+
+/// Errors gathered while expanding one attribute, combined into one `syn::Error`.
+#[derive(Default)]
+pub struct Errors(Option<syn::Error>);
+
+impl Errors {
+    /// Records `error`.
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    /// Records `message` at `span`.
+    pub fn at(&mut self, span: Span, message: impl Display) {
+        self.push(syn::Error::new(span, message));
+    }
+
+    /// Records `message` spanning all of `tokens`.
+    pub fn on(&mut self, tokens: impl ToTokens, message: impl Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
+    /// Whether an error was recorded.
+    pub fn any(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// The item as written, followed by the errors: code that uses the item then still
+    /// resolves, and only the attribute's own mistakes are reported.
+    pub fn emit_after(self, item: TokenStream) -> TokenStream {
+        let errors = self.0.map(syn::Error::into_compile_error);
+        quote!(#item #errors)
+    }
+}
+
+/// What a key's value must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A string literal: `namespace = "ckanext"`.
+    Str,
+    /// A type: `sender = str`.
+    Type,
+    /// A sender: a string literal, an integer literal (maybe negative) or `None`.
+    Sender,
+}
+
+/// A key an attribute accepts, and what its value must be.
+pub struct Key {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// An example value, for error messages: `"ckanext"`.
+    pub example: &'static str,
+}
+
+/// A sender written in an attribute.
+pub enum SenderValue {
+    Str(LitStr),
+    Int { value: i128, span: Span },
+    None(Ident),
+}
+
+/// A parsed value.
+pub enum Value {
+    Str(LitStr),
+    Type(Box<Type>),
+    Sender(SenderValue),
+}
+
+/// The parsed arguments of one attribute.
+pub struct Args {
+    entries: Vec<(Ident, Value)>,
+    /// Every key written, including those whose value was wrong.
+    seen: Vec<String>,
+    /// A syntax error stopped parsing: missing keys are not reported, as they may be there.
+    pub incomplete: bool,
+}
+
+impl Args {
+    /// Whether `key` was written, even with a wrong value (its error is already reported).
+    pub fn mentions(&self, key: &str) -> bool {
+        self.seen.iter().any(|k| k == key)
+    }
+
+    /// Removes and returns the value of `key`.
+    fn take(&mut self, key: &str) -> Option<(Ident, Value)> {
+        let index = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(index))
+    }
+
+    /// The string value of `key`, if given.
+    pub fn string(&mut self, key: &str) -> Option<LitStr> {
+        match self.take(key)? {
+            (_, Value::Str(lit)) => Some(lit),
+            _ => unreachable!("`{key}` is declared as a string key"),
+        }
+    }
+
+    /// The type value of `key`, if given.
+    pub fn ty(&mut self, key: &str) -> Option<Box<Type>> {
+        match self.take(key)? {
+            (_, Value::Type(ty)) => Some(ty),
+            _ => unreachable!("`{key}` is declared as a type key"),
+        }
+    }
+
+    /// The sender value of `key`, if given.
+    pub fn sender(&mut self, key: &str) -> Option<SenderValue> {
+        match self.take(key)? {
+            (_, Value::Sender(sender)) => Some(sender),
+            _ => unreachable!("`{key}` is declared as a sender key"),
+        }
+    }
+}
+
+/// Parses `attr` as `key = value` pairs separated by commas, checking each key against
+/// `keys`. Every mistake is recorded in `errors`; what could be parsed is returned.
+pub fn parse(attr: TokenStream, attribute: &str, keys: &[Key], errors: &mut Errors) -> Args {
+    let mut args = Args {
+        entries: Vec::new(),
+        seen: Vec::new(),
+        incomplete: false,
+    };
+    let parser = |input: ParseStream| parse_pairs(input, attribute, keys, &mut args, errors);
+    if let Err(error) = parser.parse2(attr) {
+        errors.push(error);
+        args.incomplete = true;
+    }
+    args
+}
+
+fn parse_pairs(
+    input: ParseStream,
+    attribute: &str,
+    keys: &[Key],
+    args: &mut Args,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    while !input.is_empty() {
+        let key = input.call(Ident::parse_any)?;
+        let name = key.unraw().to_string();
+        let spec = keys.iter().find(|k| k.name == name);
+        args.seen.push(name.clone());
+        if !input.peek(Token![=]) {
+            let example = spec.map_or("...", |k| k.example);
+            errors.at(
+                key.span(),
+                format_args!(
+                    "expected `{name} = {example}`: every key of `#[{attribute}]` takes a value"
+                ),
+            );
+            skip_value(input);
+        } else {
+            input.parse::<Token![=]>()?;
+            match spec {
+                None => {
+                    let known = keys
+                        .iter()
+                        .map(|k| format!("`{}`", k.name))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let guess = keys
+                        .iter()
+                        .filter(|k| edit_distance(k.name, &name) <= 2)
+                        .min_by_key(|k| edit_distance(k.name, &name))
+                        .map(|k| format!("did you mean `{}`? ", k.name))
+                        .unwrap_or_default();
+                    errors.at(
+                        key.span(),
+                        format_args!(
+                            "unknown key `{name}` in `#[{attribute}]`; {guess}the keys are: {known}"
+                        ),
+                    );
+                    skip_value(input);
+                }
+                Some(spec) => match parse_value(input, spec) {
+                    Ok(value) => {
+                        if args.entries.iter().any(|(k, _)| *k == name) {
+                            errors.at(
+                                key.span(),
+                                format_args!(
+                                    "duplicate key `{name}` in `#[{attribute}]`; give it once"
+                                ),
+                            );
+                        } else {
+                            args.entries.push((Ident::new(&name, key.span()), value));
+                        }
+                    }
+                    Err(error) => {
+                        errors.push(error);
+                        skip_value(input);
+                    }
+                },
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        if !input.peek(Token![,]) {
+            errors.at(
+                input.span(),
+                format_args!("expected `,` before the next key of `#[{attribute}]`"),
+            );
+            skip_value(input);
+            if input.is_empty() {
+                break;
+            }
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Skips tokens up to the next top-level comma (commas inside `<...>` are not separators).
+fn skip_value(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        let mut depth = 0usize;
+        while let Some((tree, next)) = rest.token_tree() {
+            if let TokenTree::Punct(punct) = &tree {
+                match punct.as_char() {
+                    ',' if depth == 0 => break,
+                    '<' => depth += 1,
+                    '>' => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+}
+
+/// Parses one value; on error, `input` may be partly consumed (the caller skips the rest).
+fn parse_value(input: ParseStream, key: &Key) -> syn::Result<Value> {
+    let name = key.name;
+    let example = key.example;
+    match key.kind {
+        Kind::Str => {
+            if input.peek(LitStr) {
+                Ok(Value::Str(input.parse()?))
+            } else {
+                Err(input.error(format_args!(
+                    "expected a string literal, as in `{name} = {example}`"
+                )))
+            }
+        }
+        Kind::Type => {
+            if input.peek(LitStr) {
+                let lit: LitStr = input.parse()?;
+                return Err(syn::Error::new(
+                    lit.span(),
+                    format_args!(
+                        "`{name}` takes a type, not a string: write `{name} = {}`",
+                        lit.value()
+                    ),
+                ));
+            }
+            match input.parse::<Type>() {
+                Ok(ty) => Ok(Value::Type(Box::new(ty))),
+                Err(error) => Err(syn::Error::new(
+                    error.span(),
+                    format_args!("expected a type, as in `{name} = {example}`"),
+                )),
+            }
+        }
+        Kind::Sender => parse_sender(input, key).map(Value::Sender),
+    }
+}
+
+fn parse_sender(input: ParseStream, key: &Key) -> syn::Result<SenderValue> {
+    let name = key.name;
+    if input.peek(LitStr) {
+        return Ok(SenderValue::Str(input.parse()?));
+    }
+    let minus: Option<Token![-]> = input.parse()?;
+    if input.peek(LitInt) {
+        let lit: LitInt = input.parse()?;
+        let span = match &minus {
+            Some(minus) => minus.span.join(lit.span()).unwrap_or_else(|| lit.span()),
+            None => lit.span(),
+        };
+        let digits = match &minus {
+            Some(_) => format!("-{}", lit.base10_digits()),
+            None => lit.base10_digits().to_owned(),
+        };
+        let value = digits.parse::<i128>().map_err(|_| {
+            syn::Error::new(
+                span,
+                format_args!("the sender `{digits}` does not fit in an `i128`"),
+            )
+        })?;
+        return Ok(SenderValue::Int { value, span });
+    }
+    if minus.is_none() && input.peek(Ident) {
+        let fork = input.fork();
+        let ident: Ident = fork.parse()?;
+        if ident == "None" && (fork.is_empty() || fork.peek(Token![,])) {
+            input.parse::<Ident>()?;
+            return Ok(SenderValue::None(ident));
+        }
+    }
+    Err(input.error(format_args!(
+        "expected a sender: a string literal (`{name} = \"dataset\"`), an integer literal \
+         (`{name} = 10`) or `{name} = None`"
+    )))
+}
+
+/// A `const` item that checks `name` against the runtime's naming rules at compile time,
+/// spanned at `span` so that an invalid name is reported there. The rules live in
+/// `signals_core` alone: this only calls them.
+pub fn check_name(name: &LitStr) -> TokenStream {
+    quote_spanned! {name.span()=>
+        const _: () = ::signals_core::__private::assert_valid_name(#name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distances() {
+        assert_eq!(edit_distance("namespace", "namespace"), 0);
+        assert_eq!(edit_distance("namespce", "namespace"), 1);
+        assert_eq!(edit_distance("nmae", "name"), 2);
+        assert_eq!(edit_distance("priority", "plugin"), 6);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+}

@@ -1,0 +1,410 @@
+//! `#[subscriber]`: a free function connected to a signal at start-up, or when its plugin
+//! loads.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{FnArg, Item, ItemFn, LitStr, Type, TypeReference};
+
+use crate::attr::{self, Errors, Key, Kind, SenderValue};
+
+const KEYS: &[Key] = &[
+    Key {
+        name: "sender",
+        kind: Kind::Sender,
+        example: "\"dataset\"",
+    },
+    Key {
+        name: "plugin",
+        kind: Kind::Str,
+        example: "\"activity\"",
+    },
+    Key {
+        name: "namespace",
+        kind: Kind::Str,
+        example: "\"ckanext\"",
+    },
+    Key {
+        name: "signal",
+        kind: Kind::Str,
+        example: "\"user_created\"",
+    },
+];
+
+const TYPED_EXAMPLE: &str = "fn audit(sender: &str, event: &UserCreated)";
+const BY_NAME_EXAMPLE: &str = "fn audit(sender: &SenderKey<'_>, kwargs: &dyn Kwargs)";
+
+/// The signal a subscriber listens to.
+enum Target {
+    /// Named by the type of the function's second argument.
+    Typed(Box<Type>),
+    /// Named in the attribute.
+    ByName { namespace: LitStr, signal: LitStr },
+}
+
+/// How the function runs. Only plain functions exist so far; an `Async` flavour will take
+/// its own connect call in [`Subscriber::connect_call`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Sync,
+}
+
+impl Flavor {
+    fn is_async(self) -> bool {
+        match self {
+            Flavor::Sync => false,
+        }
+    }
+}
+
+struct Subscriber {
+    func: ItemFn,
+    target: Target,
+    flavor: Flavor,
+    sender: Option<SenderValue>,
+    plugin: Option<LitStr>,
+}
+
+pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let mut args = attr::parse(attr, "subscriber", KEYS, &mut errors);
+    let sender = args.sender("sender");
+    let plugin = args.string("plugin");
+    let namespace = args.string("namespace");
+    let signal = args.string("signal");
+
+    let func = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Fn(func)) => func,
+        Ok(other) => {
+            errors.at(
+                crate::item_span(&other),
+                "`#[subscriber]` goes on a free `fn`, as in `#[subscriber] fn audit(sender: \
+                 &str, event: &UserCreated)`",
+            );
+            return errors.emit_after(item);
+        }
+        Err(error) => {
+            errors.push(error);
+            return errors.emit_after(item);
+        }
+    };
+
+    // A key written with a wrong value is reported already: the subscriber is still by name.
+    let wants_by_name = args.mentions("namespace") || args.mentions("signal");
+    let by_name = match (namespace, signal) {
+        (Some(namespace), Some(signal)) => Some((namespace, signal)),
+        (Some(namespace), None) if !args.mentions("signal") => {
+            errors.at(
+                namespace.span(),
+                "a by-name subscriber needs both `namespace` and `signal`: add `signal = \
+                 \"...\"` (or remove `namespace` to infer the signal from the argument's type)",
+            );
+            None
+        }
+        (None, Some(signal)) if !args.mentions("namespace") => {
+            errors.at(
+                signal.span(),
+                "a by-name subscriber needs both `namespace` and `signal`: add `namespace = \
+                 \"...\"` (or remove `signal` to infer the signal from the argument's type)",
+            );
+            None
+        }
+        _ => None,
+    };
+    let flavor = check_signature(&func, &mut errors);
+    let signal_type = check_arguments(&func, wants_by_name, &mut errors);
+    if errors.any() {
+        return errors.emit_after(item);
+    }
+    let target = match by_name {
+        Some((namespace, signal)) => Target::ByName { namespace, signal },
+        None => Target::Typed(signal_type.expect("checked: a typed subscriber's signal type")),
+    };
+    Subscriber {
+        func,
+        target,
+        flavor,
+        sender,
+        plugin,
+    }
+    .generate()
+}
+
+/// Checks what the function is: not async (yet), not generic, not unsafe. Returns its flavor.
+fn check_signature(func: &ItemFn, errors: &mut Errors) -> Flavor {
+    let sig = &func.sig;
+    if let Some(asyncness) = &sig.asyncness {
+        errors.at(
+            asyncness.span,
+            "async subscribers are not supported yet; make it a plain `fn`",
+        );
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.at(
+            unsafety.span,
+            "a subscriber cannot be an `unsafe fn`: the registry calls it like any receiver",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        errors.on(
+            abi,
+            "a subscriber cannot have an `extern` ABI; remove it (call the foreign function \
+             from a plain `fn`)",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.on(variadic, "a subscriber cannot be variadic");
+    }
+    let generics = &sig.generics;
+    if !generics.params.is_empty() {
+        errors.on(
+            generics,
+            "a subscriber cannot have generic or lifetime parameters: the registry connects one \
+             concrete function (elided lifetimes such as `&str` are fine)",
+        );
+    } else if let Some(where_clause) = &generics.where_clause {
+        errors.on(where_clause, "a subscriber cannot have a `where` clause");
+    }
+    Flavor::Sync
+}
+
+/// Checks the two arguments; returns the signal type of a typed subscriber.
+fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<Box<Type>> {
+    let sig = &func.sig;
+    let example = if by_name {
+        BY_NAME_EXAMPLE
+    } else {
+        TYPED_EXAMPLE
+    };
+    let mut typed = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => errors.on(
+                receiver,
+                "a subscriber is a free function and cannot take `self`; to connect a method, \
+                 connect a closure at run time (`connect_weak` binds it to its object)",
+            ),
+            FnArg::Typed(arg) => typed.push(arg),
+        }
+    }
+    if typed.len() != sig.inputs.len() {
+        return None;
+    }
+    if typed.len() != 2 {
+        let span = match typed.get(2) {
+            Some(extra) => extra.span(),
+            None => sig.paren_token.span.join(),
+        };
+        errors.at(
+            span,
+            format_args!(
+                "a subscriber takes two arguments, the sender and the signal, as in `{example}`; \
+                 this one takes {}",
+                typed.len()
+            ),
+        );
+        return None;
+    }
+    let sender = &typed[0].ty;
+    let signal = &typed[1].ty;
+    match &**sender {
+        Type::Reference(TypeReference {
+            mutability: None, ..
+        }) => {}
+        _ => errors.on(
+            sender,
+            format_args!(
+                "the sender argument must be a shared reference, as in `{example}`: receivers \
+                 borrow the sender"
+            ),
+        ),
+    }
+    match &**signal {
+        Type::Reference(TypeReference {
+            mutability: None,
+            elem,
+            ..
+        }) => {
+            if !by_name {
+                if let Type::TraitObject(_) = &**elem {
+                    errors.on(
+                        elem,
+                        format_args!(
+                            "a by-name subscriber names its signal in the attribute: write \
+                             `#[subscriber(namespace = \"...\", signal = \"...\")]` before \
+                             `{BY_NAME_EXAMPLE}`"
+                        ),
+                    );
+                    return None;
+                }
+                if let Type::ImplTrait(_) = &**elem {
+                    errors.on(
+                        elem,
+                        "a subscriber cannot take `impl Trait`: name the signal's struct",
+                    );
+                    return None;
+                }
+                return Some(elem.clone());
+            }
+        }
+        Type::Reference(reference) => errors.on(
+            reference.mutability,
+            "the signal argument must be a shared reference `&`: every receiver of a send \
+             borrows the same arguments, so none may change them",
+        ),
+        _ => errors.on(
+            signal,
+            format_args!(
+                "the signal argument must be a shared reference, as in `{example}`: receivers \
+                 borrow the signal's arguments"
+            ),
+        ),
+    }
+    None
+}
+
+impl Subscriber {
+    fn generate(self) -> TokenStream {
+        let func = &self.func;
+        let ident = &func.sig.ident;
+        let fn_name = ident.unraw().to_string();
+        let location = crate::location(ident.span());
+        let sender = self.sender_decl();
+        let (plugin, plugin_check) = match &self.plugin {
+            Some(plugin) => (
+                quote!(::signals_core::__private::Option::Some(#plugin)),
+                attr::check_name(plugin),
+            ),
+            None => (quote!(::signals_core::__private::Option::None), quote!()),
+        };
+        let is_async = self.flavor.is_async();
+        let options = options_ident();
+        let connect_call = self.connect_call();
+        let (target, checks) = match &self.target {
+            Target::Typed(ty) => {
+                let resolve = quote_spanned! {ty.span()=>
+                    <#ty as ::signals_core::__private::Signal>::named
+                };
+                let rust_type = crate::tokens::to_text(ty);
+                (
+                    quote! {
+                        ::signals_core::__private::SubscriberTarget::Typed {
+                            rust_type: #rust_type,
+                            resolve: #resolve,
+                        }
+                    },
+                    quote!(),
+                )
+            }
+            Target::ByName { namespace, signal } => {
+                let namespace_check = attr::check_name(namespace);
+                let signal_check = attr::check_name(signal);
+                (
+                    quote! {
+                        ::signals_core::__private::SubscriberTarget::ByName {
+                            namespace: #namespace,
+                            signal: #signal,
+                        }
+                    },
+                    quote!(#namespace_check #signal_check),
+                )
+            }
+        };
+
+        quote! {
+            #func
+
+            #checks
+            #plugin_check
+
+            const _: () = {
+                fn __signals_connect(
+                    #options: ::signals_core::__private::ConnectOptions,
+                ) -> ::signals_core::__private::Result<
+                    ::signals_core::__private::Connection,
+                    ::signals_core::__private::Error,
+                > {
+                    #connect_call
+                }
+
+                ::signals_core::__private::inventory::submit! {
+                    ::signals_core::__private::SubscriberDecl {
+                        path: ::core::concat!(::core::module_path!(), "::", #fn_name),
+                        location: #location,
+                        target: #target,
+                        sender: #sender,
+                        plugin: #plugin,
+                        is_async: #is_async,
+                        connect: __signals_connect,
+                    }
+                }
+            };
+        }
+    }
+
+    /// The body of the generated connect function. The function item itself is connected, so
+    /// its identity is the function's: `disconnect(&audit)` finds it.
+    fn connect_call(&self) -> TokenStream {
+        let ident = &self.func.sig.ident;
+        let options = options_ident();
+        match (&self.target, self.flavor) {
+            (Target::Typed(ty), Flavor::Sync) => {
+                // Through a generic helper rather than a method call on
+                // `<T as Signal>::signal()`: when `T` is not a signal, that call would also
+                // match `NamedSignal::connect_with` through `Deref` and report a confusing
+                // mismatch. The call is spanned at the function's name, so a wrong sender or
+                // return type is reported there, once.
+                let __signals_connect_typed = quote_spanned!(ident.span()=> __signals_connect_typed::<#ty, _, _>(#options, #ident));
+                quote! {
+                    fn __signals_connect_typed<T, F, R>(
+                        options: ::signals_core::__private::ConnectOptions,
+                        receiver: F,
+                    ) -> ::signals_core::__private::Connection
+                    where
+                        T: ::signals_core::__private::Signal,
+                        F: ::signals_core::__private::Fn(
+                                &<T as ::signals_core::__private::Signal>::Sender,
+                                &T,
+                            ) -> R
+                            + ::signals_core::__private::Send
+                            + ::signals_core::__private::Sync
+                            + 'static,
+                        R: ::signals_core::__private::IntoOutcome<
+                            <T as ::signals_core::__private::Signal>::Output,
+                        >,
+                    {
+                        <T as ::signals_core::__private::Signal>::signal()
+                            .connect_with(options, receiver)
+                    }
+                    ::signals_core::__private::Result::Ok(#__signals_connect_typed)
+                }
+            }
+            (Target::ByName { namespace, signal }, Flavor::Sync) => quote! {
+                ::signals_core::__private::connect_by_name(#namespace, #signal, #options, #ident)
+            },
+        }
+    }
+
+    fn sender_decl(&self) -> TokenStream {
+        match &self.sender {
+            None => quote!(::signals_core::__private::SenderDecl::Any),
+            Some(SenderValue::Str(lit)) => {
+                quote!(::signals_core::__private::SenderDecl::Str(#lit))
+            }
+            Some(SenderValue::Int { value, span }) => {
+                let value = proc_macro2::Literal::i128_unsuffixed(*value);
+                quote_spanned!(*span=> ::signals_core::__private::SenderDecl::Int(#value))
+            }
+            Some(SenderValue::None(ident)) => {
+                quote_spanned!(ident.span()=> ::signals_core::__private::SenderDecl::None)
+            }
+        }
+    }
+}
+
+/// The generated connect function's parameter. Local variables are hygienic with
+/// `mixed_site`: a subscriber called `options` is still the subscriber.
+fn options_ident() -> Ident {
+    Ident::new("options", Span::mixed_site())
+}
