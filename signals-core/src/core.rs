@@ -22,9 +22,8 @@ use crate::typed::Signal;
 pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> Outcome<()> + Send + Sync;
 
 /// A typed receiver of `T`, as stored.
-pub(crate) type TypedCall<T> = dyn Fn(&<T as Signal>::Sender, &T) -> Outcome<<T as Signal>::Output>
-    + Send
-    + Sync;
+pub(crate) type TypedCall<T> =
+    dyn Fn(&<T as Signal>::Sender, &T) -> Outcome<<T as Signal>::Output> + Send + Sync;
 
 /// Reports whether a weakly bound receiver's target still lives.
 pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;
@@ -215,11 +214,9 @@ impl SignalCore {
         alive: Option<Alive>,
     ) -> (u64, bool) {
         self.change(|state, after| {
-            if let Some(existing) = state
-                .records
-                .iter()
-                .find(|r| r.info.id == info.id && r.filter == filter && r.info.plugin == info.plugin)
-            {
+            if let Some(existing) = state.records.iter().find(|r| {
+                r.info.id == info.id && r.filter == filter && r.info.plugin == info.plugin
+            }) {
                 return (existing.seq, false);
             }
             let seq = state.next_seq;
@@ -243,8 +240,9 @@ impl SignalCore {
     /// Removes every connection `remove` selects; returns how many.
     pub(crate) fn disconnect_where(&'static self, remove: impl Fn(&Record) -> bool) -> usize {
         self.change(|state, after| {
-            let (gone, kept): (Vec<Record>, Vec<Record>) =
-                std::mem::take(&mut state.records).into_iter().partition(|r| remove(r));
+            let (gone, kept): (Vec<Record>, Vec<Record>) = std::mem::take(&mut state.records)
+                .into_iter()
+                .partition(|r| remove(r));
             state.records = kept;
             if gone.is_empty() {
                 return 0;

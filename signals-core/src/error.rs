@@ -87,7 +87,9 @@ pub enum KwargError {
         available: String,
     },
     /// The argument exists but holds another type.
-    #[error("keyword argument `{name}` is a `{actual}`, not a `{requested}`; read it as `{actual}`")]
+    #[error(
+        "keyword argument `{name}` is a `{actual}`, not a `{requested}`; read it as `{actual}`"
+    )]
     WrongType {
         /// The argument's name.
         name: String,

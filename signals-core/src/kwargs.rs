@@ -54,6 +54,10 @@ impl fmt::Debug for Kwarg<'_> {
 /// assert_eq!(view.get::<u64>("attempts"), None); // wrong type: None, never a panic
 /// assert_eq!(view.names(), ["user", "attempts"]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a kwargs bag",
+    note = "`#[signal]` implements `Kwargs` for a signal struct; a by-name send may also carry a `DynKwargs`"
+)]
 pub trait Kwargs: Any + Send + Sync {
     /// The argument called `name`, if there is one.
     fn kwarg(&self, name: &str) -> Option<Kwarg<'_>>;
@@ -168,7 +172,11 @@ impl DynKwargs {
     }
 
     /// Adds (or replaces) the argument `name` and returns the bag.
-    pub fn with<T: Any + Send + Sync>(mut self, name: impl Into<Cow<'static, str>>, value: T) -> Self {
+    pub fn with<T: Any + Send + Sync>(
+        mut self,
+        name: impl Into<Cow<'static, str>>,
+        value: T,
+    ) -> Self {
         self.insert(name, value);
         self
     }
@@ -237,7 +245,10 @@ mod tests {
             "keyword argument `n` is a `u8`, not a `alloc::string::String`; read it as `u8`"
         );
         assert_eq!(
-            (&() as &dyn Kwargs).try_get::<u8>("n").unwrap_err().to_string(),
+            (&() as &dyn Kwargs)
+                .try_get::<u8>("n")
+                .unwrap_err()
+                .to_string(),
             "no keyword argument named `n`; the arguments are: (none)"
         );
     }

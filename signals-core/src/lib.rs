@@ -77,6 +77,7 @@ mod connection;
 mod core;
 mod error;
 mod kwargs;
+mod listing;
 mod meta;
 mod name;
 mod named;
@@ -92,6 +93,7 @@ mod typed;
 pub use connection::{BlockGuard, ConnectOptions, Connection, MuteGuard, ScopedConnection};
 pub use error::{Error, KwargError};
 pub use kwargs::{DynKwargs, Kwarg, Kwargs};
+pub use listing::{listing, Listing, PluginListing, SignalListing, SubscriberListing};
 pub use meta::{ReceiverConnected, ReceiverDisconnected};
 pub use name::{check_name, check_name_bytes, NameKind, NameRule, MAX_NAME_LEN};
 pub use named::NamedSignal;
@@ -103,12 +105,12 @@ pub use typed::{Signal, SignalCell, TypedSignal};
 
 pub use registry::registry;
 
+/// `#[plugin]`, from `signals-macros` (always the version this crate pins).
+pub use signals_macros::plugin;
 /// `#[signal]`, from `signals-macros` (always the version this crate pins).
 pub use signals_macros::signal;
 /// `#[subscriber]`, from `signals-macros` (always the version this crate pins).
 pub use signals_macros::subscriber;
-/// `#[plugin]`, from `signals-macros` (always the version this crate pins).
-pub use signals_macros::plugin;
 
 /// Links crates whose only job is to register signals, subscribers or plugins.
 ///

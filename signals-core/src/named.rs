@@ -72,9 +72,7 @@ impl NamedSignal {
 
     /// The declared sender and output types, once the signal has been used as typed.
     pub fn declared_sender_and_output(&self) -> Option<(&'static str, &'static str)> {
-        self.core
-            .binding()
-            .map(|b| (b.sender_type, b.output_type))
+        self.core.binding().map(|b| (b.sender_type, b.output_type))
     }
 
     /// This signal as declared by `T`, or an error when another struct declares it or `T`

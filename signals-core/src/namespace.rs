@@ -45,7 +45,7 @@ pub struct Namespace {
     data: &'static NamespaceData,
 }
 
-fn checked<'a>(kind: NameKind, bytes: &'a [u8]) -> Result<&'a str, Error> {
+fn checked(kind: NameKind, bytes: &[u8]) -> Result<&str, Error> {
     let invalid = |rule| Error::InvalidName {
         kind,
         name: String::from_utf8_lossy(bytes).into_owned(),
@@ -53,7 +53,11 @@ fn checked<'a>(kind: NameKind, bytes: &'a [u8]) -> Result<&'a str, Error> {
     };
     check_name_bytes(bytes).map_err(invalid)?;
     // The rules admit ASCII only, so this cannot fail once they pass.
-    std::str::from_utf8(bytes).map_err(|e| invalid(crate::NameRule::BadCharacter { index: e.valid_up_to() }))
+    std::str::from_utf8(bytes).map_err(|e| {
+        invalid(crate::NameRule::BadCharacter {
+            index: e.valid_up_to(),
+        })
+    })
 }
 
 fn leak(name: &str) -> &'static str {
@@ -123,7 +127,10 @@ impl Namespace {
             .signals
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        signals.values().map(|&core| NamedSignal::from_core(core)).collect()
+        signals
+            .values()
+            .map(|&core| NamedSignal::from_core(core))
+            .collect()
     }
 }
 

@@ -53,9 +53,7 @@ pub struct Subscriptions {
 
 impl Subscriptions {
     fn options(&self, location: SourceLocation) -> ConnectOptions {
-        ConnectOptions::new()
-            .plugin(self.plugin)
-            .location(location)
+        ConnectOptions::new().plugin(self.plugin).location(location)
     }
 
     fn keep(&mut self, connection: Connection) -> &mut Self {

@@ -269,6 +269,11 @@ pub(crate) fn ensure_started() {
     }
 }
 
+/// Whether this thread is building the registry now.
+pub(crate) fn building_here() -> bool {
+    BUILDING.with(Cell::get)
+}
+
 /// The registry, built on first call.
 pub fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {

@@ -260,7 +260,10 @@ mod tests {
     fn rebuilds_recoverable_senders() {
         let key = SenderKey::from("a");
         assert_eq!(<str as Sender>::from_sender_key(&key), Some("a"));
-        assert_eq!(<i128 as Sender>::from_sender_key(&SenderKey::Int(3)), Some(&3));
+        assert_eq!(
+            <i128 as Sender>::from_sender_key(&SenderKey::Int(3)),
+            Some(&3)
+        );
         assert_eq!(<() as Sender>::from_sender_key(&SenderKey::None), Some(&()));
         assert_eq!(<String as Sender>::from_sender_key(&key), None);
     }

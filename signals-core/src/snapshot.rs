@@ -103,12 +103,13 @@ impl<T: Signal> Shape for Typed<T> {
             RecordFn::Typed(any) => any.downcast_ref::<Arc<TypedCall<T>>>().cloned(),
             RecordFn::Dynamic(by_name) => {
                 let by_name = by_name.clone();
-                Some(Arc::new(move |sender: &T::Sender, args: &T| {
-                    match by_name(&sender.sender_key(), args) {
-                        Outcome::Value(()) | Outcome::Done => Outcome::Done,
-                        Outcome::Gone => Outcome::Gone,
-                        Outcome::Failed(e) => Outcome::Failed(e),
-                    }
+                Some(Arc::new(move |sender: &T::Sender, args: &T| match by_name(
+                    &sender.sender_key(),
+                    args,
+                ) {
+                    Outcome::Value(()) | Outcome::Done => Outcome::Done,
+                    Outcome::Gone => Outcome::Gone,
+                    Outcome::Failed(e) => Outcome::Failed(e),
                 }))
             }
         }

@@ -1,10 +1,12 @@
 //! Typed signals: a struct whose fields are the signal's keyword arguments.
 
+use std::any::TypeId;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::connection::{connect_parts, ConnectOptions, Connection, ReceiverParts};
 use crate::core::{Binding, RecordFn, SignalCore, TypedCall};
@@ -57,6 +59,11 @@ use crate::snapshot;
 /// assert_eq!(report.receivers_called(), 1);
 /// connection.disconnect();
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a signal",
+    label = "not a signal",
+    note = "declare it with `#[signal(namespace = \"...\")]` on the struct, or implement `signals_core::Signal` by hand"
+)]
 pub trait Signal: Kwargs + Sized {
     /// Who sends it (`str` for CKAN's string senders).
     type Sender: Sender + ?Sized + 'static;
@@ -121,7 +128,12 @@ impl SignalCell {
         if let Some(signal) = self.cell.get() {
             return *signal;
         }
-        // Outside the cell's initialisation: building the registry resolves every signal.
+        // While this thread builds the registry, resolve without caching: a cell is filled only
+        // once the registry is built, so another thread that finds it filled knows every
+        // link-time subscriber is connected.
+        if crate::registry::building_here() {
+            return resolve::<T>();
+        }
         crate::registry::ensure_started();
         *self.cell.get_or_init(resolve::<T>)
     }
@@ -140,13 +152,18 @@ fn resolve<T: Signal>() -> NamedSignal {
         .and_then(|signal| signal.core().bind(binding).map(|()| signal));
     match attached {
         Ok(signal) => signal,
-        Err(error) => NamedSignal::from_core(SignalCore::leak(
-            T::NAMESPACE,
-            T::NAME,
-            Some(binding),
-            Some(error),
-        )),
+        Err(error) => detached::<T>(binding, error),
     }
+}
+
+/// The one detached signal of `T` (created on first need, then reused).
+fn detached<T: Signal>(binding: Binding, error: Error) -> NamedSignal {
+    static DETACHED: Mutex<BTreeMap<TypeId, &'static SignalCore>> = Mutex::new(BTreeMap::new());
+    let mut all = DETACHED.lock().unwrap_or_else(PoisonError::into_inner);
+    let core = all
+        .entry(TypeId::of::<T>())
+        .or_insert_with(|| SignalCore::leak(T::NAMESPACE, T::NAME, Some(binding), Some(error)));
+    NamedSignal::from_core(core)
 }
 
 /// The typed handle of a signal declared by `T`. It dereferences to the [`NamedSignal`], so
@@ -173,7 +190,12 @@ impl<T> Deref for TypedSignal<T> {
 
 impl<T> fmt::Debug for TypedSignal<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TypedSignal<{}>({})", std::any::type_name::<T>(), self.named)
+        write!(
+            f,
+            "TypedSignal<{}>({})",
+            std::any::type_name::<T>(),
+            self.named
+        )
     }
 }
 
@@ -258,12 +280,13 @@ impl<T: Signal> TypedSignal<T> {
     {
         let weak = Arc::downgrade(target);
         let probe = weak.clone();
-        let call: Arc<TypedCall<T>> = Arc::new(move |sender: &T::Sender, args: &T| {
-            match weak.upgrade() {
-                Some(target) => Outcome::from_result(receiver(&target, sender, args).into_outcome()),
+        let call: Arc<TypedCall<T>> =
+            Arc::new(move |sender: &T::Sender, args: &T| match weak.upgrade() {
+                Some(target) => {
+                    Outcome::from_result(receiver(&target, sender, args).into_outcome())
+                }
                 None => Outcome::Gone,
-            }
-        });
+            });
         connect_parts(
             self.named.core(),
             options,

@@ -1,0 +1,208 @@
+//! The signal listing: every signal with its keyword arguments, docs and subscribers, from the
+//! link-time registry and the live connections. Printable as text (`Display`) and as JSON
+//! (`Serialize`).
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::namespace::Namespace;
+use crate::receiver::SourceLocation;
+use crate::registry::{registry, KwargDecl, SignalDecl};
+
+/// The whole listing.
+#[derive(Debug, Serialize)]
+pub struct Listing {
+    /// Every signal: declared ones, and ones only used by name. By namespace and name.
+    pub signals: Vec<SignalListing>,
+    /// Every plugin, by name.
+    pub plugins: Vec<PluginListing>,
+    /// Problems the registry found.
+    pub problems: Vec<String>,
+}
+
+/// One signal.
+#[derive(Debug, Serialize)]
+pub struct SignalListing {
+    /// The namespace.
+    pub namespace: &'static str,
+    /// The registered name.
+    pub name: &'static str,
+    /// Its declaration; `None` for a signal that is only subscribed or sent by name.
+    pub declaration: Option<&'static SignalDecl>,
+    /// Link-time subscribers and live connections, in connection order (link-time
+    /// subscribers of plugins that are not loaded last).
+    pub subscribers: Vec<SubscriberListing>,
+}
+
+/// One subscriber of a signal.
+#[derive(Debug, Serialize)]
+pub struct SubscriberListing {
+    /// The receiver's name (a function's path).
+    pub name: String,
+    /// The owning plugin.
+    pub plugin: Option<String>,
+    /// `any sender` or `sender "x"`.
+    pub sender: String,
+    /// Where it is declared or was connected.
+    pub location: SourceLocation,
+    /// Whether it is connected now.
+    pub connected: bool,
+}
+
+/// One plugin.
+#[derive(Debug, Serialize)]
+pub struct PluginListing {
+    /// The plugin's name.
+    pub name: &'static str,
+    /// The plugin type, when declared with `#[plugin]`.
+    pub rust_type: Option<&'static str>,
+    /// Where it is declared.
+    pub location: Option<SourceLocation>,
+    /// Whether it is loaded now.
+    pub loaded: bool,
+}
+
+/// Builds the listing now. Subscriptions that plugins make in code appear while the plugin is
+/// loaded.
+///
+/// ```
+/// use signals_core::Namespace;
+///
+/// let signal = Namespace::get("doc_listing")?.signal("custom_thing")?;
+/// let _c = signal.connect(|_, _| {}).scoped();
+/// let listing = signals_core::listing();
+/// let entry = listing.signals.iter().find(|s| s.name == "custom_thing").unwrap();
+/// assert!(entry.declaration.is_none());
+/// assert_eq!(entry.subscribers.len(), 1);
+/// assert!(listing.to_string().contains("doc_listing.custom_thing\n    not declared by any linked crate"));
+/// # Ok::<(), signals_core::Error>(())
+/// ```
+pub fn listing() -> Listing {
+    let registry = registry();
+    let mut signals: Vec<SignalListing> = Vec::new();
+    for namespace in Namespace::all() {
+        for signal in namespace.signals() {
+            let declaration = registry
+                .signals()
+                .iter()
+                .copied()
+                .find(|d| d.namespace == signal.namespace() && d.name == signal.name());
+            let mut subscribers: Vec<SubscriberListing> = signal
+                .connections()
+                .into_iter()
+                .map(|(info, filter, _blocked)| SubscriberListing {
+                    name: info.name.to_string(),
+                    plugin: info.plugin.as_ref().map(ToString::to_string),
+                    sender: filter.to_string(),
+                    location: info.location,
+                    connected: true,
+                })
+                .collect();
+            for decl in registry.subscribers_of(signal.namespace(), signal.name()) {
+                let sender = decl.sender.filter().to_string();
+                let plugin = decl.plugin.map(str::to_owned);
+                let live = subscribers
+                    .iter()
+                    .any(|s| s.name == decl.path && s.sender == sender && s.plugin == plugin);
+                if !live {
+                    subscribers.push(SubscriberListing {
+                        name: decl.path.to_owned(),
+                        plugin,
+                        sender,
+                        location: decl.location,
+                        connected: false,
+                    });
+                }
+            }
+            signals.push(SignalListing {
+                namespace: signal.namespace(),
+                name: signal.name(),
+                declaration,
+                subscribers,
+            });
+        }
+    }
+    let loaded = crate::plugins::loaded();
+    let plugins = registry
+        .plugins()
+        .iter()
+        .map(|p| PluginListing {
+            name: p.name,
+            rust_type: p.declaration.map(|d| d.rust_type),
+            location: p.declaration.map(|d| d.location),
+            loaded: loaded.contains(&p.name),
+        })
+        .collect();
+    Listing {
+        signals,
+        plugins,
+        problems: registry
+            .problems()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    }
+}
+
+fn kwargs_line(kwargs: &[KwargDecl]) -> String {
+    if kwargs.is_empty() {
+        return "(none)".to_owned();
+    }
+    kwargs
+        .iter()
+        .map(|k| format!("{}: {}", k.name, k.type_name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Listing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for signal in &self.signals {
+            writeln!(f, "{}.{}", signal.namespace, signal.name)?;
+            match signal.declaration {
+                Some(d) => {
+                    for line in d.docs.lines() {
+                        writeln!(f, "    {line}")?;
+                    }
+                    writeln!(f, "    declared by {} at {}", d.rust_type, d.location)?;
+                    writeln!(
+                        f,
+                        "    sender: {}  output: {}",
+                        d.sender_type, d.output_type
+                    )?;
+                    writeln!(f, "    kwargs: {}", kwargs_line(d.kwargs))?;
+                }
+                None => writeln!(f, "    not declared by any linked crate (used by name)")?,
+            }
+            if signal.subscribers.is_empty() {
+                writeln!(f, "    subscribers: (none)")?;
+            } else {
+                writeln!(f, "    subscribers:")?;
+            }
+            for s in &signal.subscribers {
+                let plugin = s
+                    .plugin
+                    .as_ref()
+                    .map(|p| format!(", plugin {p}"))
+                    .unwrap_or_default();
+                let state = if s.connected { "" } else { ", not connected" };
+                writeln!(
+                    f,
+                    "      {} ({}{plugin}{state}) at {}",
+                    s.name, s.sender, s.location
+                )?;
+            }
+        }
+        writeln!(f, "plugins:")?;
+        for p in &self.plugins {
+            let kind = p.rust_type.unwrap_or("(subscribers only)");
+            let state = if p.loaded { "loaded" } else { "not loaded" };
+            writeln!(f, "  {} ({kind}, {state})", p.name)?;
+        }
+        for problem in &self.problems {
+            writeln!(f, "problem: {problem}")?;
+        }
+        Ok(())
+    }
+}

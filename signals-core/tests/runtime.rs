@@ -1,0 +1,619 @@
+//! The runtime's promises, one test group per promise of the signals-core issue.
+//! Every test uses a namespace of its own: signals are process-wide and tests run in parallel.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use common::Log;
+use signals_core::{
+    ConnectOptions, DynKwargs, Error, FailureKind, Kwargs, NameKind, NameRule, Namespace,
+    ReceiverConnected, ReceiverDisconnected, ReceiverId, SenderFilter, SenderKey, Signal,
+};
+
+hand_signal!(UserCreated, "t_typed", "user_created", str, () { user: String });
+hand_signal!(Numbered, "t_values", "isignal_number", i64, i64 {});
+hand_signal!(Ordered, "t_order", "ordered", str, () {});
+hand_signal!(Failing, "t_fail", "failing", str, () {});
+hand_signal!(Conflict1, "t_conflict", "same_name", str, () {});
+hand_signal!(Conflict2, "t_conflict", "same_name", str, () {});
+hand_signal!(Filtered, "t_filter", "filtered", str, () {});
+hand_signal!(IntSent, "t_int", "int_sent", i64, () {});
+hand_signal!(NoneSent, "t_none", "none_sent", Option<String>, () { user: String });
+hand_signal!(Reentrant, "t_reentrant", "reentrant", str, () { depth: u32 });
+hand_signal!(Mutable, "t_mutable", "mutable", str, () {});
+hand_signal!(Weakly, "t_weak", "weakly", str, () {});
+hand_signal!(Muted, "t_mute", "muted", str, () {});
+hand_signal!(Meta, "t_meta", "watched", str, () {});
+hand_signal!(Scoped, "t_scope", "scoped", str, () {});
+hand_signal!(Keyed, "t_keyed", "keyed", str, () {});
+hand_signal!(Blocked, "t_block", "blocked", str, () {});
+
+// 1. Namespaces and names ------------------------------------------------------------------
+
+#[test]
+fn namespaces_and_signals_are_interned_singletons() {
+    let a = Namespace::get("t_ns").unwrap();
+    assert_eq!(a, Namespace::get("t_ns").unwrap());
+    assert_ne!(a, Namespace::get("t_ns2").unwrap());
+    let s = a.signal("one").unwrap();
+    assert_eq!(s, a.signal("one").unwrap());
+    assert_ne!(s, Namespace::get("t_ns2").unwrap().signal("one").unwrap());
+    assert_eq!(s.qualified_name(), "t_ns.one");
+    assert!(Namespace::all().iter().any(|n| n.name() == "t_ns"));
+    assert!(a.signals().contains(&s));
+}
+
+#[test]
+fn invalid_names_say_which_rule_they_broke() {
+    let cases: [(&str, NameRule); 3] = [
+        ("", NameRule::Empty),
+        ("has space", NameRule::BadCharacter { index: 3 }),
+        (&"x".repeat(256), NameRule::TooLong { len: 256 }),
+    ];
+    for (name, rule) in cases {
+        let err = Namespace::get(name).unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidName {
+                kind: NameKind::Namespace,
+                name: name.to_owned(),
+                rule
+            }
+        );
+    }
+    let err = Namespace::get("t_names")
+        .unwrap()
+        .signal("bad/name")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid signal name \"bad/name\": the character at byte 3 is not allowed; \
+         use only ASCII letters, digits, `_`, `.` and `-`"
+    );
+    assert_eq!(
+        Namespace::get("").unwrap_err().to_string(),
+        "invalid namespace name \"\": it is empty; give it at least one character"
+    );
+    assert_eq!(
+        Namespace::get(&"y".repeat(300)).unwrap_err().to_string(),
+        format!(
+            "invalid namespace name \"{}\": it is 300 bytes long; shorten it to at most 255 bytes",
+            "y".repeat(300)
+        )
+    );
+    let err = Namespace::get_bytes(b"caf\xc3\xa9\xff").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid namespace name \"caf\u{e9}\u{fffd}\": the character at byte 3 is not allowed; \
+         use only ASCII letters, digits, `_`, `.` and `-`"
+    );
+}
+
+// 2. Typed signals -----------------------------------------------------------------------------
+
+#[test]
+fn typed_and_by_name_reach_the_same_receivers() {
+    let log = Log::default();
+    let by_name = Namespace::get("t_typed")
+        .unwrap()
+        .signal("user_created")
+        .unwrap();
+    assert_eq!(by_name, UserCreated::named());
+    assert_eq!(
+        by_name.declared_type(),
+        Some(std::any::type_name::<UserCreated>())
+    );
+    let l = log.clone();
+    let typed = UserCreated::signal()
+        .connect(move |name: &str, ev: &UserCreated| l.push(format!("typed {name} {}", ev.user)));
+    let l = log.clone();
+    let dynamic = by_name.connect(move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
+        l.push(format!(
+            "by-name {sender} {}",
+            kwargs.get::<String>("user").unwrap()
+        ))
+    });
+    let report = UserCreated {
+        user: "alice".into(),
+    }
+    .send("alice");
+    assert_eq!(report.receivers_called(), 2);
+    // A by-name send of a declared signal, carrying its struct, reaches both as well.
+    let report = by_name
+        .send(&"bob", &UserCreated { user: "bob".into() })
+        .unwrap();
+    assert_eq!(report.receivers_called(), 2);
+    assert_eq!(
+        log.take(),
+        [
+            "typed alice alice",
+            "by-name \"alice\" alice",
+            "typed bob bob",
+            "by-name \"bob\" bob"
+        ]
+    );
+    typed.disconnect();
+    dynamic.disconnect();
+}
+
+#[test]
+fn a_second_struct_for_a_declared_name_is_an_error_naming_both() {
+    let first = Conflict1::signal();
+    assert!(first.check().is_ok());
+    let second = Conflict2::signal();
+    let expected = Error::TypeConflict {
+        signal: "t_conflict.same_name".into(),
+        declared: std::any::type_name::<Conflict1>(),
+        requested: std::any::type_name::<Conflict2>(),
+    };
+    assert_eq!(second.check(), Err(expected.clone()));
+    assert_eq!(first.named().typed::<Conflict2>().unwrap_err(), expected);
+    assert!(expected.to_string().contains("runtime::Conflict1"));
+    assert!(expected.to_string().contains("runtime::Conflict2"));
+    // The detached second signal still works for its own receivers.
+    let c = Conflict2::signal().connect(|_: &str, _: &Conflict2| {});
+    assert_eq!(Conflict2 {}.send("x").receivers_called(), 1);
+    assert_eq!(Conflict1 {}.send("x").receivers_called(), 0);
+    c.disconnect();
+}
+
+// 3. The kwargs bag by name --------------------------------------------------------------------
+
+#[test]
+fn by_name_sends_of_undeclared_signals_carry_a_runtime_bag() {
+    let signal = Namespace::get("t_dyn").unwrap().signal("custom").unwrap();
+    let log = Log::default();
+    let l = log.clone();
+    let c = signal.connect(move |_: &SenderKey<'_>, kwargs: &dyn Kwargs| {
+        l.push(format!("{:?}", kwargs.names()));
+        assert_eq!(kwargs.get::<u32>("n"), Some(&1));
+        assert_eq!(kwargs.get::<u64>("n"), None);
+        assert_eq!(kwargs.get::<u32>("missing"), None);
+        assert!(kwargs.try_get::<u32>("missing").is_err());
+    });
+    let report = signal
+        .send(&"me", &DynKwargs::new().with("n", 1u32).with("s", "x"))
+        .unwrap();
+    assert!(report.is_ok(), "{:?}", report.failures());
+    assert_eq!(log.take(), ["[\"n\", \"s\"]"]);
+    c.disconnect();
+}
+
+#[test]
+fn a_by_name_send_to_a_declared_signal_must_carry_its_struct() {
+    let log = Log::default();
+    let l = log.clone();
+    let c = UserCreated::signal().connect(move |_: &str, ev: &UserCreated| l.push(&ev.user));
+    let err = UserCreated::named()
+        .send(&"x", &DynKwargs::new().with("user", "x".to_string()))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "signal `t_typed.user_created` is declared by `{0}`, so a by-name send must carry a \
+             `{0}`, not a `signals_core::kwargs::DynKwargs`; build the struct, or send through the typed API",
+            std::any::type_name::<UserCreated>()
+        )
+    );
+    assert_eq!(log.len(), 0);
+    // A sender that cannot be rebuilt from its key is an error too, never a panic.
+    let err = NoneSent::named()
+        .send(&"bob", &NoneSent { user: "bob".into() })
+        .unwrap_err();
+    assert!(matches!(err, Error::SenderNotRecoverable { .. }), "{err}");
+    c.disconnect();
+}
+
+// 4. Senders ---------------------------------------------------------------------------------
+
+#[test]
+fn sender_filters_match_strings_integers_and_none_by_value() {
+    static ANY: AtomicUsize = AtomicUsize::new(0);
+    static TEN: AtomicUsize = AtomicUsize::new(0);
+    let any = IntSent::signal().connect(|_: &i64, _: &IntSent| {
+        ANY.fetch_add(1, Ordering::SeqCst);
+    });
+    let ten = IntSent::signal().connect_to(&10u8, |_: &i64, _: &IntSent| {
+        TEN.fetch_add(1, Ordering::SeqCst);
+    });
+    let _ = IntSent {}.send(&10);
+    let _ = IntSent {}.send(&11);
+    assert_eq!(
+        (ANY.load(Ordering::SeqCst), TEN.load(Ordering::SeqCst)),
+        (2, 1)
+    );
+    assert!(IntSent::signal().has_receivers_for(&10i32));
+
+    let log = Log::default();
+    let l = log.clone();
+    let none = NoneSent::signal().connect_to(&(), move |s: &Option<String>, _: &NoneSent| {
+        l.push(format!("{s:?}"))
+    });
+    let _ = NoneSent { user: "u".into() }.send(&None);
+    let _ = NoneSent { user: "u".into() }.send(&Some("bob".into()));
+    assert_eq!(log.take(), ["None"]);
+    for c in [any, ten, none] {
+        c.disconnect();
+    }
+}
+
+#[test]
+fn every_sender_is_not_a_sender_value() {
+    let signal = Namespace::get("t_any").unwrap().signal("zero").unwrap();
+    let c = signal.connect_to(&0i64, |_: &SenderKey<'_>, _: &dyn Kwargs| {});
+    assert!(signal.has_receivers_for(&0));
+    assert!(!signal.has_receivers_for(&SenderKey::None));
+    assert!(!signal.has_receivers_for(&"0"));
+    assert_eq!(c.receiver().unwrap().id, c.receiver().unwrap().id);
+    assert_eq!(
+        signal.connections()[0].1,
+        SenderFilter::Only(SenderKey::Int(0))
+    );
+    c.disconnect();
+}
+
+// 5. Connecting ----------------------------------------------------------------------------------
+
+fn filtered_receiver(_: &str, _: &Filtered) {
+    FILTERED_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+static FILTERED_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[test]
+fn same_fn_twice_is_one_receiver_and_disconnect_removes_it_everywhere() {
+    let signal = Filtered::signal();
+    let a = signal.connect(filtered_receiver);
+    let b = signal.connect(filtered_receiver);
+    assert_eq!(a, b);
+    assert!(a.is_new() && !b.is_new());
+    let x = signal.connect_to("x", filtered_receiver);
+    let y = signal.connect_to("y", filtered_receiver);
+    assert_eq!(signal.connections().len(), 3);
+    // Any + X: called once when X sends.
+    let _ = Filtered {}.send("x");
+    assert_eq!(FILTERED_CALLS.swap(0, Ordering::SeqCst), 1);
+    assert_eq!(signal.receivers_for("x").len(), 1);
+    // The pair only.
+    assert_eq!(signal.disconnect_from(&filtered_receiver, "x"), 1);
+    assert!(!x.is_connected() && y.is_connected() && a.is_connected());
+    // Every sender.
+    assert_eq!(signal.disconnect(&filtered_receiver), 2);
+    assert!(!a.is_connected() && !y.is_connected());
+    let _ = Filtered {}.send("y");
+    assert_eq!(FILTERED_CALLS.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn closures_are_distinct_unless_keyed() {
+    let log = Log::default();
+    let signal = Keyed::signal();
+    let mk = |tag: &'static str| {
+        let l = log.clone();
+        move |_: &str, _: &Keyed| l.push(tag)
+    };
+    let c1 = signal.connect(mk("a"));
+    let c2 = signal.connect(mk("b"));
+    assert_ne!(c1, c2);
+    let k1 = signal.connect_with(ConnectOptions::new().key("audit"), mk("k1"));
+    let k2 = signal.connect_with(ConnectOptions::new().key("audit"), mk("k2"));
+    assert_eq!(k1, k2);
+    let _ = Keyed {}.send("s");
+    assert_eq!(log.take(), ["a", "b", "k1"]);
+    assert_eq!(signal.disconnect_receiver(ReceiverId::key("audit")), 1);
+    assert_eq!(
+        signal.disconnect(&mk("z")),
+        0,
+        "a capturing closure has no identity"
+    );
+    c1.disconnect();
+    c2.disconnect();
+    assert!(!signal.has_receivers());
+}
+
+#[test]
+fn handles_block_and_scope_connections() {
+    let log = Log::default();
+    let l = log.clone();
+    let signal = Blocked::signal();
+    let c = signal.connect(move |_: &str, _: &Blocked| l.push("called"));
+    {
+        let _outer = c.block();
+        {
+            let _inner = c.block();
+        }
+        let _ = Blocked {}.send("s");
+        assert!(c.is_connected());
+        assert!(!signal.has_receivers_for("s"));
+    }
+    let _ = Blocked {}.send("s");
+    assert_eq!(log.take(), ["called"]);
+    {
+        let l = log.clone();
+        let _scoped = signal.connect_scoped(move |_: &str, _: &Blocked| l.push("scoped"));
+        let _ = Blocked {}.send("s");
+    }
+    let _ = Blocked {}.send("s");
+    assert_eq!(log.take(), ["called", "scoped", "called"]);
+    assert!(c.disconnect());
+    assert!(!c.disconnect(), "a second disconnect finds nothing");
+}
+
+#[test]
+fn weakly_bound_receivers_go_with_their_target() {
+    struct Target {
+        log: Log,
+    }
+    let log = Log::default();
+    let target = Arc::new(Target { log: log.clone() });
+    let signal = Weakly::signal();
+    let c = signal.connect_weak(
+        &target,
+        ConnectOptions::new(),
+        |t: &Target, _: &str, _: &Weakly| t.log.push("hit"),
+    );
+    assert!(c.receiver().unwrap().weak);
+    let _ = Weakly {}.send("s");
+    assert_eq!(
+        Arc::strong_count(&target),
+        1,
+        "the receiver holds the target weakly"
+    );
+    drop(target);
+    assert!(!signal.has_receivers_for("s"));
+    assert!(signal.receivers_for("s").is_empty());
+    let report = Weakly {}.send("s");
+    assert_eq!(report.receivers_called(), 0);
+    assert!(
+        !c.is_connected(),
+        "the first send after the drop disconnects it"
+    );
+    assert_eq!(log.take(), ["hit"]);
+}
+
+// 6. Sending ----------------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct Refused;
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("refused")
+    }
+}
+impl std::error::Error for Refused {}
+
+#[test]
+fn robust_send_reports_each_failure_and_fail_fast_stops() {
+    let log = Log::default();
+    let signal = Failing::signal();
+    let l = log.clone();
+    let first = signal.connect_with(
+        ConnectOptions::new().name("first"),
+        move |_: &str, _: &Failing| -> Result<(), Refused> {
+            l.push("first");
+            Err(Refused)
+        },
+    );
+    let l = log.clone();
+    let line = line!() + 1;
+    let second = signal.connect(move |_: &str, _: &Failing| -> () {
+        l.push("second");
+        panic!("boom");
+    });
+    let l = log.clone();
+    let third = signal.connect(move |_: &str, _: &Failing| l.push("third"));
+
+    let report = Failing {}.send("s");
+    assert_eq!(report.receivers_called(), 3);
+    assert_eq!(log.take(), ["first", "second", "third"]);
+    let failures = report.failures();
+    assert_eq!(failures.len(), 2);
+    assert_eq!(failures[0].receiver.name, "first");
+    assert!(matches!(&failures[0].kind, FailureKind::Error(e) if e.to_string() == "refused"));
+    assert!(matches!(&failures[1].kind, FailureKind::Panic(m) if m == "boom"));
+    assert_eq!(failures[1].receiver.location.line, line);
+    assert!(failures[1].receiver.location.file.ends_with("runtime.rs"));
+    assert!(failures[0].to_string().starts_with("receiver `first` at "));
+    assert!(failures[0]
+        .to_string()
+        .ends_with("returned an error: refused"));
+
+    let err = Failing {}.try_send("s").unwrap_err();
+    assert_eq!(err.receiver.name, "first");
+    assert_eq!(
+        log.take(),
+        ["first"],
+        "fail-fast stops at the first failure"
+    );
+
+    // The signal stays usable.
+    for c in [first, second] {
+        c.disconnect();
+    }
+    assert_eq!(Failing {}.try_send("s").unwrap(), 1);
+    assert_eq!(log.take(), ["third"]);
+    third.disconnect();
+}
+
+fn x2(sender: &i64, _: &Numbered) -> i64 {
+    sender * 2
+}
+fn x10(sender: &i64, _: &Numbered) -> i64 {
+    sender * 10
+}
+
+#[test]
+fn collecting_send_returns_receiver_value_pairs() {
+    let signal = Numbered::signal();
+    let a = signal.connect(x2);
+    let b = signal.connect_to(&10, x10);
+    let five = Numbered {}.send_collect(&5);
+    assert_eq!(five.responses.len(), 1);
+    assert!(five.responses[0].receiver.name.ends_with("x2"));
+    assert_eq!(five.values(), [10]);
+    assert_eq!(Numbered {}.send_collect(&10).values(), [20, 100]);
+    a.disconnect();
+    b.disconnect();
+    assert!(signal.receivers_for(&10).is_empty());
+}
+
+// 7. Order ----------------------------------------------------------------------------------
+
+#[test]
+fn receivers_run_in_connection_order() {
+    let log = Log::default();
+    let signal = Ordered::signal();
+    let by_name = signal.named();
+    let mut connections = Vec::new();
+    for i in 0..5 {
+        let l = log.clone();
+        connections.push(if i % 2 == 0 {
+            signal.connect(move |_: &str, _: &Ordered| l.push(format!("t{i}")))
+        } else {
+            by_name.connect_to(&"s", move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+                l.push(format!("n{i}"))
+            })
+        });
+    }
+    let _ = Ordered {}.send("s");
+    assert_eq!(log.take(), ["t0", "n1", "t2", "n3", "t4"]);
+    let _ = Ordered {}.send("other");
+    assert_eq!(log.take(), ["t0", "t2", "t4"]);
+    let names: Vec<_> = signal
+        .receivers_for("s")
+        .iter()
+        .map(|r| r.location.line)
+        .collect();
+    assert_eq!(names.len(), 5);
+    for c in connections {
+        c.disconnect();
+    }
+}
+
+// 8. Re-entrancy: receivers that send, connect and disconnect ------------------------------
+
+#[test]
+fn receivers_may_send_connect_and_disconnect_during_a_send() {
+    let log = Log::default();
+    let signal = Mutable::signal();
+    let l = log.clone();
+    let late = Arc::new(std::sync::Mutex::new(None));
+    let late2 = late.clone();
+    let victim_slot: Arc<std::sync::Mutex<Option<signals_core::Connection>>> = Default::default();
+    let victim_slot2 = victim_slot.clone();
+    let first = signal.connect(move |_: &str, _: &Mutable| {
+        l.push("first");
+        // Connect a new receiver: not called by this send.
+        let l2 = l.clone();
+        let c = Mutable::signal().connect(move |_: &str, _: &Mutable| l2.push("late"));
+        *late2.lock().unwrap() = Some(c);
+        // Disconnect a later receiver: not called after this.
+        if let Some(v) = victim_slot2.lock().unwrap().take() {
+            v.disconnect();
+        }
+    });
+    let l = log.clone();
+    let victim = signal.connect(move |_: &str, _: &Mutable| l.push("victim"));
+    *victim_slot.lock().unwrap() = Some(victim);
+    let _ = Mutable {}.send("s");
+    assert_eq!(log.take(), ["first"]);
+    let late = late.lock().unwrap().take().unwrap();
+    late.disconnect();
+    first.disconnect();
+
+    // A receiver that disconnects itself, and sends re-entrantly with bounded depth.
+    let l = log.clone();
+    let own: Arc<std::sync::Mutex<Option<signals_core::Connection>>> = Default::default();
+    let own2 = own.clone();
+    let c = Reentrant::signal().connect(move |_: &str, ev: &Reentrant| {
+        l.push(format!("depth {}", ev.depth));
+        if ev.depth < 3 {
+            let inner = Reentrant {
+                depth: ev.depth + 1,
+            }
+            .send("s");
+            assert!(inner.is_ok());
+        } else if let Some(me) = own2.lock().unwrap().take() {
+            me.disconnect();
+        }
+    });
+    *own.lock().unwrap() = Some(c);
+    let _ = Reentrant { depth: 0 }.send("s");
+    assert_eq!(log.take(), ["depth 0", "depth 1", "depth 2", "depth 3"]);
+    assert!(!c.is_connected());
+    assert_eq!(Reentrant { depth: 0 }.send("s").receivers_called(), 0);
+}
+
+// 9. Helpers: has_receivers_for, receivers_for, meta-signals, mute, temporary connections ----
+
+#[test]
+fn meta_signals_announce_connections_of_one_signal() {
+    let log = Log::default();
+    let l = log.clone();
+    let on = ReceiverConnected::signal().connect_to(
+        "t_meta.watched",
+        move |_: &str, ev: &ReceiverConnected| {
+            l.push(format!("+{} {}", ev.receiver.name, ev.filter))
+        },
+    );
+    let l = log.clone();
+    let off = ReceiverDisconnected::signal().connect_to(
+        "t_meta.watched",
+        move |_: &str, ev: &ReceiverDisconnected| l.push(format!("-{}", ev.receiver.name)),
+    );
+    let c = Meta::signal().connect_with(
+        ConnectOptions::new().name("watcher").sender("s"),
+        |_: &str, _: &Meta| {},
+    );
+    c.disconnect();
+    // Another signal's changes are not announced to these subscribers.
+    Filtered::signal()
+        .connect(|_: &str, _: &Filtered| {})
+        .disconnect();
+    assert_eq!(log.take(), ["+watcher sender \"s\"", "-watcher"]);
+    on.disconnect();
+    off.disconnect();
+}
+
+#[test]
+fn muting_nests() {
+    let signal = Muted::signal();
+    let c = signal.connect(|_: &str, _: &Muted| {});
+    {
+        let _a = signal.mute();
+        {
+            let _b = signal.mute();
+            assert!(signal.is_muted());
+        }
+        assert!(signal.is_muted(), "the outer mute still holds");
+        assert_eq!(Muted {}.send("s").receivers_called(), 0);
+        assert!(!signal.has_receivers_for("s"));
+    }
+    assert!(!signal.is_muted());
+    assert_eq!(Muted {}.send("s").receivers_called(), 1);
+    c.disconnect();
+}
+
+fn scoped_receiver(_: &str, _: &Scoped) {}
+
+#[test]
+fn a_temporary_connection_restores_the_state_exactly() {
+    let signal = Scoped::signal();
+    let before = signal.connections();
+    {
+        let _t = signal.connect_scoped(scoped_receiver);
+        assert_eq!(signal.connections().len(), before.len() + 1);
+    }
+    assert_eq!(signal.connections(), before);
+    // Already connected: the scope leaves the earlier connection alone (blinker's
+    // `connected_to` would remove it).
+    let keep = signal.connect_to("x", scoped_receiver);
+    let any = signal.connect(scoped_receiver);
+    {
+        let _t = signal.connect_scoped(scoped_receiver);
+    }
+    assert!(keep.is_connected() && any.is_connected());
+    assert_eq!(signal.connections().len(), 2);
+    signal.disconnect(&scoped_receiver);
+}
