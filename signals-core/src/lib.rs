@@ -176,3 +176,8 @@ pub mod __private {
             .connect_with(options, receiver))
     }
 }
+
+/// The README's tour, compiled and run as a doctest so it stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

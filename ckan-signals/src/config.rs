@@ -1,0 +1,271 @@
+//! CKAN's INI-style configuration, as far as the plugin host needs it: `ckan.plugins`.
+//!
+//! The grammar: `[section]` headers; `key = value` or `key: value`; comments on lines starting
+//! with `#` or `;`; a line indented with spaces or tabs continues the previous value (CKAN's
+//! `ckan.plugins` is often spread over several lines). Keys are looked up in every section,
+//! the last one written winning, as CKAN's `[app:main]` section is in practice the only one.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention).
+pub const PLUGINS_ENV_VAR: &str = "CKAN__PLUGINS";
+
+/// The largest configuration file read, in bytes.
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// An error in a configuration file or value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {reason}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The file is larger than [`MAX_CONFIG_BYTES`].
+    #[error("config file {path} is {len} bytes, over the {max} byte limit; is it the right file?")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// Its length.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A line is not a section, a `key = value`, a comment or a continuation.
+    #[error("{origin}:{line}: {problem}")]
+    Malformed {
+        /// The file (or `<string>`).
+        origin: String,
+        /// The line number, from 1.
+        line: usize,
+        /// What is wrong with it, and what was expected.
+        problem: String,
+    },
+    /// `ckan.plugins` names a plugin twice.
+    #[error(
+        "{origin}: `ckan.plugins` names `{name}` twice; list each plugin once (a plugin loaded twice is an error)"
+    )]
+    DuplicatePlugin {
+        /// Where the list came from.
+        origin: String,
+        /// The repeated name.
+        name: String,
+    },
+}
+
+/// A parsed configuration: every key with its value and the line it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    origin: String,
+    values: BTreeMap<String, (String, usize)>,
+}
+
+impl Config {
+    /// Parses `text`; `origin` names it in errors (a file's path, or `<string>`).
+    ///
+    /// ```
+    /// use ckan_signals::config::Config;
+    ///
+    /// let config = Config::parse("[app:main]\nckan.plugins = activity\n  audit stats\n", "demo.ini")?;
+    /// assert_eq!(config.plugins()?, ["activity", "audit", "stats"]);
+    ///
+    /// let err = Config::parse("[app:main]\nckan.plugins\n", "demo.ini").unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "demo.ini:2: expected `key = value`, a `[section]` or a comment, found `ckan.plugins`"
+    /// );
+    /// # Ok::<(), ckan_signals::config::ConfigError>(())
+    /// ```
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let malformed = |line: usize, problem: String| ConfigError::Malformed {
+            origin: origin.to_owned(),
+            line,
+            problem,
+        };
+        let mut values: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        let mut last_key: Option<String> = None;
+        for (index, raw) in text.lines().enumerate() {
+            let number = index + 1;
+            let trimmed = raw.trim();
+            if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
+                continue;
+            }
+            if raw.starts_with([' ', '\t']) {
+                let Some(key) = &last_key else {
+                    return Err(malformed(
+                        number,
+                        format!("an indented line continues a value, but no key comes before it: `{trimmed}`"),
+                    ));
+                };
+                if let Some((value, _)) = values.get_mut(key) {
+                    if !value.is_empty() {
+                        value.push('\n');
+                    }
+                    value.push_str(trimmed);
+                }
+                continue;
+            }
+            if let Some(section) = trimmed.strip_prefix('[') {
+                if !section.ends_with(']') || section.len() < 2 {
+                    return Err(malformed(
+                        number,
+                        format!("a section header must look like `[name]`, found `{trimmed}`"),
+                    ));
+                }
+                last_key = None;
+                continue;
+            }
+            let Some(split) = trimmed.find(['=', ':']) else {
+                return Err(malformed(
+                    number,
+                    format!(
+                        "expected `key = value`, a `[section]` or a comment, found `{trimmed}`"
+                    ),
+                ));
+            };
+            let key = trimmed[..split].trim();
+            if key.is_empty() {
+                return Err(malformed(
+                    number,
+                    format!("the key before `{}` is empty", &trimmed[split..split + 1]),
+                ));
+            }
+            let value = trimmed[split + 1..].trim().to_owned();
+            values.insert(key.to_owned(), (value, number));
+            last_key = Some(key.to_owned());
+        }
+        Ok(Config {
+            origin: origin.to_owned(),
+            values,
+        })
+    }
+
+    /// Reads and parses a file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        let read_error = |e: std::io::Error| ConfigError::Read {
+            path: shown.clone(),
+            reason: e.to_string(),
+        };
+        let len = std::fs::metadata(path).map_err(read_error)?.len();
+        if len > MAX_CONFIG_BYTES {
+            return Err(ConfigError::TooLarge {
+                path: shown,
+                len,
+                max: MAX_CONFIG_BYTES,
+            });
+        }
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            ConfigError::Malformed {
+                origin: shown.clone(),
+                line,
+                problem: "the line is not valid UTF-8; save the file as UTF-8".to_owned(),
+            }
+        })?;
+        Config::parse(&text, &shown)
+    }
+
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(|(v, _)| v.as_str())
+    }
+
+    /// The line `key` was set on.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        self.values.get(key).map(|(_, line)| *line)
+    }
+
+    /// Overrides `key` (for example from an environment variable).
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.values.insert(key.to_owned(), (value.into(), 0));
+    }
+
+    /// The plugins `ckan.plugins` enables, in order (none when it is not set).
+    pub fn plugins(&self) -> Result<Vec<String>, ConfigError> {
+        let origin = match self.line_of("ckan.plugins") {
+            Some(0) | None => self.origin.clone(),
+            Some(line) => format!("{}:{line}", self.origin),
+        };
+        parse_plugin_list(self.get("ckan.plugins").unwrap_or(""), &origin)
+    }
+}
+
+/// Splits a `ckan.plugins` value (space- or newline-separated) into names, rejecting repeats.
+pub fn parse_plugin_list(value: &str, origin: &str) -> Result<Vec<String>, ConfigError> {
+    let mut names: Vec<String> = Vec::new();
+    for name in value.split_whitespace() {
+        if names.iter().any(|n| n == name) {
+            return Err(ConfigError::DuplicatePlugin {
+                origin: origin.to_owned(),
+                name: name.to_owned(),
+            });
+        }
+        names.push(name.to_owned());
+    }
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sections_comments_and_continuations() {
+        let text = "# comment\n; also\n[app:main]\nckan.site_url: http://x\nckan.plugins =\n    a\n\tb\n\nother = 1\n";
+        let config = Config::parse(text, "t.ini").unwrap();
+        assert_eq!(config.get("ckan.site_url"), Some("http://x"));
+        assert_eq!(config.plugins().unwrap(), ["a", "b"]);
+        assert_eq!(config.line_of("other"), Some(9));
+    }
+
+    #[test]
+    fn empty_config_enables_nothing() {
+        assert!(Config::parse("", "e.ini")
+            .unwrap()
+            .plugins()
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn malformed_lines_name_file_and_line() {
+        let cases = [
+            (
+                "  orphan\n",
+                "t.ini:1: an indented line continues a value, but no key comes before it: `orphan`",
+            ),
+            (
+                "[app:main\n",
+                "t.ini:1: a section header must look like `[name]`, found `[app:main`",
+            ),
+            ("\n\n= 3\n", "t.ini:3: the key before `=` is empty"),
+        ];
+        for (text, message) in cases {
+            assert_eq!(
+                Config::parse(text, "t.ini").unwrap_err().to_string(),
+                message
+            );
+        }
+    }
+
+    #[test]
+    fn a_plugin_named_twice_is_an_error() {
+        let config = Config::parse("[app:main]\nckan.plugins = a b a\n", "t.ini").unwrap();
+        assert_eq!(
+            config.plugins().unwrap_err().to_string(),
+            "t.ini:2: `ckan.plugins` names `a` twice; list each plugin once (a plugin loaded twice is an error)"
+        );
+    }
+}

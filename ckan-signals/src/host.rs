@@ -1,0 +1,71 @@
+//! The plugin host: enables the plugins `ckan.plugins` lists, in order.
+//!
+//! Loading and unloading are [`signals_core::plugins`]'s (re-exported here); this module adds
+//! CKAN's configuration: the `ckan.plugins` option of an INI file, overridden by the
+//! [`PLUGINS_ENV_VAR`] environment variable.
+
+use std::ffi::OsStr;
+
+pub use signals_core::plugins::{
+    is_loaded, load, loaded, unload, unload_all, use_plugin, Plugin, PluginError, PluginGuard,
+    Subscriptions,
+};
+
+use crate::config::{parse_plugin_list, Config, ConfigError, PLUGINS_ENV_VAR};
+
+/// An error while starting the configured plugins.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HostError {
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A plugin could not be loaded; the plugins this start-up loaded before it were unloaded.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+/// The plugins to enable: the environment variable's list when it is set, else the
+/// configuration's `ckan.plugins`.
+///
+/// ```
+/// use ckan_signals::{config::Config, host::enabled_plugins};
+/// use std::ffi::OsStr;
+///
+/// let config = Config::parse("[app:main]\nckan.plugins = activity audit\n", "portal.ini")?;
+/// assert_eq!(enabled_plugins(&config, None)?, ["activity", "audit"]);
+/// assert_eq!(enabled_plugins(&config, Some(OsStr::new("stats")))?, ["stats"]);
+/// # Ok::<(), ckan_signals::config::ConfigError>(())
+/// ```
+pub fn enabled_plugins(config: &Config, env: Option<&OsStr>) -> Result<Vec<String>, ConfigError> {
+    match env {
+        None => config.plugins(),
+        Some(value) => {
+            let Some(value) = value.to_str() else {
+                return Err(ConfigError::Malformed {
+                    origin: PLUGINS_ENV_VAR.to_owned(),
+                    line: 1,
+                    problem: "the value is not valid UTF-8; list plugin names in ASCII".to_owned(),
+                });
+            };
+            parse_plugin_list(value, PLUGINS_ENV_VAR)
+        }
+    }
+}
+
+/// Loads `names` in order. If one fails, the ones this call loaded are unloaded again (last
+/// first) and the error is returned: start-up stops, as CKAN's does.
+pub fn load_plugins<S: AsRef<str>>(names: &[S]) -> Result<(), HostError> {
+    let mut done: Vec<&str> = Vec::new();
+    for name in names {
+        let name = name.as_ref();
+        if let Err(error) = load(name) {
+            for loaded in done.into_iter().rev() {
+                let _ = unload(loaded);
+            }
+            return Err(error.into());
+        }
+        done.push(name);
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! `ckan.plugins.toolkit.signals`: the two namespaces and an alias per built-in signal.
+//!
+//! ```
+//! use ckan_signals::toolkit::signals;
+//!
+//! // `assert register_blueprint is ckan_namespace.signal('register_blueprint')`
+//! assert_eq!(*signals::register_blueprint(), signals::ckan().signal("register_blueprint")?);
+//! // The alias and the registered name differ for three signals.
+//! assert_eq!(*signals::action_succeeded(), signals::ckan().signal("action_succeed")?);
+//! # Ok::<(), signals_core::Error>(())
+//! ```
+
+/// The aliases, as `ckan.plugins.toolkit.signals` (and `ckan.lib.signals`) offer them.
+pub mod signals {
+    use signals_core::{Namespace, Signal, TypedSignal};
+
+    use crate::signals::*;
+
+    /// The `ckan` namespace: CKAN's core signals.
+    pub fn ckan() -> Namespace {
+        // A constant, valid name: the lookup cannot fail.
+        Namespace::get("ckan").unwrap_or_else(|_| unreachable!("`ckan` is a valid name"))
+    }
+
+    /// The `ckanext` namespace: extensions' signals (datastore, datapusher, third parties).
+    pub fn ckanext() -> Namespace {
+        Namespace::get("ckanext").unwrap_or_else(|_| unreachable!("`ckanext` is a valid name"))
+    }
+
+    macro_rules! aliases {
+        ($($alias:ident => $ty:ident),* $(,)?) => {$(
+            #[doc = concat!("The `", stringify!($alias), "` signal: see [`", stringify!($ty), "`].")]
+            pub fn $alias() -> TypedSignal<$ty> {
+                $ty::signal()
+            }
+        )*};
+    }
+
+    aliases! {
+        request_started => RequestStarted,
+        request_finished => RequestFinished,
+        register_blueprint => RegisterBlueprint,
+        resource_download => ResourceDownload,
+        user_logged_in => UserLoggedIn,
+        user_logged_out => UserLoggedOut,
+        failed_login => FailedLogin,
+        user_created => UserCreated,
+        request_password_reset => RequestPasswordReset,
+        perform_password_reset => PerformPasswordReset,
+        action_succeeded => ActionSucceeded,
+        datastore_upsert => DatastoreUpsert,
+        datastore_delete => DatastoreDelete,
+    }
+}

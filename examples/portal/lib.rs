@@ -1,0 +1,421 @@
+//! A small CKAN-like portal, in process: users, datasets with resources, an action API, login,
+//! password reset, resource downloads and a datastore. It sends every built-in signal at the
+//! points CKAN does; the plugins enabled in `examples/portal.ini` react to them.
+
+use std::collections::BTreeMap;
+
+use ckan_signals::model::{ActionContext, Blueprint, Response, User, WebApp};
+use ckan_signals::{
+    ActionSucceeded, DatastoreDelete, DatastoreUpsert, FailedLogin, PerformPasswordReset,
+    RegisterBlueprint, RequestFinished, RequestPasswordReset, RequestStarted, ResourceDownload,
+    UserCreated, UserLoggedIn, UserLoggedOut,
+};
+use serde_json::{json, Value};
+use signals_core::{SendReport, Signal};
+
+// The plugin crates register their plugins at link time; these lines link them.
+signals_core::link!(
+    ckanext_activity,
+    ckanext_audit,
+    ckanext_stats,
+    ckanext_notify
+);
+
+/// The connections `plugin` owns now, one line each: signal, receiver, sender filter.
+pub fn connections_of_plugin(plugin: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for namespace in signals_core::Namespace::all() {
+        for signal in namespace.signals() {
+            for (info, filter, _) in signal.connections() {
+                if info.plugin.as_deref() == Some(plugin) {
+                    lines.push(format!("{signal} <- {} ({filter})", info.name));
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// Why an action failed (CKAN's `ValidationError` / `NotFound`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    /// The input is invalid.
+    #[error("validation error: {0}")]
+    Validation(String),
+    /// The object does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// No action has that name.
+    #[error("unknown action `{0}`")]
+    UnknownAction(String),
+}
+
+/// Why a login failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("login failed: wrong user name, e-mail or password")]
+pub struct LoginFailed;
+
+struct Account {
+    user: User,
+    password: String,
+}
+
+/// A resource: an uploaded file or a link.
+#[derive(Debug, Clone)]
+struct Resource {
+    upload: Option<Vec<u8>>,
+}
+
+/// The portal's state and its entry points.
+pub struct Portal {
+    app: WebApp,
+    accounts: BTreeMap<String, Account>,
+    datasets: BTreeMap<String, Value>,
+    resources: BTreeMap<String, Resource>,
+    datastore: BTreeMap<String, Vec<Value>>,
+    reset_tokens: BTreeMap<String, String>,
+    logged_in: Option<String>,
+    next_id: u32,
+    /// Failures reported by sends, kept for the summary.
+    pub receiver_failures: Vec<String>,
+}
+
+impl Default for Portal {
+    fn default() -> Self {
+        Portal::new()
+    }
+}
+
+impl Portal {
+    /// An empty portal.
+    pub fn new() -> Self {
+        Portal {
+            app: WebApp::new("ckan"),
+            accounts: BTreeMap::new(),
+            datasets: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            datastore: BTreeMap::new(),
+            reset_tokens: BTreeMap::new(),
+            logged_in: None,
+            next_id: 1,
+            receiver_failures: Vec::new(),
+        }
+    }
+
+    /// The web app, sender of the request and login signals.
+    pub fn app(&self) -> &WebApp {
+        &self.app
+    }
+
+    fn note(&mut self, report: SendReport) {
+        for failure in report.failures() {
+            self.receiver_failures.push(failure.to_string());
+        }
+    }
+
+    fn id(&mut self, prefix: &str) -> String {
+        let id = format!("{prefix}-{}", self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    /// Registers the blueprints of a plugin-defined dataset type: the dataset blueprint, then
+    /// the resource blueprint (CKAN sends `register_blueprint` with those two senders).
+    pub fn register_dataset_type(&mut self, dataset_type: &str) {
+        for (kind, prefix) in [("dataset", ""), ("resource", "/resource")] {
+            let blueprint = Blueprint {
+                name: if kind == "dataset" {
+                    dataset_type.to_owned()
+                } else {
+                    format!("{dataset_type}_resource")
+                },
+                url_prefix: format!("/{dataset_type}{prefix}"),
+            };
+            let report = RegisterBlueprint { blueprint }.send(kind);
+            self.note(report);
+        }
+    }
+
+    /// Handles one request: `request_started`, the handler, then `request_finished` with the
+    /// response.
+    pub fn request<R>(
+        &mut self,
+        handler: impl FnOnce(&mut Self) -> Result<R, String>,
+    ) -> Result<R, String> {
+        let report = RequestStarted.send(&self.app);
+        self.note(report);
+        let result = handler(self);
+        let response = Response {
+            status: if result.is_ok() { 200 } else { 400 },
+            content_type: "application/json".into(),
+            content_length: 0,
+        };
+        let report = RequestFinished { response }.send(&self.app);
+        self.note(report);
+        result
+    }
+
+    /// Calls an action of the action API. On success sends `action_succeed` with the action's
+    /// name as sender (read actions too), and the datastore signals for datastore actions.
+    pub fn action(
+        &mut self,
+        name: &str,
+        context: ActionContext,
+        data_dict: Value,
+    ) -> Result<Value, ActionError> {
+        let result = match name {
+            "user_create" => self.user_create(&data_dict)?,
+            "user_show" => self.user_show(&data_dict)?,
+            "package_create" => self.package_create(&data_dict)?,
+            "package_show" => self.package_show(&data_dict)?,
+            "package_update" => self.package_update(&data_dict)?,
+            "resource_create" => self.resource_create(&data_dict)?,
+            "datastore_upsert" => self.datastore_upsert(&data_dict)?,
+            "datastore_delete" => self.datastore_delete(&data_dict)?,
+            other => return Err(ActionError::UnknownAction(other.to_owned())),
+        };
+        let report = ActionSucceeded {
+            context,
+            data_dict,
+            result: result.clone(),
+        }
+        .send(name);
+        self.note(report);
+        Ok(result)
+    }
+
+    fn text<'a>(data: &'a Value, key: &str) -> Result<&'a str, ActionError> {
+        data.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| ActionError::Validation(format!("`{key}` is required")))
+    }
+
+    fn user_create(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let name = Self::text(data, "name")?.to_owned();
+        if self.accounts.contains_key(&name) {
+            return Err(ActionError::Validation(format!(
+                "user name `{name}` is taken"
+            )));
+        }
+        let user = User {
+            id: self.id("user"),
+            name: name.clone(),
+            email: Self::text(data, "email")?.to_owned(),
+            fullname: data
+                .get("fullname")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            sysadmin: false,
+        };
+        // Sent before the commit, as CKAN does.
+        let report = UserCreated { user: user.clone() }.send(&name);
+        self.note(report);
+        let password = Self::text(data, "password")?.to_owned();
+        self.accounts.insert(
+            name,
+            Account {
+                user: user.clone(),
+                password,
+            },
+        );
+        Ok(json!(user))
+    }
+
+    fn user_show(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let name = Self::text(data, "id")?;
+        self.accounts
+            .get(name)
+            .map(|a| json!(a.user))
+            .ok_or_else(|| ActionError::NotFound(format!("user `{name}`")))
+    }
+
+    fn package_create(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let name = Self::text(data, "name")?.to_owned();
+        let id = self.id("dataset");
+        let dataset = json!({
+            "id": id,
+            "name": name,
+            "title": data.get("title").cloned().unwrap_or(Value::Null),
+            "resources": [],
+        });
+        self.datasets.insert(id, dataset.clone());
+        Ok(dataset)
+    }
+
+    fn find_dataset(&self, data: &Value) -> Result<String, ActionError> {
+        let key = Self::text(data, "id")?;
+        self.datasets
+            .iter()
+            .find(|(id, d)| id.as_str() == key || d["name"] == key)
+            .map(|(id, _)| id.clone())
+            .ok_or_else(|| ActionError::NotFound(format!("dataset `{key}`")))
+    }
+
+    fn package_show(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let id = self.find_dataset(data)?;
+        Ok(self.datasets[&id].clone())
+    }
+
+    fn package_update(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let id = self.find_dataset(data)?;
+        let dataset = self
+            .datasets
+            .get_mut(&id)
+            .ok_or_else(|| ActionError::NotFound(id.clone()))?;
+        if let Some(title) = data.get("title") {
+            dataset["title"] = title.clone();
+        }
+        Ok(dataset.clone())
+    }
+
+    fn resource_create(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let package_id = self.find_dataset(&json!({ "id": Self::text(data, "package_id")? }))?;
+        let id = self.id("resource");
+        let upload = data
+            .get("upload")
+            .and_then(Value::as_str)
+            .map(|s| s.as_bytes().to_vec());
+        let resource = json!({
+            "id": id,
+            "package_id": package_id,
+            "url_type": if upload.is_some() { "upload" } else { "link" },
+            "url": data.get("url").cloned().unwrap_or(Value::Null),
+        });
+        if let Some(d) = self.datasets.get_mut(&package_id) {
+            if let Some(list) = d["resources"].as_array_mut() {
+                list.push(resource.clone());
+            }
+        }
+        self.resources.insert(id, Resource { upload });
+        Ok(resource)
+    }
+
+    fn datastore_upsert(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let resource_id = Self::text(data, "resource_id")?.to_owned();
+        if !self.resources.contains_key(&resource_id) {
+            return Err(ActionError::NotFound(format!("resource `{resource_id}`")));
+        }
+        let records = data.get("records").cloned();
+        let rows = records
+            .as_ref()
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        self.datastore
+            .entry(resource_id.clone())
+            .or_default()
+            .extend(rows);
+        // CKAN passes the records only when the call asked for them back.
+        let returned = data
+            .get("include_records")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+            .then_some(records)
+            .flatten();
+        let report = DatastoreUpsert { records: returned }.send(&resource_id);
+        self.note(report);
+        Ok(json!({ "resource_id": resource_id }))
+    }
+
+    fn datastore_delete(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let resource_id = Self::text(data, "resource_id")?.to_owned();
+        let Some(rows) = self.datastore.get_mut(&resource_id) else {
+            return Err(ActionError::NotFound(format!(
+                "datastore table `{resource_id}`"
+            )));
+        };
+        let deleted = rows.len();
+        rows.clear();
+        let result = json!({ "resource_id": resource_id, "deleted": deleted });
+        let report = DatastoreDelete {
+            result: result.clone(),
+            data_dict: data.clone(),
+        }
+        .send(&resource_id);
+        self.note(report);
+        Ok(result)
+    }
+
+    /// Logs in by user name or e-mail. A failure sends `failed_login` with the login as typed;
+    /// a success sends `logged_in` with the user.
+    pub fn login(&mut self, login: &str, password: &str) -> Result<User, LoginFailed> {
+        let account = self
+            .accounts
+            .values()
+            .find(|a| (a.user.name == login || a.user.email == login) && a.password == password);
+        let Some(user) = account.map(|a| a.user.clone()) else {
+            let report = FailedLogin.send(login);
+            self.note(report);
+            return Err(LoginFailed);
+        };
+        self.logged_in = Some(user.name.clone());
+        let report = UserLoggedIn { user: user.clone() }.send(&self.app);
+        self.note(report);
+        Ok(user)
+    }
+
+    /// Logs the current user out, sending `logged_out`.
+    pub fn logout(&mut self) {
+        if let Some(name) = self.logged_in.take() {
+            if let Some(user) = self.accounts.get(&name).map(|a| a.user.clone()) {
+                let report = UserLoggedOut { user }.send(&self.app);
+                self.note(report);
+            }
+        }
+    }
+
+    /// Mails a reset link (the token) to the user, then sends `request_password_reset`.
+    pub fn request_password_reset(&mut self, name: &str) -> Result<String, ActionError> {
+        let user = self
+            .accounts
+            .get(name)
+            .map(|a| a.user.clone())
+            .ok_or_else(|| ActionError::NotFound(format!("user `{name}`")))?;
+        let token = format!("reset-{}-{}", name, self.next_id);
+        self.next_id += 1;
+        self.reset_tokens.insert(token.clone(), name.to_owned());
+        let report = RequestPasswordReset { user }.send(name);
+        self.note(report);
+        Ok(token)
+    }
+
+    /// Sets a new password from a reset token and sends `perform_password_reset`; its sender
+    /// is the user name typed in the form, `None` when the form had none (as is common).
+    pub fn perform_password_reset(
+        &mut self,
+        token: &str,
+        new_password: &str,
+        name_in_form: Option<&str>,
+    ) -> Result<(), ActionError> {
+        let name = self
+            .reset_tokens
+            .remove(token)
+            .ok_or_else(|| ActionError::Validation("the reset link is invalid or used".into()))?;
+        let account = self
+            .accounts
+            .get_mut(&name)
+            .ok_or_else(|| ActionError::NotFound(format!("user `{name}`")))?;
+        account.password = new_password.to_owned();
+        let user = account.user.clone();
+        let report = PerformPasswordReset { user }.send(&name_in_form.map(str::to_owned));
+        self.note(report);
+        Ok(())
+    }
+
+    /// Downloads a resource. For an uploaded file, sends `resource_download` just before the
+    /// bytes go out; a link is not downloaded through the portal and sends nothing.
+    pub fn download(&mut self, resource_id: &str) -> Result<Option<Vec<u8>>, ActionError> {
+        let resource = self
+            .resources
+            .get(resource_id)
+            .cloned()
+            .ok_or_else(|| ActionError::NotFound(format!("resource `{resource_id}`")))?;
+        let Some(bytes) = resource.upload else {
+            return Ok(None);
+        };
+        let report = ResourceDownload.send(resource_id);
+        self.note(report);
+        Ok(Some(bytes))
+    }
+}

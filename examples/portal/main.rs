@@ -1,0 +1,282 @@
+//! The portal demo: a CKAN-like host that sends every built-in signal while the plugins from
+//! `examples/portal.ini` react.
+//!
+//! ```text
+//! cargo run                          # the story
+//! cargo run -- --list                # every signal, its kwargs, docs and subscribers
+//! cargo run -- --list --json         # the same, as JSON
+//! cargo run -- --plugins audit,stats # other plugins than the config's
+//! cargo run -- --config other.ini
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use ckan_portal::{connections_of_plugin, Portal};
+use ckan_signals::config::{Config, PLUGINS_ENV_VAR};
+use ckan_signals::host;
+use ckan_signals::model::ActionContext;
+use serde_json::json;
+
+const USAGE: &str = "usage: portal [--config FILE] [--plugins a,b,...] [--list [--json]]";
+
+struct Options {
+    config: PathBuf,
+    plugins: Option<Vec<String>>,
+    list: bool,
+    json: bool,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut options = Options {
+        config: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/portal.ini")),
+        plugins: None,
+        list: false,
+        json: false,
+    };
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--list" => options.list = true,
+            "--json" => options.json = true,
+            "--config" => {
+                options.config = args
+                    .next()
+                    .ok_or("--config needs a file: --config FILE")?
+                    .into()
+            }
+            "--plugins" => {
+                let list = args
+                    .next()
+                    .ok_or("--plugins needs a list: --plugins activity,audit")?;
+                options.plugins = Some(
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                );
+            }
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    if options.json && !options.list {
+        return Err("--json goes with --list".into());
+    }
+    Ok(Some(options))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(problem) => {
+            eprintln!("portal: {problem}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problem) => {
+            eprintln!("portal: {problem}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn enabled_plugins(options: &Options) -> Result<(Vec<String>, String), String> {
+    if let Some(list) = &options.plugins {
+        return Ok((list.clone(), "--plugins".into()));
+    }
+    let config = Config::from_file(&options.config).map_err(|e| e.to_string())?;
+    let env = std::env::var_os(PLUGINS_ENV_VAR);
+    let origin = match &env {
+        Some(_) => PLUGINS_ENV_VAR.to_owned(),
+        None => options.config.display().to_string(),
+    };
+    let names = host::enabled_plugins(&config, env.as_deref()).map_err(|e| e.to_string())?;
+    Ok((names, origin))
+}
+
+fn run(options: Options) -> Result<(), String> {
+    let (plugins, origin) = enabled_plugins(&options)?;
+    if let Err(problems) = signals_core::registry().check() {
+        for problem in problems {
+            eprintln!("portal: registry: {problem}");
+        }
+    }
+    if options.list {
+        // Load every linked plugin, so the subscriptions plugins make in code are listed too.
+        let all: Vec<&str> = signals_core::registry()
+            .plugins()
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        host::load_plugins(&all).map_err(|e| e.to_string())?;
+        let listing = signals_core::listing();
+        host::unload_all();
+        if options.json {
+            let text = serde_json::to_string_pretty(&listing).map_err(|e| e.to_string())?;
+            println!("{text}");
+        } else {
+            print!("{listing}");
+        }
+        return Ok(());
+    }
+    story(&plugins, &origin)
+}
+
+fn chapter(title: &str) {
+    println!("\n== {title}");
+}
+
+fn story(plugins: &[String], origin: &str) -> Result<(), String> {
+    println!(
+        "A CKAN-like portal, in process. Plugins from {origin}: {}",
+        plugins.join(" ")
+    );
+    host::load_plugins(plugins).map_err(|e| e.to_string())?;
+    for plugin in host::loaded() {
+        let owned = connections_of_plugin(plugin);
+        println!("  loaded `{plugin}`: {} subscription(s)", owned.len());
+        for line in owned {
+            println!("    {line}");
+        }
+    }
+
+    let mut portal = Portal::new();
+    let admin = ActionContext {
+        user: Some("admin".into()),
+        ignore_auth: true,
+    };
+
+    chapter("start-up: a plugin-defined dataset type registers its blueprints");
+    portal.register_dataset_type("camel-photos");
+
+    chapter("POST /user/register: alice and bob sign up");
+    for (name, email) in [("alice", "alice@example.org"), ("bob", "bob@example.org")] {
+        portal.request(|p| {
+            p.action(
+                "user_create",
+                ActionContext::default(),
+                json!({ "name": name, "email": email, "password": "correct horse" }),
+            )
+            .map_err(|e| e.to_string())
+        })?;
+        println!("  created user {name}");
+    }
+
+    chapter("POST /user/login: two typos, then a good password");
+    for password in ["hunter2", "Correct horse", "correct horse"] {
+        let outcome = portal.request(|p| p.login("alice", password).map_err(|e| e.to_string()));
+        match outcome {
+            Ok(user) => println!("  {} logged in", user.name),
+            Err(e) => println!("  {e}"),
+        }
+    }
+
+    chapter("the action API: a dataset, a resource, an update");
+    let dataset = portal
+        .action(
+            "package_create",
+            admin.clone(),
+            json!({ "name": "camels", "title": "Camels of the world" }),
+        )
+        .map_err(|e| e.to_string())?;
+    let dataset_id = dataset["id"].as_str().unwrap_or_default().to_owned();
+    println!("  package_create -> {dataset_id}");
+    let resource = portal
+        .action(
+            "resource_create",
+            admin.clone(),
+            json!({ "package_id": dataset_id, "upload": "id,name\n1,Humphrey\n" }),
+        )
+        .map_err(|e| e.to_string())?;
+    let resource_id = resource["id"].as_str().unwrap_or_default().to_owned();
+    println!("  resource_create -> {resource_id}");
+    portal
+        .action(
+            "package_update",
+            admin.clone(),
+            json!({ "id": "camels", "title": "Camels, updated" }),
+        )
+        .map_err(|e| e.to_string())?;
+    println!("  package_update camels");
+    portal
+        .action(
+            "package_show",
+            ActionContext::default(),
+            json!({ "id": "camels" }),
+        )
+        .map_err(|e| e.to_string())?;
+    println!("  package_show camels (read actions send action_succeed too; no plugin listens)");
+
+    chapter("downloads and the datastore");
+    for _ in 0..2 {
+        portal.download(&resource_id).map_err(|e| e.to_string())?;
+    }
+    println!("  downloaded {resource_id} twice");
+    portal
+        .action(
+            "datastore_upsert",
+            admin.clone(),
+            json!({ "resource_id": resource_id, "records": [{"name": "Humphrey"}, {"name": "Clyde"}] }),
+        )
+        .map_err(|e| e.to_string())?;
+    portal
+        .action(
+            "datastore_delete",
+            admin.clone(),
+            json!({ "resource_id": resource_id }),
+        )
+        .map_err(|e| e.to_string())?;
+
+    chapter("password reset for bob, then logout");
+    let token = portal
+        .request_password_reset("bob")
+        .map_err(|e| e.to_string())?;
+    portal
+        .perform_password_reset(&token, "battery staple", None)
+        .map_err(|e| e.to_string())?;
+    portal.logout();
+    println!("  alice logged out");
+
+    chapter("summary");
+    println!(
+        "  activity stream: {} entries",
+        ckanext_activity::stream().len()
+    );
+    for a in ckanext_activity::stream() {
+        println!(
+            "    {} {} by {}",
+            a.activity_type,
+            a.object_id,
+            a.user.as_deref().unwrap_or("-")
+        );
+    }
+    println!("  audit log: {} entries", ckanext_audit::log().len());
+    let stats = ckanext_stats::stats();
+    println!(
+        "  stats: downloads {:?}, records written {:?}, deletes {:?}",
+        stats.downloads, stats.upserted_records, stats.deletes
+    );
+    println!("  notifications: {}", ckanext_notify::outbox().len());
+    println!("  receiver failures: {}", portal.receiver_failures.len());
+    for failure in &portal.receiver_failures {
+        println!("    {failure}");
+    }
+    let loaded = host::loaded();
+    host::unload_all();
+    println!(
+        "  unloaded {} (last loaded first); receivers left on action_succeed: {}",
+        loaded.iter().rev().cloned().collect::<Vec<_>>().join(", "),
+        ckan_signals::toolkit::signals::action_succeeded()
+            .connections()
+            .len()
+    );
+    Ok(())
+}
