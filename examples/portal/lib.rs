@@ -208,10 +208,12 @@ impl Portal {
                 .map(str::to_owned),
             sysadmin: false,
         };
+        // Every field is validated before the signal: a user that fails validation is never
+        // created, so it must not be announced.
+        let password = Self::text(data, "password")?.to_owned();
         // Sent before the commit, as CKAN does.
         let report = UserCreated { user: user.clone() }.send(&name);
         self.note(report);
-        let password = Self::text(data, "password")?.to_owned();
         self.accounts.insert(
             name,
             Account {
