@@ -14,6 +14,7 @@
 //! assert!(err.to_string().starts_with("no plugin named `no_such_plugin` is linked"));
 //! ```
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::connection::{ConnectOptions, Connection};
@@ -190,10 +191,16 @@ pub enum PluginError {
 
 struct Loaded {
     name: &'static str,
+    /// Which load this is: unique for the process, so a [`PluginGuard`] can tell its own load
+    /// from a later load of the same plugin.
+    id: u64,
     connections: Vec<Connection>,
 }
 
 static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
+
+/// The id of the next load.
+static NEXT_LOAD_ID: AtomicU64 = AtomicU64::new(1);
 
 fn loaded_list() -> MutexGuard<'static, Vec<Loaded>> {
     LOADED.lock().unwrap_or_else(PoisonError::into_inner)
@@ -210,6 +217,11 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
 
 /// Loads the plugin `name`: connects its subscribers and its subscriptions in code.
 pub fn load(name: &str) -> Result<(), PluginError> {
+    load_with_id(name).map(|_| ())
+}
+
+/// Loads the plugin `name` and returns the id of this load.
+fn load_with_id(name: &str) -> Result<u64, PluginError> {
     check_name(name).map_err(|rule| {
         PluginError::InvalidName(Error::InvalidName {
             kind: NameKind::Plugin,
@@ -269,11 +281,13 @@ pub fn load(name: &str) -> Result<(), PluginError> {
             name: name.to_owned(),
         });
     }
+    let id = NEXT_LOAD_ID.fetch_add(1, Ordering::Relaxed);
     loaded.push(Loaded {
         name: entry.name,
+        id,
         connections: subscriptions.made,
     });
-    Ok(())
+    Ok(id)
 }
 
 /// Unloads the plugin `name`: disconnects exactly the connections its load made.
@@ -294,6 +308,20 @@ pub fn unload(name: &str) -> Result<(), PluginError> {
         connection.disconnect();
     }
     Ok(())
+}
+
+/// Unloads the plugin `name` if its current load is the load `id`; else does nothing.
+fn unload_load(name: &str, id: u64) {
+    let removed = {
+        let mut loaded = loaded_list();
+        match loaded.iter().position(|l| l.name == name && l.id == id) {
+            Some(index) => loaded.remove(index),
+            None => return,
+        }
+    };
+    for connection in removed.connections {
+        connection.disconnect();
+    }
 }
 
 /// Unloads every plugin, the last loaded first.
@@ -317,23 +345,30 @@ pub fn is_loaded(name: &str) -> bool {
 }
 
 /// Loads `name` until the guard is dropped (CKAN's `with plugins.use_plugin(...)`).
+///
+/// The guard undoes only its own load: if the plugin is unloaded inside the scope and then
+/// loaded again, dropping the guard leaves that later load alone.
 pub fn use_plugin(name: &str) -> Result<PluginGuard, PluginError> {
-    load(name)?;
+    let id = load_with_id(name)?;
     Ok(PluginGuard {
         name: name.to_owned(),
+        id,
     })
 }
 
-/// Unloads its plugin when dropped.
+/// Unloads its plugin when dropped, if the load it made is still the plugin's current load.
 #[derive(Debug)]
 #[must_use = "the plugin is unloaded as soon as the guard is dropped"]
 pub struct PluginGuard {
     name: String,
+    /// The id of the load the guard made.
+    id: u64,
 }
 
 impl Drop for PluginGuard {
     fn drop(&mut self) {
-        // It may have been unloaded by hand inside the scope; that is fine.
-        let _ = unload(&self.name);
+        // It may have been unloaded by hand inside the scope, and perhaps loaded again by
+        // someone else: then there is nothing of ours to undo.
+        unload_load(&self.name, self.id);
     }
 }
