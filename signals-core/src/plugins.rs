@@ -220,15 +220,20 @@ pub fn load(name: &str) -> Result<(), PluginError> {
     load_with_id(name).map(|_| ())
 }
 
-/// Loads the plugin `name` and returns the id of this load.
-fn load_with_id(name: &str) -> Result<u64, PluginError> {
+/// Checks a plugin name as `load` and `unload` both do.
+fn check_plugin_name(name: &str) -> Result<(), PluginError> {
     check_name(name).map_err(|rule| {
         PluginError::InvalidName(Error::InvalidName {
             kind: NameKind::Plugin,
             name: name.to_owned(),
             rule,
         })
-    })?;
+    })
+}
+
+/// Loads the plugin `name` and returns the id of this load.
+fn load_with_id(name: &str) -> Result<u64, PluginError> {
+    check_plugin_name(name)?;
     let registry = registry();
     let Some(entry) = registry.plugin(name) else {
         return Err(PluginError::Unknown {
@@ -291,7 +296,10 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
 }
 
 /// Unloads the plugin `name`: disconnects exactly the connections its load made.
+///
+/// A name that breaks the naming rules is [`PluginError::InvalidName`], as in [`load`].
 pub fn unload(name: &str) -> Result<(), PluginError> {
+    check_plugin_name(name)?;
     let removed = {
         let mut loaded = loaded_list();
         match loaded.iter().position(|l| l.name == name) {

@@ -4,8 +4,8 @@
 //! Plugins are process-wide and tests run in parallel: every test uses plugins of its own.
 #![deny(warnings)]
 
-use signals_core::plugin;
-use signals_core::plugins;
+use signals_core::plugins::{self, PluginError};
+use signals_core::{plugin, Error, NameKind};
 
 #[plugin(name = "p_guarded")]
 #[derive(Default)]
@@ -32,4 +32,24 @@ fn a_guard_unloads_only_the_load_it_made() {
         assert!(plugins::is_loaded("p_guarded"));
     }
     assert!(!plugins::is_loaded("p_guarded"));
+}
+
+#[test]
+fn unload_checks_the_name_as_load_does() {
+    for bad in ["bad name", "", "a/b"] {
+        let loading = plugins::load(bad).unwrap_err();
+        let unloading = plugins::unload(bad).unwrap_err();
+        assert!(
+            matches!(
+                &unloading,
+                PluginError::InvalidName(Error::InvalidName {
+                    kind: NameKind::Plugin,
+                    ..
+                })
+            ),
+            "{bad:?}: {unloading:?}"
+        );
+        assert_eq!(unloading, loading, "{bad:?}");
+        assert_eq!(unloading.to_string(), loading.to_string(), "{bad:?}");
+    }
 }
