@@ -141,6 +141,7 @@ pub mod __private {
     pub use crate::registry::{
         KwargDecl, PluginDecl, SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
     };
+    pub use crate::snapshot::ThreadSnapshot;
     pub use crate::{
         ConnectOptions, Connection, Error, IntoOutcome, Kwarg, Kwargs, NamedSignal, SenderKey,
         Signal, SignalCell, SourceLocation,
@@ -153,6 +154,8 @@ pub mod __private {
     pub use std::ops::Fn;
     pub use std::option::Option;
     pub use std::result::Result;
+    pub use std::thread::LocalKey;
+    pub use std::thread_local;
     pub use std::vec::Vec;
 
     /// The `TypeId` of `T`, as a `fn` pointer for descriptors.

@@ -213,19 +213,19 @@ impl NamedSignal {
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
     ) -> Result<SendReport, Error> {
-        let pinned = snapshot::pin(self.core);
-        pinned
-            .erased()
-            .send_dyn(self.core, pinned.generation, key, args, mode)
+        let core = self.core;
+        snapshot::with_snapshot(core, |snapshot, generation| {
+            snapshot.send_dyn(core, generation, key, args, mode)
+        })
     }
 
     /// Whether a send from `sender` now would call at least one receiver. Exact, and O(1)
     /// unless the receivers are weakly bound.
     pub fn has_receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> bool {
         self.core.live.load(std::sync::atomic::Ordering::Acquire)
-            && snapshot::pin(self.core)
-                .erased()
-                .has_receivers_for(&sender.sender_key())
+            && snapshot::with_snapshot(self.core, |snapshot, _| {
+                snapshot.has_receivers_for(&sender.sender_key())
+            })
     }
 
     /// Whether any receiver is connected and unblocked, and the signal is not muted.
@@ -235,9 +235,9 @@ impl NamedSignal {
 
     /// The receivers a send from `sender` would call, in the order it would call them.
     pub fn receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> Vec<Arc<ReceiverInfo>> {
-        snapshot::pin(self.core)
-            .erased()
-            .receivers_for(&sender.sender_key())
+        snapshot::with_snapshot(self.core, |snapshot, _| {
+            snapshot.receivers_for(&sender.sender_key())
+        })
     }
 
     /// Every connection: the receiver, its sender filter, and whether it is blocked, in

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::core::SignalCore;
 use crate::receiver::{BoxError, Outcome, ReceiverInfo};
-use crate::snapshot::Entry;
+use crate::snapshot::ReceiverList;
 
 /// Whether a send goes on after a receiver fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,11 +57,18 @@ impl std::error::Error for Failure {
 
 /// What a send did: how many receivers it called, and each failure.
 ///
-/// A send that meets no failure allocates nothing: the failure list stays empty.
+/// A send that meets no failure allocates nothing: the report is two words, and the failure
+/// list is allocated only for a failure.
 #[derive(Debug, Default)]
 #[must_use = "a send report carries the receivers' failures; check `is_ok()` or `failures()`"]
 pub struct SendReport {
     called: usize,
+    failed: Option<Box<Failed>>,
+}
+
+/// The failures of a send, allocated only when there is one.
+#[derive(Debug, Default)]
+struct Failed {
     failures: Vec<Failure>,
     stopped_early: bool,
 }
@@ -74,30 +81,38 @@ impl SendReport {
 
     /// The receivers that returned an error or panicked, in call order.
     pub fn failures(&self) -> &[Failure] {
-        &self.failures
+        self.failed.as_deref().map_or(&[], |f| &f.failures)
     }
 
     /// Takes the failures out of the report.
     pub fn into_failures(self) -> Vec<Failure> {
-        self.failures
+        self.failed.map(|f| f.failures).unwrap_or_default()
     }
 
     /// Whether no receiver failed.
     pub fn is_ok(&self) -> bool {
-        self.failures.is_empty()
+        self.failed.is_none()
     }
 
     /// Whether a fail-fast send stopped at a failure before calling every receiver.
     pub fn stopped_early(&self) -> bool {
-        self.stopped_early
+        self.failed.as_deref().is_some_and(|f| f.stopped_early)
     }
 
     /// The first failure as an error, for `?`.
     pub fn into_result(self) -> Result<usize, Failure> {
-        match self.failures.into_iter().next() {
+        let called = self.called;
+        match self.into_failures().into_iter().next() {
             Some(failure) => Err(failure),
-            None => Ok(self.called),
+            None => Ok(called),
         }
+    }
+
+    fn fail(&mut self, failure: Failure) {
+        self.failed
+            .get_or_insert_with(Box::default)
+            .failures
+            .push(failure);
     }
 }
 
@@ -137,56 +152,87 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
     }
 }
 
-/// Calls `entries` in order with `invoke`, handing values to `collect`.
+/// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
 ///
 /// When the signal's generation moves during the send (a receiver, or another thread,
-/// connected or disconnected something), each later entry is checked before its call, so a
+/// connected or disconnected something), each later receiver is checked before its call, so a
 /// receiver disconnected earlier in this send is not called.
+///
+/// One `catch_unwind` guards the whole loop; after a panic the loop resumes at the next
+/// receiver, so a send without panics pays nothing per receiver for the guard.
 #[inline]
 pub(crate) fn deliver<C: ?Sized, O>(
     core: &'static SignalCore,
     generation: u64,
-    entries: &[Entry<C>],
+    list: &ReceiverList<C>,
     mode: Mode,
     invoke: impl Fn(&C) -> Outcome<O>,
     mut collect: impl FnMut(&Arc<ReceiverInfo>, O),
 ) -> SendReport {
+    // The description is looked up only when a value is collected: a send that drops the
+    // values never touches the receivers' metadata.
+    let mut collect = |index: usize, value: O| {
+        if let Some(meta) = list.meta.get(index) {
+            collect(&meta.info, value);
+        }
+    };
+    let calls = &*list.calls;
     let mut report = SendReport::default();
+    let mut next = 0;
     let mut changed = false;
     let mut gone = false;
-    for entry in entries {
-        if !changed {
-            changed = core.generation.load(Ordering::Acquire) != generation;
-        }
-        if changed && !entry.active.load(Ordering::Acquire) {
-            continue;
-        }
-        let failure = match catch_unwind(AssertUnwindSafe(|| invoke(&entry.call))) {
-            Ok(Outcome::Value(value)) => {
+    loop {
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            while let Some(call) = calls.get(next) {
+                let index = next;
+                next += 1;
+                if !changed {
+                    changed = core.generation.load(Ordering::Acquire) != generation;
+                }
+                if changed && !list.meta[index].active.load(Ordering::Acquire) {
+                    continue;
+                }
+                let kind = match invoke(call) {
+                    Outcome::Value(value) => {
+                        report.called += 1;
+                        collect(index, value);
+                        continue;
+                    }
+                    Outcome::Done => {
+                        report.called += 1;
+                        continue;
+                    }
+                    Outcome::Gone => {
+                        gone = true;
+                        continue;
+                    }
+                    Outcome::Failed(error) => FailureKind::Error(error),
+                };
                 report.called += 1;
-                collect(&entry.info, value);
+                report.fail(Failure {
+                    receiver: list.meta[index].info.clone(),
+                    kind,
+                });
+                if mode == Mode::FailFast {
+                    return;
+                }
+            }
+        }));
+        if let Err(payload) = run {
+            // The receiver at `next - 1` panicked.
+            report.called += 1;
+            report.fail(Failure {
+                receiver: list.meta[next - 1].info.clone(),
+                kind: FailureKind::Panic(panic_message(payload)),
+            });
+            if mode == Mode::Robust {
                 continue;
             }
-            Ok(Outcome::Done) => {
-                report.called += 1;
-                continue;
-            }
-            Ok(Outcome::Gone) => {
-                gone = true;
-                continue;
-            }
-            Ok(Outcome::Failed(error)) => FailureKind::Error(error),
-            Err(payload) => FailureKind::Panic(panic_message(payload)),
-        };
-        report.called += 1;
-        report.failures.push(Failure {
-            receiver: entry.info.clone(),
-            kind: failure,
-        });
-        if mode == Mode::FailFast {
-            report.stopped_early = !std::ptr::eq(entry, entries.last().unwrap_or(entry));
-            break;
         }
+        break;
+    }
+    if let Some(failed) = &mut report.failed {
+        failed.stopped_early = next < calls.len();
     }
     if gone {
         core.prune_gone();

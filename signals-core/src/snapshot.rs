@@ -9,28 +9,28 @@
 //!
 //! Each thread keeps its last snapshot of each signal, tagged with the signal's generation
 //! counter. A send loads the counter (one atomic load, no write); when it matches, the cached
-//! snapshot is current and is used through an `Rc` (a thread-local count, not a shared one).
-//! Otherwise the send takes the signal's mutex once to fetch the new snapshot. A re-entrant
-//! send that refreshes the cache does not free the snapshot an outer send is iterating: the
-//! outer send holds its own `Rc`.
+//! snapshot is current and is used under a shared borrow of the thread's cache (a
+//! thread-local count, not a shared one). Otherwise the send takes the signal's mutex once to
+//! fetch the new snapshot. A re-entrant send cannot replace the snapshot an outer send is
+//! iterating: the outer send's borrow forbids it, and the nested send then uses the fresh
+//! snapshot without caching it.
 //!
 //! The cost of this: a thread that stops sending keeps its last snapshot (and the receiver
 //! closures in it) alive until it sends that signal again or exits.
 
 use std::any::Any;
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use foldhash::fast::FixedState;
-use hashbrown::HashTable;
+use hashbrown::{HashSet, HashTable};
 use std::hash::BuildHasher;
 
 use crate::core::{Alive, DynCall, Record, RecordFn, SignalCore, TypedCall};
 use crate::error::Error;
 use crate::kwargs::Kwargs;
-use crate::receiver::{Outcome, ReceiverInfo};
+use crate::receiver::{Outcome, ReceiverId, ReceiverInfo};
 use crate::send::{deliver, Mode, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::typed::Signal;
@@ -38,36 +38,43 @@ use crate::typed::Signal;
 /// A snapshot as stored and cached: shared between threads, read-only.
 pub(crate) type SharedSnapshot = Arc<dyn ErasedSnapshot>;
 
-/// One receiver in a snapshot.
-pub(crate) struct Entry<C: ?Sized> {
-    pub(crate) call: Arc<C>,
+/// What a send needs of a receiver besides its callable: read only when a receiver fails,
+/// when a connection changed during the send, or by introspection.
+#[derive(Clone)]
+pub(crate) struct EntryMeta {
     pub(crate) active: Arc<AtomicBool>,
     pub(crate) info: Arc<ReceiverInfo>,
     pub(crate) alive: Option<Alive>,
 }
 
-impl<C: ?Sized> Clone for Entry<C> {
-    fn clone(&self) -> Self {
-        Entry {
-            call: self.call.clone(),
-            active: self.active.clone(),
-            info: self.info.clone(),
-            alive: self.alive.clone(),
-        }
-    }
-}
-
-impl<C: ?Sized> Entry<C> {
+impl EntryMeta {
     /// Whether a send now would call it (weak receivers whose target is gone would not).
     fn would_run(&self) -> bool {
         self.alive.as_ref().is_none_or(|alive| alive())
     }
 }
 
+/// The receivers one send calls, in order: the callables in one contiguous array (all the
+/// loop touches), their descriptions beside it.
+pub(crate) struct ReceiverList<C: ?Sized> {
+    pub(crate) calls: Box<[Arc<C>]>,
+    pub(crate) meta: Box<[EntryMeta]>,
+}
+
+impl<C: ?Sized> ReceiverList<C> {
+    fn from_entries(entries: Vec<(Arc<C>, EntryMeta)>) -> Self {
+        let (calls, meta): (Vec<_>, Vec<_>) = entries.into_iter().unzip();
+        ReceiverList {
+            calls: calls.into_boxed_slice(),
+            meta: meta.into_boxed_slice(),
+        }
+    }
+}
+
 struct SenderList<C: ?Sized> {
     key: SenderKey<'static>,
     hash: u64,
-    entries: Box<[Entry<C>]>,
+    receivers: ReceiverList<C>,
 }
 
 /// How the receivers of one kind of signal are called: typed (a declared struct) or by name.
@@ -140,11 +147,10 @@ impl<T: Signal> Shape for Typed<T> {
         if !core.live.load(Ordering::Acquire) {
             return Ok(SendReport::default());
         }
-        let entries = snapshot.entries_for(key);
         Ok(deliver(
             core,
             generation,
-            entries,
+            snapshot.receivers_for_key(key),
             mode,
             |call| call(sender, args),
             |_, _| {},
@@ -173,11 +179,10 @@ impl Shape for Dynamic {
         if !core.live.load(Ordering::Acquire) {
             return Ok(SendReport::default());
         }
-        let entries = snapshot.entries_for(key);
         Ok(deliver(
             core,
             generation,
-            entries,
+            snapshot.receivers_for_key(key),
             mode,
             |call| call(key, args),
             |_, _| {},
@@ -187,7 +192,7 @@ impl Shape for Dynamic {
 
 /// The receivers of one signal at one moment.
 pub(crate) struct Snapshot<Sh: Shape> {
-    any: Box<[Entry<Sh::Call>]>,
+    any: ReceiverList<Sh::Call>,
     by_sender: HashTable<SenderList<Sh::Call>>,
 }
 
@@ -197,21 +202,10 @@ fn hash_key(key: &SenderKey<'_>) -> u64 {
 
 impl<Sh: Shape> Snapshot<Sh> {
     fn build(records: &[Record]) -> Self {
-        let adapted: Vec<(&Record, Entry<Sh::Call>)> = records
+        let adapted: Vec<(&Record, Arc<Sh::Call>)> = records
             .iter()
             .filter(|r| r.blocks == 0)
-            .filter_map(|r| {
-                let call = Sh::adapt(r)?;
-                Some((
-                    r,
-                    Entry {
-                        call,
-                        active: r.active.clone(),
-                        info: r.info.clone(),
-                        alive: r.alive.clone(),
-                    },
-                ))
-            })
+            .filter_map(|r| Some((r, Sh::adapt(r)?)))
             .collect();
         let any = merged(&adapted, |filter| *filter == SenderFilter::Any);
         let mut by_sender: HashTable<SenderList<Sh::Call>> = HashTable::new();
@@ -223,13 +217,13 @@ impl<Sh: Shape> Snapshot<Sh> {
             if by_sender.find(hash, |l| l.key == *key).is_some() {
                 continue;
             }
-            let entries = merged(&adapted, |filter| filter.matches(key));
+            let receivers = merged(&adapted, |filter| filter.matches(key));
             by_sender.insert_unique(
                 hash,
                 SenderList {
                     key: key.clone(),
                     hash,
-                    entries,
+                    receivers,
                 },
                 |l| l.hash,
             );
@@ -238,46 +232,49 @@ impl<Sh: Shape> Snapshot<Sh> {
     }
 
     /// The receivers a send from `key` calls, in order.
-    pub(crate) fn entries_for(&self, key: &SenderKey<'_>) -> &[Entry<Sh::Call>] {
-        self.entries_for_with(|| key.reborrow())
+    pub(crate) fn receivers_for_key(&self, key: &SenderKey<'_>) -> &ReceiverList<Sh::Call> {
+        self.receivers_for_with(|| key.reborrow())
     }
 
-    /// Like [`entries_for`](Self::entries_for), computing the key only when some receiver
-    /// filters on a sender.
+    /// Like [`receivers_for_key`](Self::receivers_for_key), computing the key only when some
+    /// receiver filters on a sender.
     #[inline]
-    pub(crate) fn entries_for_with<'k>(
+    pub(crate) fn receivers_for_with<'k>(
         &self,
         key: impl FnOnce() -> SenderKey<'k>,
-    ) -> &[Entry<Sh::Call>] {
+    ) -> &ReceiverList<Sh::Call> {
         if self.by_sender.is_empty() {
             return &self.any;
         }
         let key = key();
         match self.by_sender.find(hash_key(&key), |l| l.key == key) {
-            Some(list) => &list.entries,
+            Some(list) => &list.receivers,
             None => &self.any,
         }
     }
 }
 
-/// The entries whose filter `select` accepts, in connection order, each receiver once (at
+/// The receivers whose filter `select` accepts, in connection order, each receiver once (at
 /// its first connection's place: the same function may be connected for every sender and for
 /// one, or by two plugins).
 fn merged<C: ?Sized>(
-    adapted: &[(&Record, Entry<C>)],
+    adapted: &[(&Record, Arc<C>)],
     select: impl Fn(&SenderFilter) -> bool,
-) -> Box<[Entry<C>]> {
-    let mut seen = Vec::new();
-    adapted
+) -> ReceiverList<C> {
+    let mut seen: HashSet<&ReceiverId, FixedState> = HashSet::default();
+    let entries = adapted
         .iter()
-        .filter(|(r, _)| select(&r.filter))
-        .filter(|(r, _)| {
-            let fresh = !seen.contains(&&r.info.id);
-            seen.push(&r.info.id);
-            fresh
+        .filter(|(r, _)| select(&r.filter) && seen.insert(&r.info.id))
+        .map(|(r, call)| {
+            let meta = EntryMeta {
+                active: r.active.clone(),
+                info: r.info.clone(),
+                alive: r.alive.clone(),
+            };
+            (call.clone(), meta)
         })
-        .map(|(_, e)| e.clone())
-        .collect()
+        .collect();
+    ReceiverList::from_entries(entries)
 }
 
 /// What every snapshot offers whatever its shape.
@@ -299,15 +296,19 @@ pub(crate) trait ErasedSnapshot: Any + Send + Sync {
 
 impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
     fn receivers_for(&self, key: &SenderKey<'_>) -> Vec<Arc<ReceiverInfo>> {
-        self.entries_for(key)
+        self.receivers_for_key(key)
+            .meta
             .iter()
-            .filter(|e| e.would_run())
-            .map(|e| e.info.clone())
+            .filter(|m| m.would_run())
+            .map(|m| m.info.clone())
             .collect()
     }
 
     fn has_receivers_for(&self, key: &SenderKey<'_>) -> bool {
-        self.entries_for(key).iter().any(Entry::would_run)
+        self.receivers_for_key(key)
+            .meta
+            .iter()
+            .any(EntryMeta::would_run)
     }
 
     fn send_dyn(
@@ -330,61 +331,55 @@ pub(crate) fn build_dynamic(records: &[Record]) -> SharedSnapshot {
     Arc::new(Snapshot::<Dynamic>::build(records))
 }
 
-/// A snapshot held for the length of one send, and the generation it was current at.
-pub(crate) struct Pinned {
-    snapshot: Rc<SharedSnapshot>,
-    pub(crate) generation: u64,
-}
-
-impl Pinned {
-    pub(crate) fn erased(&self) -> &dyn ErasedSnapshot {
-        &**self.snapshot
-    }
-
-    /// The snapshot as typed for `T`, when the signal is declared by `T`.
-    pub(crate) fn typed<T: Signal>(&self) -> Option<&Snapshot<Typed<T>>> {
-        let any: &dyn Any = self.erased();
-        any.downcast_ref()
-    }
-}
-
 struct CachedSnapshot {
     generation: u64,
-    snapshot: Rc<SharedSnapshot>,
+    snapshot: SharedSnapshot,
 }
 
 thread_local! {
     static CACHE: RefCell<Vec<Option<CachedSnapshot>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The current snapshot of `core`, from this thread's cache when it is still current.
+/// Runs `f` with the current snapshot of `core` and the generation it is current at.
+///
+/// The fast path reads this thread's cache under a shared borrow that lasts for `f`: the
+/// snapshot cannot be replaced while `f` (a send, and the receivers it calls) runs, and nested
+/// sends borrow the cache too. A stale entry is refreshed under the signal's mutex; when that
+/// happens inside a nested send (the cache is borrowed), the nested send uses the snapshot
+/// without caching it.
 #[inline]
-pub(crate) fn pin(core: &SignalCore) -> Pinned {
+pub(crate) fn with_snapshot<R>(
+    core: &SignalCore,
+    f: impl FnOnce(&dyn ErasedSnapshot, u64) -> R,
+) -> R {
     let generation = core.generation.load(Ordering::Acquire);
-    let cached = CACHE
-        .try_with(|cache| {
-            let cache = cache.try_borrow().ok()?;
-            match cache.get(core.id) {
-                Some(Some(c)) if c.generation == generation => Some(c.snapshot.clone()),
-                _ => None,
-            }
-        })
-        .ok()
-        .flatten();
-    let snapshot = match cached {
-        Some(snapshot) => snapshot,
-        None => refresh(core, generation),
-    };
-    Pinned {
-        snapshot,
-        generation,
+    let mut f = Some(f);
+    let hit = CACHE.try_with(|cache| {
+        let cache = cache.try_borrow().ok()?;
+        let cached = cache.get(core.id)?.as_ref()?;
+        if cached.generation != generation {
+            return None;
+        }
+        let f = f.take()?;
+        Some(f(&*cached.snapshot, generation))
+    });
+    if let Ok(Some(result)) = hit {
+        return result;
+    }
+    let fresh = refresh(core, generation);
+    match f.take() {
+        Some(f) => f(&*fresh, generation),
+        // `f` is taken only on a cache hit, which returned above.
+        None => unreachable!("the snapshot callback runs once"),
     }
 }
 
-/// Fetches the current snapshot under the signal's mutex and caches it for this thread.
+/// Fetches the current snapshot under the signal's mutex and caches it for this thread, when
+/// the cache is not borrowed by a send in progress.
 #[cold]
-fn refresh(core: &SignalCore, generation: u64) -> Rc<SharedSnapshot> {
-    let fresh = Rc::new(core.current_snapshot());
+#[inline(never)]
+fn refresh(core: &SignalCore, generation: u64) -> SharedSnapshot {
+    let fresh = core.current_snapshot();
     let replaced = CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
@@ -401,4 +396,70 @@ fn refresh(core: &SignalCore, generation: u64) -> Rc<SharedSnapshot> {
     // Dropped after the cache is released: it may free receivers whose `Drop` sends signals.
     drop(replaced);
     fresh
+}
+
+/// One thread's cached snapshot of the typed signal `T`: `#[signal]` gives every signal type a
+/// `thread_local!` of its own (see [`Signal::thread_snapshot`]), so a send finds its snapshot
+/// without an index or a downcast.
+#[doc(hidden)]
+pub struct ThreadSnapshot<T: Signal> {
+    cached: RefCell<Option<CachedTyped<T>>>,
+}
+
+/// A typed snapshot and the generation it was current at.
+type CachedTyped<T> = (u64, Arc<Snapshot<Typed<T>>>);
+
+impl<T: Signal> ThreadSnapshot<T> {
+    /// An empty slot.
+    pub const fn new() -> Self {
+        ThreadSnapshot {
+            cached: RefCell::new(None),
+        }
+    }
+
+    /// Runs `f` with the current snapshot; see [`with_snapshot`] for the borrow rules.
+    #[inline]
+    pub(crate) fn with<R>(
+        &self,
+        core: &SignalCore,
+        generation: u64,
+        f: impl FnOnce(Option<&Snapshot<Typed<T>>>) -> R,
+    ) -> R {
+        if let Ok(cached) = self.cached.try_borrow() {
+            if let Some((cached_generation, snapshot)) = &*cached {
+                if *cached_generation == generation {
+                    return f(Some(snapshot));
+                }
+            }
+        }
+        let fresh = self.refresh(core, generation);
+        f(fresh.as_deref())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refresh(&self, core: &SignalCore, generation: u64) -> Option<Arc<Snapshot<Typed<T>>>> {
+        let erased: Arc<dyn Any + Send + Sync> = core.current_snapshot();
+        let fresh = erased.downcast::<Snapshot<Typed<T>>>().ok()?;
+        let replaced = match self.cached.try_borrow_mut() {
+            Ok(mut cached) => cached.replace((generation, fresh.clone())),
+            Err(_) => None,
+        };
+        // Dropped after the slot is released: it may free receivers whose `Drop` sends.
+        drop(replaced);
+        Some(fresh)
+    }
+}
+
+impl<T: Signal> Default for ThreadSnapshot<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The snapshot as typed for `T`, when the signal is declared by `T`.
+#[inline]
+pub(crate) fn typed<T: Signal>(snapshot: &dyn ErasedSnapshot) -> Option<&Snapshot<Typed<T>>> {
+    let any: &dyn Any = snapshot;
+    any.downcast_ref()
 }

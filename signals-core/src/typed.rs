@@ -17,7 +17,8 @@ use crate::namespace::Namespace;
 use crate::receiver::{IntoOutcome, Outcome, ReceiverId, ReceiverInfo, SourceLocation};
 use crate::send::{deliver, Collected, Failure, Mode, Response, SendReport};
 use crate::sender::Sender;
-use crate::snapshot;
+use crate::snapshot::{self, ThreadSnapshot};
+use std::thread::LocalKey;
 
 /// A signal declared by a struct: its fields are the keyword arguments.
 ///
@@ -78,6 +79,15 @@ pub trait Signal: Kwargs + Sized {
 
     /// The signal's runtime object, found once and cached (use a [`SignalCell`]).
     fn named() -> NamedSignal;
+
+    /// This thread's cached snapshot of the signal, for the send path. `#[signal]` gives each
+    /// signal type a `thread_local!` of its own; the default, `None`, uses a cache shared by
+    /// every signal of the thread, which costs a look-up and a downcast per send.
+    #[doc(hidden)]
+    #[inline]
+    fn thread_snapshot() -> Option<&'static LocalKey<ThreadSnapshot<Self>>> {
+        None
+    }
 
     /// The typed handle: connect, inspect, mute.
     fn signal() -> TypedSignal<Self> {
@@ -348,18 +358,32 @@ impl<T: Signal> TypedSignal<T> {
         if !core.live.load(Ordering::Acquire) {
             return SendReport::default();
         }
-        let pinned = snapshot::pin(core);
-        let Some(snapshot) = pinned.typed::<T>() else {
-            return SendReport::default();
+        let mut collect = collect;
+        let mut run = |snapshot: Option<&snapshot::Snapshot<snapshot::Typed<T>>>, generation| {
+            let Some(snapshot) = snapshot else {
+                return SendReport::default();
+            };
+            let receivers = snapshot.receivers_for_with(|| sender.sender_key());
+            deliver(
+                core,
+                generation,
+                receivers,
+                mode,
+                |call| call(sender, args),
+                &mut collect,
+            )
         };
-        let entries = snapshot.entries_for_with(|| sender.sender_key());
-        deliver(
-            core,
-            pinned.generation,
-            entries,
-            mode,
-            |call| call(sender, args),
-            collect,
-        )
+        if let Some(local) = T::thread_snapshot() {
+            let generation = core.generation.load(Ordering::Acquire);
+            // `try_with` fails only while the thread is torn down: then take the shared path.
+            let sent = local
+                .try_with(|slot| slot.with(core, generation, |snapshot| run(snapshot, generation)));
+            if let Ok(report) = sent {
+                return report;
+            }
+        }
+        snapshot::with_snapshot(core, |erased, generation| {
+            run(snapshot::typed::<T>(erased), generation)
+        })
     }
 }

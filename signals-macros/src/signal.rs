@@ -175,6 +175,19 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
                     ::signals_core::__private::SignalCell::new();
                 CELL.resolve::<Self>()
             }
+
+            #[inline]
+            fn thread_snapshot() -> ::signals_core::__private::Option<
+                &'static ::signals_core::__private::LocalKey<
+                    ::signals_core::__private::ThreadSnapshot<#ident>,
+                >,
+            > {
+                ::signals_core::__private::thread_local! {
+                    static SNAPSHOT: ::signals_core::__private::ThreadSnapshot<#ident> =
+                        const { ::signals_core::__private::ThreadSnapshot::new() };
+                }
+                ::signals_core::__private::Option::Some(&SNAPSHOT)
+            }
         }
 
         #namespace_check

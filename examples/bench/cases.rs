@@ -1,0 +1,145 @@
+//! The benchmark workloads, shared by the criterion benches and the quick ratio report.
+//!
+//! Every receiver does the same work as the floor's closures: it reads one field of the
+//! arguments through `black_box`.
+
+#![allow(dead_code)]
+
+use std::hint::black_box;
+
+use signals_core::{signal, ConnectOptions, Connection, Kwargs, SenderKey, Signal};
+
+/// The typed send cases.
+#[signal(namespace = "bench")]
+pub struct Tick {
+    /// A payload field the receivers read.
+    pub n: u64,
+}
+
+/// The sender-filtered cases.
+#[signal(namespace = "bench")]
+pub struct Filtered {
+    /// A payload field the receivers read.
+    pub n: u64,
+}
+
+/// The by-name receiver cases.
+#[signal(namespace = "bench")]
+pub struct Dynamic {
+    /// A payload field the receivers read.
+    pub n: u64,
+}
+
+/// The signal the 1,000 generated link-time subscribers listen to.
+#[signal(namespace = "bench")]
+pub struct Registered {
+    /// A payload field the receivers read.
+    pub n: u64,
+}
+
+include!(concat!(env!("OUT_DIR"), "/bench_subscribers.rs"));
+
+/// The floor's arguments.
+pub struct Args {
+    /// A payload field the closures read.
+    pub n: u64,
+}
+
+/// One of the floor's closures.
+pub type FloorFn = Box<dyn Fn(&Args)>;
+
+/// The floor: a plain loop over boxed closures, no thread safety, no identity.
+pub struct Floor(pub Vec<FloorFn>);
+
+impl Floor {
+    /// `n` closures.
+    pub fn new(n: usize) -> Self {
+        Floor(
+            (0..n)
+                .map(|_| {
+                    Box::new(|a: &Args| {
+                        black_box(a.n);
+                    }) as FloorFn
+                })
+                .collect(),
+        )
+    }
+
+    /// Calls every closure.
+    #[inline(never)]
+    pub fn send(&self, args: &Args) {
+        for f in &self.0 {
+            f(args);
+        }
+    }
+}
+
+/// Options giving receiver `i` an identity of its own: the same closure connected again
+/// without a key is the same receiver, connected once.
+fn keyed(i: usize) -> ConnectOptions {
+    ConnectOptions::new().key(format!("bench-{i}"))
+}
+
+/// Connects `n` typed receivers to `Tick`, every sender.
+pub fn connect_ticks(n: usize) -> Vec<Connection> {
+    (0..n)
+        .map(|i| {
+            Tick::signal().connect_with(keyed(i), |_: &str, t: &Tick| {
+                black_box(t.n);
+            })
+        })
+        .collect()
+}
+
+/// Connects `n` by-name receivers to `Dynamic`, every sender.
+pub fn connect_dynamic(n: usize) -> Vec<Connection> {
+    (0..n)
+        .map(|i| {
+            Dynamic::named().connect_with(keyed(i), |_: &SenderKey<'_>, kw: &dyn Kwargs| {
+                black_box(kw.get::<u64>("n"));
+            })
+        })
+        .collect()
+}
+
+/// Connects `waiting` receivers to `Filtered`, each for its own sender `other-i`, plus
+/// `matching` receivers for the sender `"hit"`.
+pub fn connect_filtered(waiting: usize, matching: usize) -> Vec<Connection> {
+    let mut all = Vec::new();
+    for i in 0..waiting {
+        let sender = format!("other-{i}");
+        all.push(
+            Filtered::signal().connect_to(sender.as_str(), |_: &str, t: &Filtered| {
+                black_box(t.n);
+            }),
+        );
+    }
+    for i in 0..matching {
+        let options = keyed(i).sender("hit");
+        all.push(
+            Filtered::signal().connect_with(options, |_: &str, t: &Filtered| {
+                black_box(t.n);
+            }),
+        );
+    }
+    all
+}
+
+/// Disconnects every connection.
+pub fn disconnect_all(connections: Vec<Connection>) {
+    for c in connections {
+        c.disconnect();
+    }
+}
+
+/// A `signals2` signal with `n` slots doing the same work.
+pub fn signals2_with(n: usize) -> signals2::Signal<(u64,)> {
+    use signals2::connect::Connect1;
+    let signal = signals2::Signal::<(u64,)>::new();
+    for _ in 0..n {
+        signal.connect(|x: u64| {
+            black_box(x);
+        });
+    }
+    signal
+}

@@ -1,0 +1,306 @@
+//! The quick ratio report: each case measured with the floor (a plain loop over boxed
+//! closures) interleaved in the same process, medians over several rounds.
+//!
+//! ```text
+//! cargo run --release --example bench_report
+//! ```
+
+#[path = "cases.rs"]
+mod cases;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Instant;
+
+use cases::*;
+use signals_core::{Namespace, Signal};
+
+/// Counts live heap bytes, for the memory lines. Sends do not allocate, so the timing of
+/// sends is untouched by it.
+struct LiveBytes;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a plain
+// atomic that never allocates.
+unsafe impl GlobalAlloc for LiveBytes {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller upholds `alloc`'s contract; we pass it through.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: as for `alloc` and `dealloc`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: LiveBytes = LiveBytes;
+
+const ROUNDS: usize = 15;
+
+fn ns_per_op(ops: u64, f: &mut impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..ops {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / ops as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs `case` and `floor` alternately, `ROUNDS` times each, and returns both medians.
+fn paired(ops: u64, mut case: impl FnMut(), mut floor: impl FnMut()) -> (f64, f64) {
+    // Warm-up: caches, branch predictors, the thread's snapshot.
+    ns_per_op(ops / 10 + 1, &mut case);
+    ns_per_op(ops / 10 + 1, &mut floor);
+    let (mut c, mut f) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            c.push(ns_per_op(ops, &mut case));
+            f.push(ns_per_op(ops, &mut floor));
+        } else {
+            f.push(ns_per_op(ops, &mut floor));
+            c.push(ns_per_op(ops, &mut case));
+        }
+    }
+    (median(c), median(f))
+}
+
+fn ops_for(n: usize) -> u64 {
+    (2_000_000 / (n as u64 + 2)).max(2_000)
+}
+
+struct Report {
+    worst: Option<(f64, String, usize)>,
+}
+
+impl Report {
+    /// Prints a case; sends of this crate count towards the worst ratio.
+    fn line(&mut self, name: &str, n: usize, (ns, floor_ns): (f64, f64)) -> f64 {
+        let ratio = ns / floor_ns;
+        println!("case={name} n={n} ns={ns:.2} floor_ns={floor_ns:.2} ratio={ratio:.2}");
+        let is_our_send = !matches!(
+            name,
+            "signals2_send" | "connect_disconnect" | "registry_build"
+        );
+        if is_our_send && self.worst.as_ref().is_none_or(|(r, _, _)| ratio > *r) {
+            self.worst = Some((ratio, name.to_owned(), n));
+        }
+        ns
+    }
+}
+
+fn main() {
+    let started = Instant::now();
+    println!(
+        "# medians of {ROUNDS} rounds, case and floor interleaved; floor = loop over Vec<Box<dyn Fn(&Args)>>"
+    );
+    let mut report = Report { worst: None };
+    let args = Args { n: 7 };
+
+    // Typed sends, every sender.
+    let mut typed_ns = Vec::new();
+    for n in [0, 1, 10, 100] {
+        let connections = connect_ticks(n);
+        let floor = Floor::new(n);
+        let tick = Tick { n: 7 };
+        let ns = report.line(
+            "typed_send",
+            n,
+            paired(
+                ops_for(n),
+                || drop(black_box(tick.send(black_box("s")))),
+                || floor.send(black_box(&args)),
+            ),
+        );
+        typed_ns.push((n, ns));
+        disconnect_all(connections);
+    }
+
+    // By-name receivers, reached by a typed send.
+    for n in [1, 10, 100] {
+        let connections = connect_dynamic(n);
+        let floor = Floor::new(n);
+        let ev = Dynamic { n: 7 };
+        let ns = report.line(
+            "by_name_receivers",
+            n,
+            paired(
+                ops_for(n),
+                || drop(black_box(ev.send(black_box("s")))),
+                || floor.send(black_box(&args)),
+            ),
+        );
+        if let Some((_, typed)) = typed_ns.iter().find(|(m, _)| *m == n) {
+            println!("by_name_vs_typed n={n} ratio={:.2}", ns / typed);
+        }
+        disconnect_all(connections);
+    }
+
+    // Sender-filtered sends.
+    let mut none_ns = Vec::new();
+    for waiting in [1, 1000] {
+        let connections = connect_filtered(waiting, 0);
+        let floor = Floor::new(0);
+        let ev = Filtered { n: 7 };
+        let ns = report.line(
+            "filtered_matches_none",
+            waiting,
+            paired(
+                ops_for(0),
+                || drop(black_box(ev.send(black_box("nobody")))),
+                || floor.send(black_box(&args)),
+            ),
+        );
+        none_ns.push(ns);
+        disconnect_all(connections);
+    }
+    println!(
+        "filtered_matches_none_1000_vs_1 ratio={:.2}",
+        none_ns[1] / none_ns[0]
+    );
+    {
+        let connections = connect_filtered(990, 10);
+        let floor = Floor::new(10);
+        let ev = Filtered { n: 7 };
+        report.line(
+            "filtered_matches_10_of_1000",
+            10,
+            paired(
+                ops_for(10),
+                || drop(black_box(ev.send(black_box("hit")))),
+                || floor.send(black_box(&args)),
+            ),
+        );
+        disconnect_all(connections);
+    }
+
+    // The signals2 crate, same work per slot.
+    for n in [1, 10, 100] {
+        let s2 = signals2_with(n);
+        let floor = Floor::new(n);
+        let (s2_ns, floor_ns) = paired(
+            ops_for(n),
+            || {
+                use signals2::emit::Emit1;
+                s2.emit(black_box(7));
+            },
+            || floor.send(black_box(&args)),
+        );
+        report.line("signals2_send", n, (s2_ns, floor_ns));
+        if let Some((_, typed)) = typed_ns.iter().find(|(m, _)| *m == n) {
+            println!("typed_vs_signals2 n={n} speedup={:.2}", s2_ns / typed);
+        }
+    }
+
+    // Connect plus disconnect with 100 receivers present.
+    {
+        let present = connect_ticks(100);
+        let mut list: Vec<FloorFn> = Floor::new(100).0;
+        report.line(
+            "connect_disconnect",
+            100,
+            paired(
+                2_000,
+                || {
+                    Tick::signal()
+                        .connect(|_: &str, t: &Tick| {
+                            black_box(t.n);
+                        })
+                        .disconnect();
+                },
+                || {
+                    list.push(Box::new(|a: &Args| {
+                        black_box(a.n);
+                    }));
+                    black_box(list.pop());
+                },
+            ),
+        );
+        disconnect_all(present);
+    }
+
+    // Building the registry: 1,000 generated link-time subscribers.
+    {
+        let registry = signals_core::registry();
+        let subscribers = registry.subscribers().len();
+        report.line(
+            "registry_build",
+            subscribers,
+            paired(
+                20,
+                || drop(black_box(signals_core::registry::rebuild_for_benchmark())),
+                || drop(black_box(Floor::new(subscribers))),
+            ),
+        );
+    }
+
+    // Two threads sending at once.
+    {
+        let connections = connect_ticks(1);
+        let sends = 4_000_000u64;
+        let run = || {
+            let tick = Tick { n: 7 };
+            let start = Instant::now();
+            for _ in 0..sends {
+                drop(black_box(tick.send(black_box("s"))));
+            }
+            start.elapsed().as_secs_f64()
+        };
+        let mut speedups = Vec::new();
+        for _ in 0..5 {
+            let one = run();
+            let two = std::thread::scope(|s| {
+                let a = s.spawn(run);
+                let b = s.spawn(run);
+                a.join()
+                    .unwrap_or(f64::NAN)
+                    .max(b.join().unwrap_or(f64::NAN))
+            });
+            speedups.push((2.0 * sends as f64 / two) / (sends as f64 / one));
+        }
+        if let Some((ratio, name, n)) = &report.worst {
+            println!("worst_ratio={ratio:.2} case={name} n={n} (over this crate's send cases)");
+        }
+        println!("two_thread_speedup={:.2}", median(speedups));
+        disconnect_all(connections);
+    }
+
+    // Memory.
+    {
+        let before = LIVE.load(Ordering::Relaxed);
+        let connections = connect_ticks(1000);
+        let after = LIVE.load(Ordering::Relaxed);
+        println!(
+            "bytes_per_connection={} (1,000 typed receivers, records and snapshot)",
+            (after - before) / 1000
+        );
+        disconnect_all(connections);
+        let ns = Namespace::get("bench_memory").unwrap_or_else(|e| panic!("{e}"));
+        let before = LIVE.load(Ordering::Relaxed);
+        for i in 0..1000 {
+            let _ = ns.signal(&format!("signal_{i}"));
+        }
+        let after = LIVE.load(Ordering::Relaxed);
+        println!(
+            "bytes_per_signal={} (1,000 signals created by name, no receivers)",
+            (after - before) / 1000
+        );
+    }
+    println!("# took {:.1} s", started.elapsed().as_secs_f64());
+}
