@@ -3,18 +3,58 @@
 //! Both live in the `signals` namespace. Their sender is the qualified name
 //! (`namespace.name`) of the signal whose receivers changed, so a subscriber can watch one
 //! signal with a sender filter. Failures of their receivers are not reported to anyone.
+//!
+//! Both are registered in the link-time registry like any `#[signal]`, so the listing shows
+//! them as declared by `signals-core`.
 
 use std::sync::Arc;
 
 use crate::core::SignalCore;
 use crate::kwargs::{Kwarg, Kwargs};
 use crate::named::NamedSignal;
-use crate::receiver::ReceiverInfo;
+use crate::receiver::{ReceiverInfo, SourceLocation};
+use crate::registry::{KwargDecl, SignalDecl};
 use crate::sender::SenderFilter;
 use crate::typed::{Signal, SignalCell};
 
 macro_rules! meta_signal {
     ($(#[$doc:meta])* $ty:ident, $name:literal, $docs:literal) => {
+        inventory::submit! {
+            SignalDecl {
+                namespace: "signals",
+                name: $name,
+                rust_type: concat!("signals_core::", stringify!($ty)),
+                docs: $docs,
+                kwargs: &[
+                    KwargDecl {
+                        name: "signal",
+                        type_name: "NamedSignal",
+                        docs: "The signal whose receivers changed.",
+                    },
+                    KwargDecl {
+                        name: "receiver",
+                        type_name: "Arc<ReceiverInfo>",
+                        docs: "The receiver.",
+                    },
+                    KwargDecl {
+                        name: "filter",
+                        type_name: "SenderFilter",
+                        docs: "The senders it listens (or listened) to.",
+                    },
+                ],
+                sender_type: "str",
+                output_type: "()",
+                crate_name: "signals-core",
+                location: SourceLocation {
+                    file: file!(),
+                    line: line!(),
+                    column: column!(),
+                },
+                resolve: <$ty as Signal>::named,
+                type_id: crate::__private::type_id::<$ty>,
+            }
+        }
+
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $ty {

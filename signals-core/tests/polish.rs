@@ -53,3 +53,51 @@ fn unload_checks_the_name_as_load_does() {
         assert_eq!(unloading.to_string(), loading.to_string(), "{bad:?}");
     }
 }
+
+#[test]
+fn the_meta_signals_are_declared_by_signals_core() {
+    use signals_core::registry;
+
+    let registry = registry();
+    for name in ["receiver_connected", "receiver_disconnected"] {
+        assert!(registry.is_declared("signals", name), "{name}");
+        let decl = registry
+            .signals()
+            .iter()
+            .find(|d| d.namespace == "signals" && d.name == name)
+            .unwrap();
+        assert_eq!(decl.crate_name, "signals-core");
+        assert_eq!((decl.sender_type, decl.output_type), ("str", "()"));
+        assert_eq!(
+            decl.location.file,
+            file!().replace("tests/polish.rs", "src/meta.rs")
+        );
+        let kwargs: Vec<(&str, &str)> = decl.kwargs.iter().map(|k| (k.name, k.type_name)).collect();
+        assert_eq!(
+            kwargs,
+            [
+                ("signal", "NamedSignal"),
+                ("receiver", "Arc<ReceiverInfo>"),
+                ("filter", "SenderFilter"),
+            ]
+        );
+        assert!(decl.kwargs.iter().all(|k| !k.docs.is_empty()));
+    }
+    assert!(registry.problems().is_empty(), "{:?}", registry.problems());
+
+    let text = signals_core::listing().to_string();
+    for name in ["receiver_connected", "receiver_disconnected"] {
+        let heading = format!("signals.{name}");
+        let block: Vec<&str> = text
+            .lines()
+            .skip_while(|l| *l != heading)
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .collect();
+        assert!(!block.is_empty(), "{name} is not listed:\n{text}");
+        let block = block.join("\n");
+        assert!(!block.contains("not declared"), "{block}");
+        assert!(block.contains("    declared by signals_core::"), "{block}");
+        assert!(block.contains("    kwargs: signal: NamedSignal, receiver: Arc<ReceiverInfo>, filter: SenderFilter"), "{block}");
+    }
+}

@@ -59,7 +59,8 @@ fn subscriber(path: &str) -> &'static SubscriberDecl {
 
 #[test]
 fn declared_signals_are_listed_sorted_by_namespace_and_name() {
-    // Declared in the order resource, job, ping, dataset; listed sorted.
+    // Declared in the order resource, job, ping, dataset; listed sorted. signals-core's own
+    // meta-signals are declared too.
     let signals: Vec<(&str, &str, &str)> = registry()
         .signals()
         .iter()
@@ -80,12 +81,24 @@ fn declared_signals_are_listed_sorted_by_namespace_and_name() {
                 "resource.downloaded",
                 "registry_declaring::ResourceDownloaded"
             ),
+            (
+                "signals",
+                "receiver_connected",
+                "signals_core::ReceiverConnected"
+            ),
+            (
+                "signals",
+                "receiver_disconnected",
+                "signals_core::ReceiverDisconnected"
+            ),
         ]
     );
-    assert!(registry()
-        .signals()
-        .iter()
-        .all(|s| s.crate_name == "registry-declaring"));
+    assert!(registry().signals().iter().all(|s| s.crate_name
+        == if s.namespace == "signals" {
+            "signals-core"
+        } else {
+            "registry-declaring"
+        }));
     assert!(registry().is_declared("reg", "resource.downloaded"));
     assert!(!registry().is_declared("reg", "resource_downloaded"));
     assert!(!registry().is_declared("reg_undeclared", "nobody_declares_this"));
@@ -567,6 +580,7 @@ fn the_registry_serializes_targets_and_senders() {
             {"name": "reg_pinger", "declaration": null},
         ])
     );
-    assert_eq!(json["signals"].as_array().unwrap().len(), 4);
+    // registry-declaring's 4 and signals-core's 2 meta-signals.
+    assert_eq!(json["signals"].as_array().unwrap().len(), 6);
     assert_eq!(json["problems"], json!([]));
 }
