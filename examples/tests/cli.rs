@@ -219,11 +219,12 @@ fn the_environment_overrides_the_config_and_the_plugins_option_overrides_both() 
     assert!(out.contains("\n  notifications: 3\n"));
 }
 
-/// The text listing, split into one block per signal heading.
+/// The text listing, split into one block per signal heading. An empty line (between two
+/// paragraphs of a signal's docs) belongs to the block it is in.
 fn blocks(text: &str) -> Vec<(String, Vec<String>)> {
     let mut blocks: Vec<(String, Vec<String>)> = Vec::new();
     for line in text.lines() {
-        if line.starts_with(' ') {
+        if line.is_empty() || line.starts_with(' ') {
             if let Some((_, body)) = blocks.last_mut() {
                 body.push(line.to_owned());
             }
@@ -240,6 +241,9 @@ fn list_shows_all_13_built_in_signals_with_namespace_kwargs_and_subscribers() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stderr(&output), "");
     let out = stdout(&output);
+    for line in out.lines() {
+        assert_eq!(line, line.trim_end(), "trailing whitespace");
+    }
     let blocks = blocks(&out);
     for (signal, kwargs, subscribers) in BUILT_INS {
         let (_, body) = blocks

@@ -162,8 +162,13 @@ impl fmt::Display for Listing {
             writeln!(f, "{}.{}", signal.namespace, signal.name)?;
             match signal.declaration {
                 Some(d) => {
-                    for line in d.docs.lines() {
-                        writeln!(f, "    {line}")?;
+                    for line in d.docs.lines().map(str::trim_end) {
+                        // A blank line between paragraphs stays empty: no trailing spaces.
+                        if line.is_empty() {
+                            writeln!(f)?;
+                        } else {
+                            writeln!(f, "    {line}")?;
+                        }
                     }
                     writeln!(f, "    declared by {} at {}", d.rust_type, d.location)?;
                     writeln!(

@@ -5,7 +5,7 @@
 #![deny(warnings)]
 
 use signals_core::plugins::{self, PluginError};
-use signals_core::{plugin, Error, NameKind};
+use signals_core::{plugin, signal, Error, NameKind};
 
 #[plugin(name = "p_guarded")]
 #[derive(Default)]
@@ -99,5 +99,36 @@ fn the_meta_signals_are_declared_by_signals_core() {
         assert!(!block.contains("not declared"), "{block}");
         assert!(block.contains("    declared by signals_core::"), "{block}");
         assert!(block.contains("    kwargs: signal: NamedSignal, receiver: Arc<ReceiverInfo>, filter: SenderFilter"), "{block}");
+    }
+}
+
+/// First paragraph.
+///
+/// Second paragraph,
+/// on two lines.
+#[signal(namespace = "p_listing")]
+struct Documented {
+    _n: u32,
+}
+
+#[test]
+fn the_listing_text_has_empty_lines_between_paragraphs_and_no_trailing_whitespace() {
+    use signals_core::Signal;
+
+    let _ = Documented::signal();
+    let text = signals_core::listing().to_string();
+    assert!(
+        text.contains(
+            "p_listing.documented\n    First paragraph.\n\n    Second paragraph,\n    on two lines.\n"
+        ),
+        "{text}"
+    );
+    for (number, line) in text.lines().enumerate() {
+        assert_eq!(
+            line,
+            line.trim_end(),
+            "line {} has trailing whitespace",
+            number + 1
+        );
     }
 }

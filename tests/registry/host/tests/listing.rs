@@ -336,7 +336,7 @@ fn the_listing_text_shows_declared_and_undeclared_signals_and_every_subscriber()
         "\
 reg.dataset_created
     Sent when a dataset is created.
-    
+
     The sender is the channel it came through (`\"api\"`, `\"web\"`, ...).
     declared by registry_declaring::DatasetCreated at {}
     sender: str  output: ()
