@@ -56,6 +56,16 @@ pub enum ConfigError {
         /// The repeated name.
         name: String,
     },
+    /// An environment variable (such as [`PLUGINS_ENV_VAR`]) names a plugin twice.
+    #[error(
+        "{variable} names `{name}` twice; list each plugin once (a plugin loaded twice is an error)"
+    )]
+    DuplicatePluginInVariable {
+        /// The variable.
+        variable: String,
+        /// The repeated name.
+        name: String,
+    },
 }
 
 /// A parsed configuration: every key with its value and the line it came from.
@@ -203,14 +213,43 @@ impl Config {
 }
 
 /// Splits a `ckan.plugins` value (space- or newline-separated) into names, rejecting repeats.
+/// `origin` names the file (and line) the value came from.
 pub fn parse_plugin_list(value: &str, origin: &str) -> Result<Vec<String>, ConfigError> {
+    split_plugin_list(value).map_err(|name| ConfigError::DuplicatePlugin {
+        origin: origin.to_owned(),
+        name,
+    })
+}
+
+/// Splits a plugin list given in the environment variable `variable`, rejecting repeats.
+///
+/// ```
+/// use ckan_signals::config::{parse_plugin_list_from_variable, PLUGINS_ENV_VAR};
+///
+/// assert_eq!(parse_plugin_list_from_variable("a b", PLUGINS_ENV_VAR)?, ["a", "b"]);
+/// let err = parse_plugin_list_from_variable("a b a", PLUGINS_ENV_VAR).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "CKAN__PLUGINS names `a` twice; list each plugin once (a plugin loaded twice is an error)"
+/// );
+/// # Ok::<(), ckan_signals::config::ConfigError>(())
+/// ```
+pub fn parse_plugin_list_from_variable(
+    value: &str,
+    variable: &str,
+) -> Result<Vec<String>, ConfigError> {
+    split_plugin_list(value).map_err(|name| ConfigError::DuplicatePluginInVariable {
+        variable: variable.to_owned(),
+        name,
+    })
+}
+
+/// The names in a plugin list, in order; `Err` with the first name listed twice.
+fn split_plugin_list(value: &str) -> Result<Vec<String>, String> {
     let mut names: Vec<String> = Vec::new();
     for name in value.split_whitespace() {
         if names.iter().any(|n| n == name) {
-            return Err(ConfigError::DuplicatePlugin {
-                origin: origin.to_owned(),
-                name: name.to_owned(),
-            });
+            return Err(name.to_owned());
         }
         names.push(name.to_owned());
     }

@@ -11,7 +11,7 @@ pub use signals_core::plugins::{
     Subscriptions,
 };
 
-use crate::config::{parse_plugin_list, Config, ConfigError, PLUGINS_ENV_VAR};
+use crate::config::{parse_plugin_list_from_variable, Config, ConfigError, PLUGINS_ENV_VAR};
 
 /// An error while starting the configured plugins.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,7 +48,7 @@ pub fn enabled_plugins(config: &Config, env: Option<&OsStr>) -> Result<Vec<Strin
                     problem: "the value is not valid UTF-8; list plugin names in ASCII".to_owned(),
                 });
             };
-            parse_plugin_list(value, PLUGINS_ENV_VAR)
+            parse_plugin_list_from_variable(value, PLUGINS_ENV_VAR)
         }
     }
 }

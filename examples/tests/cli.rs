@@ -440,3 +440,15 @@ fn config_errors_exit_2_and_name_the_file_and_line() {
     );
     assert_eq!(stdout(&output), "");
 }
+
+#[test]
+fn a_plugin_named_twice_in_the_environment_is_reported_as_the_variable_s() {
+    let output = portal_with_env(&[], Some("audit stats audit"));
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "portal: CKAN__PLUGINS names `audit` twice; list each plugin once (a plugin loaded \
+         twice is an error)\n"
+    );
+    assert_eq!(stdout(&output), "");
+}

@@ -228,8 +228,8 @@ fn malformed_config_text_and_overrides_are_reported_exactly() {
         host::enabled_plugins(&config, Some(OsStr::new("stats audit stats")))
             .unwrap_err()
             .to_string(),
-        "CKAN__PLUGINS: `ckan.plugins` names `stats` twice; list each plugin once (a plugin \
-         loaded twice is an error)"
+        "CKAN__PLUGINS names `stats` twice; list each plugin once (a plugin loaded twice is an \
+         error)"
     );
     #[cfg(unix)]
     {
