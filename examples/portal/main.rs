@@ -103,7 +103,6 @@ fn enabled_plugins(options: &Options) -> Result<(Vec<String>, String), String> {
 }
 
 fn run(options: Options) -> Result<(), String> {
-    let (plugins, origin) = enabled_plugins(&options)?;
     if let Err(problems) = signals_core::registry().check() {
         for problem in problems {
             eprintln!("portal: registry: {problem}");
@@ -111,6 +110,7 @@ fn run(options: Options) -> Result<(), String> {
     }
     if options.list {
         // Load every linked plugin, so the subscriptions plugins make in code are listed too.
+        // The configured plugins do not matter here: the config file is not even read.
         let all: Vec<&str> = signals_core::registry()
             .plugins()
             .iter()
@@ -127,6 +127,7 @@ fn run(options: Options) -> Result<(), String> {
         }
         return Ok(());
     }
+    let (plugins, origin) = enabled_plugins(&options)?;
     story(&plugins, &origin)
 }
 

@@ -452,3 +452,17 @@ fn a_plugin_named_twice_in_the_environment_is_reported_as_the_variable_s() {
     );
     assert_eq!(stdout(&output), "");
 }
+
+#[test]
+fn list_needs_neither_a_valid_config_nor_a_valid_plugins_variable() {
+    let missing = std::env::temp_dir().join("portal-cli-list-no-such-file.ini");
+    let with_bad_config = portal(&["--list", "--config", missing.to_str().unwrap()]);
+    let with_bad_env = portal_with_env(&["--list"], Some("audit audit"));
+    let plain = portal(&["--list"]);
+    for output in [&with_bad_config, &with_bad_env] {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+        assert_eq!(stderr(output), "");
+        // It lists every linked plugin anyway: the same listing.
+        assert_eq!(stdout(output), stdout(&plain));
+    }
+}
