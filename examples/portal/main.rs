@@ -136,11 +136,12 @@ fn chapter(title: &str) {
 }
 
 fn story(plugins: &[String], origin: &str) -> Result<(), String> {
+    // Load first: a plugin that cannot be loaded stops the portal before the story starts.
+    host::load_plugins(plugins).map_err(|e| e.to_string())?;
     println!(
         "A CKAN-like portal, in process. Plugins from {origin}: {}",
         plugins.join(" ")
     );
-    host::load_plugins(plugins).map_err(|e| e.to_string())?;
     for plugin in host::loaded() {
         let owned = connections_of_plugin(plugin);
         println!("  loaded `{plugin}`: {} subscription(s)", owned.len());
