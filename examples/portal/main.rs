@@ -9,6 +9,7 @@
 //! cargo run -- --config other.ini
 //! ```
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,21 +68,49 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
     Ok(Some(options))
 }
 
+/// Why the portal stopped early.
+enum Stop {
+    /// A problem to report: exit code 2.
+    Problem(String),
+    /// Writing to stdout failed.
+    Output(io::Error),
+}
+
+impl From<String> for Stop {
+    fn from(problem: String) -> Self {
+        Stop::Problem(problem)
+    }
+}
+
+impl From<io::Error> for Stop {
+    fn from(error: io::Error) -> Self {
+        Stop::Output(error)
+    }
+}
+
 fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+    // Everything the portal prints goes through this lock with `writeln!`, which returns write
+    // errors where `println!` would panic. (The plugins print through `stdout()` too, and
+    // ignore errors; the lock is reentrant, so they can while the portal holds it.)
+    let mut out = io::stdout().lock();
+    let result = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => run(options, &mut out),
+        Ok(None) => writeln!(out, "{USAGE}").map_err(Stop::from),
         Err(problem) => {
             eprintln!("portal: {problem}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    match run(options) {
+    // Flush here, so that a failed write is seen, not lost at exit.
+    match result.and_then(|()| out.flush().map_err(Stop::from)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(problem) => {
+        // The reader is gone (`portal --list | head -1`): it has read all it wanted.
+        Err(Stop::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(Stop::Output(error)) => {
+            eprintln!("portal: cannot write to stdout: {error}");
+            ExitCode::from(1)
+        }
+        Err(Stop::Problem(problem)) => {
             eprintln!("portal: {problem}");
             ExitCode::from(2)
         }
@@ -102,7 +131,7 @@ fn enabled_plugins(options: &Options) -> Result<(Vec<String>, String), String> {
     Ok((names, origin))
 }
 
-fn run(options: Options) -> Result<(), String> {
+fn run(options: Options, out: &mut impl Write) -> Result<(), Stop> {
     if let Err(problems) = signals_core::registry().check() {
         for problem in problems {
             eprintln!("portal: registry: {problem}");
@@ -121,32 +150,33 @@ fn run(options: Options) -> Result<(), String> {
         host::unload_all();
         if options.json {
             let text = serde_json::to_string_pretty(&listing).map_err(|e| e.to_string())?;
-            println!("{text}");
+            writeln!(out, "{text}")?;
         } else {
-            print!("{listing}");
+            write!(out, "{listing}")?;
         }
         return Ok(());
     }
     let (plugins, origin) = enabled_plugins(&options)?;
-    story(&plugins, &origin)
+    story(&plugins, &origin, out)
 }
 
-fn chapter(title: &str) {
-    println!("\n== {title}");
+fn chapter(out: &mut impl Write, title: &str) -> io::Result<()> {
+    writeln!(out, "\n== {title}")
 }
 
-fn story(plugins: &[String], origin: &str) -> Result<(), String> {
+fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), Stop> {
     // Load first: a plugin that cannot be loaded stops the portal before the story starts.
     host::load_plugins(plugins).map_err(|e| e.to_string())?;
-    println!(
+    writeln!(
+        out,
         "A CKAN-like portal, in process. Plugins from {origin}: {}",
         plugins.join(" ")
-    );
+    )?;
     for plugin in host::loaded() {
         let owned = connections_of_plugin(plugin);
-        println!("  loaded `{plugin}`: {} subscription(s)", owned.len());
+        writeln!(out, "  loaded `{plugin}`: {} subscription(s)", owned.len())?;
         for line in owned {
-            println!("    {line}");
+            writeln!(out, "    {line}")?;
         }
     }
 
@@ -156,10 +186,13 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
         ignore_auth: true,
     };
 
-    chapter("start-up: a plugin-defined dataset type registers its blueprints");
+    chapter(
+        out,
+        "start-up: a plugin-defined dataset type registers its blueprints",
+    )?;
     portal.register_dataset_type("camel-photos");
 
-    chapter("POST /user/register: alice and bob sign up");
+    chapter(out, "POST /user/register: alice and bob sign up")?;
     for (name, email) in [("alice", "alice@example.org"), ("bob", "bob@example.org")] {
         portal.request(|p| {
             p.action(
@@ -169,19 +202,19 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())
         })?;
-        println!("  created user {name}");
+        writeln!(out, "  created user {name}")?;
     }
 
-    chapter("POST /user/login: two typos, then a good password");
+    chapter(out, "POST /user/login: two typos, then a good password")?;
     for password in ["hunter2", "Correct horse", "correct horse"] {
         let outcome = portal.request(|p| p.login("alice", password).map_err(|e| e.to_string()));
         match outcome {
-            Ok(user) => println!("  {} logged in", user.name),
-            Err(e) => println!("  {e}"),
+            Ok(user) => writeln!(out, "  {} logged in", user.name)?,
+            Err(e) => writeln!(out, "  {e}")?,
         }
     }
 
-    chapter("the action API: a dataset, a resource, an update");
+    chapter(out, "the action API: a dataset, a resource, an update")?;
     let dataset = portal
         .action(
             "package_create",
@@ -190,7 +223,7 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
     let dataset_id = dataset["id"].as_str().unwrap_or_default().to_owned();
-    println!("  package_create -> {dataset_id}");
+    writeln!(out, "  package_create -> {dataset_id}")?;
     let resource = portal
         .action(
             "resource_create",
@@ -199,7 +232,7 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
     let resource_id = resource["id"].as_str().unwrap_or_default().to_owned();
-    println!("  resource_create -> {resource_id}");
+    writeln!(out, "  resource_create -> {resource_id}")?;
     portal
         .action(
             "package_update",
@@ -207,7 +240,7 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
             json!({ "id": "camels", "title": "Camels, updated" }),
         )
         .map_err(|e| e.to_string())?;
-    println!("  package_update camels");
+    writeln!(out, "  package_update camels")?;
     portal
         .action(
             "package_show",
@@ -215,13 +248,16 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
             json!({ "id": "camels" }),
         )
         .map_err(|e| e.to_string())?;
-    println!("  package_show camels (read actions send action_succeed too; no plugin listens)");
+    writeln!(
+        out,
+        "  package_show camels (read actions send action_succeed too; no plugin listens)"
+    )?;
 
-    chapter("downloads and the datastore");
+    chapter(out, "downloads and the datastore")?;
     for _ in 0..2 {
         portal.download(&resource_id).map_err(|e| e.to_string())?;
     }
-    println!("  downloaded {resource_id} twice");
+    writeln!(out, "  downloaded {resource_id} twice")?;
     portal
         .action(
             "datastore_upsert",
@@ -237,7 +273,7 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
 
-    chapter("password reset for bob, then logout");
+    chapter(out, "password reset for bob, then logout")?;
     let token = portal
         .request_password_reset("bob")
         .map_err(|e| e.to_string())?;
@@ -245,40 +281,48 @@ fn story(plugins: &[String], origin: &str) -> Result<(), String> {
         .perform_password_reset(&token, "battery staple", None)
         .map_err(|e| e.to_string())?;
     portal.logout();
-    println!("  alice logged out");
+    writeln!(out, "  alice logged out")?;
 
-    chapter("summary");
-    println!(
+    chapter(out, "summary")?;
+    writeln!(
+        out,
         "  activity stream: {} entries",
         ckanext_activity::stream().len()
-    );
+    )?;
     for a in ckanext_activity::stream() {
-        println!(
+        writeln!(
+            out,
             "    {} {} by {}",
             a.activity_type,
             a.object_id,
             a.user.as_deref().unwrap_or("-")
-        );
+        )?;
     }
-    println!("  audit log: {} entries", ckanext_audit::log().len());
+    writeln!(out, "  audit log: {} entries", ckanext_audit::log().len())?;
     let stats = ckanext_stats::stats();
-    println!(
+    writeln!(
+        out,
         "  stats: downloads {:?}, records written {:?}, deletes {:?}",
         stats.downloads, stats.upserted_records, stats.deletes
-    );
-    println!("  notifications: {}", ckanext_notify::outbox().len());
-    println!("  receiver failures: {}", portal.receiver_failures.len());
+    )?;
+    writeln!(out, "  notifications: {}", ckanext_notify::outbox().len())?;
+    writeln!(
+        out,
+        "  receiver failures: {}",
+        portal.receiver_failures.len()
+    )?;
     for failure in &portal.receiver_failures {
-        println!("    {failure}");
+        writeln!(out, "    {failure}")?;
     }
     let loaded = host::loaded();
     host::unload_all();
-    println!(
+    writeln!(
+        out,
         "  unloaded {} (last loaded first); receivers left on action_succeed: {}",
         loaded.iter().rev().cloned().collect::<Vec<_>>().join(", "),
         ckan_signals::toolkit::signals::action_succeeded()
             .connections()
             .len()
-    );
+    )?;
     Ok(())
 }

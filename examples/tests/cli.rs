@@ -464,3 +464,29 @@ fn list_needs_neither_a_valid_config_nor_a_valid_plugins_variable() {
         assert_eq!(stdout(output), stdout(&plain));
     }
 }
+
+/// Runs the portal with its stdout a pipe that is closed before the portal writes to it (as
+/// `portal --list | head -1` closes it after the first line).
+fn portal_into_closed_pipe(args: &[&str]) -> Output {
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env_remove("CKAN__PLUGINS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the portal binary runs");
+    // Close the read end at once: the portal is still starting up.
+    drop(child.stdout.take());
+    child.wait_with_output().expect("the portal exits")
+}
+
+#[test]
+fn a_closed_stdout_ends_the_portal_quietly() {
+    for args in [&[][..], &["--list"], &["--list", "--json"], &["--help"]] {
+        let output = portal_into_closed_pipe(args);
+        assert_eq!(stderr(&output), "", "{args:?}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+    }
+}

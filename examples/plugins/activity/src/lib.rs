@@ -2,6 +2,7 @@
 //! with sender filters, as CKAN's activity plugin does. After recording an activity it sends
 //! its own signal, `ckanext.activity_recorded`, for other plugins.
 
+use std::io::Write;
 use std::sync::Mutex;
 
 use ckan_signals::ActionSucceeded;
@@ -60,12 +61,12 @@ fn record(activity_type: &'static str, ev: &ActionSucceeded) {
         object_id: object_id.clone(),
         user: ev.context.user.clone(),
     };
-    println!(
+    say(format_args!(
         "    [activity] {} {} by {}",
         activity.activity_type,
         activity.object_id,
         activity.user.as_deref().unwrap_or("(anonymous)")
-    );
+    ));
     if let Ok(mut s) = STREAM.lock() {
         s.push(activity.clone());
     }
@@ -100,4 +101,10 @@ impl Plugin for ActivityPlugin {
             .connect_to(action, "package_update", package_updated)
             .connect_to(action, "resource_create", resource_created);
     }
+}
+
+/// Prints a line of the story. Write errors are ignored: a closed stdout (`portal | head -1`)
+/// is not a reason to panic in a receiver.
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

@@ -2,6 +2,7 @@
 //! log. Its only content is `#[subscriber]` functions that name the plugin: linking the crate
 //! (`signals_core::link!(ckanext_audit)`) is all it takes.
 
+use std::io::Write;
 use std::sync::Mutex;
 
 use ckan_signals::model::WebApp;
@@ -13,7 +14,7 @@ use signals_core::subscriber;
 static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 fn write(line: String) {
-    println!("    [audit] {line}");
+    say(format_args!("    [audit] {line}"));
     if let Ok(mut log) = LOG.lock() {
         log.push(line);
     }
@@ -58,4 +59,10 @@ fn reset_performed(name: &Option<String>, ev: &PerformPasswordReset) {
         "password reset for {} (sender {sender})",
         ev.user.name
     ));
+}
+
+/// Prints a line of the story. Write errors are ignored: a closed stdout (`portal | head -1`)
+/// is not a reason to panic in a receiver.
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

@@ -2,6 +2,7 @@
 //! to `ckanext.activity_recorded`, which the `activity` plugin declares, without depending on
 //! that crate: if `activity` is not installed, the signal is simply never sent.
 
+use std::io::Write;
 use std::sync::Mutex;
 
 use signals_core::{subscriber, Kwargs, SenderKey};
@@ -31,8 +32,14 @@ fn on_activity(dataset: &SenderKey<'_>, kwargs: &dyn Kwargs) {
         .and_then(Option::as_deref)
         .unwrap_or("someone");
     let note = format!("followers of {dataset}: {user} did `{kind}`");
-    println!("    [notify] {note}");
+    say(format_args!("    [notify] {note}"));
     if let Ok(mut o) = OUTBOX.lock() {
         o.push(note);
     }
+}
+
+/// Prints a line of the story. Write errors are ignored: a closed stdout (`portal | head -1`)
+/// is not a reason to panic in a receiver.
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }

@@ -1,6 +1,7 @@
 //! The `stats` plugin: downloads per resource and datastore writes.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::sync::Mutex;
 
 use ckan_signals::{DatastoreDelete, DatastoreUpsert, ResourceDownload};
@@ -50,7 +51,7 @@ impl Plugin for StatsPlugin {}
 #[subscriber(plugin = "stats")]
 fn download(resource_id: &str, _ev: &ResourceDownload) {
     update(|s| *s.downloads.entry(resource_id.to_owned()).or_default() += 1);
-    println!("    [stats] download of {resource_id}");
+    say(format_args!("    [stats] download of {resource_id}"));
 }
 
 #[subscriber(plugin = "stats")]
@@ -65,11 +66,21 @@ fn upsert(resource_id: &str, ev: &DatastoreUpsert) {
             .entry(resource_id.to_owned())
             .or_default() += n
     });
-    println!("    [stats] {n} records written to {resource_id}");
+    say(format_args!(
+        "    [stats] {n} records written to {resource_id}"
+    ));
 }
 
 #[subscriber(plugin = "stats")]
 fn delete(resource_id: &str, _ev: &DatastoreDelete) {
     update(|s| *s.deletes.entry(resource_id.to_owned()).or_default() += 1);
-    println!("    [stats] datastore rows deleted from {resource_id}");
+    say(format_args!(
+        "    [stats] datastore rows deleted from {resource_id}"
+    ));
+}
+
+/// Prints a line of the story. Write errors are ignored: a closed stdout (`portal | head -1`)
+/// is not a reason to panic in a receiver.
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
