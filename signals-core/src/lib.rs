@@ -115,7 +115,7 @@ pub use signals_macros::subscriber;
 /// Links crates whose only job is to register signals, subscribers or plugins.
 ///
 /// rustc leaves out a dependency that nothing references, and its link-time registrations go
-/// with it, silently. Name each such crate once in the host binary:
+/// with it, silently. Name each such crate once, in the host binary or in a library it uses:
 ///
 /// ```ignore
 /// signals_core::link!(ckanext_activity, ckanext_audit);

@@ -132,3 +132,34 @@ fn the_listing_text_has_empty_lines_between_paragraphs_and_no_trailing_whitespac
         );
     }
 }
+
+#[test]
+fn the_readme_explains_link_after_the_tour_and_link_s_docs_allow_a_library() {
+    let readme = include_str!("../../README.md");
+    assert!(readme.starts_with(
+        "# typed-signals\n\n```sh\ncargo run                  # the portal demo\ncargo test --workspace     # every test\n```\n"
+    ));
+    let tour = readme.find("\n## A tour\n").expect("the tour");
+    let linking = readme
+        .find("\n## Linking plugin crates\n")
+        .expect("a section on linking plugin crates");
+    assert!(tour < linking);
+    let section = &readme[linking..];
+    let section = &section[..section[1..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 1)];
+    for needed in [
+        "signals_core::link!(crate_a, crate_b);",
+        "rustc then drops that dependency",
+        "in the host binary or in any library it uses",
+        "not linked",
+    ] {
+        assert!(
+            section.contains(needed),
+            "{needed:?} missing from:\n{section}"
+        );
+    }
+
+    let lib = include_str!("../src/lib.rs");
+    assert!(lib.contains("/// with it, silently. Name each such crate once, in the host binary or in a library it uses:"));
+}
