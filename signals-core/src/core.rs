@@ -13,17 +13,17 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::error::Error;
 use crate::kwargs::Kwargs;
 use crate::meta;
-use crate::receiver::{Outcome, ReceiverId, ReceiverInfo};
+use crate::receiver::{CallResult, ReceiverId, ReceiverInfo};
 use crate::sender::{SenderFilter, SenderKey};
 use crate::snapshot::{self, SharedSnapshot};
 use crate::typed::Signal;
 
 /// A by-name receiver, as stored.
-pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> Outcome<()> + Send + Sync;
+pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<()> + Send + Sync;
 
 /// A typed receiver of `T`, as stored.
 pub(crate) type TypedCall<T> =
-    dyn Fn(&<T as Signal>::Sender, &T) -> Outcome<<T as Signal>::Output> + Send + Sync;
+    dyn Fn(&<T as Signal>::Sender, &T) -> CallResult<<T as Signal>::Output> + Send + Sync;
 
 /// Reports whether a weakly bound receiver's target still lives.
 pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;

@@ -98,7 +98,7 @@ pub use meta::{ReceiverConnected, ReceiverDisconnected};
 pub use name::{check_name, check_name_bytes, NameKind, NameRule, MAX_NAME_LEN};
 pub use named::NamedSignal;
 pub use namespace::Namespace;
-pub use receiver::{BoxError, IntoOutcome, Outcome, ReceiverId, ReceiverInfo, SourceLocation};
+pub use receiver::{BoxError, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation};
 pub use send::{Collected, Failure, FailureKind, Response, SendReport};
 pub use sender::{Sender, SenderFilter, SenderKey};
 pub use typed::{Signal, SignalCell, TypedSignal};

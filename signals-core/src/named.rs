@@ -8,7 +8,7 @@ use crate::connection::{connect_parts, ConnectOptions, Connection, MuteGuard, Re
 use crate::core::{DynCall, RecordFn, SignalCore};
 use crate::error::Error;
 use crate::kwargs::Kwargs;
-use crate::receiver::{IntoOutcome, Outcome, ReceiverId, ReceiverInfo, SourceLocation};
+use crate::receiver::{called, gone, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation};
 use crate::send::{Mode, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::snapshot;
@@ -126,10 +126,7 @@ impl NamedSignal {
     {
         let identity = ReceiverId::of(&receiver);
         let call: Arc<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
-            match receiver(sender, args).into_outcome() {
-                Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Failed(e),
-            }
+            called(receiver(sender, args).into_outcome())
         });
         connect_parts(
             self.core,
@@ -163,12 +160,9 @@ impl NamedSignal {
         let probe = weak.clone();
         let call: Arc<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
             let Some(target) = weak.upgrade() else {
-                return Outcome::Gone;
+                return gone();
             };
-            match receiver(&target, sender, args).into_outcome() {
-                Ok(()) => Outcome::Done,
-                Err(e) => Outcome::Failed(e),
-            }
+            called(receiver(&target, sender, args).into_outcome())
         });
         connect_parts(
             self.core,

@@ -124,17 +124,32 @@ impl fmt::Display for ReceiverInfo {
     }
 }
 
-/// The result of calling one receiver once.
+/// Why a receiver call did not end normally. Rare, so boxed: the normal result of a call
+/// stays small enough to come back in registers.
 #[derive(Debug)]
-pub enum Outcome<O> {
-    /// It ran and returned a value for a collecting send.
-    Value(O),
-    /// It ran and has no value to give (a by-name receiver seen from a typed send).
-    Done,
-    /// It is weakly bound and its target is gone: it did not run and will be disconnected.
-    Gone,
+pub(crate) enum Abnormal {
     /// It returned an error.
     Failed(BoxError),
+    /// It is weakly bound and its target is gone: it did not run and will be disconnected.
+    Gone,
+}
+
+/// The result of calling one receiver once: `Ok(Some(value))`; `Ok(None)` when it ran with no
+/// value to give (a by-name receiver seen from a typed send); `Err` when it failed or is gone.
+pub(crate) type CallResult<O> = Result<Option<O>, Box<Abnormal>>;
+
+/// A receiver's converted return value as a call result.
+#[inline]
+pub(crate) fn called<O>(result: Result<O, BoxError>) -> CallResult<O> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(error) => Err(Box::new(Abnormal::Failed(error))),
+    }
+}
+
+/// The call result of a weak receiver whose target is gone.
+pub(crate) fn gone<O>() -> CallResult<O> {
+    Err(Box::new(Abnormal::Gone))
 }
 
 /// What a receiver function may return for a signal whose output is `O`: an `O`, or a
@@ -161,14 +176,5 @@ impl<O> IntoOutcome<O> for O {
 impl<O, E: Into<BoxError>> IntoOutcome<O> for Result<O, E> {
     fn into_outcome(self) -> Result<O, BoxError> {
         self.map_err(Into::into)
-    }
-}
-
-impl<O> Outcome<O> {
-    pub(crate) fn from_result(result: Result<O, BoxError>) -> Self {
-        match result {
-            Ok(v) => Outcome::Value(v),
-            Err(e) => Outcome::Failed(e),
-        }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::core::SignalCore;
-use crate::receiver::{BoxError, Outcome, ReceiverInfo};
+use crate::receiver::{Abnormal, BoxError, CallResult, ReceiverInfo};
 use crate::snapshot::ReceiverList;
 
 /// Whether a send goes on after a receiver fails.
@@ -107,13 +107,6 @@ impl SendReport {
             None => Ok(called),
         }
     }
-
-    fn fail(&mut self, failure: Failure) {
-        self.failed
-            .get_or_insert_with(Box::default)
-            .failures
-            .push(failure);
-    }
 }
 
 /// One receiver's returned value in a collecting send: blinker's `(receiver, value)` pair.
@@ -152,6 +145,9 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
     }
 }
 
+/// What a collecting send does with each receiver's value.
+pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
+
 /// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
 ///
 /// When the signal's generation moves during the send (a receiver, or another thread,
@@ -159,69 +155,79 @@ fn panic_message(payload: Box<dyn Any + Send>) -> String {
 /// receiver disconnected earlier in this send is not called.
 ///
 /// One `catch_unwind` guards the whole loop; after a panic the loop resumes at the next
-/// receiver, so a send without panics pays nothing per receiver for the guard.
+/// receiver, so a send without panics pays nothing per receiver for the guard. The loop keeps
+/// only the index of the next receiver in memory; everything rare (failures, skips, gone
+/// receivers) is recorded out of line.
 #[inline]
 pub(crate) fn deliver<C: ?Sized, O>(
     core: &'static SignalCore,
     generation: u64,
     list: &ReceiverList<C>,
     mode: Mode,
-    invoke: impl Fn(&C) -> Outcome<O>,
-    mut collect: impl FnMut(&Arc<ReceiverInfo>, O),
+    invoke: impl Fn(&C) -> CallResult<O>,
+    mut collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
-    // The description is looked up only when a value is collected: a send that drops the
-    // values never touches the receivers' metadata.
-    let mut collect = |index: usize, value: O| {
-        if let Some(meta) = list.meta.get(index) {
-            collect(&meta.info, value);
-        }
-    };
     let calls = &*list.calls;
-    let mut report = SendReport::default();
     let mut next = 0;
-    let mut changed = false;
-    let mut gone = false;
+    let mut rare = Rare::default();
     loop {
         let run = catch_unwind(AssertUnwindSafe(|| {
-            while let Some(call) = calls.get(next) {
-                let index = next;
-                next += 1;
-                if !changed {
-                    changed = core.generation.load(Ordering::Acquire) != generation;
+            // The fast loop: nothing changed since the snapshot was taken. A change can only
+            // come from a receiver (on this thread) or from another thread; either way it is
+            // seen after the call that made it, and the rest of the send checks each receiver.
+            let mut changed = core.generation.load(Ordering::Acquire) != generation;
+            if !changed {
+                for call in &calls[next..] {
+                    next += 1;
+                    match invoke(call) {
+                        Ok(None) => {}
+                        Ok(Some(value)) => {
+                            if let Some(collect) = collect.as_mut() {
+                                collect(&list.meta[next - 1].info, value);
+                            }
+                        }
+                        Err(abnormal) => {
+                            let failed = rare.abnormal(*abnormal, &list.meta[next - 1].info);
+                            if failed && mode == Mode::FailFast {
+                                return;
+                            }
+                        }
+                    }
+                    if core.generation.load(Ordering::Acquire) != generation {
+                        changed = true;
+                        break;
+                    }
                 }
-                if changed && !list.meta[index].active.load(Ordering::Acquire) {
+            }
+            if !changed {
+                return;
+            }
+            // Something changed during the send: call only receivers still connected.
+            while let Some(call) = calls.get(next) {
+                let meta = &list.meta[next];
+                next += 1;
+                if !meta.active.load(Ordering::Acquire) {
+                    rare.not_called += 1;
                     continue;
                 }
-                let kind = match invoke(call) {
-                    Outcome::Value(value) => {
-                        report.called += 1;
-                        collect(index, value);
-                        continue;
+                match invoke(call) {
+                    Ok(None) => {}
+                    Ok(Some(value)) => {
+                        if let Some(collect) = collect.as_mut() {
+                            collect(&meta.info, value);
+                        }
                     }
-                    Outcome::Done => {
-                        report.called += 1;
-                        continue;
+                    Err(abnormal) => {
+                        if rare.abnormal(*abnormal, &meta.info) && mode == Mode::FailFast {
+                            return;
+                        }
                     }
-                    Outcome::Gone => {
-                        gone = true;
-                        continue;
-                    }
-                    Outcome::Failed(error) => FailureKind::Error(error),
-                };
-                report.called += 1;
-                report.fail(Failure {
-                    receiver: list.meta[index].info.clone(),
-                    kind,
-                });
-                if mode == Mode::FailFast {
-                    return;
                 }
             }
         }));
         if let Err(payload) = run {
             // The receiver at `next - 1` panicked.
-            report.called += 1;
-            report.fail(Failure {
+            rare.fail(Failure {
                 receiver: list.meta[next - 1].info.clone(),
                 kind: FailureKind::Panic(panic_message(payload)),
             });
@@ -231,11 +237,53 @@ pub(crate) fn deliver<C: ?Sized, O>(
         }
         break;
     }
-    if let Some(failed) = &mut report.failed {
-        failed.stopped_early = next < calls.len();
-    }
-    if gone {
+    if rare.gone {
         core.prune_gone();
     }
-    report
+    let mut failed = rare.failed;
+    if let Some(failed) = &mut failed {
+        failed.stopped_early = next < calls.len();
+    }
+    SendReport {
+        called: next - rare.not_called,
+        failed,
+    }
+}
+
+/// What a send records off its fast path.
+#[derive(Default)]
+struct Rare {
+    /// Receivers passed over: disconnected during the send, or gone.
+    not_called: usize,
+    failed: Option<Box<Failed>>,
+    gone: bool,
+}
+
+impl Rare {
+    fn fail(&mut self, failure: Failure) {
+        self.failed
+            .get_or_insert_with(Box::default)
+            .failures
+            .push(failure);
+    }
+
+    /// Records an abnormal call; returns whether it was a failure.
+    #[cold]
+    #[inline(never)]
+    fn abnormal(&mut self, abnormal: Abnormal, receiver: &Arc<ReceiverInfo>) -> bool {
+        match abnormal {
+            Abnormal::Failed(error) => {
+                self.fail(Failure {
+                    receiver: receiver.clone(),
+                    kind: FailureKind::Error(error),
+                });
+                true
+            }
+            Abnormal::Gone => {
+                self.gone = true;
+                self.not_called += 1;
+                false
+            }
+        }
+    }
 }

@@ -19,7 +19,7 @@
 //! closures in it) alive until it sends that signal again or exits.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ use std::hash::BuildHasher;
 use crate::core::{Alive, DynCall, Record, RecordFn, SignalCore, TypedCall};
 use crate::error::Error;
 use crate::kwargs::Kwargs;
-use crate::receiver::{Outcome, ReceiverId, ReceiverInfo};
+use crate::receiver::{ReceiverId, ReceiverInfo};
 use crate::send::{deliver, Mode, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::typed::Signal;
@@ -110,13 +110,9 @@ impl<T: Signal> Shape for Typed<T> {
             RecordFn::Typed(any) => any.downcast_ref::<Arc<TypedCall<T>>>().cloned(),
             RecordFn::Dynamic(by_name) => {
                 let by_name = by_name.clone();
-                Some(Arc::new(move |sender: &T::Sender, args: &T| match by_name(
-                    &sender.sender_key(),
-                    args,
-                ) {
-                    Outcome::Value(()) | Outcome::Done => Outcome::Done,
-                    Outcome::Gone => Outcome::Gone,
-                    Outcome::Failed(e) => Outcome::Failed(e),
+                Some(Arc::new(move |sender: &T::Sender, args: &T| {
+                    // A by-name receiver gives no value of the signal's output type.
+                    by_name(&sender.sender_key(), args).map(|_| None)
                 }))
             }
         }
@@ -153,7 +149,7 @@ impl<T: Signal> Shape for Typed<T> {
             snapshot.receivers_for_key(key),
             mode,
             |call| call(sender, args),
-            |_, _| {},
+            None,
         ))
     }
 }
@@ -185,7 +181,7 @@ impl Shape for Dynamic {
             snapshot.receivers_for_key(key),
             mode,
             |call| call(key, args),
-            |_, _| {},
+            None,
         ))
     }
 }
@@ -417,23 +413,21 @@ impl<T: Signal> ThreadSnapshot<T> {
         }
     }
 
-    /// Runs `f` with the current snapshot; see [`with_snapshot`] for the borrow rules.
+    /// The current snapshot: the cached one under a shared borrow of the slot (see
+    /// [`with_snapshot`] for the borrow rules), or a fresh one fetched under the signal's mutex.
+    /// `None` only if the signal is not declared by `T`, which `SignalCell` rules out.
     #[inline]
-    pub(crate) fn with<R>(
-        &self,
-        core: &SignalCore,
-        generation: u64,
-        f: impl FnOnce(Option<&Snapshot<Typed<T>>>) -> R,
-    ) -> R {
+    pub(crate) fn current(&self, core: &SignalCore, generation: u64) -> Option<Held<'_, T>> {
         if let Ok(cached) = self.cached.try_borrow() {
-            if let Some((cached_generation, snapshot)) = &*cached {
-                if *cached_generation == generation {
-                    return f(Some(snapshot));
-                }
+            let hit = Ref::filter_map(cached, |c| match c {
+                Some((g, snapshot)) if *g == generation => Some(&**snapshot),
+                _ => None,
+            });
+            if let Ok(hit) = hit {
+                return Some(Held::Cached(hit));
             }
         }
-        let fresh = self.refresh(core, generation);
-        f(fresh.as_deref())
+        self.refresh(core, generation).map(Held::Fresh)
     }
 
     #[cold]
@@ -448,6 +442,23 @@ impl<T: Signal> ThreadSnapshot<T> {
         // Dropped after the slot is released: it may free receivers whose `Drop` sends.
         drop(replaced);
         Some(fresh)
+    }
+}
+
+/// A snapshot held for one send: borrowed from the thread's slot, or fetched fresh.
+pub(crate) enum Held<'a, T: Signal> {
+    Cached(Ref<'a, Snapshot<Typed<T>>>),
+    Fresh(Arc<Snapshot<Typed<T>>>),
+}
+
+impl<T: Signal> std::ops::Deref for Held<'_, T> {
+    type Target = Snapshot<Typed<T>>;
+    #[inline]
+    fn deref(&self) -> &Snapshot<Typed<T>> {
+        match self {
+            Held::Cached(snapshot) => snapshot,
+            Held::Fresh(snapshot) => snapshot,
+        }
     }
 }
 

@@ -14,8 +14,8 @@ use crate::error::Error;
 use crate::kwargs::Kwargs;
 use crate::named::NamedSignal;
 use crate::namespace::Namespace;
-use crate::receiver::{IntoOutcome, Outcome, ReceiverId, ReceiverInfo, SourceLocation};
-use crate::send::{deliver, Collected, Failure, Mode, Response, SendReport};
+use crate::receiver::{called, gone, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation};
+use crate::send::{deliver, Collect, Collected, Failure, Mode, Response, SendReport};
 use crate::sender::Sender;
 use crate::snapshot::{self, ThreadSnapshot};
 use std::thread::LocalKey;
@@ -258,7 +258,7 @@ impl<T: Signal> TypedSignal<T> {
     {
         let identity = ReceiverId::of(&receiver);
         let call: Arc<TypedCall<T>> = Arc::new(move |sender: &T::Sender, args: &T| {
-            Outcome::from_result(receiver(sender, args).into_outcome())
+            called(receiver(sender, args).into_outcome())
         });
         connect_parts(
             self.named.core(),
@@ -292,10 +292,8 @@ impl<T: Signal> TypedSignal<T> {
         let probe = weak.clone();
         let call: Arc<TypedCall<T>> =
             Arc::new(move |sender: &T::Sender, args: &T| match weak.upgrade() {
-                Some(target) => {
-                    Outcome::from_result(receiver(&target, sender, args).into_outcome())
-                }
-                None => Outcome::Gone,
+                Some(target) => called(receiver(&target, sender, args).into_outcome()),
+                None => gone(),
             });
         connect_parts(
             self.named.core(),
@@ -325,24 +323,25 @@ impl<T: Signal> TypedSignal<T> {
     /// Sends `args` from `sender`; see [`Signal::send`].
     #[inline]
     pub fn send(&self, args: &T, sender: &T::Sender) -> SendReport {
-        self.deliver(args, sender, Mode::Robust, |_, _| {})
+        self.deliver(args, sender, Mode::Robust, None)
     }
 
     /// Sends, stopping at the first failure; see [`Signal::try_send`].
     pub fn try_send(&self, args: &T, sender: &T::Sender) -> Result<usize, Failure> {
-        self.deliver(args, sender, Mode::FailFast, |_, _| {})
+        self.deliver(args, sender, Mode::FailFast, None)
             .into_result()
     }
 
     /// Sends and collects each receiver's value; see [`Signal::send_collect`].
     pub fn send_collect(&self, args: &T, sender: &T::Sender) -> Collected<T::Output> {
         let mut responses = Vec::new();
-        let report = self.deliver(args, sender, Mode::Robust, |receiver, value| {
+        let mut push = |receiver: &Arc<ReceiverInfo>, value| {
             responses.push(Response {
                 receiver: receiver.clone(),
                 value,
             })
-        });
+        };
+        let report = self.deliver(args, sender, Mode::Robust, Some(&mut push));
         Collected { responses, report }
     }
 
@@ -352,38 +351,80 @@ impl<T: Signal> TypedSignal<T> {
         args: &T,
         sender: &T::Sender,
         mode: Mode,
-        collect: impl FnMut(&Arc<ReceiverInfo>, T::Output),
+        mut collect: Option<&mut Collect<'_, T::Output>>,
     ) -> SendReport {
         let core = self.named.core();
         if !core.live.load(Ordering::Acquire) {
             return SendReport::default();
         }
-        let mut collect = collect;
-        let mut run = |snapshot: Option<&snapshot::Snapshot<snapshot::Typed<T>>>, generation| {
-            let Some(snapshot) = snapshot else {
-                return SendReport::default();
-            };
-            let receivers = snapshot.receivers_for_with(|| sender.sender_key());
-            deliver(
-                core,
-                generation,
-                receivers,
-                mode,
-                |call| call(sender, args),
-                &mut collect,
-            )
-        };
         if let Some(local) = T::thread_snapshot() {
             let generation = core.generation.load(Ordering::Acquire);
             // `try_with` fails only while the thread is torn down: then take the shared path.
-            let sent = local
-                .try_with(|slot| slot.with(core, generation, |snapshot| run(snapshot, generation)));
+            let sent = local.try_with(|slot| {
+                let held = slot.current(core, generation);
+                let snapshot = held.as_deref();
+                deliver_typed(
+                    core,
+                    generation,
+                    snapshot,
+                    args,
+                    sender,
+                    mode,
+                    collect.as_deref_mut(),
+                )
+            });
             if let Ok(report) = sent {
                 return report;
             }
         }
-        snapshot::with_snapshot(core, |erased, generation| {
-            run(snapshot::typed::<T>(erased), generation)
-        })
+        deliver_shared(core, args, sender, mode, collect)
     }
+}
+
+/// Calls the receivers of `snapshot` for a send of `args` from `sender`.
+#[inline]
+fn deliver_typed<T: Signal>(
+    core: &'static SignalCore,
+    generation: u64,
+    snapshot: Option<&snapshot::Snapshot<snapshot::Typed<T>>>,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    let Some(snapshot) = snapshot else {
+        return SendReport::default();
+    };
+    let receivers = snapshot.receivers_for_with(|| sender.sender_key());
+    deliver(
+        core,
+        generation,
+        receivers,
+        mode,
+        |call| call(sender, args),
+        collect,
+    )
+}
+
+/// The send path through the cache shared by a thread's signals: for hand-written signal
+/// types without a slot of their own, and while the thread is torn down.
+#[inline(never)]
+fn deliver_shared<T: Signal>(
+    core: &'static SignalCore,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    snapshot::with_snapshot(core, |erased, generation| {
+        deliver_typed(
+            core,
+            generation,
+            snapshot::typed::<T>(erased),
+            args,
+            sender,
+            mode,
+            collect,
+        )
+    })
 }
