@@ -241,11 +241,24 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
             linked: join_or_none(registry.plugins().iter().map(|p| p.name)),
         });
     };
-    if loaded_list().iter().any(|l| l.name == entry.name) {
-        return Err(PluginError::AlreadyLoaded {
-            name: name.to_owned(),
+    // Reserve the plugin's place before connecting anything, so that two threads loading the
+    // same plugin cannot both connect (the second would find the first one's connections and
+    // own none of them).
+    let id = {
+        let mut loaded = loaded_list();
+        if loaded.iter().any(|l| l.name == entry.name) {
+            return Err(PluginError::AlreadyLoaded {
+                name: name.to_owned(),
+            });
+        }
+        let id = NEXT_LOAD_ID.fetch_add(1, Ordering::Relaxed);
+        loaded.push(Loaded {
+            name: entry.name,
+            id,
+            connections: Vec::new(),
         });
-    }
+        id
+    };
     let mut subscriptions = Subscriptions {
         plugin: entry.name,
         made: Vec::new(),
@@ -266,32 +279,31 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     if let Some(declaration) = entry.declaration {
         (declaration.create)().subscriptions(&mut subscriptions);
     }
-    if let Some(error) = subscriptions.errors.into_iter().next() {
-        for connection in subscriptions.made {
-            connection.disconnect();
+    let failure = subscriptions.errors.into_iter().next();
+    let mut made = subscriptions.made;
+    {
+        let mut loaded = loaded_list();
+        let index = loaded.iter().position(|l| l.id == id);
+        match (index, &failure) {
+            // Loaded: hand the connections to the record.
+            (Some(index), None) => made = std::mem::replace(&mut loaded[index].connections, made),
+            // Failed: drop the reservation; the connections are undone below.
+            (Some(index), Some(_)) => {
+                loaded.remove(index);
+            }
+            // Unloaded by another thread while loading: undo what this load made.
+            (None, _) => {}
         }
+    }
+    for connection in made {
+        connection.disconnect();
+    }
+    if let Some(error) = failure {
         return Err(PluginError::Subscription {
             name: name.to_owned(),
             error,
         });
     }
-    let mut loaded = loaded_list();
-    if loaded.iter().any(|l| l.name == entry.name) {
-        // Another thread loaded it meanwhile: undo ours.
-        drop(loaded);
-        for connection in subscriptions.made {
-            connection.disconnect();
-        }
-        return Err(PluginError::AlreadyLoaded {
-            name: name.to_owned(),
-        });
-    }
-    let id = NEXT_LOAD_ID.fetch_add(1, Ordering::Relaxed);
-    loaded.push(Loaded {
-        name: entry.name,
-        id,
-        connections: subscriptions.made,
-    });
     Ok(id)
 }
 
