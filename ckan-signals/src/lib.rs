@@ -29,6 +29,8 @@
 //! disconnects only that plugin's subscriptions; closures made in `subscriptions` are held
 //! strongly and do not vanish.
 
+#![deny(missing_docs)]
+
 pub mod config;
 pub mod host;
 pub mod model;
