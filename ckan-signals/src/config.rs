@@ -4,6 +4,7 @@
 //! with `#` or `;`; a line indented with spaces or tabs continues the previous value (CKAN's
 //! `ckan.plugins` is often spread over several lines). Keys are looked up in every section,
 //! the last one written winning, as CKAN's `[app:main]` section is in practice the only one.
+//! A UTF-8 byte order mark at the start of the text is skipped.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -99,6 +100,8 @@ impl Config {
         };
         let mut values: BTreeMap<String, (String, usize)> = BTreeMap::new();
         let mut last_key: Option<String> = None;
+        // A byte order mark (editors on Windows write one) is not part of the first line.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for (index, raw) in text.lines().enumerate() {
             let number = index + 1;
             let trimmed = raw.trim();
