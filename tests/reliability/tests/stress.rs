@@ -1,0 +1,596 @@
+//! Concurrency under stress: threads sending while others connect and disconnect receivers
+//! (by handle, scoped handle and key), drop weakly bound targets, and load and unload plugins.
+//!
+//! Bounded: every thread stops at a deadline (`SIGNALS_STRESS_MS`, default 2,000 ms), and a
+//! watchdog fails the test on a deadlock. A logical clock orders events across threads: a send
+//! reads it before it starts and after it returns; a change reads it before it starts and after
+//! it returns. From those readings, at the end:
+//! - no receiver is called by a send that started after its disconnect (or unload, or the drop
+//!   of its weak target) returned;
+//! - every receiver connected before a send started, and not disconnected before that send
+//!   returned, is called by it exactly once;
+//! - the counts add up exactly: the calls receivers saw equal the calls the reports counted.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use reliability_tests::{stress_duration, with_watchdog, Clock};
+use signals_core::plugins::{self, Plugin, PluginError, Subscriptions};
+use signals_core::{
+    plugin, signal, subscriber, ConnectOptions, Kwargs, ReceiverId, SenderKey, Signal,
+};
+
+/// The stressed signal; `started_at` is the clock reading taken just before the send started.
+#[signal(namespace = "rel_stress")]
+pub struct Stressed {
+    pub started_at: u64,
+}
+
+static CLOCK: Clock = Clock::new();
+
+fn tick() -> u64 {
+    CLOCK.tick()
+}
+
+type CallLog = Arc<Mutex<Vec<u64>>>;
+
+fn push(log: &Mutex<Vec<u64>>, started_at: u64) {
+    log.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(started_at);
+}
+
+fn take(log: &Mutex<Vec<u64>>) -> Vec<u64> {
+    std::mem::take(&mut *log.lock().unwrap_or_else(PoisonError::into_inner))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plugins: A owns a `#[subscriber]` and a subscription made in code; B owns a by-name
+// subscriber; C is loaded and unloaded by two threads racing each other.
+
+static PLUGIN_A_FN: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+static PLUGIN_A_CODE: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+static PLUGIN_B: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+static PLUGIN_C_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[plugin(name = "rel_stress_a")]
+#[derive(Default)]
+struct StressA;
+
+impl Plugin for StressA {
+    fn subscriptions(&self, subscriptions: &mut Subscriptions) {
+        subscriptions.connect(Stressed::signal(), |_: &str, ev: &Stressed| {
+            push(&PLUGIN_A_CODE, ev.started_at)
+        });
+    }
+}
+
+#[subscriber(plugin = "rel_stress_a")]
+fn stress_a(_sender: &str, ev: &Stressed) {
+    push(&PLUGIN_A_FN, ev.started_at);
+}
+
+#[subscriber(plugin = "rel_stress_b", namespace = "rel_stress", signal = "stressed")]
+fn stress_b(_sender: &SenderKey<'_>, kwargs: &dyn Kwargs) {
+    push(&PLUGIN_B, *kwargs.get::<u64>("started_at").unwrap());
+}
+
+#[plugin(name = "rel_stress_c")]
+#[derive(Default)]
+struct StressC;
+
+impl Plugin for StressC {
+    fn subscriptions(&self, subscriptions: &mut Subscriptions) {
+        subscriptions.connect(Stressed::signal(), |_: &str, _: &Stressed| {
+            PLUGIN_C_CALLS.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+}
+
+#[subscriber(plugin = "rel_stress_c")]
+fn stress_c(_sender: &str, _ev: &Stressed) {
+    PLUGIN_C_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the threads record.
+
+/// One send: the clock before it started and after it returned, and its report's count.
+#[derive(Clone, Copy, Debug)]
+struct SendSpan {
+    started: u64,
+    finished: u64,
+    called: usize,
+}
+
+/// One receiver's (or one plugin load's) life, on the clock.
+#[derive(Debug)]
+struct Window {
+    what: String,
+    /// Before the connect (or load) started.
+    connect_started: u64,
+    /// After the connect (or load) returned.
+    connected: u64,
+    /// Before the disconnect (unload, drop of the target) started.
+    disconnect_started: u64,
+    /// After the receiver can no longer be reached: the disconnect returned, or the weak
+    /// target was dropped.
+    gone: u64,
+    /// The `started_at` of every send that called it. Read only once every sender has
+    /// stopped: a send already running may still call a receiver after its disconnect
+    /// returned (documented), and such a call must be counted too.
+    calls: CallLog,
+}
+
+/// A weak target that notes on the clock when it is dropped.
+struct Target {
+    dropped_at: Arc<Mutex<u64>>,
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        *self.dropped_at.lock().unwrap() = tick();
+    }
+}
+
+thread_local! {
+    static PERMANENT_CALLS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+static PERMANENT_TOTAL: AtomicUsize = AtomicUsize::new(0);
+
+fn permanent(_sender: &str, _ev: &Stressed) {
+    PERMANENT_CALLS.with(|c| c.set(c.get() + 1));
+    PERMANENT_TOTAL.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Checks the windows against the sends (sorted by `started`); returns the number of calls the
+/// windows saw. Linear walks over sorted lists: millions of sends and calls take seconds in a
+/// debug build otherwise.
+fn check_windows(windows: &[Window], sends: &[SendSpan]) -> usize {
+    let mut groups: HashMap<&str, Vec<&Window>> = HashMap::new();
+    for w in windows {
+        groups.entry(&w.what).or_default().push(w);
+    }
+    let mut total = 0;
+    for (what, mut windows) in groups {
+        let mut calls: Vec<u64> = windows.iter().flat_map(|w| take(&w.calls)).collect();
+        // Nearly sorted already (two sender threads interleaved): the stable sort is adaptive.
+        calls.sort();
+        total += calls.len();
+
+        // Only from a send that could see a connection: some window began before the send
+        // returned and ended after it started. Windows sorted by their end, with the earliest
+        // beginning among those that end later, answer that in one walk.
+        windows.sort_by_key(|w| w.gone);
+        let mut earliest_start_from = vec![u64::MAX; windows.len() + 1];
+        for i in (0..windows.len()).rev() {
+            earliest_start_from[i] = earliest_start_from[i + 1].min(windows[i].connect_started);
+        }
+        let (mut send, mut later) = (0, 0);
+        let mut previous = None;
+        for &s in &calls {
+            assert_ne!(
+                previous,
+                Some(s),
+                "{what}: called twice by the send that started at {s}"
+            );
+            previous = Some(s);
+            while send < sends.len() && sends[send].started < s {
+                send += 1;
+            }
+            assert!(
+                send < sends.len() && sends[send].started == s,
+                "{what}: a call from an unknown send {s}"
+            );
+            let f = sends[send].finished;
+            while later < windows.len() && windows[later].gone <= s {
+                later += 1;
+            }
+            assert!(
+                earliest_start_from[later] < f,
+                "{what}: called by the send that started at {s} and returned at {f}, after its \
+                 disconnect returned (windows ending after it: {:?})",
+                windows[later..]
+                    .iter()
+                    .map(|w| (w.connect_started, w.gone))
+                    .take(3)
+                    .collect::<Vec<_>>()
+            );
+        }
+
+        // Every send that started after it was connected and returned before its disconnect
+        // started called it.
+        for w in &windows {
+            let first = sends.partition_point(|s| s.started <= w.connected);
+            let mut call = calls.partition_point(|&c| c <= w.connected);
+            for send in sends[first..]
+                .iter()
+                .take_while(|s| s.started < w.disconnect_started)
+                .filter(|s| s.finished < w.disconnect_started)
+            {
+                while call < calls.len() && calls[call] < send.started {
+                    call += 1;
+                }
+                assert!(
+                    call < calls.len() && calls[call] == send.started,
+                    "{what}: connected at {} and disconnected at {}, not called by the send \
+                     {send:?}",
+                    w.connected,
+                    w.disconnect_started
+                );
+            }
+        }
+    }
+    total
+}
+
+#[test]
+fn sends_race_connects_disconnects_weak_drops_and_plugins() {
+    let duration = stress_duration();
+    with_watchdog(duration + Duration::from_secs(120), move || {
+        stress(duration)
+    });
+}
+
+fn stress(duration: Duration) {
+    signals_core::registry();
+    let deadline = Instant::now() + duration;
+    let signal = Stressed::signal();
+    let permanent = signal.connect(permanent);
+    let stop = Arc::new(AtomicBool::new(false));
+
+    // Senders: typed sends on one thread, by-name sends of the struct on the other.
+    let senders: Vec<_> = (0..2)
+        .map(|n| {
+            thread::spawn(move || {
+                let mut spans = Vec::new();
+                while Instant::now() < deadline {
+                    let before = PERMANENT_CALLS.with(|c| c.get());
+                    let started = tick();
+                    let event = Stressed {
+                        started_at: started,
+                    };
+                    let report = if n == 0 {
+                        event.send("s")
+                    } else {
+                        Stressed::named().send(&"s", &event).unwrap()
+                    };
+                    let finished = tick();
+                    assert!(report.is_ok(), "{:?}", report.failures());
+                    let after = PERMANENT_CALLS.with(|c| c.get());
+                    assert_eq!(
+                        after - before,
+                        1,
+                        "the receiver connected throughout was not called exactly once"
+                    );
+                    spans.push(SendSpan {
+                        started,
+                        finished,
+                        called: report.receivers_called(),
+                    });
+                }
+                spans
+            })
+        })
+        .collect();
+
+    // Churn: connect a closure, keep it a little, then disconnect it one of four ways.
+    let churn = thread::spawn(move || {
+        let mut windows = Vec::new();
+        let mut i = 0u64;
+        while Instant::now() < deadline {
+            i += 1;
+            let calls: CallLog = Arc::default();
+            let log = calls.clone();
+            let receiver = move |_: &str, ev: &Stressed| push(&log, ev.started_at);
+            let connect_started = tick();
+            // Each arm returns what it did, the clock once the receiver is connected and
+            // unblocked, and the clock before its disconnect starts.
+            let (what, connected, disconnect_started) = match i % 4 {
+                0 => {
+                    let c = signal.connect(receiver);
+                    let connected = tick();
+                    thread::yield_now();
+                    let disconnect_started = tick();
+                    assert!(c.disconnect());
+                    ("handle", connected, disconnect_started)
+                }
+                1 => {
+                    let scoped = signal.connect(receiver).scoped();
+                    let connected = tick();
+                    thread::yield_now();
+                    let disconnect_started = tick();
+                    drop(scoped);
+                    ("scoped", connected, disconnect_started)
+                }
+                2 => {
+                    let key = format!("churn-{i}");
+                    signal.connect_with(ConnectOptions::new().key(key.clone()), receiver);
+                    let connected = tick();
+                    thread::yield_now();
+                    let disconnect_started = tick();
+                    assert_eq!(signal.disconnect_receiver(ReceiverId::key(key)), 1);
+                    ("key", connected, disconnect_started)
+                }
+                _ => {
+                    // Blocked for a while first: sends then may skip it, so its window of
+                    // promised calls starts once the block is lifted.
+                    let c = signal.connect(receiver);
+                    {
+                        let _block = c.block();
+                        thread::yield_now();
+                    }
+                    let connected = tick();
+                    thread::yield_now();
+                    let disconnect_started = tick();
+                    assert!(c.disconnect());
+                    ("handle after a block", connected, disconnect_started)
+                }
+            };
+            let gone = tick();
+            windows.push(Window {
+                what: format!("churned receiver {i} ({what})"),
+                connect_started,
+                connected,
+                disconnect_started,
+                gone,
+                calls,
+            });
+        }
+        windows
+    });
+
+    // Weak targets: connect bound to a target, then drop the target.
+    let weak = thread::spawn(move || {
+        let mut windows = Vec::new();
+        let mut i = 0u64;
+        while Instant::now() < deadline {
+            i += 1;
+            let calls: CallLog = Arc::default();
+            let log = calls.clone();
+            let dropped_at = Arc::new(Mutex::new(0));
+            let target = Arc::new(Target {
+                dropped_at: dropped_at.clone(),
+            });
+            let connect_started = tick();
+            signal.connect_weak(
+                &target,
+                ConnectOptions::new(),
+                move |_: &Target, _: &str, ev: &Stressed| push(&log, ev.started_at),
+            );
+            let connected = tick();
+            thread::yield_now();
+            let disconnect_started = tick();
+            drop(target);
+            // The target itself may outlive our handle by a call in progress on a sender
+            // thread: it is gone when its `Drop` ran.
+            let gone = loop {
+                let at = *dropped_at.lock().unwrap();
+                if at != 0 {
+                    break at;
+                }
+                thread::yield_now();
+            };
+            windows.push(Window {
+                what: format!("weak receiver {i}"),
+                connect_started,
+                connected,
+                disconnect_started,
+                gone,
+                calls,
+            });
+        }
+        windows
+    });
+
+    // Plugins A and B: each loaded and unloaded in a loop by a thread of its own.
+    let plugin_threads: Vec<_> = ["rel_stress_a", "rel_stress_b"]
+        .into_iter()
+        .map(|name| {
+            thread::spawn(move || {
+                let mut windows = Vec::new();
+                while Instant::now() < deadline {
+                    let connect_started = tick();
+                    plugins::load(name).unwrap();
+                    let connected = tick();
+                    thread::yield_now();
+                    let disconnect_started = tick();
+                    plugins::unload(name).unwrap();
+                    let gone = tick();
+                    windows.push((connect_started, connected, disconnect_started, gone));
+                }
+                (name, windows)
+            })
+        })
+        .collect();
+
+    // Plugin C: two threads racing to load and unload it.
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            thread::spawn(move || {
+                let (mut loads, mut unloads) = (0usize, 0usize);
+                while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+                    match plugins::load("rel_stress_c") {
+                        Ok(()) => loads += 1,
+                        Err(PluginError::AlreadyLoaded { .. }) => {}
+                        Err(other) => panic!("load: {other}"),
+                    }
+                    thread::yield_now();
+                    match plugins::unload("rel_stress_c") {
+                        Ok(()) => unloads += 1,
+                        Err(PluginError::NotLoaded { .. }) => {}
+                        Err(other) => panic!("unload: {other}"),
+                    }
+                }
+                (loads, unloads)
+            })
+        })
+        .collect();
+
+    let mut sends: Vec<SendSpan> = senders
+        .into_iter()
+        .flat_map(|s| s.join().unwrap())
+        .collect();
+    sends.sort_by_key(|s| s.started);
+    let mut windows = churn.join().unwrap();
+    windows.extend(weak.join().unwrap());
+    let plugin_windows: Vec<_> = plugin_threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    stop.store(true, Ordering::Relaxed);
+    let (loads, unloads) = racers
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
+
+    // Plugin windows: one per load, one log per subscriber of the plugin.
+    for (name, spans) in plugin_windows {
+        let logs: Vec<(&str, Vec<u64>)> = match name {
+            "rel_stress_a" => vec![
+                ("plugin A's #[subscriber]", take(&PLUGIN_A_FN)),
+                ("plugin A's subscription in code", take(&PLUGIN_A_CODE)),
+            ],
+            _ => vec![("plugin B's by-name #[subscriber]", take(&PLUGIN_B))],
+        };
+        for (what, calls) in logs {
+            // The checks read the union of a subscriber's windows: all calls go in the first.
+            let mut per_window: Vec<Window> = spans
+                .iter()
+                .map(
+                    |&(connect_started, connected, disconnect_started, gone)| Window {
+                        what: what.to_owned(),
+                        connect_started,
+                        connected,
+                        disconnect_started,
+                        gone,
+                        calls: CallLog::default(),
+                    },
+                )
+                .collect();
+            if let Some(first) = per_window.first_mut() {
+                first.calls = Arc::new(Mutex::new(calls));
+            }
+            windows.extend(per_window);
+        }
+    }
+
+    let checking = Instant::now();
+    let window_calls = check_windows(&windows, &sends);
+
+    // Counts add up exactly.
+    let reported: usize = sends.iter().map(|s| s.called).sum();
+    let permanent_calls = PERMANENT_TOTAL.load(Ordering::SeqCst);
+    assert_eq!(
+        permanent_calls,
+        sends.len(),
+        "the permanent receiver, once per send"
+    );
+    let c_calls = PLUGIN_C_CALLS.load(Ordering::SeqCst);
+    assert_eq!(
+        reported,
+        permanent_calls + window_calls + c_calls,
+        "the reports counted {reported} calls; the receivers saw {permanent_calls} + \
+         {window_calls} + {c_calls}"
+    );
+
+    // Plugin C: the racers' successes alternate, and nothing of it stays connected.
+    assert!(
+        loads == unloads || loads == unloads + 1,
+        "{loads} loads, {unloads} unloads"
+    );
+    assert_eq!(plugins::is_loaded("rel_stress_c"), loads == unloads + 1);
+    if plugins::is_loaded("rel_stress_c") {
+        plugins::unload("rel_stress_c").unwrap();
+    }
+    assert!(plugins::loaded().is_empty(), "{:?}", plugins::loaded());
+
+    // Everything is gone: one send prunes the weak receivers whose targets died.
+    assert!(permanent.disconnect());
+    let _ = Stressed { started_at: 0 }.send("s");
+    assert!(
+        signal.connections().is_empty(),
+        "left connected: {:?}",
+        signal.connections()
+    );
+    assert!(!signal.has_receivers());
+    eprintln!(
+        "stress for {duration:?}: {} sends, {} receiver windows, {window_calls} calls in them, \
+         plugin C loaded {loads} times; checked in {:?}",
+        sends.len(),
+        windows.len(),
+        checking.elapsed()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two threads loading one plugin at the same moment: one wins, and the plugin it loaded is
+// complete (its `#[subscriber]` and its subscription in code are both connected). This found
+// a race in `plugins::load` (the loser could disconnect the `#[subscriber]` connection the
+// winner had found already made), fixed in signals-core by reserving the plugin's entry first.
+
+#[signal(namespace = "rel_stress")]
+pub struct Raced;
+
+#[plugin(name = "rel_race")]
+#[derive(Default)]
+struct Race;
+
+impl Plugin for Race {
+    fn subscriptions(&self, subscriptions: &mut Subscriptions) {
+        subscriptions.connect(Raced::signal(), |_: &str, _: &Raced| {});
+    }
+}
+
+#[subscriber(plugin = "rel_race")]
+fn raced(_sender: &str, _ev: &Raced) {}
+
+#[test]
+fn racing_loads_of_one_plugin_leave_it_loaded_once_and_whole() {
+    with_watchdog(Duration::from_secs(120), || {
+        signals_core::registry();
+        let rounds = 300;
+        let barrier = Arc::new(Barrier::new(2));
+        for round in 0..rounds {
+            let racers: Vec<_> = (0..2)
+                .map(|_| {
+                    let barrier = barrier.clone();
+                    thread::spawn(move || {
+                        barrier.wait();
+                        plugins::load("rel_race")
+                    })
+                })
+                .collect();
+            let results: Vec<_> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+            let wins = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(wins, 1, "round {round}: {results:?}");
+            for r in &results {
+                if let Err(e) = r {
+                    assert_eq!(
+                        *e,
+                        PluginError::AlreadyLoaded {
+                            name: "rel_race".into()
+                        }
+                    );
+                }
+            }
+            let receivers: Vec<String> = Raced::signal()
+                .receivers_for("x")
+                .iter()
+                .map(|r| r.name.to_string())
+                .collect();
+            assert_eq!(
+                receivers.len(),
+                2,
+                "round {round}: the loaded plugin's receivers are {receivers:?}"
+            );
+            plugins::unload("rel_race").unwrap();
+            assert!(Raced::signal().connections().is_empty(), "round {round}");
+        }
+    });
+}
