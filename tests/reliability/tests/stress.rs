@@ -170,7 +170,10 @@ fn check_windows(windows: &[Window], sends: &[SendSpan]) -> usize {
         for i in (0..windows.len()).rev() {
             earliest_start_from[i] = earliest_start_from[i + 1].min(windows[i].connect_started);
         }
-        let (mut send, mut later) = (0, 0);
+        // Both walks start where this group's first call is, not at the start of the lists.
+        let first_call = calls.first().copied().unwrap_or(0);
+        let mut send = sends.partition_point(|s| s.started < first_call);
+        let mut later = windows.partition_point(|w| w.gone <= first_call);
         let mut previous = None;
         for &s in &calls {
             assert_ne!(
