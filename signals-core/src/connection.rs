@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::core::{unique_receiver_id, Alive, RecordFn, SignalCore};
+use crate::core::{unique_receiver_id, Alive, AsyncRecordFn, RecordFn, SignalCore};
 use crate::named::NamedSignal;
 use crate::receiver::{ReceiverId, ReceiverInfo, SourceLocation};
 use crate::sender::{Sender, SenderFilter};
@@ -20,7 +20,7 @@ use crate::sender::{Sender, SenderFilter};
 #[derive(Clone, Debug, Default)]
 pub struct ConnectOptions {
     filter: Option<SenderFilter>,
-    key: Option<Cow<'static, str>>,
+    id: Option<ReceiverId>,
     name: Option<Cow<'static, str>>,
     plugin: Option<Cow<'static, str>>,
     location: Option<SourceLocation>,
@@ -47,7 +47,31 @@ impl ConnectOptions {
     /// Identifies the receiver by `key`: connecting again with the same key and sender gives
     /// the same connection, and `disconnect_receiver(ReceiverId::key(..))` removes it.
     pub fn key(mut self, key: impl Into<Cow<'static, str>>) -> Self {
-        self.key = Some(key.into());
+        self.id = Some(ReceiverId::Key(key.into()));
+        self
+    }
+
+    /// Identifies the receiver by `id`, as [`key`](Self::key) does with a key. An async
+    /// receiver is connected through a closure that calls the function, so it has the
+    /// closure's identity: give it the function's, and `disconnect(&f)` finds it.
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, ReceiverId};
+    ///
+    /// async fn notify() {}
+    /// let options = ConnectOptions::new().identity(ReceiverId::of(&notify).unwrap());
+    /// # let _ = options;
+    /// ```
+    pub fn identity(mut self, id: ReceiverId) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// Sets the identity only when none was chosen (for the macros' generated code).
+    pub(crate) fn identity_or(mut self, id: Option<ReceiverId>) -> Self {
+        if self.id.is_none() {
+            self.id = id;
+        }
         self
     }
 
@@ -81,8 +105,8 @@ pub(crate) struct ReceiverParts {
     pub(crate) type_name: &'static str,
     pub(crate) caller: SourceLocation,
     pub(crate) func: RecordFn,
+    pub(crate) async_func: Option<AsyncRecordFn>,
     pub(crate) alive: Option<Alive>,
-    pub(crate) is_async: bool,
 }
 
 pub(crate) fn connect_parts(
@@ -90,8 +114,8 @@ pub(crate) fn connect_parts(
     options: ConnectOptions,
     parts: ReceiverParts,
 ) -> Connection {
-    let id = match options.key {
-        Some(key) => ReceiverId::Key(key),
+    let id = match options.id {
+        Some(id) => id,
         None => parts.identity.unwrap_or_else(unique_receiver_id),
     };
     let info = ReceiverInfo {
@@ -100,10 +124,10 @@ pub(crate) fn connect_parts(
         plugin: options.plugin,
         id,
         weak: parts.alive.is_some(),
-        is_async: parts.is_async,
+        is_async: parts.async_func.is_some(),
     };
     let filter = options.filter.unwrap_or(SenderFilter::Any);
-    let (seq, new) = core.connect(filter, info, parts.func, parts.alive);
+    let (seq, new) = core.connect(filter, info, parts.func, parts.async_func, parts.alive);
     Connection { core, seq, new }
 }
 

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::Error;
+use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::meta;
 use crate::receiver::{CallResult, ReceiverId, ReceiverInfo};
@@ -25,6 +26,40 @@ pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<()> 
 pub(crate) type TypedCall<T> =
     dyn Fn(&<T as Signal>::Sender, &T) -> CallResult<<T as Signal>::Output> + Send + Sync;
 
+/// An async by-name receiver, as stored.
+pub(crate) type AsyncDynCall = dyn for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<()>>
+    + Send
+    + Sync;
+
+/// An async typed receiver of `T`, as stored.
+pub(crate) type AsyncTypedCall<T> = dyn for<'a> Fn(&'a <T as Signal>::Sender, &'a T) -> BoxFuture<'a, CallResult<<T as Signal>::Output>>
+    + Send
+    + Sync;
+
+/// Gives `f` the signature of [`AsyncTypedCall`] (a closure passed straight to a bound with
+/// a higher-ranked signature gets that signature) and stores it.
+pub(crate) fn typed_async<T, F>(f: F) -> Arc<AsyncTypedCall<T>>
+where
+    T: Signal,
+    F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, CallResult<T::Output>>
+        + Send
+        + Sync
+        + 'static,
+{
+    Arc::new(f)
+}
+
+/// Gives `f` the signature of [`AsyncDynCall`] and stores it.
+pub(crate) fn dyn_async<F>(f: F) -> Arc<AsyncDynCall>
+where
+    F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<()>>
+        + Send
+        + Sync
+        + 'static,
+{
+    Arc::new(f)
+}
+
 /// Reports whether a weakly bound receiver's target still lives.
 pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;
 
@@ -37,12 +72,24 @@ pub(crate) enum RecordFn {
     Dynamic(Arc<DynCall>),
 }
 
+/// An async receiver's function, erased as [`RecordFn`] is.
+#[derive(Clone)]
+pub(crate) enum AsyncRecordFn {
+    /// Holds an `Arc<AsyncTypedCall<T>>` for the signal's declared `T`.
+    Typed(Arc<dyn Any + Send + Sync>),
+    /// A by-name receiver.
+    Dynamic(Arc<AsyncDynCall>),
+}
+
 /// One connection: a receiver, the senders it listens to, and its state.
 pub(crate) struct Record {
     pub(crate) seq: u64,
     pub(crate) filter: SenderFilter,
     pub(crate) info: Arc<ReceiverInfo>,
+    /// What a sync send calls. For an async receiver, a shim that reports it cannot run it.
     pub(crate) func: RecordFn,
+    /// What an async send awaits, for an async receiver.
+    pub(crate) async_func: Option<AsyncRecordFn>,
     /// Connected and not blocked; read by sends already running when it changes.
     pub(crate) active: Arc<AtomicBool>,
     pub(crate) alive: Option<Alive>,
@@ -211,6 +258,7 @@ impl SignalCore {
         filter: SenderFilter,
         info: ReceiverInfo,
         func: RecordFn,
+        async_func: Option<AsyncRecordFn>,
         alive: Option<Alive>,
     ) -> (u64, bool) {
         self.change(|state, after| {
@@ -228,6 +276,7 @@ impl SignalCore {
                 filter,
                 info,
                 func,
+                async_func,
                 active: Arc::new(AtomicBool::new(true)),
                 alive,
                 blocks: 0,

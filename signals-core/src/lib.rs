@@ -60,6 +60,47 @@
 //! # Ok::<(), signals_core::Error>(())
 //! ```
 //!
+//! ## Async receivers and sends
+//!
+//! A receiver may be async: `#[subscriber]` on an `async fn`, or
+//! [`TypedSignal::connect_async`] / [`NamedSignal::connect_async`] with a closure returning a
+//! [`BoxFuture`] (`|sender, ev| Box::pin(async move { ... })`). Its future must be `Send`.
+//!
+//! - [`Signal::send_async`] awaits every receiver, sync and async alike, one at a time in
+//!   connection order; [`Signal::send_async_concurrent`] calls the sync receivers and starts
+//!   the async ones in connection order, then drives the started futures together. Both give
+//!   the report a sync send gives (failures, caught panics, values in connection order).
+//! - A **sync send does not run async receivers**: it runs every sync receiver in order and
+//!   reports each async receiver, at its place, as a failure of kind
+//!   [`FailureKind::AsyncReceiver`] ("... is async; a sync send cannot run it — use
+//!   send_async"). It never blocks on a future and never skips one silently.
+//! - The crate depends on no async runtime: the futures are plain `Send` futures that tokio,
+//!   async-std, smol or `futures::executor::block_on` drive alike. Concurrency is within the
+//!   send's own future: nothing is spawned.
+//! - Nothing runs before the send's future is first polled. Dropping it midway (a timeout, a
+//!   cancelled task) drops the receiver futures in flight: receivers that completed ran,
+//!   receivers not yet started do not run, and no lock is held or connection left behind.
+//!
+//! ```
+//! use signals_core::{signal, Signal};
+//!
+//! #[signal(namespace = "doc_crate_async", output = u32)]
+//! struct Ping { n: u32 }
+//!
+//! let sync = Ping::signal().connect(|_: &str, ev: &Ping| ev.n);
+//! let later = Ping::signal().connect_async(|_: &str, ev: &Ping| {
+//!     Box::pin(async move { ev.n + 1 })
+//! });
+//! let collected = futures::executor::block_on(Ping { n: 1 }.send_collect_async("me"));
+//! assert_eq!(collected.values(), [1, 2]);
+//!
+//! let report = Ping { n: 1 }.send("me"); // the async receiver is reported, not run
+//! assert_eq!(report.receivers_called(), 1);
+//! assert_eq!(report.failures().len(), 1);
+//! sync.disconnect();
+//! later.disconnect();
+//! ```
+//!
 //! ## Guarantees, and what is not guaranteed
 //!
 //! - Receivers run in connection order. A receiver connected for every sender and for
@@ -76,6 +117,7 @@
 mod connection;
 mod core;
 mod error;
+mod future;
 mod kwargs;
 mod listing;
 mod meta;
@@ -92,6 +134,7 @@ mod typed;
 
 pub use connection::{BlockGuard, ConnectOptions, Connection, MuteGuard, ScopedConnection};
 pub use error::{Error, KwargError};
+pub use future::BoxFuture;
 pub use kwargs::{DynKwargs, Kwarg, Kwargs};
 pub use listing::{listing, Listing, PluginListing, SignalListing, SubscriberListing};
 pub use meta::{ReceiverConnected, ReceiverDisconnected};
@@ -143,8 +186,8 @@ pub mod __private {
     };
     pub use crate::snapshot::ThreadSnapshot;
     pub use crate::{
-        ConnectOptions, Connection, Error, IntoOutcome, Kwarg, Kwargs, NamedSignal, SenderKey,
-        Signal, SignalCell, SourceLocation,
+        BoxFuture, ConnectOptions, Connection, Error, IntoOutcome, Kwarg, Kwargs, NamedSignal,
+        ReceiverId, SenderKey, Signal, SignalCell, SourceLocation,
     };
     pub use inventory;
     pub use std::any::TypeId;
@@ -161,6 +204,31 @@ pub mod __private {
     /// The `TypeId` of `T`, as a `fn` pointer for descriptors.
     pub fn type_id<T: 'static>() -> TypeId {
         TypeId::of::<T>()
+    }
+
+    /// `options`, identifying the receiver as the function `f` unless they choose an identity:
+    /// an async subscriber is connected through a closure, and keeps its function's identity.
+    pub fn with_identity_of<F: std::any::Any>(options: ConnectOptions, f: &F) -> ConnectOptions {
+        options.identity_or(ReceiverId::of(f))
+    }
+
+    /// Connects a by-name async link-time subscriber.
+    pub fn connect_async_by_name<F, R>(
+        namespace: &str,
+        name: &str,
+        options: ConnectOptions,
+        receiver: F,
+    ) -> Result<Connection, Error>
+    where
+        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+            + Send
+            + Sync
+            + 'static,
+        R: IntoOutcome<()> + 'static,
+    {
+        Ok(crate::Namespace::get(namespace)?
+            .signal(name)?
+            .connect_async_with(options, receiver))
     }
 
     /// Connects a by-name link-time subscriber.

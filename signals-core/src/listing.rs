@@ -48,6 +48,8 @@ pub struct SubscriberListing {
     pub location: SourceLocation,
     /// Whether it is connected now.
     pub connected: bool,
+    /// Whether it is an async receiver (a sync send reports it instead of running it).
+    pub is_async: bool,
 }
 
 /// One plugin.
@@ -97,6 +99,7 @@ pub fn listing() -> Listing {
                     sender: filter.to_string(),
                     location: info.location,
                     connected: true,
+                    is_async: info.is_async,
                 })
                 .collect();
             for decl in registry.subscribers_of(signal.namespace(), signal.name()) {
@@ -112,6 +115,7 @@ pub fn listing() -> Listing {
                         sender,
                         location: decl.location,
                         connected: false,
+                        is_async: decl.is_async,
                     });
                 }
             }
@@ -192,9 +196,10 @@ impl fmt::Display for Listing {
                     .map(|p| format!(", plugin {p}"))
                     .unwrap_or_default();
                 let state = if s.connected { "" } else { ", not connected" };
+                let kind = if s.is_async { "async, " } else { "" };
                 writeln!(
                     f,
-                    "      {} ({}{plugin}{state}) at {}",
+                    "      {} ({kind}{}{plugin}{state}) at {}",
                     s.name, s.sender, s.location
                 )?;
             }

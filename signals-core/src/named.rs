@@ -2,14 +2,18 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::connection::{connect_parts, ConnectOptions, Connection, MuteGuard, ReceiverParts};
-use crate::core::{DynCall, RecordFn, SignalCore};
+use crate::core::{dyn_async, AsyncRecordFn, DynCall, RecordFn, SignalCore};
 use crate::error::Error;
+use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
-use crate::receiver::{called, gone, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation};
-use crate::send::{Mode, SendReport};
+use crate::receiver::{
+    async_in_sync_send, called, gone, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation,
+};
+use crate::send::{Concurrency, Mode, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::snapshot;
 use crate::typed::{Signal, TypedSignal};
@@ -136,8 +140,8 @@ impl NamedSignal {
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
                 func: RecordFn::Dynamic(call),
+                async_func: None,
                 alive: None,
-                is_async: false,
             },
         )
     }
@@ -172,14 +176,95 @@ impl NamedSignal {
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
                 func: RecordFn::Dynamic(call),
+                async_func: None,
                 alive: Some(Arc::new(move || probe.strong_count() > 0)),
-                is_async: false,
+            },
+        )
+    }
+
+    /// Connects an async by-name receiver for every sender. A typed send reaches it too
+    /// (through `send_async`); a sync send reports it as a failure, as it does any async
+    /// receiver (see [`Signal::send`]).
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
+    ///
+    /// let signal = Namespace::get("doc_named_async")?.signal("uploaded")?;
+    /// let _hook = signal
+    ///     .connect_async(|sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
+    ///         Box::pin(async move {
+    ///             assert_eq!(kwargs.get::<u32>("n"), Some(&3));
+    ///             assert_eq!(sender.as_str(), Some("me"));
+    ///         })
+    ///     })
+    ///     .scoped();
+    /// let report =
+    ///     futures::executor::block_on(signal.send_async(&"me", &DynKwargs::new().with("n", 3u32)))?;
+    /// assert_eq!(report.receivers_called(), 1);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn connect_async<F, R>(&self, receiver: F) -> Connection
+    where
+        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+            + Send
+            + Sync
+            + 'static,
+        R: IntoOutcome<()> + 'static,
+    {
+        self.connect_async_with(ConnectOptions::new(), receiver)
+    }
+
+    /// Connects an async by-name receiver for one sender.
+    #[track_caller]
+    pub fn connect_async_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
+    where
+        S: Sender + ?Sized,
+        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+            + Send
+            + Sync
+            + 'static,
+        R: IntoOutcome<()> + 'static,
+    {
+        self.connect_async_with(ConnectOptions::new().sender(sender), receiver)
+    }
+
+    /// Connects an async by-name receiver with explicit [`ConnectOptions`].
+    #[track_caller]
+    pub fn connect_async_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
+    where
+        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+            + Send
+            + Sync
+            + 'static,
+        R: IntoOutcome<()> + 'static,
+    {
+        let identity = ReceiverId::of(&receiver);
+        let call = dyn_async(move |sender, args| {
+            let future = receiver(sender, args);
+            Box::pin(async move { called(future.await.into_outcome()) })
+        });
+        let shim: Arc<DynCall> =
+            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<()>());
+        connect_parts(
+            self.core,
+            options,
+            ReceiverParts {
+                identity,
+                type_name: std::any::type_name::<F>(),
+                caller: SourceLocation::caller(),
+                func: RecordFn::Dynamic(shim),
+                async_func: Some(AsyncRecordFn::Dynamic(call)),
+                alive: None,
             },
         )
     }
 
     /// Sends the signal by name, calling every matching receiver, typed and by-name, in
     /// connection order, and reporting each failure.
+    ///
+    /// Async receivers do not run in a sync send: each is reported as a failure at its
+    /// place, as [`Signal::send`] explains; use [`send_async`](Self::send_async).
     ///
     /// When a struct declares the signal, `args` must be that struct (so typed receivers get
     /// their type) and the sender must be rebuildable from its key; otherwise this is an error
@@ -199,6 +284,42 @@ impl NamedSignal {
         args: &dyn Kwargs,
     ) -> Result<SendReport, Error> {
         self.send_in(Mode::FailFast, &sender.sender_key(), args)
+    }
+
+    /// Sends the signal by name, awaiting every receiver, sync and async, one at a time in
+    /// connection order: [`send`](Self::send)'s checks and report, with
+    /// [`Signal::send_async`]'s behaviour (nothing runs before the first poll; dropping the
+    /// future stops the send at its await point).
+    pub fn send_async<'a, S: Sender + ?Sized>(
+        &self,
+        sender: &'a S,
+        args: &'a dyn Kwargs,
+    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
+        self.send_async_in(Concurrency::Sequential, sender.sender_key(), args)
+    }
+
+    /// Like [`send_async`](Self::send_async), running the async receivers together (see
+    /// [`Signal::send_async_concurrent`]).
+    pub fn send_async_concurrent<'a, S: Sender + ?Sized>(
+        &self,
+        sender: &'a S,
+        args: &'a dyn Kwargs,
+    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
+        self.send_async_in(Concurrency::Concurrent, sender.sender_key(), args)
+    }
+
+    fn send_async_in<'a>(
+        &self,
+        how: Concurrency,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
+        let core = self.core;
+        async move {
+            snapshot::owned_snapshot(core)
+                .send_dyn_async(core, key, args, how)
+                .await
+        }
     }
 
     fn send_in(

@@ -19,6 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::connection::{ConnectOptions, Connection};
 use crate::error::Error;
+use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::name::{check_name, NameKind};
 use crate::named::NamedSignal;
@@ -97,6 +98,63 @@ impl Subscriptions {
     {
         let options = self.options(SourceLocation::caller()).sender(sender);
         self.keep(signal.connect_with(options, receiver))
+    }
+
+    /// Subscribes an async `receiver` to every sender of a typed signal (see
+    /// [`TypedSignal::connect_async`]).
+    #[track_caller]
+    pub fn connect_async<T, F, R>(&mut self, signal: TypedSignal<T>, receiver: F) -> &mut Self
+    where
+        T: Signal,
+        F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
+        R: IntoOutcome<T::Output> + 'static,
+    {
+        let options = self.options(SourceLocation::caller());
+        self.keep(signal.connect_async_with(options, receiver))
+    }
+
+    /// Subscribes an async `receiver` to one sender of a typed signal.
+    #[track_caller]
+    pub fn connect_async_to<T, S, F, R>(
+        &mut self,
+        signal: TypedSignal<T>,
+        sender: &S,
+        receiver: F,
+    ) -> &mut Self
+    where
+        T: Signal,
+        S: Sender + ?Sized,
+        F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
+        R: IntoOutcome<T::Output> + 'static,
+    {
+        let options = self.options(SourceLocation::caller()).sender(sender);
+        self.keep(signal.connect_async_with(options, receiver))
+    }
+
+    /// Subscribes an async by-name `receiver` to every sender of `namespace.name` (see
+    /// [`NamedSignal::connect_async`]).
+    #[track_caller]
+    pub fn connect_by_name_async<F, R>(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        receiver: F,
+    ) -> &mut Self
+    where
+        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+            + Send
+            + Sync
+            + 'static,
+        R: IntoOutcome<()> + 'static,
+    {
+        let options = self.options(SourceLocation::caller());
+        match by_name(namespace, name) {
+            Ok(signal) => self.keep(signal.connect_async_with(options, receiver)),
+            Err(error) => {
+                self.errors.push(error);
+                self
+            }
+        }
     }
 
     /// Subscribes a by-name `receiver` to every sender of `namespace.name`: the way to

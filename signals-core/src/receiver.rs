@@ -126,6 +126,11 @@ impl fmt::Display for ReceiverInfo {
 
 /// Why a receiver call did not end normally. Rare, so boxed: the normal result of a call
 /// stays small enough to come back in registers.
+///
+/// Two variants, the tag in the error pointer's niche: the sync send loop is compiled around
+/// this shape, and a third variant (which needs a tag word) costs it an instruction per send.
+/// An async receiver met by a sync send is therefore a `Failed` with the marker error
+/// [`AsyncInSyncSend`], which the report turns into its own failure kind.
 #[derive(Debug)]
 pub(crate) enum Abnormal {
     /// It returned an error.
@@ -133,6 +138,19 @@ pub(crate) enum Abnormal {
     /// It is weakly bound and its target is gone: it did not run and will be disconnected.
     Gone,
 }
+
+/// The marker error of an async receiver called by a sync send: it did not run. A zero-sized
+/// type, so boxing it allocates nothing. Private: no receiver can return it.
+#[derive(Debug)]
+pub(crate) struct AsyncInSyncSend;
+
+impl fmt::Display for AsyncInSyncSend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an async receiver cannot run in a sync send")
+    }
+}
+
+impl std::error::Error for AsyncInSyncSend {}
 
 /// The result of calling one receiver once: `Ok(Some(value))`; `Ok(None)` when it ran with no
 /// value to give (a by-name receiver seen from a typed send); `Err` when it failed or is gone.
@@ -145,6 +163,13 @@ pub(crate) fn called<O>(result: Result<O, BoxError>) -> CallResult<O> {
         Ok(value) => Ok(Some(value)),
         Err(error) => Err(Box::new(Abnormal::Failed(error))),
     }
+}
+
+/// The call result of an async receiver called by a sync send: it does not run.
+#[cold]
+#[inline(never)]
+pub(crate) fn async_in_sync_send<O>() -> CallResult<O> {
+    Err(Box::new(Abnormal::Failed(Box::new(AsyncInSyncSend))))
 }
 
 /// The call result of a weak receiver whose target is gone.

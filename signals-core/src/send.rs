@@ -5,10 +5,12 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 
 use crate::core::SignalCore;
-use crate::receiver::{Abnormal, BoxError, CallResult, ReceiverInfo};
-use crate::snapshot::ReceiverList;
+use crate::future::{poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
+use crate::receiver::{Abnormal, AsyncInSyncSend, BoxError, CallResult, ReceiverInfo};
+use crate::snapshot::{EntryMeta, ReceiverList};
 
 /// Whether a send goes on after a receiver fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,13 +21,26 @@ pub(crate) enum Mode {
     FailFast,
 }
 
+/// How an async send runs its async receivers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Concurrency {
+    /// One at a time, in connection order.
+    Sequential,
+    /// Started in connection order, then driven together.
+    Concurrent,
+}
+
 /// How a receiver failed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum FailureKind {
     /// It returned an error.
     Error(BoxError),
     /// It panicked; the panic's message.
     Panic(String),
+    /// It is async, and a sync send met it: it did not run. Send with `send_async` (or one of
+    /// its variants) to run it.
+    AsyncReceiver,
 }
 
 /// One receiver's failure during a send.
@@ -42,6 +57,11 @@ impl fmt::Display for Failure {
         match &self.kind {
             FailureKind::Error(e) => write!(f, "receiver {} returned an error: {e}", self.receiver),
             FailureKind::Panic(msg) => write!(f, "receiver {} panicked: {msg}", self.receiver),
+            FailureKind::AsyncReceiver => write!(
+                f,
+                "receiver {} is async; a sync send cannot run it \u{2014} use send_async",
+                self.receiver
+            ),
         }
     }
 }
@@ -50,7 +70,7 @@ impl std::error::Error for Failure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             FailureKind::Error(e) => Some(&**e),
-            FailureKind::Panic(_) => None,
+            FailureKind::Panic(_) | FailureKind::AsyncReceiver => None,
         }
     }
 }
@@ -74,12 +94,15 @@ struct Failed {
 }
 
 impl SendReport {
-    /// How many receivers were called (those that failed included).
+    /// How many receivers were called (those that failed included). An async receiver that a
+    /// sync send met was not called: it is reported as a failure
+    /// ([`FailureKind::AsyncReceiver`]) and not counted here.
     pub fn receivers_called(&self) -> usize {
         self.called
     }
 
-    /// The receivers that returned an error or panicked, in call order.
+    /// The receivers that returned an error or panicked, and the async receivers a sync send
+    /// could not run, in connection order.
     pub fn failures(&self) -> &[Failure] {
         self.failed.as_deref().map_or(&[], |f| &f.failures)
     }
@@ -159,10 +182,10 @@ pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 /// only the index of the next receiver in memory; everything rare (failures, skips, gone
 /// receivers) is recorded out of line.
 #[inline]
-pub(crate) fn deliver<C: ?Sized, O>(
+pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
     generation: u64,
-    list: &ReceiverList<C>,
+    list: &ReceiverList<C, A>,
     mode: Mode,
     invoke: impl Fn(&C) -> CallResult<O>,
     mut collect: Option<&mut Collect<'_, O>>,
@@ -272,6 +295,14 @@ impl Rare {
     #[inline(never)]
     fn abnormal(&mut self, abnormal: Abnormal, receiver: &Arc<ReceiverInfo>) -> bool {
         match abnormal {
+            Abnormal::Failed(error) if error.is::<AsyncInSyncSend>() => {
+                self.not_called += 1;
+                self.fail(Failure {
+                    receiver: receiver.clone(),
+                    kind: FailureKind::AsyncReceiver,
+                });
+                true
+            }
             Abnormal::Failed(error) => {
                 self.fail(Failure {
                     receiver: receiver.clone(),
@@ -285,5 +316,120 @@ impl Rare {
                 false
             }
         }
+    }
+
+    /// Records one receiver's outcome in an async send: its value, or how it failed.
+    fn outcome<O>(
+        &mut self,
+        meta: &EntryMeta,
+        outcome: Result<CallResult<O>, Payload>,
+        collect: &mut Option<&mut Vec<Response<O>>>,
+    ) {
+        match outcome {
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(value))) => {
+                if let Some(collect) = collect {
+                    collect.push(Response {
+                        receiver: meta.info.clone(),
+                        value,
+                    });
+                }
+            }
+            Ok(Err(abnormal)) => {
+                self.abnormal(*abnormal, &meta.info);
+            }
+            Err(payload) => self.fail(Failure {
+                receiver: meta.info.clone(),
+                kind: FailureKind::Panic(panic_message(payload)),
+            }),
+        }
+    }
+}
+
+/// The async counterpart of [`deliver`]: calls the sync receivers of `list` with `invoke` and
+/// awaits the futures `start` makes for its async ones, in connection order. `Sequential`
+/// awaits each async receiver before the next receiver; `Concurrent` calls the sync receivers
+/// and starts every async one in order (polling it once: it runs up to its first await), then
+/// drives the started futures together. Values and failures are reported in connection order
+/// either way.
+///
+/// A receiver disconnected (or blocked) before its turn is not called. Panics are caught
+/// while calling a sync receiver, while `start` makes a future, and while a future is polled.
+/// Nothing is locked across an await: `list` belongs to a snapshot the caller owns.
+pub(crate) async fn deliver_async<'f, C, A, O>(
+    core: &'static SignalCore,
+    list: &'f ReceiverList<C, A>,
+    how: Concurrency,
+    invoke: impl Fn(&C) -> CallResult<O>,
+    start: impl Fn(&'f A) -> BoxFuture<'f, CallResult<O>>,
+    mut collect: Option<&mut Vec<Response<O>>>,
+) -> SendReport
+where
+    C: ?Sized,
+    A: ?Sized,
+{
+    let mut rare = Rare::default();
+    let count = list.calls.len();
+    // Async receivers are rare on a list, and the array is empty when there are none.
+    let async_at = |index: usize| list.async_at(index);
+    let sync_call = |index: usize| catch_unwind(AssertUnwindSafe(|| invoke(&list.calls[index])));
+    let start_call = |call: &'f A| catch_unwind(AssertUnwindSafe(|| start(call)));
+    match how {
+        Concurrency::Sequential => {
+            for index in 0..count {
+                let meta = &list.meta[index];
+                if !meta.active.load(Ordering::Acquire) {
+                    rare.not_called += 1;
+                    continue;
+                }
+                let outcome = match async_at(index) {
+                    None => sync_call(index),
+                    Some(call) => match start_call(call) {
+                        Ok(future) => CatchUnwind(future).await,
+                        Err(payload) => Err(payload),
+                    },
+                };
+                rare.outcome(meta, outcome, &mut collect);
+            }
+        }
+        Concurrency::Concurrent => {
+            let mut outcomes = Vec::new();
+            let mut running = Vec::new();
+            for index in 0..count {
+                if !list.meta[index].active.load(Ordering::Acquire) {
+                    rare.not_called += 1;
+                    continue;
+                }
+                match async_at(index) {
+                    None => outcomes.push((index, sync_call(index))),
+                    Some(call) => match start_call(call) {
+                        // Started: polled once, so it runs up to its first await before the
+                        // next receiver is called.
+                        Ok(future) => {
+                            let mut future = CatchUnwind(future);
+                            match poll_once(&mut future).await {
+                                Poll::Ready(outcome) => outcomes.push((index, outcome)),
+                                Poll::Pending => running.push((index, future)),
+                            }
+                        }
+                        Err(payload) => outcomes.push((index, Err(payload))),
+                    },
+                }
+            }
+            if !running.is_empty() {
+                outcomes.extend(JoinAll::new(running).await);
+                outcomes.sort_by_key(|(index, _)| *index);
+            }
+            for (index, outcome) in outcomes {
+                rare.outcome(&list.meta[index], outcome, &mut collect);
+            }
+        }
+    }
+    if rare.gone {
+        core.prune_gone();
+    }
+    SendReport {
+        called: count - rare.not_called,
+        failed: rare.failed,
     }
 }

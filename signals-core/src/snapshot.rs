@@ -27,11 +27,15 @@ use foldhash::fast::FixedState;
 use hashbrown::{HashSet, HashTable};
 use std::hash::BuildHasher;
 
-use crate::core::{Alive, DynCall, Record, RecordFn, SignalCore, TypedCall};
+use crate::core::{
+    typed_async, Alive, AsyncDynCall, AsyncRecordFn, AsyncTypedCall, DynCall, Record, RecordFn,
+    SignalCore, TypedCall,
+};
 use crate::error::Error;
+use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::receiver::{ReceiverId, ReceiverInfo};
-use crate::send::{deliver, Mode, SendReport};
+use crate::send::{deliver, deliver_async, Concurrency, Mode, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::typed::Signal;
 
@@ -55,35 +59,49 @@ impl EntryMeta {
 }
 
 /// The receivers one send calls, in order: the callables in one contiguous array (all the
-/// loop touches), their descriptions beside it.
-pub(crate) struct ReceiverList<C: ?Sized> {
+/// sync loop touches), their descriptions beside it, and the async receivers' callables in a
+/// cold array of their own.
+///
+/// An async receiver has its place in `calls` like any receiver, so connection order is one
+/// list: there it is a shim that reports it cannot run in a sync send. `asyncs` holds, at the
+/// same index, what an async send awaits; it is `None` when no receiver of the list is async,
+/// so a sync send on a signal without async receivers never reads it (and the list is one
+/// word larger, not two: the sync loop's layout stays as it was).
+pub(crate) struct ReceiverList<C: ?Sized, A: ?Sized> {
     pub(crate) calls: Box<[Arc<C>]>,
     pub(crate) meta: Box<[EntryMeta]>,
+    pub(crate) asyncs: Option<Box<AsyncCalls<A>>>,
 }
 
-impl<C: ?Sized> ReceiverList<C> {
-    fn from_entries(entries: Vec<(Arc<C>, EntryMeta)>) -> Self {
-        let (calls, meta): (Vec<_>, Vec<_>) = entries.into_iter().unzip();
-        ReceiverList {
-            calls: calls.into_boxed_slice(),
-            meta: meta.into_boxed_slice(),
-        }
+/// The async callables of a list with at least one async receiver, by index.
+pub(crate) struct AsyncCalls<A: ?Sized>(pub(crate) Vec<Option<Arc<A>>>);
+
+impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
+    /// The async callable at `index`, when that receiver is async.
+    #[inline]
+    pub(crate) fn async_at(&self, index: usize) -> Option<&A> {
+        self.asyncs.as_ref()?.0.get(index)?.as_deref()
     }
 }
 
-struct SenderList<C: ?Sized> {
+struct SenderList<C: ?Sized, A: ?Sized> {
     key: SenderKey<'static>,
     hash: u64,
-    receivers: ReceiverList<C>,
+    receivers: ReceiverList<C, A>,
 }
 
 /// How the receivers of one kind of signal are called: typed (a declared struct) or by name.
 pub(crate) trait Shape: 'static + Sized {
     /// The stored callable.
     type Call: ?Sized + Send + Sync;
+    /// The stored callable of an async receiver.
+    type AsyncCall: ?Sized + Send + Sync;
 
     /// The callable for `record`, or `None` when it cannot be called in this shape.
     fn adapt(record: &Record) -> Option<Arc<Self::Call>>;
+
+    /// The async callable for `record`, when it is an async receiver.
+    fn adapt_async(record: &Record) -> Option<Arc<Self::AsyncCall>>;
 
     /// A by-name send through a snapshot of this shape.
     fn send_dyn(
@@ -94,6 +112,15 @@ pub(crate) trait Shape: 'static + Sized {
         args: &dyn Kwargs,
         mode: Mode,
     ) -> Result<SendReport, Error>;
+
+    /// A by-name async send through a snapshot of this shape.
+    fn send_dyn_async<'a>(
+        snapshot: Arc<Snapshot<Self>>,
+        core: &'static SignalCore,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+        how: Concurrency,
+    ) -> BoxFuture<'a, Result<SendReport, Error>>;
 }
 
 /// Receivers of a signal declared by the struct `T`.
@@ -104,6 +131,7 @@ pub(crate) struct Dynamic;
 
 impl<T: Signal> Shape for Typed<T> {
     type Call = TypedCall<T>;
+    type AsyncCall = AsyncTypedCall<T>;
 
     fn adapt(record: &Record) -> Option<Arc<TypedCall<T>>> {
         match &record.func {
@@ -118,6 +146,23 @@ impl<T: Signal> Shape for Typed<T> {
         }
     }
 
+    fn adapt_async(record: &Record) -> Option<Arc<AsyncTypedCall<T>>> {
+        match record.async_func.as_ref()? {
+            AsyncRecordFn::Typed(any) => any.downcast_ref::<Arc<AsyncTypedCall<T>>>().cloned(),
+            AsyncRecordFn::Dynamic(by_name) => {
+                let by_name = by_name.clone();
+                Some(typed_async::<T, _>(move |sender, args| {
+                    let by_name = by_name.clone();
+                    Box::pin(async move {
+                        let key = sender.sender_key();
+                        // A by-name receiver gives no value of the signal's output type.
+                        by_name(&key, args).await.map(|_| None)
+                    })
+                }))
+            }
+        }
+    }
+
     fn send_dyn(
         snapshot: &Snapshot<Self>,
         core: &'static SignalCore,
@@ -126,20 +171,7 @@ impl<T: Signal> Shape for Typed<T> {
         args: &dyn Kwargs,
         mode: Mode,
     ) -> Result<SendReport, Error> {
-        let Some(args) = args.downcast_ref::<T>() else {
-            return Err(Error::WrongKwargs {
-                signal: core.qualified.to_owned(),
-                expected: std::any::type_name::<T>(),
-                got: args.bag_type_name(),
-            });
-        };
-        let Some(sender) = T::Sender::from_sender_key(key) else {
-            return Err(Error::SenderNotRecoverable {
-                signal: core.qualified.to_owned(),
-                sender_type: std::any::type_name::<T::Sender>(),
-                key: key.to_string(),
-            });
-        };
+        let (args, sender) = typed_args::<T>(core, key, args)?;
         if !core.live.load(Ordering::Acquire) {
             return Ok(SendReport::default());
         }
@@ -152,15 +184,71 @@ impl<T: Signal> Shape for Typed<T> {
             None,
         ))
     }
+
+    fn send_dyn_async<'a>(
+        snapshot: Arc<Snapshot<Self>>,
+        core: &'static SignalCore,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+        how: Concurrency,
+    ) -> BoxFuture<'a, Result<SendReport, Error>> {
+        Box::pin(async move {
+            let (args, sender) = typed_args::<T>(core, &key, args)?;
+            if !core.live.load(Ordering::Acquire) {
+                return Ok(SendReport::default());
+            }
+            let list = snapshot.receivers_for_key(&key);
+            Ok(deliver_async(
+                core,
+                list,
+                how,
+                |call| call(sender, args),
+                |call| call(sender, args),
+                None,
+            )
+            .await)
+        })
+    }
+}
+
+/// The arguments of a by-name send to the signal declared by `T`, as `T` and its sender.
+fn typed_args<'k, T: Signal>(
+    core: &SignalCore,
+    key: &'k SenderKey<'_>,
+    args: &'k dyn Kwargs,
+) -> Result<(&'k T, &'k T::Sender), Error> {
+    let Some(args) = args.downcast_ref::<T>() else {
+        return Err(Error::WrongKwargs {
+            signal: core.qualified.to_owned(),
+            expected: std::any::type_name::<T>(),
+            got: args.bag_type_name(),
+        });
+    };
+    let Some(sender) = T::Sender::from_sender_key(key) else {
+        return Err(Error::SenderNotRecoverable {
+            signal: core.qualified.to_owned(),
+            sender_type: std::any::type_name::<T::Sender>(),
+            key: key.to_string(),
+        });
+    };
+    Ok((args, sender))
 }
 
 impl Shape for Dynamic {
     type Call = DynCall;
+    type AsyncCall = AsyncDynCall;
 
     fn adapt(record: &Record) -> Option<Arc<DynCall>> {
         match &record.func {
             RecordFn::Dynamic(f) => Some(f.clone()),
             RecordFn::Typed(_) => None,
+        }
+    }
+
+    fn adapt_async(record: &Record) -> Option<Arc<AsyncDynCall>> {
+        match record.async_func.as_ref()? {
+            AsyncRecordFn::Dynamic(f) => Some(f.clone()),
+            AsyncRecordFn::Typed(_) => None,
         }
     }
 
@@ -184,12 +272,36 @@ impl Shape for Dynamic {
             None,
         ))
     }
+
+    fn send_dyn_async<'a>(
+        snapshot: Arc<Snapshot<Self>>,
+        core: &'static SignalCore,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+        how: Concurrency,
+    ) -> BoxFuture<'a, Result<SendReport, Error>> {
+        Box::pin(async move {
+            if !core.live.load(Ordering::Acquire) {
+                return Ok(SendReport::default());
+            }
+            let list = snapshot.receivers_for_key(&key);
+            Ok(deliver_async(
+                core,
+                list,
+                how,
+                |call| call(&key, args),
+                |call| call(&key, args),
+                None,
+            )
+            .await)
+        })
+    }
 }
 
 /// The receivers of one signal at one moment.
 pub(crate) struct Snapshot<Sh: Shape> {
-    any: ReceiverList<Sh::Call>,
-    by_sender: HashTable<SenderList<Sh::Call>>,
+    any: ReceiverList<Sh::Call, Sh::AsyncCall>,
+    by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>>,
 }
 
 fn hash_key(key: &SenderKey<'_>) -> u64 {
@@ -198,14 +310,14 @@ fn hash_key(key: &SenderKey<'_>) -> u64 {
 
 impl<Sh: Shape> Snapshot<Sh> {
     fn build(records: &[Record]) -> Self {
-        let adapted: Vec<(&Record, Arc<Sh::Call>)> = records
+        let adapted: Vec<Adapted<'_, Sh::Call, Sh::AsyncCall>> = records
             .iter()
             .filter(|r| r.blocks == 0)
-            .filter_map(|r| Some((r, Sh::adapt(r)?)))
+            .filter_map(|r| Some((r, Sh::adapt(r)?, Sh::adapt_async(r))))
             .collect();
         let any = merged(&adapted, |filter| *filter == SenderFilter::Any);
-        let mut by_sender: HashTable<SenderList<Sh::Call>> = HashTable::new();
-        for (record, _) in &adapted {
+        let mut by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>> = HashTable::new();
+        for (record, _, _) in &adapted {
             let SenderFilter::Only(key) = &record.filter else {
                 continue;
             };
@@ -228,7 +340,10 @@ impl<Sh: Shape> Snapshot<Sh> {
     }
 
     /// The receivers a send from `key` calls, in order.
-    pub(crate) fn receivers_for_key(&self, key: &SenderKey<'_>) -> &ReceiverList<Sh::Call> {
+    pub(crate) fn receivers_for_key(
+        &self,
+        key: &SenderKey<'_>,
+    ) -> &ReceiverList<Sh::Call, Sh::AsyncCall> {
         self.receivers_for_with(|| key.reborrow())
     }
 
@@ -238,7 +353,7 @@ impl<Sh: Shape> Snapshot<Sh> {
     pub(crate) fn receivers_for_with<'k>(
         &self,
         key: impl FnOnce() -> SenderKey<'k>,
-    ) -> &ReceiverList<Sh::Call> {
+    ) -> &ReceiverList<Sh::Call, Sh::AsyncCall> {
         if self.by_sender.is_empty() {
             return &self.any;
         }
@@ -250,27 +365,43 @@ impl<Sh: Shape> Snapshot<Sh> {
     }
 }
 
+/// A record with its callables adapted to a shape.
+type Adapted<'r, C, A> = (&'r Record, Arc<C>, Option<Arc<A>>);
+
 /// The receivers whose filter `select` accepts, in connection order, each receiver once (at
 /// its first connection's place: the same function may be connected for every sender and for
 /// one, or by two plugins).
-fn merged<C: ?Sized>(
-    adapted: &[(&Record, Arc<C>)],
+fn merged<C: ?Sized, A: ?Sized>(
+    adapted: &[Adapted<'_, C, A>],
     select: impl Fn(&SenderFilter) -> bool,
-) -> ReceiverList<C> {
+) -> ReceiverList<C, A> {
     let mut seen: HashSet<&ReceiverId, FixedState> = HashSet::default();
-    let entries = adapted
-        .iter()
-        .filter(|(r, _)| select(&r.filter) && seen.insert(&r.info.id))
-        .map(|(r, call)| {
-            let meta = EntryMeta {
-                active: r.active.clone(),
-                info: r.info.clone(),
-                alive: r.alive.clone(),
-            };
-            (call.clone(), meta)
-        })
-        .collect();
-    ReceiverList::from_entries(entries)
+    let mut calls = Vec::with_capacity(adapted.len());
+    let mut meta = Vec::with_capacity(adapted.len());
+    let mut asyncs: Vec<Option<Arc<A>>> = Vec::new();
+    for (r, call, async_call) in adapted {
+        if !(select(&r.filter) && seen.insert(&r.info.id)) {
+            continue;
+        }
+        // The async array is started at the first async receiver, and then kept in step.
+        if async_call.is_some() && asyncs.is_empty() {
+            asyncs.resize_with(calls.len(), || None);
+        }
+        if async_call.is_some() || !asyncs.is_empty() {
+            asyncs.push(async_call.clone());
+        }
+        calls.push(call.clone());
+        meta.push(EntryMeta {
+            active: r.active.clone(),
+            info: r.info.clone(),
+            alive: r.alive.clone(),
+        });
+    }
+    ReceiverList {
+        calls: calls.into_boxed_slice(),
+        meta: meta.into_boxed_slice(),
+        asyncs: (!asyncs.is_empty()).then(|| Box::new(AsyncCalls(asyncs))),
+    }
 }
 
 /// What every snapshot offers whatever its shape.
@@ -288,6 +419,14 @@ pub(crate) trait ErasedSnapshot: Any + Send + Sync {
         args: &dyn Kwargs,
         mode: Mode,
     ) -> Result<SendReport, Error>;
+    /// A by-name async send, holding this snapshot until it ends.
+    fn send_dyn_async<'a>(
+        self: Arc<Self>,
+        core: &'static SignalCore,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+        how: Concurrency,
+    ) -> BoxFuture<'a, Result<SendReport, Error>>;
 }
 
 impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
@@ -316,6 +455,16 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
         mode: Mode,
     ) -> Result<SendReport, Error> {
         Sh::send_dyn(self, core, generation, key, args, mode)
+    }
+
+    fn send_dyn_async<'a>(
+        self: Arc<Self>,
+        core: &'static SignalCore,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+        how: Concurrency,
+    ) -> BoxFuture<'a, Result<SendReport, Error>> {
+        Sh::send_dyn_async(self, core, key, args, how)
     }
 }
 
@@ -367,6 +516,25 @@ pub(crate) fn with_snapshot<R>(
         Some(f) => f(&*fresh, generation),
         // `f` is taken only on a cache hit, which returned above.
         None => unreachable!("the snapshot callback runs once"),
+    }
+}
+
+/// The current snapshot of `core`, owned: for an async send, which may move to another thread
+/// and must not hold a borrow of this thread's cache across an await. Taken from the cache
+/// when it is current (one reference count more), else fetched and cached.
+pub(crate) fn owned_snapshot(core: &SignalCore) -> SharedSnapshot {
+    let generation = core.generation.load(Ordering::Acquire);
+    let hit = CACHE
+        .try_with(|cache| {
+            let cache = cache.try_borrow().ok()?;
+            let cached = cache.get(core.id)?.as_ref()?;
+            (cached.generation == generation).then(|| cached.snapshot.clone())
+        })
+        .ok()
+        .flatten();
+    match hit {
+        Some(snapshot) => snapshot,
+        None => refresh(core, generation),
     }
 }
 
@@ -430,6 +598,19 @@ impl<T: Signal> ThreadSnapshot<T> {
         self.refresh(core, generation).map(Held::Fresh)
     }
 
+    /// The current snapshot, owned (see [`owned_snapshot`]).
+    pub(crate) fn owned(&self, core: &SignalCore) -> Option<Arc<Snapshot<Typed<T>>>> {
+        let generation = core.generation.load(Ordering::Acquire);
+        if let Ok(cached) = self.cached.try_borrow() {
+            if let Some((g, snapshot)) = &*cached {
+                if *g == generation {
+                    return Some(snapshot.clone());
+                }
+            }
+        }
+        self.refresh(core, generation)
+    }
+
     #[cold]
     #[inline(never)]
     fn refresh(&self, core: &SignalCore, generation: u64) -> Option<Arc<Snapshot<Typed<T>>>> {
@@ -466,6 +647,12 @@ impl<T: Signal> Default for ThreadSnapshot<T> {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The snapshot as typed for `T`, owned, when the signal is declared by `T`.
+pub(crate) fn typed_owned<T: Signal>(snapshot: SharedSnapshot) -> Option<Arc<Snapshot<Typed<T>>>> {
+    let any: Arc<dyn Any + Send + Sync> = snapshot;
+    any.downcast().ok()
 }
 
 /// The snapshot as typed for `T`, when the signal is declared by `T`.

@@ -3,19 +3,25 @@
 use std::any::TypeId;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::connection::{connect_parts, ConnectOptions, Connection, ReceiverParts};
-use crate::core::{Binding, RecordFn, SignalCore, TypedCall};
+use crate::core::{typed_async, AsyncRecordFn, Binding, RecordFn, SignalCore, TypedCall};
 use crate::error::Error;
+use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::named::NamedSignal;
 use crate::namespace::Namespace;
-use crate::receiver::{called, gone, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation};
-use crate::send::{deliver, Collect, Collected, Failure, Mode, Response, SendReport};
+use crate::receiver::{
+    async_in_sync_send, called, gone, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation,
+};
+use crate::send::{
+    deliver, deliver_async, Collect, Collected, Concurrency, Failure, Mode, Response, SendReport,
+};
 use crate::sender::Sender;
 use crate::snapshot::{self, ThreadSnapshot};
 use std::thread::LocalKey;
@@ -66,8 +72,9 @@ use std::thread::LocalKey;
     note = "declare it with `#[signal(namespace = \"...\")]` on the struct, or implement `signals_core::Signal` by hand"
 )]
 pub trait Signal: Kwargs + Sized {
-    /// Who sends it (`str` for CKAN's string senders).
-    type Sender: Sender + ?Sized + 'static;
+    /// Who sends it (`str` for CKAN's string senders). `Sync`, so that an async send, which
+    /// borrows it across awaits, can move between threads.
+    type Sender: Sender + ?Sized + Sync + 'static;
     /// What each receiver returns, collected by [`send_collect`](Signal::send_collect).
     type Output: Send + 'static;
     /// The namespace, such as `ckan`.
@@ -99,6 +106,15 @@ pub trait Signal: Kwargs + Sized {
 
     /// Sends `self` from `sender` to every matching receiver, in connection order. Failures
     /// (errors and panics) are reported and do not stop the send.
+    ///
+    /// A sync send does not run async receivers (it would have to block the thread on them,
+    /// and it may be a runtime's thread): it runs every sync receiver in order and reports
+    /// each async receiver it meets, at its place, as a failure of kind
+    /// [`FailureKind::AsyncReceiver`](crate::FailureKind::AsyncReceiver) ("receiver `x` at
+    /// file:line is async; a sync send cannot run it — use send_async"). This is decided per
+    /// receiver, never blocks and never skips one silently; [`try_send`](Signal::try_send)
+    /// stops there, as at any failure. Use [`send_async`](Signal::send_async) when async
+    /// receivers may be connected.
     fn send(&self, sender: &Self::Sender) -> SendReport {
         Self::signal().send(self, sender)
     }
@@ -111,6 +127,68 @@ pub trait Signal: Kwargs + Sized {
     /// Sends and collects every receiver's returned value, as blinker's `send` does.
     fn send_collect(&self, sender: &Self::Sender) -> Collected<Self::Output> {
         Self::signal().send_collect(self, sender)
+    }
+
+    /// Sends `self` from `sender`, awaiting every receiver, sync and async alike, one at a
+    /// time in connection order. The report is the one [`send`](Signal::send) gives: every
+    /// receiver's failure, panics in async receivers included (while the future is made and
+    /// while it is polled).
+    ///
+    /// Nothing runs until the future is first polled; the receivers are those connected then,
+    /// less any disconnected before its turn. The future is `Send` and needs no particular
+    /// executor. Dropping it midway (a timeout, a cancelled task) drops the async receiver in
+    /// flight at its await point: the receivers before it ran, those after it do not run,
+    /// and nothing stays locked or connected.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_async")]
+    /// struct Published { id: u32 }
+    ///
+    /// let _hook = Published::signal()
+    ///     .connect_async(|_: &str, ev: &Published| Box::pin(async move { assert_eq!(ev.id, 4) }))
+    ///     .scoped();
+    /// let report = futures::executor::block_on(Published { id: 4 }.send_async("web"));
+    /// assert_eq!(report.receivers_called(), 1);
+    /// ```
+    fn send_async<'a>(
+        &'a self,
+        sender: &'a Self::Sender,
+    ) -> impl Future<Output = SendReport> + Send + 'a {
+        Self::signal().send_async(self, sender)
+    }
+
+    /// Like [`send_async`](Signal::send_async), collecting every receiver's value in
+    /// connection order.
+    fn send_collect_async<'a>(
+        &'a self,
+        sender: &'a Self::Sender,
+    ) -> impl Future<Output = Collected<Self::Output>> + Send + 'a {
+        Self::signal().send_collect_async(self, sender)
+    }
+
+    /// Like [`send_async`](Signal::send_async), but runs the async receivers together: in
+    /// connection order, each sync receiver is called and each async receiver is started
+    /// (polled once: it runs up to its first await); then the started futures are driven
+    /// together, on the task that polls this future (nothing is spawned). The report lists
+    /// failures and values in connection order, as the sequential send does. Dropping the
+    /// future midway drops every receiver still running; once it has been polled, every
+    /// receiver has started.
+    fn send_async_concurrent<'a>(
+        &'a self,
+        sender: &'a Self::Sender,
+    ) -> impl Future<Output = SendReport> + Send + 'a {
+        Self::signal().send_async_concurrent(self, sender)
+    }
+
+    /// Like [`send_async_concurrent`](Signal::send_async_concurrent), collecting every
+    /// receiver's value in connection order.
+    fn send_collect_async_concurrent<'a>(
+        &'a self,
+        sender: &'a Self::Sender,
+    ) -> impl Future<Output = Collected<Self::Output>> + Send + 'a {
+        Self::signal().send_collect_async_concurrent(self, sender)
     }
 }
 
@@ -268,8 +346,8 @@ impl<T: Signal> TypedSignal<T> {
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
                 func: typed_record::<T>(call),
+                async_func: None,
                 alive: None,
-                is_async: false,
             },
         )
     }
@@ -303,8 +381,84 @@ impl<T: Signal> TypedSignal<T> {
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
                 func: typed_record::<T>(call),
+                async_func: None,
                 alive: Some(Arc::new(move || probe.strong_count() > 0)),
-                is_async: false,
+            },
+        )
+    }
+
+    /// Connects an async receiver for every sender. It returns a boxed future
+    /// ([`BoxFuture`]) that may borrow the sender and the arguments:
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_async", output = usize)]
+    /// struct Uploaded { bytes: Vec<u8> }
+    ///
+    /// let hook = Uploaded::signal().connect_async(|who: &str, ev: &Uploaded| {
+    ///     Box::pin(async move {
+    ///         // await a call to another service here
+    ///         ev.bytes.len() + who.len()
+    ///     })
+    /// });
+    /// let collected =
+    ///     futures::executor::block_on(Uploaded { bytes: vec![1, 2] }.send_collect_async("ab"));
+    /// assert_eq!(collected.values(), [4]);
+    /// // A sync send does not run it: it reports it.
+    /// let report = Uploaded { bytes: vec![] }.send("ab");
+    /// assert_eq!(report.receivers_called(), 0);
+    /// assert!(report.failures()[0].to_string().contains("is async; a sync send cannot run it"));
+    /// hook.disconnect();
+    /// ```
+    ///
+    /// The future must be `Send`, so that an async send can run on a multi-threaded
+    /// executor (inside `tokio::spawn`, for one). Connecting the same function twice is a
+    /// no-op, as with [`connect`](Self::connect).
+    #[track_caller]
+    pub fn connect_async<F, R>(&self, receiver: F) -> Connection
+    where
+        F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
+        R: IntoOutcome<T::Output> + 'static,
+    {
+        self.connect_async_with(ConnectOptions::new(), receiver)
+    }
+
+    /// Connects an async receiver for one sender.
+    #[track_caller]
+    pub fn connect_async_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
+    where
+        S: Sender + ?Sized,
+        F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
+        R: IntoOutcome<T::Output> + 'static,
+    {
+        self.connect_async_with(ConnectOptions::new().sender(sender), receiver)
+    }
+
+    /// Connects an async receiver with explicit [`ConnectOptions`].
+    #[track_caller]
+    pub fn connect_async_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
+    where
+        F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
+        R: IntoOutcome<T::Output> + 'static,
+    {
+        let identity = ReceiverId::of(&receiver);
+        let call = typed_async::<T, _>(move |sender, args| {
+            let future = receiver(sender, args);
+            Box::pin(async move { called(future.await.into_outcome()) })
+        });
+        let shim: Arc<TypedCall<T>> =
+            Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
+        connect_parts(
+            self.named.core(),
+            options,
+            ReceiverParts {
+                identity,
+                type_name: std::any::type_name::<F>(),
+                caller: SourceLocation::caller(),
+                func: typed_record::<T>(shim),
+                async_func: Some(AsyncRecordFn::Typed(Arc::new(call))),
+                alive: None,
             },
         )
     }
@@ -343,6 +497,98 @@ impl<T: Signal> TypedSignal<T> {
         };
         let report = self.deliver(args, sender, Mode::Robust, Some(&mut push));
         Collected { responses, report }
+    }
+
+    /// Sends `args` from `sender`, awaiting every receiver; see [`Signal::send_async`].
+    pub fn send_async<'a>(
+        &self,
+        args: &'a T,
+        sender: &'a T::Sender,
+    ) -> impl Future<Output = SendReport> + Send + 'a {
+        let this = *self;
+        async move {
+            this.deliver_async(args, sender, Concurrency::Sequential, None)
+                .await
+        }
+    }
+
+    /// Sends and collects each receiver's value, awaiting every receiver; see
+    /// [`Signal::send_collect_async`].
+    pub fn send_collect_async<'a>(
+        &self,
+        args: &'a T,
+        sender: &'a T::Sender,
+    ) -> impl Future<Output = Collected<T::Output>> + Send + 'a {
+        let this = *self;
+        async move {
+            let mut responses = Vec::new();
+            let report = this
+                .deliver_async(args, sender, Concurrency::Sequential, Some(&mut responses))
+                .await;
+            Collected { responses, report }
+        }
+    }
+
+    /// Sends, running the async receivers together; see [`Signal::send_async_concurrent`].
+    pub fn send_async_concurrent<'a>(
+        &self,
+        args: &'a T,
+        sender: &'a T::Sender,
+    ) -> impl Future<Output = SendReport> + Send + 'a {
+        let this = *self;
+        async move {
+            this.deliver_async(args, sender, Concurrency::Concurrent, None)
+                .await
+        }
+    }
+
+    /// Sends and collects, running the async receivers together; see
+    /// [`Signal::send_collect_async_concurrent`].
+    pub fn send_collect_async_concurrent<'a>(
+        &self,
+        args: &'a T,
+        sender: &'a T::Sender,
+    ) -> impl Future<Output = Collected<T::Output>> + Send + 'a {
+        let this = *self;
+        async move {
+            let mut responses = Vec::new();
+            let report = this
+                .deliver_async(args, sender, Concurrency::Concurrent, Some(&mut responses))
+                .await;
+            Collected { responses, report }
+        }
+    }
+
+    /// The async send path. It owns its snapshot (an `Arc`): a borrow of the thread's cache
+    /// cannot be held across an await, as the future may move to another thread.
+    async fn deliver_async(
+        self,
+        args: &T,
+        sender: &T::Sender,
+        how: Concurrency,
+        collect: Option<&mut Vec<Response<T::Output>>>,
+    ) -> SendReport {
+        let core = self.named.core();
+        if !core.live.load(Ordering::Acquire) {
+            return SendReport::default();
+        }
+        let owned = match T::thread_snapshot().and_then(|l| l.try_with(|s| s.owned(core)).ok()) {
+            Some(owned) => owned,
+            None => snapshot::typed_owned::<T>(snapshot::owned_snapshot(core)),
+        };
+        let Some(snapshot) = owned else {
+            return SendReport::default();
+        };
+        let list = snapshot.receivers_for_with(|| sender.sender_key());
+        deliver_async(
+            core,
+            list,
+            how,
+            |call| call(sender, args),
+            |call| call(sender, args),
+            collect,
+        )
+        .await
     }
 
     #[inline]

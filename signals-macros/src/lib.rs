@@ -188,8 +188,37 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// The return type is anything the signal's receivers may return: its `Output`, or a
 /// `Result<Output, E>` whose error is reported.
 ///
-/// The function must be a free, non-generic, non-`async`, safe `fn` of two reference
-/// arguments. (`async fn` subscribers are not supported yet.)
+/// An **`async fn`** is an async subscriber: `send_async` (and its variants) awaits it, and
+/// a sync send reports it as a failure instead of running it. Its future must be `Send`
+/// (hold nothing like an `Rc` or a `MutexGuard` across an `.await`), so that an async send can
+/// run on any executor:
+///
+/// ```
+/// use signals_core::{signal, subscriber, Signal};
+///
+/// #[signal(namespace = "ckan")]
+/// struct DatasetPublished {
+///     id: String,
+/// }
+///
+/// #[subscriber]
+/// async fn webhook(_sender: &str, event: &DatasetPublished) -> Result<(), String> {
+///     // `.await` a call to another service here.
+///     if event.id.is_empty() { Err("no id".into()) } else { Ok(()) }
+/// }
+///
+/// fn main() {
+///     let event = DatasetPublished { id: "d-1".into() };
+///     let report = futures::executor::block_on(event.send_async("web"));
+///     assert!(report.is_ok());
+///     assert_eq!(report.receivers_called(), 1);
+///     // The function keeps its identity: it can be disconnected by name.
+///     assert_eq!(DatasetPublished::signal().disconnect(&webhook), 1);
+/// }
+/// ```
+///
+/// The function must be a free, non-generic, safe `fn` (or `async fn`) of two reference
+/// arguments.
 #[proc_macro_attribute]
 pub fn subscriber(attr: TokenStream, item: TokenStream) -> TokenStream {
     subscriber::expand(attr.into(), item.into()).into()

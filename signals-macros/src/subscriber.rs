@@ -43,17 +43,18 @@ enum Target {
     ByName { namespace: LitStr, signal: LitStr },
 }
 
-/// How the function runs. Only plain functions exist so far; an `Async` flavour will take
-/// its own connect call in [`Subscriber::connect_call`].
+/// How the function runs: a plain `fn`, or an `async fn` whose future the sends await.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Flavor {
     Sync,
+    Async,
 }
 
 impl Flavor {
     fn is_async(self) -> bool {
         match self {
             Flavor::Sync => false,
+            Flavor::Async => true,
         }
     }
 }
@@ -131,15 +132,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     .generate()
 }
 
-/// Checks what the function is: not async (yet), not generic, not unsafe. Returns its flavor.
+/// Checks what the function is: not generic, not unsafe. Returns its flavor.
 fn check_signature(func: &ItemFn, errors: &mut Errors) -> Flavor {
     let sig = &func.sig;
-    if let Some(asyncness) = &sig.asyncness {
-        errors.at(
-            asyncness.span,
-            "async subscribers are not supported yet; make it a plain `fn`",
-        );
-    }
     if let Some(unsafety) = &sig.unsafety {
         errors.at(
             unsafety.span,
@@ -166,7 +161,10 @@ fn check_signature(func: &ItemFn, errors: &mut Errors) -> Flavor {
     } else if let Some(where_clause) = &generics.where_clause {
         errors.on(where_clause, "a subscriber cannot have a `where` clause");
     }
-    Flavor::Sync
+    match sig.asyncness {
+        Some(_) => Flavor::Async,
+        None => Flavor::Sync,
+    }
 }
 
 /// Checks the two arguments; returns the signal type of a typed subscriber.
@@ -383,6 +381,45 @@ impl Subscriber {
             (Target::ByName { namespace, signal }, Flavor::Sync) => quote! {
                 ::signals_core::__private::connect_by_name(#namespace, #signal, #options, #ident)
             },
+            // An async function is connected through a closure that boxes its future; the
+            // options give the connection the function's own identity. The closure is
+            // spanned at the function's name: a future that is not `Send` is reported there.
+            (Target::Typed(ty), Flavor::Async) => {
+                let receiver = async_receiver(ident);
+                let connect = quote_spanned!(ident.span()=> __signals_connect_typed_async::<#ty, _, _>(#options, #receiver));
+                quote! {
+                    fn __signals_connect_typed_async<T, F, R>(
+                        options: ::signals_core::__private::ConnectOptions,
+                        receiver: F,
+                    ) -> ::signals_core::__private::Connection
+                    where
+                        T: ::signals_core::__private::Signal,
+                        F: for<'a> ::signals_core::__private::Fn(
+                                &'a <T as ::signals_core::__private::Signal>::Sender,
+                                &'a T,
+                            ) -> ::signals_core::__private::BoxFuture<'a, R>
+                            + ::signals_core::__private::Send
+                            + ::signals_core::__private::Sync
+                            + 'static,
+                        R: ::signals_core::__private::IntoOutcome<
+                                <T as ::signals_core::__private::Signal>::Output,
+                            > + 'static,
+                    {
+                        <T as ::signals_core::__private::Signal>::signal()
+                            .connect_async_with(options, receiver)
+                    }
+                    let #options = ::signals_core::__private::with_identity_of(#options, &#ident);
+                    ::signals_core::__private::Result::Ok(#connect)
+                }
+            }
+            (Target::ByName { namespace, signal }, Flavor::Async) => {
+                let receiver = async_receiver(ident);
+                let connect = quote_spanned!(ident.span()=> ::signals_core::__private::connect_async_by_name(#namespace, #signal, #options, #receiver));
+                quote! {
+                    let #options = ::signals_core::__private::with_identity_of(#options, &#ident);
+                    #connect
+                }
+            }
         }
     }
 
@@ -400,6 +437,16 @@ impl Subscriber {
                 quote_spanned!(ident.span()=> ::signals_core::__private::SenderDecl::None)
             }
         }
+    }
+}
+
+/// `|sender, signal| Box::pin(f(sender, signal))`, spanned at the function's name, with
+/// hygienic parameter names.
+fn async_receiver(ident: &Ident) -> TokenStream {
+    let sender = Ident::new("sender", Span::mixed_site());
+    let signal = Ident::new("signal", Span::mixed_site());
+    quote_spanned! {ident.span()=>
+        |#sender, #signal| ::signals_core::__private::Box::pin(#ident(#sender, #signal))
     }
 }
 

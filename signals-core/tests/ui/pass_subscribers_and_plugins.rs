@@ -20,6 +20,19 @@ mod plain {
     #[subscriber(namespace = "pass_ns", signal = "numbered", sender = None)]
     fn by_name(_sender: &SenderKey<'_>, _kwargs: &dyn Kwargs) {}
 
+    #[subscriber(sender = 9, plugin = "pass_plugin")]
+    async fn typed_async(sender: &i64, event: &Numbered) -> u8 {
+        event.value + *sender as u8
+    }
+
+    #[subscriber(namespace = "pass_ns", signal = "numbered", sender = 9)]
+    async fn by_name_async(
+        _sender: &SenderKey<'_>,
+        _kwargs: &dyn Kwargs,
+    ) -> ::std::result::Result<(), ::std::string::String> {
+        ::std::result::Result::Ok(())
+    }
+
     #[plugin(name = "pass_plugin")]
     #[derive(Default)]
     pub struct PassPlugin;
@@ -32,4 +45,7 @@ fn main() {
     signals_core::plugins::load("pass_plugin").unwrap();
     let collected = plain::Numbered { value: 7 }.send_collect(&-5);
     assert_eq!(collected.values(), [7]);
+    let collected = futures::executor::block_on(plain::Numbered { value: 1 }.send_collect_async(&9));
+    assert_eq!(collected.report.receivers_called(), 2);
+    assert_eq!(collected.values(), [10]);
 }

@@ -475,6 +475,7 @@ fn the_listing_json_shows_declarations_subscribers_and_plugins() {
             "sender": "any sender",
             "location": loc(subscriber_at(SUBSCRIBERS_ONLY, "pong")),
             "connected": false,
+            "is_async": false,
         }])
     );
     let dataset = find("reg", "dataset_created");
@@ -524,6 +525,7 @@ fn the_listing_json_shows_declarations_subscribers_and_plugins() {
                 "sender": "any sender",
                 "location": loc(subscriber_at(BY_NAME, "orphan")),
                 "connected": true,
+                "is_async": false,
             }],
         })
     );

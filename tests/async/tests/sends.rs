@@ -1,0 +1,523 @@
+//! Async sends: ordering, collected values, failures and panics, the concurrent mode, and
+//! what a sync send does with async receivers. Every case runs on tokio (multi-thread, inside
+//! `tokio::spawn`, and current-thread) and on `futures::executor::block_on`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_tests::{assert_send, timeout, yield_times, Log, Rendezvous};
+use signals_core::{
+    signal, ConnectOptions, DynKwargs, Error, FailureKind, Kwargs, Namespace, SenderKey, Signal,
+};
+
+on_every_executor! {
+    ordering => sync_and_async_receivers_run_in_connection_order;
+    values => values_are_collected_in_connection_order_in_both_modes;
+    failures => errors_and_panics_of_async_receivers_are_reported_in_order;
+    sync_send => a_sync_send_runs_sync_receivers_and_reports_each_async_one;
+    concurrent => the_concurrent_mode_runs_async_receivers_together;
+    changes => a_receiver_disconnected_during_an_async_send_is_not_called;
+    blocked_and_muted => blocked_receivers_and_muted_signals_are_skipped;
+    by_name => by_name_async_receivers_and_by_name_async_sends;
+}
+
+fn named(name: &'static str) -> ConnectOptions {
+    ConnectOptions::new().name(name)
+}
+
+#[signal(namespace = "async_tests")]
+struct Ordered {
+    tag: u32,
+}
+
+/// Sync and async receivers, typed and by name, interleaved: each async one yields between
+/// its first and last line, so a send that did not await it before the next receiver would
+/// interleave their lines.
+async fn sync_and_async_receivers_run_in_connection_order() {
+    let log = Log::default();
+    let signal = Ordered::signal();
+    let by_name = Ordered::named();
+    let mut connections = Vec::new();
+    let l = log.clone();
+    connections.push(
+        signal
+            .connect_with(named("a"), move |_: &str, ev: &Ordered| {
+                l.push(format!("a {}", ev.tag))
+            })
+            .scoped(),
+    );
+    let l = log.clone();
+    connections.push(
+        signal
+            .connect_async_with(named("b"), move |_: &str, ev: &Ordered| {
+                let l = l.clone();
+                Box::pin(async move {
+                    l.push(format!("b start {}", ev.tag));
+                    yield_times(3).await;
+                    l.push("b end");
+                })
+            })
+            .scoped(),
+    );
+    let l = log.clone();
+    connections.push(
+        signal
+            .connect_with(named("c"), move |_: &str, _: &Ordered| l.push("c"))
+            .scoped(),
+    );
+    let l = log.clone();
+    connections.push(
+        by_name
+            .connect_async_with(
+                named("d"),
+                move |sender: &SenderKey<'_>, kw: &dyn Kwargs| {
+                    let l = l.clone();
+                    Box::pin(async move {
+                        l.push(format!("d start {sender} {:?}", kw.get::<u32>("tag")));
+                        yield_times(2).await;
+                        l.push("d end");
+                    })
+                },
+            )
+            .scoped(),
+    );
+    let l = log.clone();
+    connections.push(
+        by_name
+            .connect_with(named("e"), move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+                l.push("e")
+            })
+            .scoped(),
+    );
+    let l = log.clone();
+    connections.push(
+        signal
+            .connect_async_with(named("f"), move |_: &str, _: &Ordered| {
+                let l = l.clone();
+                Box::pin(async move {
+                    yield_times(1).await;
+                    l.push("f");
+                })
+            })
+            .scoped(),
+    );
+
+    let expected = [
+        "a 7",
+        "b start 7",
+        "b end",
+        "c",
+        "d start \"web\" Some(7)",
+        "d end",
+        "e",
+        "f",
+    ];
+    let ev = Ordered { tag: 7 };
+    let report = assert_send(ev.send_async("web")).await;
+    assert!(report.is_ok(), "{:?}", report.failures());
+    assert_eq!(report.receivers_called(), 6);
+    assert_eq!(log.take(), expected);
+
+    // The same order from the typed handle's collecting send and from a by-name send.
+    let collected = signal.send_collect_async(&ev, "web").await;
+    assert_eq!(collected.report.receivers_called(), 6);
+    assert_eq!(log.take(), expected);
+    let report = by_name.send_async(&"web", &ev).await.expect("a typed bag");
+    assert_eq!(report.receivers_called(), 6);
+    assert_eq!(log.take(), expected);
+
+    // The receivers the send would call, and which of them are async.
+    let receivers = signal.receivers_for("web");
+    let kinds: Vec<(&str, bool)> = receivers.iter().map(|r| (&*r.name, r.is_async)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("a", false),
+            ("b", true),
+            ("c", false),
+            ("d", true),
+            ("e", false),
+            ("f", true)
+        ]
+    );
+    drop(connections);
+    assert!(!signal.has_receivers());
+}
+
+#[signal(namespace = "async_tests", output = u32)]
+struct Valued {
+    base: u32,
+}
+
+/// Values come back in connection order even when the async receivers finish in the opposite
+/// order (the concurrent mode) and a by-name receiver in the middle gives none.
+async fn values_are_collected_in_connection_order_in_both_modes() {
+    let signal = Valued::signal();
+    let _connections = [
+        signal.connect_with(named("one"), |_: &str, ev: &Valued| ev.base + 1),
+        signal.connect_async_with(named("two"), |_: &str, ev: &Valued| {
+            Box::pin(async move {
+                yield_times(5).await;
+                ev.base + 2
+            })
+        }),
+        Valued::named().connect_with(named("by name"), |_: &SenderKey<'_>, _: &dyn Kwargs| {}),
+        signal.connect_with(named("three"), |_: &str, ev: &Valued| ev.base + 3),
+        signal.connect_async_with(named("four"), |_: &str, ev: &Valued| {
+            Box::pin(async move { Ok::<_, std::fmt::Error>(ev.base + 4) })
+        }),
+    ]
+    .map(signals_core::Connection::scoped);
+    let ev = Valued { base: 10 };
+    for concurrent in [false, true] {
+        let collected = if concurrent {
+            ev.send_collect_async_concurrent("s").await
+        } else {
+            ev.send_collect_async("s").await
+        };
+        assert!(collected.report.is_ok());
+        assert_eq!(collected.report.receivers_called(), 5);
+        let names: Vec<&str> = collected
+            .responses
+            .iter()
+            .map(|r| &*r.receiver.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["one", "two", "three", "four"],
+            "concurrent: {concurrent}"
+        );
+        assert_eq!(collected.values(), [11, 12, 13, 14]);
+    }
+    // The non-collecting sends call the same receivers.
+    assert_eq!(ev.send_async("s").await.receivers_called(), 5);
+    assert_eq!(ev.send_async_concurrent("s").await.receivers_called(), 5);
+}
+
+#[signal(namespace = "async_tests", output = u32)]
+struct Faulty {
+    n: u32,
+}
+
+/// An error, a panic while the future is made, a panic while it is polled, a sync panic: each
+/// is reported with the receiver's name and the place it was connected, in connection order,
+/// and the receivers after it still run, in both modes.
+async fn errors_and_panics_of_async_receivers_are_reported_in_order() {
+    let signal = Faulty::signal();
+    let refuses =
+        signal.connect_async(|_: &str, _: &Faulty| Box::pin(async { Err::<u32, _>("refused") }));
+    let early = signal.connect_async_with(named("panics early"), |_: &str, ev: &Faulty| {
+        if ev.n > 0 {
+            panic!("boom while making the future");
+        }
+        Box::pin(async { 0 })
+    });
+    let late = signal.connect_async_with(named("panics late"), |_: &str, ev: &Faulty| {
+        Box::pin(async move {
+            yield_times(2).await;
+            if ev.n > 0 {
+                panic!("boom while polled");
+            }
+            0
+        })
+    });
+    let sync_panic = signal.connect_with(named("sync panic"), |_: &str, _: &Faulty| -> u32 {
+        panic!("sync boom")
+    });
+    let fine = signal.connect_async_with(named("fine"), |_: &str, ev: &Faulty| {
+        Box::pin(async move { ev.n })
+    });
+    let _scoped = [refuses, early, late, sync_panic, fine].map(signals_core::Connection::scoped);
+
+    for concurrent in [false, true] {
+        let ev = Faulty { n: 1 };
+        let collected = if concurrent {
+            ev.send_collect_async_concurrent("s").await
+        } else {
+            ev.send_collect_async("s").await
+        };
+        let report = collected.report;
+        assert_eq!(report.receivers_called(), 5);
+        assert!(!report.stopped_early());
+        let failures = report.failures();
+        assert_eq!(failures.len(), 4, "concurrent: {concurrent}");
+        // Each failure names its receiver, which was connected in this file.
+        for (failure, connection) in failures.iter().zip([refuses, early, late, sync_panic]) {
+            assert_eq!(Some(&failure.receiver), connection.receiver().as_ref());
+            assert_eq!(failure.receiver.location.file, file!());
+        }
+        assert!(failures[0]
+            .receiver
+            .name
+            .contains("errors_and_panics_of_async_receivers"));
+        assert!(matches!(&failures[0].kind, FailureKind::Error(e) if e.to_string() == "refused"));
+        assert!(
+            matches!(&failures[1].kind, FailureKind::Panic(m) if m == "boom while making the future")
+        );
+        assert!(matches!(&failures[2].kind, FailureKind::Panic(m) if m == "boom while polled"));
+        assert!(matches!(&failures[3].kind, FailureKind::Panic(m) if m == "sync boom"));
+        assert_eq!(
+            failures[2].to_string(),
+            format!(
+                "receiver `panics late` at {} panicked: boom while polled",
+                failures[2].receiver.location
+            )
+        );
+        // The receiver after the failures ran and gave its value.
+        assert_eq!(collected.responses.len(), 1);
+        assert_eq!(collected.responses[0].receiver.name, "fine");
+        assert_eq!(collected.responses[0].value, 1);
+    }
+}
+
+#[signal(namespace = "async_tests")]
+struct Mixed;
+
+/// A sync send runs every sync receiver in order and reports each async receiver it meets as
+/// a failure naming it, without running it and without blocking; `try_send` stops at the
+/// first one. The async receivers run when the same signal is sent with `send_async`.
+async fn a_sync_send_runs_sync_receivers_and_reports_each_async_one() {
+    let log = Log::default();
+    let signal = Mixed::signal();
+    let l = log.clone();
+    let first = signal.connect_with(named("first"), move |_: &str, _: &Mixed| l.push("first"));
+    let l = log.clone();
+    let hook = signal.connect_async_with(named("webhook"), move |_: &str, _: &Mixed| {
+        let l = l.clone();
+        Box::pin(async move { l.push("webhook") })
+    });
+    let l = log.clone();
+    let last = signal.connect_with(named("last"), move |_: &str, _: &Mixed| l.push("last"));
+    let l = log.clone();
+    let by_name = Mixed::named().connect_async_with(
+        named("by-name hook"),
+        move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+            let l = l.clone();
+            Box::pin(async move { l.push("by-name hook") })
+        },
+    );
+    let scoped = [first, hook, last, by_name].map(signals_core::Connection::scoped);
+
+    // Called here, on the executor's thread: it returns at once.
+    let report = Mixed.send("s");
+    assert_eq!(log.take(), ["first", "last"]);
+    assert_eq!(report.receivers_called(), 2);
+    let failures = report.failures();
+    assert_eq!(failures.len(), 2);
+    assert!(matches!(failures[0].kind, FailureKind::AsyncReceiver));
+    assert_eq!(Some(&failures[0].receiver), hook.receiver().as_ref());
+    assert_eq!(
+        failures[0].to_string(),
+        format!(
+            "receiver `webhook` at {}:{}:{} is async; a sync send cannot run it \u{2014} use \
+             send_async",
+            file!(),
+            failures[0].receiver.location.line,
+            failures[0].receiver.location.column
+        )
+    );
+    assert_eq!(failures[1].receiver.name, "by-name hook");
+    assert!(matches!(failures[1].kind, FailureKind::AsyncReceiver));
+    assert!(std::error::Error::source(&failures[0]).is_none());
+
+    // Fail-fast stops at the first async receiver, as at any failure.
+    let failure = Mixed.try_send("s").unwrap_err();
+    assert_eq!(failure.receiver.name, "webhook");
+    assert_eq!(log.take(), ["first"]);
+
+    // The by-name sync send behaves the same.
+    let report = Mixed::named().send(&"s", &Mixed).expect("a typed bag");
+    assert_eq!(report.receivers_called(), 2);
+    assert_eq!(report.failures().len(), 2);
+    assert_eq!(log.take(), ["first", "last"]);
+
+    // The async send runs them all.
+    let report = Mixed.send_async("s").await;
+    assert!(report.is_ok());
+    assert_eq!(log.take(), ["first", "webhook", "last", "by-name hook"]);
+
+    drop(scoped);
+    // With the async receivers gone, a sync send is clean again.
+    assert!(Mixed.send("s").is_ok());
+}
+
+#[signal(namespace = "async_tests")]
+struct Together;
+
+/// Two async receivers that each wait for the other: awaited one after the other they never
+/// finish (the sequential send times out and is dropped); run together they do.
+async fn the_concurrent_mode_runs_async_receivers_together() {
+    let log = Log::default();
+    let meet = |name: &'static str, log: &Log, rendezvous: &Arc<Rendezvous>| {
+        let (log, rendezvous) = (log.clone(), rendezvous.clone());
+        Together::signal()
+            .connect_async_with(named(name), move |_: &str, _: &Together| {
+                let (log, rendezvous) = (log.clone(), rendezvous.clone());
+                Box::pin(async move {
+                    log.push(format!("{name} waits"));
+                    rendezvous.arrive().await;
+                    log.push(format!("{name} met"));
+                })
+            })
+            .scoped()
+    };
+
+    let rendezvous = Rendezvous::new(2);
+    let (a, b) = (meet("a", &log, &rendezvous), meet("b", &log, &rendezvous));
+    let l = log.clone();
+    let sync = Together::signal()
+        .connect_with(named("sync"), move |_: &str, _: &Together| l.push("sync"))
+        .scoped();
+    let report = timeout(Duration::from_secs(10), Together.send_async_concurrent("s"))
+        .await
+        .expect("the concurrent send finishes");
+    assert!(report.is_ok());
+    assert_eq!(report.receivers_called(), 3);
+    // In connection order: `a` starts and waits; `b` starts, meets `a` and finishes at its
+    // first poll; the sync receiver is called in its place; then `a` is woken and finishes.
+    assert_eq!(log.take(), ["a waits", "b waits", "b met", "sync", "a met"]);
+    drop((a, b, sync));
+
+    // Sequentially, `a` waits for `b`, which never starts: the send is cancelled by the
+    // timeout while `a` waits.
+    let rendezvous = Rendezvous::new(2);
+    let (a, b) = (meet("a", &log, &rendezvous), meet("b", &log, &rendezvous));
+    let outcome = timeout(Duration::from_millis(200), Together.send_async("s")).await;
+    assert!(outcome.is_none(), "a sequential send cannot finish here");
+    assert_eq!(log.take(), ["a waits"]);
+    drop((a, b));
+}
+
+#[signal(namespace = "async_tests")]
+struct Changing;
+
+/// An async receiver that disconnects a later receiver, and connects a new one, while the
+/// send runs: the disconnected one is not called, the new one not by this send.
+async fn a_receiver_disconnected_during_an_async_send_is_not_called() {
+    let log = Log::default();
+    let signal = Changing::signal();
+    let l = log.clone();
+    let victim_slot: Arc<std::sync::Mutex<Option<signals_core::Connection>>> = Arc::default();
+    let slot = victim_slot.clone();
+    let added: Arc<std::sync::Mutex<Vec<signals_core::ScopedConnection>>> = Arc::default();
+    let added_here = added.clone();
+    let changer = signal
+        .connect_async_with(named("changer"), move |_: &str, _: &Changing| {
+            let (l, slot, added) = (l.clone(), slot.clone(), added_here.clone());
+            Box::pin(async move {
+                l.push("changer");
+                yield_times(1).await;
+                if let Some(victim) = slot.lock().unwrap().take() {
+                    victim.disconnect();
+                }
+                let l2 = l.clone();
+                added.lock().unwrap().push(
+                    Changing::signal()
+                        .connect_with(named("late"), move |_: &str, _: &Changing| l2.push("late"))
+                        .scoped(),
+                );
+            })
+        })
+        .scoped();
+    let l = log.clone();
+    let victim = signal.connect_with(named("victim"), move |_: &str, _: &Changing| {
+        l.push("victim")
+    });
+    let _victim = victim.scoped();
+    *victim_slot.lock().unwrap() = Some(victim);
+
+    let report = Changing.send_async("s").await;
+    assert_eq!(log.take(), ["changer"]);
+    assert_eq!(report.receivers_called(), 1);
+    // The next send sees the new receiver and not the disconnected one.
+    let report = Changing.send_async("s").await;
+    assert_eq!(log.take(), ["changer", "late"]);
+    assert_eq!(report.receivers_called(), 2);
+    drop(changer);
+    added.lock().unwrap().clear();
+    assert!(signal.connections().is_empty());
+}
+
+#[signal(namespace = "async_tests")]
+struct Quiet;
+
+async fn blocked_receivers_and_muted_signals_are_skipped() {
+    let log = Log::default();
+    let l = log.clone();
+    let hook = Quiet::signal().connect_async(move |_: &str, _: &Quiet| {
+        let l = l.clone();
+        Box::pin(async move { l.push("hook") })
+    });
+    let _scoped = hook.scoped();
+    {
+        let _blocked = hook.block();
+        assert_eq!(Quiet.send_async("s").await.receivers_called(), 0);
+        assert_eq!(Quiet.send_async_concurrent("s").await.receivers_called(), 0);
+    }
+    {
+        let _muted = Quiet::signal().mute();
+        assert_eq!(Quiet.send_async("s").await.receivers_called(), 0);
+    }
+    assert!(log.take().is_empty());
+    assert_eq!(Quiet.send_async("s").await.receivers_called(), 1);
+    assert_eq!(log.take(), ["hook"]);
+}
+
+/// By-name async receivers on a signal no struct declares, sent by name (both modes); a
+/// by-name async send to a declared signal checks its bag as the sync send does.
+async fn by_name_async_receivers_and_by_name_async_sends() {
+    let signal = Namespace::get("async_tests")
+        .and_then(|ns| ns.signal("custom_uploaded"))
+        .expect("a valid name");
+    let log = Log::default();
+    let l = log.clone();
+    let any = signal
+        .connect_async_with(
+            named("any"),
+            move |sender: &SenderKey<'_>, kw: &dyn Kwargs| {
+                let l = l.clone();
+                Box::pin(async move {
+                    yield_times(1).await;
+                    let bytes = kw.try_get::<u64>("bytes")?;
+                    l.push(format!("any {sender} {bytes}"));
+                    Ok::<_, signals_core::KwargError>(())
+                })
+            },
+        )
+        .scoped();
+    let l = log.clone();
+    let only = signal
+        .connect_async_to(&"r-1", move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+            let l = l.clone();
+            Box::pin(async move { l.push("only r-1") })
+        })
+        .scoped();
+    let bag = DynKwargs::new().with("bytes", 10u64);
+    let report = assert_send(signal.send_async(&"r-1", &bag)).await.unwrap();
+    assert_eq!(report.receivers_called(), 2);
+    assert_eq!(log.take(), ["any \"r-1\" 10", "only r-1"]);
+    let report = signal.send_async_concurrent(&"r-2", &bag).await.unwrap();
+    assert_eq!(report.receivers_called(), 1);
+    assert_eq!(log.take(), ["any \"r-2\" 10"]);
+    // A receiver's error is reported: here, a missing argument.
+    let report = signal.send_async(&"r-2", &DynKwargs::new()).await.unwrap();
+    assert_eq!(report.failures().len(), 1);
+    assert!(report.failures()[0]
+        .to_string()
+        .contains("no keyword argument named `bytes`"));
+    // A sync send reports both.
+    let report = signal.send(&"r-1", &bag).unwrap();
+    assert_eq!(report.receivers_called(), 0);
+    assert_eq!(report.failures().len(), 2);
+    assert!(log.take().is_empty());
+    drop((any, only));
+
+    // A declared signal needs its struct, async or not.
+    let error = Ordered::named()
+        .send_async(&"web", &DynKwargs::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::WrongKwargs { .. }), "{error}");
+}

@@ -1,0 +1,171 @@
+//! `#[subscriber]` on an `async fn`: typed and by-name, owned by a plugin or connected at
+//! start-up, with the function's identity, the registry's and the listing's view of them.
+
+mod common;
+
+use std::sync::Mutex;
+
+use async_tests::{yield_now, yield_times};
+use signals_core::{
+    plugins, registry, signal, subscriber, FailureKind, Kwargs, ReceiverId, SenderKey, Signal,
+};
+
+on_every_executor! {
+    plugin_owned => async_subscribers_of_a_plugin_run_when_it_is_loaded;
+    start_up => an_async_subscriber_connected_at_start_up_keeps_its_identity;
+}
+
+static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn log(entry: String) {
+    LOG.lock().unwrap().push(entry);
+}
+
+fn take_log() -> Vec<String> {
+    std::mem::take(&mut *LOG.lock().unwrap())
+}
+
+/// Sent when a background job is done.
+#[signal(namespace = "async_tests")]
+pub struct JobDone {
+    /// The job's name.
+    pub job: String,
+}
+
+#[subscriber(plugin = "async_jobs")]
+async fn typed_job(sender: &str, event: &JobDone) -> Result<(), String> {
+    yield_times(2).await;
+    log(format!("typed {sender} {}", event.job));
+    if event.job == "bad" {
+        return Err(format!("job {} failed", event.job));
+    }
+    Ok(())
+}
+
+#[subscriber(plugin = "async_jobs", namespace = "async_tests", signal = "job_done")]
+async fn by_name_job(sender: &SenderKey<'_>, kwargs: &dyn Kwargs) {
+    yield_now().await;
+    log(format!(
+        "by name {sender} {:?}",
+        kwargs.get::<String>("job")
+    ));
+}
+
+async fn async_subscribers_of_a_plugin_run_when_it_is_loaded() {
+    take_log();
+    let job = |name: &str| JobDone { job: name.into() };
+    assert_eq!(job("ok").send_async("web").await.receivers_called(), 0);
+
+    let _plugin = plugins::use_plugin("async_jobs").expect("the plugin loads");
+    let receivers = JobDone::signal().receivers_for("web");
+    let names: Vec<(&str, bool, Option<&str>)> = receivers
+        .iter()
+        .map(|r| (&*r.name, r.is_async, r.plugin.as_deref()))
+        .collect();
+    // A plugin connects its subscribers by path.
+    assert_eq!(
+        names,
+        [
+            ("subscribers::by_name_job", true, Some("async_jobs")),
+            ("subscribers::typed_job", true, Some("async_jobs"))
+        ]
+    );
+    let report = job("ok").send_async("web").await;
+    assert!(report.is_ok(), "{:?}", report.failures());
+    assert_eq!(report.receivers_called(), 2);
+    assert_eq!(take_log(), ["by name \"web\" Some(\"ok\")", "typed web ok"]);
+
+    // An error of an async subscriber names the function and where it is declared.
+    let report = job("bad").send_async_concurrent("web").await;
+    let failures = report.failures();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].receiver.name, "subscribers::typed_job");
+    assert_eq!(failures[0].receiver.location.file, file!());
+    assert!(failures[0]
+        .to_string()
+        .ends_with("returned an error: job bad failed"));
+    take_log();
+
+    // A sync send reports both, and runs neither.
+    let report = job("ok").send("web");
+    assert_eq!(report.receivers_called(), 0);
+    assert!(report
+        .failures()
+        .iter()
+        .all(|f| matches!(f.kind, FailureKind::AsyncReceiver)));
+    assert!(take_log().is_empty());
+
+    // The registry and the listing say they are async.
+    let decls: Vec<(&str, bool)> = registry()
+        .subscribers_of("async_tests", "job_done")
+        .map(|s| (s.path, s.is_async))
+        .collect();
+    assert_eq!(
+        decls,
+        [
+            ("subscribers::by_name_job", true),
+            ("subscribers::typed_job", true)
+        ]
+    );
+    let listing = signals_core::listing().to_string();
+    assert!(
+        listing.contains("      subscribers::typed_job (async, any sender, plugin async_jobs) at"),
+        "{listing}"
+    );
+
+    drop(_plugin);
+    assert_eq!(job("ok").send_async("web").await.receivers_called(), 0);
+    assert!(take_log().is_empty());
+}
+
+/// A measure of a text, by an async subscriber connected at start-up.
+#[signal(namespace = "async_tests", output = usize)]
+pub struct Measured {
+    /// The text to measure.
+    pub text: String,
+}
+
+#[subscriber]
+async fn measure(_sender: &str, event: &Measured) -> usize {
+    yield_now().await;
+    event.text.chars().count()
+}
+
+async fn an_async_subscriber_connected_at_start_up_keeps_its_identity() {
+    let collected = Measured {
+        text: "café".into(),
+    }
+    .send_collect_async("s")
+    .await;
+    assert_eq!(collected.values(), [4]);
+
+    let (info, _, _) = Measured::signal().connections().remove(0);
+    assert_eq!(Some(info.id.clone()), ReceiverId::of(&measure));
+    assert!(info.is_async);
+    // Connecting the function again finds it connected: the same receiver.
+    let decl = registry()
+        .subscribers()
+        .iter()
+        .find(|s| s.path == "subscribers::measure")
+        .expect("registered");
+    assert!(decl.is_async);
+    let again = (decl.connect)(decl.options()).expect("connects");
+    assert!(!again.is_new());
+    // Disconnected by naming the function, then connected again as at start-up.
+    assert_eq!(Measured::signal().disconnect(&measure), 1);
+    assert_eq!(
+        Measured { text: "x".into() }
+            .send_async("s")
+            .await
+            .receivers_called(),
+        0
+    );
+    assert!((decl.connect)(decl.options()).expect("connects").is_new());
+    assert_eq!(
+        Measured { text: "xy".into() }
+            .send_collect_async("s")
+            .await
+            .values(),
+        [2]
+    );
+}
