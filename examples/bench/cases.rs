@@ -5,7 +5,10 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll, Waker};
 
 use signals_core::{signal, ConnectOptions, Connection, Kwargs, SenderKey, Signal};
 
@@ -26,6 +29,13 @@ pub struct Filtered {
 /// The by-name receiver cases.
 #[signal(namespace = "bench")]
 pub struct Dynamic {
+    /// A payload field the receivers read.
+    pub n: u64,
+}
+
+/// The async send case.
+#[signal(namespace = "bench")]
+pub struct AsyncTick {
     /// A payload field the receivers read.
     pub n: u64,
 }
@@ -74,6 +84,57 @@ impl Floor {
     }
 }
 
+/// One of the async floor's closures: it returns a boxed future, as an async receiver does.
+pub type AsyncFloorFn = Box<dyn for<'a> Fn(&'a Args) -> Pin<Box<dyn Future<Output = ()> + 'a>>>;
+
+/// Gives `f` the higher-ranked signature of [`AsyncFloorFn`] and boxes it.
+fn async_floor_fn<F>(f: F) -> AsyncFloorFn
+where
+    F: for<'a> Fn(&'a Args) -> Pin<Box<dyn Future<Output = ()> + 'a>> + 'static,
+{
+    Box::new(f)
+}
+
+/// The async floor: a plain loop awaiting boxed futures one after the other, no thread
+/// safety, no panic catching, no identity.
+pub struct AsyncFloor(pub Vec<AsyncFloorFn>);
+
+impl AsyncFloor {
+    /// `n` closures.
+    pub fn new(n: usize) -> Self {
+        AsyncFloor(
+            (0..n)
+                .map(|_| {
+                    async_floor_fn(|a| {
+                        Box::pin(async move {
+                            black_box(a.n);
+                        })
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// Awaits every closure's future in turn.
+    pub async fn send(&self, args: &Args) {
+        for f in &self.0 {
+            f(args).await;
+        }
+    }
+}
+
+/// Polls `future` to its end with a waker that does nothing: the benchmarks' futures never
+/// wait, so this measures the sends and not an executor.
+pub fn run_ready<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
 /// Options giving receiver `i` an identity of its own: the same closure connected again
 /// without a key is the same receiver, connected once.
 fn keyed(i: usize) -> ConnectOptions {
@@ -86,6 +147,19 @@ pub fn connect_ticks(n: usize) -> Vec<Connection> {
         .map(|i| {
             Tick::signal().connect_with(keyed(i), |_: &str, t: &Tick| {
                 black_box(t.n);
+            })
+        })
+        .collect()
+}
+
+/// Connects `n` async typed receivers to `AsyncTick`, every sender.
+pub fn connect_async_ticks(n: usize) -> Vec<Connection> {
+    (0..n)
+        .map(|i| {
+            AsyncTick::signal().connect_async_with(keyed(i), |_: &str, t: &AsyncTick| {
+                Box::pin(async move {
+                    black_box(t.n);
+                })
             })
         })
         .collect()

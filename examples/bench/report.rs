@@ -190,6 +190,28 @@ fn main() {
         disconnect_all(connections);
     }
 
+    // Async sends: 10 async receivers awaited one after the other, against a loop awaiting
+    // boxed futures. Both are polled by a no-op waker loop (the futures never wait).
+    {
+        let n = 10;
+        let connections = connect_async_ticks(n);
+        let floor = AsyncFloor::new(n);
+        let ev = AsyncTick { n: 7 };
+        println!(
+            "# async_send: floor = a loop awaiting Vec<Box<dyn Fn(&Args) -> Pin<Box<dyn Future>>>>; both polled by a no-op waker"
+        );
+        report.line(
+            "async_send",
+            n,
+            paired(
+                ops_for(n),
+                || drop(black_box(run_ready(ev.send_async(black_box("s"))))),
+                || run_ready(floor.send(black_box(&args))),
+            ),
+        );
+        disconnect_all(connections);
+    }
+
     // The signals2 crate, same work per slot.
     for n in [1, 10, 100] {
         let s2 = signals2_with(n);

@@ -21,14 +21,16 @@ signals_core::link!(
     ckanext_notify
 );
 
-/// The connections `plugin` owns now, one line each: signal, receiver, sender filter.
+/// The connections `plugin` owns now, one line each: signal, receiver, whether it is async,
+/// sender filter.
 pub fn connections_of_plugin(plugin: &str) -> Vec<String> {
     let mut lines = Vec::new();
     for namespace in signals_core::Namespace::all() {
         for signal in namespace.signals() {
             for (info, filter, _) in signal.connections() {
                 if info.plugin.as_deref() == Some(plugin) {
-                    lines.push(format!("{signal} <- {} ({filter})", info.name));
+                    let kind = if info.is_async { "async, " } else { "" };
+                    lines.push(format!("{signal} <- {} ({kind}{filter})", info.name));
                 }
             }
         }
@@ -155,9 +157,25 @@ impl Portal {
         result
     }
 
+    /// Calls an action of the action API: [`action_async`](Self::action_async), run to its end
+    /// on a minimal executor (`futures::executor::block_on`), as a sync host does. An async
+    /// host (axum, actix) awaits `action_async` instead.
+    pub fn action(
+        &mut self,
+        name: &str,
+        context: ActionContext,
+        data_dict: Value,
+    ) -> Result<Value, ActionError> {
+        futures::executor::block_on(self.action_async(name, context, data_dict))
+    }
+
     /// Calls an action of the action API. On success sends `action_succeed` with the action's
     /// name as sender (read actions too), and the datastore signals for datastore actions.
-    pub fn action(
+    ///
+    /// `action_succeed` is sent with `send_async`: its receivers may be async (the `notify`
+    /// plugin's webhook awaits a call to another service), and every receiver, sync or async,
+    /// runs in connection order before the action returns.
+    pub async fn action_async(
         &mut self,
         name: &str,
         context: ActionContext,
@@ -174,12 +192,12 @@ impl Portal {
             "datastore_delete" => self.datastore_delete(&data_dict)?,
             other => return Err(ActionError::UnknownAction(other.to_owned())),
         };
-        let report = ActionSucceeded {
+        let event = ActionSucceeded {
             context,
             data_dict,
             result: result.clone(),
-        }
-        .send(name);
+        };
+        let report = event.send_async(name).await;
         self.note(report);
         Ok(result)
     }

@@ -308,6 +308,11 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
     writeln!(out, "  notifications: {}", ckanext_notify::outbox().len())?;
     writeln!(
         out,
+        "  webhook calls: {}",
+        ckanext_notify::webhook_calls().len()
+    )?;
+    writeln!(
+        out,
         "  receiver failures: {}",
         portal.receiver_failures.len()
     )?;

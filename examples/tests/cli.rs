@@ -78,6 +78,7 @@ const BUILT_INS: [(&str, &str, &[&str]); 13] = [
             "ckanext_activity::package_created (sender \"package_create\", plugin activity)",
             "ckanext_activity::package_updated (sender \"package_update\", plugin activity)",
             "ckanext_activity::resource_created (sender \"resource_create\", plugin activity)",
+            "ckanext_notify::webhook (async, sender \"package_create\", plugin notify)",
         ],
     ),
     (
@@ -118,7 +119,7 @@ fn the_story_runs_with_the_configured_plugins_and_prints_its_summary() {
             "  loaded `activity`: 3 subscription(s)",
             "  loaded `audit`: 5 subscription(s)",
             "  loaded `stats`: 3 subscription(s)",
-            "  loaded `notify`: 1 subscription(s)",
+            "  loaded `notify`: 2 subscription(s)",
         ]
     );
     let chapters: Vec<&str> = lines
@@ -149,6 +150,7 @@ fn the_story_runs_with_the_configured_plugins_and_prints_its_summary() {
             "  audit log: 7 entries",
             "  stats: downloads {\"resource-4\": 2}, records written {\"resource-4\": 2}, deletes {\"resource-4\": 1}",
             "  notifications: 3",
+            "  webhook calls: 1",
             "  receiver failures: 0",
             "  unloaded notify, stats, audit, activity (last loaded first); receivers left on action_succeed: 0",
         ]
@@ -163,6 +165,19 @@ fn the_story_runs_with_the_configured_plugins_and_prints_its_summary() {
     ] {
         assert!(lines.contains(&line), "missing {line:?} in:\n{out}");
     }
+    // The webhook is async: the action API sends `action_succeed` with `send_async`, so its
+    // call is awaited and done before `package_create` returns.
+    let webhook = lines
+        .iter()
+        .position(|l| {
+            *l == "    [notify] webhook: POST https://hooks.example.org/ckan/datasets \
+                   {\"action\":\"package_create\",\"dataset\":\"camels\"} -> 202 Accepted"
+        })
+        .unwrap_or_else(|| panic!("no webhook line in:\n{out}"));
+    assert_eq!(lines[webhook + 1], "  package_create -> dataset-3");
+    assert!(lines.contains(
+        &"    ckan.action_succeed <- ckanext_notify::webhook (async, sender \"package_create\")"
+    ));
 }
 
 #[test]
@@ -192,6 +207,7 @@ fn plugins_option_loads_only_the_plugins_it_names() {
             "  audit log: 7 entries",
             "  stats: downloads {}, records written {}, deletes {}",
             "  notifications: 0",
+            "  webhook calls: 0",
             "  receiver failures: 0",
             "  unloaded audit (last loaded first); receivers left on action_succeed: 0",
         ]
@@ -343,8 +359,9 @@ fn list_json_is_valid_json_with_the_13_signals() {
             .map(|s| {
                 assert_eq!(s["connected"], true);
                 format!(
-                    "{} ({}, plugin {})",
+                    "{} ({}{}, plugin {})",
                     s["name"].as_str().unwrap(),
+                    if s["is_async"] == true { "async, " } else { "" },
                     s["sender"].as_str().unwrap(),
                     s["plugin"].as_str().unwrap()
                 )

@@ -876,7 +876,8 @@ fn expected_subscribers(state: &str) -> Vec<(String, Vec<String>)> {
             "ckan.perform_password_reset".into(),
             one("ckanext_audit::reset_performed (audit, any sender"),
         ),
-        // The activity plugin subscribes in code: listed only while it is loaded.
+        // The activity plugin subscribes in code: listed only while it is loaded. The notify
+        // plugin's webhook is a link-time (async) subscriber: listed either way.
         (
             "ckan.action_succeed".into(),
             if state == "connected" {
@@ -886,9 +887,12 @@ fn expected_subscribers(state: &str) -> Vec<(String, Vec<String>)> {
                     .map(|(action, f)| {
                         format!("ckanext_activity::{f} (activity, sender \"{action}\", connected)")
                     })
+                    .chain(one(
+                        "ckanext_notify::webhook (notify, sender \"package_create\"",
+                    ))
                     .collect()
             } else {
-                vec![]
+                one("ckanext_notify::webhook (notify, sender \"package_create\"")
             },
         ),
         (
