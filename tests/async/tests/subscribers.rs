@@ -13,6 +13,7 @@ use signals_core::{
 on_every_executor! {
     plugin_owned => async_subscribers_of_a_plugin_run_when_it_is_loaded;
     start_up => an_async_subscriber_connected_at_start_up_keeps_its_identity;
+    in_code => a_plugin_subscribes_async_receivers_in_code;
 }
 
 static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -125,6 +126,14 @@ pub struct Measured {
     pub text: String,
 }
 
+/// A measure of a text, by a plugin's async subscriptions made in code (a signal of its own:
+/// the cases run at the same time).
+#[signal(namespace = "async_tests", output = usize)]
+pub struct MeasuredInCode {
+    /// The text to measure.
+    pub text: String,
+}
+
 #[subscriber]
 async fn measure(_sender: &str, event: &Measured) -> usize {
     yield_now().await;
@@ -168,4 +177,73 @@ async fn an_async_subscriber_connected_at_start_up_keeps_its_identity() {
             .values(),
         [2]
     );
+}
+
+/// The senders the in-code by-name receiver saw.
+static IN_CODE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn in_code() -> std::sync::MutexGuard<'static, Vec<String>> {
+    IN_CODE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A plugin that subscribes async receivers in code.
+#[signals_core::plugin(name = "async_in_code")]
+#[derive(Default)]
+struct AsyncInCode;
+
+impl plugins::Plugin for AsyncInCode {
+    fn subscriptions(&self, s: &mut plugins::Subscriptions) {
+        let signal = MeasuredInCode::signal();
+        s.connect_async(signal, |_: &str, ev: &MeasuredInCode| {
+            Box::pin(async move {
+                yield_now().await;
+                ev.text.len() * 10
+            })
+        })
+        .connect_async_to(signal, "only", |_: &str, _: &MeasuredInCode| {
+            Box::pin(async { 1 })
+        })
+        .connect_by_name_async(
+            "async_tests",
+            "measured_in_code",
+            |sender: &SenderKey<'_>, _: &dyn Kwargs| {
+                Box::pin(async move { in_code().push(sender.to_string()) })
+            },
+        );
+    }
+}
+
+async fn a_plugin_subscribes_async_receivers_in_code() {
+    let measure = |text: &str| MeasuredInCode { text: text.into() };
+    in_code().clear();
+    assert!(measure("ab")
+        .send_collect_async("only")
+        .await
+        .values()
+        .is_empty());
+    let plugin = plugins::use_plugin("async_in_code").expect("loads");
+    let kinds: Vec<(Option<String>, bool)> = MeasuredInCode::signal()
+        .connections()
+        .iter()
+        .map(|(info, _, _)| (info.plugin.as_deref().map(str::to_owned), info.is_async))
+        .collect();
+    let owned = (Some("async_in_code".to_owned()), true);
+    assert_eq!(kinds, [owned.clone(), owned.clone(), owned]);
+    let collected = measure("ab").send_collect_async("only").await;
+    assert!(collected.report.is_ok());
+    assert_eq!(collected.report.receivers_called(), 3);
+    assert_eq!(collected.values(), [20, 1]);
+    assert_eq!(
+        measure("abc").send_collect_async("other").await.values(),
+        [30]
+    );
+    assert_eq!(std::mem::take(&mut *in_code()), ["\"only\"", "\"other\""]);
+    drop(plugin);
+    assert!(measure("ab")
+        .send_collect_async("only")
+        .await
+        .values()
+        .is_empty());
 }
