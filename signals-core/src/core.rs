@@ -262,10 +262,22 @@ impl SignalCore {
         alive: Option<Alive>,
     ) -> (u64, bool) {
         self.change(|state, after| {
-            if let Some(existing) = state.records.iter().find(|r| {
+            let same = |r: &Record| {
                 r.info.id == info.id && r.filter == filter && r.info.plugin == info.plugin
-            }) {
-                return (existing.seq, false);
+            };
+            if let Some(index) = state.records.iter().position(same) {
+                let existing = &state.records[index];
+                if existing.alive.as_ref().is_none_or(|alive| alive()) {
+                    return (existing.seq, false);
+                }
+                // A weakly bound receiver whose target is gone holds its identity no longer:
+                // remove it now rather than at the next send, and connect the new one.
+                let dead = state.records.remove(index);
+                dead.active.store(false, Ordering::Release);
+                after
+                    .disconnected
+                    .push((dead.info.clone(), dead.filter.clone()));
+                after.dropped_records.push(dead);
             }
             let seq = state.next_seq;
             state.next_seq += 1;

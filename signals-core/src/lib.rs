@@ -104,13 +104,17 @@
 //! ## Guarantees, and what is not guaranteed
 //!
 //! - Receivers run in connection order. A receiver connected for every sender and for
-//!   sender X runs once when X sends, at its first connection's place.
+//!   sender X runs once when X sends, at its first connection's place. A weakly bound
+//!   receiver is a connection of its own: it is not merged with another connection of the
+//!   same key (it may die at any moment, and must not hide or be hidden by it).
 //! - A receiver connected during a send is not called by that send; one disconnected earlier
 //!   in the same send is not called after that; after `disconnect` returns, no send that
 //!   starts later calls it. A send already running on another thread may still call it.
 //! - Panics in receivers are caught (unless the binary uses `panic = "abort"`) and reported.
 //! - A thread keeps the last snapshot of each signal it sent, and the receivers in it, until
-//!   it sends that signal again or exits: a disconnected closure's captures may live that long.
+//!   it sends that signal again while the signal has a receiver, or exits: a disconnected
+//!   closure's captures may live that long (a send to a signal without receivers returns
+//!   before it looks at the cache, to stay cheap).
 
 #![deny(missing_docs)]
 

@@ -348,8 +348,12 @@ impl NamedSignal {
         self.core.live.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// The receivers a send from `sender` would call, in the order it would call them.
+    /// The receivers a send from `sender` would call, in the order it would call them: none
+    /// while the signal is muted.
     pub fn receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> Vec<Arc<ReceiverInfo>> {
+        if !self.has_receivers() {
+            return Vec::new();
+        }
         snapshot::with_snapshot(self.core, |snapshot, _| {
             snapshot.receivers_for(&sender.sender_key())
         })

@@ -16,7 +16,7 @@
 //! snapshot without caching it.
 //!
 //! The cost of this: a thread that stops sending keeps its last snapshot (and the receiver
-//! closures in it) alive until it sends that signal again or exits.
+//! closures in it) alive until it sends that signal again while it has a receiver, or exits.
 
 use std::any::Any;
 use std::cell::{Ref, RefCell};
@@ -380,7 +380,10 @@ fn merged<C: ?Sized, A: ?Sized>(
     let mut meta = Vec::with_capacity(adapted.len());
     let mut asyncs: Vec<Option<Arc<A>>> = Vec::new();
     for (r, call, async_call) in adapted {
-        if !(select(&r.filter) && seen.insert(&r.info.id)) {
+        // A weakly bound receiver is a connection of its own: it may die at any moment, so it
+        // neither takes the place of another connection of its identity nor loses its own.
+        let weak = r.alive.is_some();
+        if !(select(&r.filter) && (weak || seen.insert(&r.info.id))) {
             continue;
         }
         // The async array is started at the first async receiver, and then kept in step.
