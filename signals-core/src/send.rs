@@ -31,6 +31,23 @@ pub(crate) enum Concurrency {
 }
 
 /// How a receiver failed.
+///
+/// Non-exhaustive: match it with a wildcard arm.
+///
+/// ```
+/// use signals_core::{DynKwargs, FailureKind, Namespace};
+///
+/// let signal = Namespace::get("doc_failure_kind")?.signal("saved")?;
+/// let _errs = signal.connect(|_, _| Err::<(), _>("disk full")).scoped();
+/// let _panics = signal.connect(|_, _| -> () { panic!("boom") }).scoped();
+/// let report = signal.send(&"me", &DynKwargs::new())?;
+/// match &report.failures()[0].kind {
+///     FailureKind::Error(e) => assert_eq!(e.to_string(), "disk full"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// assert!(matches!(&report.failures()[1].kind, FailureKind::Panic(m) if m == "boom"));
+/// # Ok::<(), signals_core::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum FailureKind {
@@ -43,7 +60,23 @@ pub enum FailureKind {
     AsyncReceiver,
 }
 
-/// One receiver's failure during a send.
+/// One receiver's failure during a send. It displays the receiver's name, location and plugin;
+/// its [`source`](std::error::Error::source) is the receiver's error (none for a panic).
+///
+/// ```
+/// use signals_core::{ConnectOptions, DynKwargs, Namespace};
+///
+/// let signal = Namespace::get("doc_failure")?.signal("saved")?;
+/// let options = ConnectOptions::new().name("audit").plugin("audit_plugin");
+/// let _c = signal.connect_with(options, |_, _| Err::<(), _>("no")).scoped();
+/// let failure = signal.send(&"me", &DynKwargs::new())?.into_result().unwrap_err();
+/// assert_eq!(failure.receiver.name, "audit");
+/// let text = failure.to_string();
+/// assert!(text.starts_with("receiver `audit` at "), "{text}");
+/// assert!(text.ends_with(" (plugin `audit_plugin`) returned an error: no"), "{text}");
+/// assert!(std::error::Error::source(&failure).is_some());
+/// # Ok::<(), signals_core::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Failure {
     /// The receiver that failed.
@@ -79,6 +112,19 @@ impl std::error::Error for Failure {
 ///
 /// A send that meets no failure allocates nothing: the report is two words, and the failure
 /// list is allocated only for a failure.
+///
+/// ```
+/// use signals_core::{DynKwargs, Namespace};
+///
+/// let signal = Namespace::get("doc_send_report")?.signal("saved")?;
+/// let _ok = signal.connect(|_, _| {}).scoped();
+/// let _bad = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+/// let report = signal.send(&"me", &DynKwargs::new())?;
+/// assert_eq!(report.receivers_called(), 2);
+/// assert!(!report.is_ok());
+/// assert_eq!(report.failures().len(), 1);
+/// # Ok::<(), signals_core::Error>(())
+/// ```
 #[derive(Debug, Default)]
 #[must_use = "a send report carries the receivers' failures; check `is_ok()` or `failures()`"]
 pub struct SendReport {
@@ -96,33 +142,105 @@ struct Failed {
 impl SendReport {
     /// How many receivers were called (those that failed included). An async receiver that a
     /// sync send met was not called: it is reported as a failure
-    /// ([`FailureKind::AsyncReceiver`]) and not counted here.
+    /// ([`FailureKind::AsyncReceiver`]) and not counted here; neither is a receiver skipped
+    /// because it was disconnected during the send or its weak target was gone.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_receivers_called")?.signal("saved")?;
+    /// assert_eq!(signal.send(&"me", &DynKwargs::new())?.receivers_called(), 0);
+    /// let _c = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// assert_eq!(signal.send(&"me", &DynKwargs::new())?.receivers_called(), 1);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn receivers_called(&self) -> usize {
         self.called
     }
 
     /// The receivers that returned an error or panicked, and the async receivers a sync send
     /// could not run, in connection order.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_failures")?.signal("saved")?;
+    /// let _a = signal.connect(|_, _| Err::<(), _>("first")).scoped();
+    /// let _b = signal.connect(|_, _| Err::<(), _>("second")).scoped();
+    /// let report = signal.send(&"me", &DynKwargs::new())?;
+    /// let texts: Vec<String> = report.failures().iter().map(|f| f.to_string()).collect();
+    /// assert!(texts[0].ends_with("first") && texts[1].ends_with("second"));
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn failures(&self) -> &[Failure] {
         self.failed.as_deref().map_or(&[], |f| &f.failures)
     }
 
     /// Takes the failures out of the report.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_into_failures")?.signal("saved")?;
+    /// let _c = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// let failures = signal.send(&"me", &DynKwargs::new())?.into_failures();
+    /// assert_eq!(failures.len(), 1);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn into_failures(self) -> Vec<Failure> {
         self.failed.map(|f| f.failures).unwrap_or_default()
     }
 
-    /// Whether no receiver failed.
+    /// Whether no receiver failed. A send that called no receiver at all is ok too: check
+    /// [`receivers_called`](Self::receivers_called) to know whether anyone listened.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_is_ok")?.signal("saved")?;
+    /// assert!(signal.send(&"me", &DynKwargs::new())?.is_ok()); // nobody listened
+    /// let _c = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// assert!(!signal.send(&"me", &DynKwargs::new())?.is_ok());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn is_ok(&self) -> bool {
         self.failed.is_none()
     }
 
-    /// Whether a fail-fast send stopped at a failure before calling every receiver.
+    /// Whether a fail-fast send stopped at a failure before calling every receiver. Always
+    /// `false` for the robust sends, the async ones included; also `false` when the failure
+    /// was the last receiver's.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_stopped_early")?.signal("saved")?;
+    /// let _bad = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// let _ok = signal.connect(|_, _| {}).scoped();
+    /// let report = signal.send_fail_fast(&"me", &DynKwargs::new())?;
+    /// assert!(report.stopped_early());
+    /// assert_eq!(report.receivers_called(), 1);
+    /// assert!(!signal.send(&"me", &DynKwargs::new())?.stopped_early());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn stopped_early(&self) -> bool {
         self.failed.as_deref().is_some_and(|f| f.stopped_early)
     }
 
-    /// The first failure as an error, for `?`.
+    /// The first failure as an error, for `?`; otherwise how many receivers were called.
+    /// The other failures are dropped: use [`failures`](Self::failures) to see them all.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_into_result")?.signal("saved")?;
+    /// let ok = signal.connect(|_, _| {});
+    /// assert_eq!(signal.send(&"me", &DynKwargs::new())?.into_result().unwrap(), 1);
+    /// let _bad = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// assert!(signal.send(&"me", &DynKwargs::new())?.into_result().is_err());
+    /// ok.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn into_result(self) -> Result<usize, Failure> {
         let called = self.called;
         match self.into_failures().into_iter().next() {
@@ -133,6 +251,20 @@ impl SendReport {
 }
 
 /// One receiver's returned value in a collecting send: blinker's `(receiver, value)` pair.
+///
+/// ```
+/// use signals_core::{signal, ConnectOptions, Signal};
+///
+/// #[signal(namespace = "doc_response", output = u32)]
+/// struct Count { n: u32 }
+///
+/// let _c = Count::signal()
+///     .connect_with(ConnectOptions::new().name("doubler"), |_: &str, ev: &Count| ev.n * 2)
+///     .scoped();
+/// let collected = Count { n: 4 }.send_collect("me");
+/// assert_eq!(collected.responses[0].receiver.name, "doubler");
+/// assert_eq!(collected.responses[0].value, 8);
+/// ```
 #[derive(Debug)]
 pub struct Response<O> {
     /// The receiver that returned it.
@@ -141,7 +273,23 @@ pub struct Response<O> {
     pub value: O,
 }
 
-/// The result of a collecting send: each receiver's value, in call order, and the report.
+/// The result of a collecting send: each receiver's value, in call order, and the report. A
+/// receiver that failed gives no value: it is in the report's failures instead, so there may
+/// be fewer responses than receivers called.
+///
+/// ```
+/// use signals_core::{signal, Signal};
+///
+/// #[signal(namespace = "doc_collected", output = u32)]
+/// struct Count { n: u32 }
+///
+/// let _a = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n);
+/// let _b = Count::signal().connect_scoped(|_: &str, _: &Count| Err::<u32, _>("no"));
+/// let collected = Count { n: 4 }.send_collect("me");
+/// assert_eq!(collected.report.receivers_called(), 2);
+/// assert_eq!(collected.report.failures().len(), 1);
+/// assert_eq!(collected.responses.len(), 1);
+/// ```
 #[derive(Debug)]
 #[must_use]
 pub struct Collected<O> {
@@ -152,7 +300,18 @@ pub struct Collected<O> {
 }
 
 impl<O> Collected<O> {
-    /// The values alone, in call order.
+    /// The values alone, in call order (the report is dropped).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_collected_values", output = u32)]
+    /// struct Count { n: u32 }
+    ///
+    /// let _a = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n);
+    /// let _b = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n + 1);
+    /// assert_eq!(Count { n: 1 }.send_collect("me").values(), [1, 2]);
+    /// ```
     pub fn values(self) -> Vec<O> {
         self.responses.into_iter().map(|r| r.value).collect()
     }
