@@ -85,6 +85,16 @@ pub trait Signal: Kwargs + Sized {
     const DOCS: &'static str = "";
 
     /// The signal's runtime object, found once and cached (use a [`SignalCell`]).
+    ///
+    /// ```
+    /// use signals_core::{signal, Namespace, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_named")]
+    /// struct Saved { id: u32 }
+    ///
+    /// assert_eq!(Saved::named(), Namespace::get("doc_signal_named")?.signal("saved")?);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     fn named() -> NamedSignal;
 
     /// This thread's cached snapshot of the signal, for the send path. `#[signal]` gives each
@@ -97,6 +107,17 @@ pub trait Signal: Kwargs + Sized {
     }
 
     /// The typed handle: connect, inspect, mute.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_signal")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let handle = Saved::signal();
+    /// assert_eq!(handle.qualified_name(), "doc_signal_signal.saved");
+    /// assert!(!handle.has_receivers());
+    /// ```
     fn signal() -> TypedSignal<Self> {
         TypedSignal {
             named: Self::named(),
@@ -115,16 +136,57 @@ pub trait Signal: Kwargs + Sized {
     /// receiver, never blocks and never skips one silently; [`try_send`](Signal::try_send)
     /// stops there, as at any failure. Use [`send_async`](Signal::send_async) when async
     /// receivers may be connected.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_send")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let _ok = Saved::signal().connect_scoped(|_: &str, ev: &Saved| assert_eq!(ev.id, 7));
+    /// let _bad = Saved::signal().connect_scoped(|_: &str, _: &Saved| Err::<(), _>("no"));
+    /// let report = Saved { id: 7 }.send("web");
+    /// assert_eq!(report.receivers_called(), 2);
+    /// assert_eq!(report.failures().len(), 1);
+    /// ```
     fn send(&self, sender: &Self::Sender) -> SendReport {
         Self::signal().send(self, sender)
     }
 
-    /// Sends, stopping at the first receiver that fails (blinker's behaviour).
+    /// Sends, stopping at the first receiver that fails (blinker's behaviour). `Ok` holds how
+    /// many receivers were called; `Err` the first failure (an async receiver met by this sync
+    /// send is one).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_try_send")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let _a = Saved::signal().connect_scoped(|_: &str, _: &Saved| {});
+    /// assert_eq!(Saved { id: 1 }.try_send("web").unwrap(), 1);
+    /// let _b = Saved::signal().connect_scoped(|_: &str, _: &Saved| Err::<(), _>("no"));
+    /// let _c = Saved::signal().connect_scoped(|_: &str, _: &Saved| -> () { unreachable!() });
+    /// let failure = Saved { id: 1 }.try_send("web").unwrap_err();
+    /// assert!(failure.to_string().ends_with("returned an error: no"));
+    /// ```
     fn try_send(&self, sender: &Self::Sender) -> Result<usize, Failure> {
         Self::signal().try_send(self, sender)
     }
 
-    /// Sends and collects every receiver's returned value, as blinker's `send` does.
+    /// Sends and collects every receiver's returned value, as blinker's `send` does. Failed
+    /// receivers give no value (they are in the report).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_send_collect", output = String)]
+    /// struct Render { id: u32 }
+    ///
+    /// let _a = Render::signal().connect_scoped(|_: &str, ev: &Render| format!("a{}", ev.id));
+    /// let _b = Render::signal().connect_scoped(|_: &str, ev: &Render| format!("b{}", ev.id));
+    /// assert_eq!(Render { id: 1 }.send_collect("web").values(), ["a1", "b1"]);
+    /// ```
     fn send_collect(&self, sender: &Self::Sender) -> Collected<Self::Output> {
         Self::signal().send_collect(self, sender)
     }
@@ -161,6 +223,20 @@ pub trait Signal: Kwargs + Sized {
 
     /// Like [`send_async`](Signal::send_async), collecting every receiver's value in
     /// connection order.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_send_collect_async", output = u32)]
+    /// struct Count { n: u32 }
+    ///
+    /// let _sync = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n);
+    /// let _async = Count::signal()
+    ///     .connect_async(|_: &str, ev: &Count| Box::pin(async move { ev.n * 10 }))
+    ///     .scoped();
+    /// let collected = futures::executor::block_on(Count { n: 2 }.send_collect_async("web"));
+    /// assert_eq!(collected.values(), [2, 20]);
+    /// ```
     fn send_collect_async<'a>(
         &'a self,
         sender: &'a Self::Sender,
@@ -175,6 +251,32 @@ pub trait Signal: Kwargs + Sized {
     /// failures and values in connection order, as the sequential send does. Dropping the
     /// future midway drops every receiver still running; once it has been polled, every
     /// receiver has started.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[signal(namespace = "doc_signal_send_async_concurrent")]
+    /// struct Tick;
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let (a, b) = (log.clone(), log.clone());
+    /// let _a = Tick::signal()
+    ///     .connect_async(move |_: &str, _: &Tick| {
+    ///         let log = a.clone();
+    ///         Box::pin(async move { log.lock().unwrap().push("a") })
+    ///     })
+    ///     .scoped();
+    /// let _b = Tick::signal()
+    ///     .connect_async(move |_: &str, _: &Tick| {
+    ///         let log = b.clone();
+    ///         Box::pin(async move { log.lock().unwrap().push("b") })
+    ///     })
+    ///     .scoped();
+    /// let report = futures::executor::block_on(Tick.send_async_concurrent("web"));
+    /// assert_eq!(report.receivers_called(), 2);
+    /// assert_eq!(*log.lock().unwrap(), ["a", "b"]); // started in connection order
+    /// ```
     fn send_async_concurrent<'a>(
         &'a self,
         sender: &'a Self::Sender,
@@ -183,7 +285,22 @@ pub trait Signal: Kwargs + Sized {
     }
 
     /// Like [`send_async_concurrent`](Signal::send_async_concurrent), collecting every
-    /// receiver's value in connection order.
+    /// receiver's value in connection order (not in the order the futures finish).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_send_collect_async_concurrent", output = u32)]
+    /// struct Count { n: u32 }
+    ///
+    /// let _a = Count::signal()
+    ///     .connect_async(|_: &str, ev: &Count| Box::pin(async move { ev.n }))
+    ///     .scoped();
+    /// let _b = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n + 1);
+    /// let collected =
+    ///     futures::executor::block_on(Count { n: 1 }.send_collect_async_concurrent("web"));
+    /// assert_eq!(collected.values(), [1, 2]);
+    /// ```
     fn send_collect_async_concurrent<'a>(
         &'a self,
         sender: &'a Self::Sender,
@@ -203,14 +320,46 @@ pub struct SignalCell {
 }
 
 impl SignalCell {
-    /// An empty cell, for a `static`.
+    /// An empty cell, for a `static`. See [`Signal`] for a whole hand-written impl.
+    ///
+    /// ```
+    /// use signals_core::SignalCell;
+    ///
+    /// static CELL: SignalCell = SignalCell::new();
+    /// # let _ = &CELL;
+    /// ```
     pub const fn new() -> Self {
         SignalCell {
             cell: OnceLock::new(),
         }
     }
 
-    /// The signal for `T`, resolved on first use.
+    /// The signal for `T`, resolved on first use. Call it only from `T`'s own
+    /// [`Signal::named`], with a cell that serves `T` alone: the cell keeps the first signal
+    /// it resolved, whatever type asks later.
+    ///
+    /// ```
+    /// use signals_core::{Kwarg, Kwargs, NamedSignal, Signal, SignalCell};
+    ///
+    /// struct Ping;
+    /// impl Kwargs for Ping {
+    ///     fn kwarg(&self, _: &str) -> Option<Kwarg<'_>> { None }
+    ///     fn kwargs(&self) -> Vec<Kwarg<'_>> { Vec::new() }
+    /// }
+    /// impl Signal for Ping {
+    ///     type Sender = str;
+    ///     type Output = ();
+    ///     const NAMESPACE: &'static str = "doc_signal_cell";
+    ///     const NAME: &'static str = "ping";
+    ///     fn named() -> NamedSignal {
+    ///         static CELL: SignalCell = SignalCell::new();
+    ///         CELL.resolve::<Self>()
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(Ping::named().qualified_name(), "doc_signal_cell.ping");
+    /// assert!(Ping::signal().check().is_ok());
+    /// ```
     #[inline]
     pub fn resolve<T: Signal>(&self) -> NamedSignal {
         if let Some(signal) = self.cell.get() {
@@ -256,6 +405,19 @@ fn detached<T: Signal>(binding: Binding, error: Error) -> NamedSignal {
 
 /// The typed handle of a signal declared by `T`. It dereferences to the [`NamedSignal`], so
 /// every by-name operation is available too.
+///
+/// ```
+/// use signals_core::{signal, Signal};
+///
+/// #[signal(namespace = "doc_typed_signal")]
+/// struct Saved { id: u32 }
+///
+/// let handle = Saved::signal(); // `Copy`: pass it around freely
+/// let c = handle.connect(|_: &str, ev: &Saved| assert_eq!(ev.id, 1));
+/// assert!(handle.has_receivers_for("web")); // a by-name operation, through `Deref`
+/// assert_eq!(handle.send(&Saved { id: 1 }, "web").receivers_called(), 1);
+/// c.disconnect();
+/// ```
 pub struct TypedSignal<T> {
     named: NamedSignal,
     _args: PhantomData<fn() -> T>,
@@ -293,11 +455,38 @@ fn typed_record<T: Signal>(call: Arc<TypedCall<T>>) -> RecordFn {
 
 impl<T: Signal> TypedSignal<T> {
     /// The by-name handle of the same signal.
+    ///
+    /// ```
+    /// use signals_core::{signal, Namespace, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_named")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let by_name = Namespace::get("doc_typed_named")?.signal("saved")?;
+    /// assert_eq!(Saved::signal().named(), by_name);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn named(&self) -> NamedSignal {
         self.named
     }
 
-    /// `Ok` when the signal joined its namespace; the reason when it lives detached.
+    /// `Ok` when the signal joined its namespace; the reason when it lives detached (another
+    /// struct declares the same name). Which of two conflicting structs wins is not
+    /// guaranteed; the registry lists the conflict in [`problems`](crate::registry::Registry::problems).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_check")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[signal(namespace = "doc_typed_check", name = "saved")]
+    /// struct SavedAgain { id: u64 }
+    ///
+    /// let first = Saved::signal().check();
+    /// let second = SavedAgain::signal().check();
+    /// assert!(first.is_ok() != second.is_ok()); // one of them joined, the other is detached
+    /// ```
     pub fn check(&self) -> Result<(), Error> {
         match &self.named.core().detached {
             Some(error) => Err(error.clone()),
@@ -306,7 +495,22 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Connects `receiver` for every sender. Connecting the same function again is a no-op
-    /// that returns the same connection.
+    /// that returns the same connection (only functions and closures that capture nothing
+    /// are recognised; each capturing closure is a connection of its own).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_connect")]
+    /// struct Saved { id: u32 }
+    ///
+    /// fn audit(_: &str, _: &Saved) {}
+    ///
+    /// let first = Saved::signal().connect(audit);
+    /// assert!(!Saved::signal().connect(audit).is_new());
+    /// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
+    /// first.disconnect();
+    /// ```
     #[track_caller]
     pub fn connect<F, R>(&self, receiver: F) -> Connection
     where
@@ -317,6 +521,18 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Connects `receiver` for one sender.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_connect_to")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let c = Saved::signal().connect_to("dataset", |_: &str, _: &Saved| {});
+    /// assert_eq!(Saved { id: 1 }.send("dataset").receivers_called(), 1);
+    /// assert_eq!(Saved { id: 1 }.send("group").receivers_called(), 0);
+    /// c.disconnect();
+    /// ```
     #[track_caller]
     pub fn connect_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
     where
@@ -328,6 +544,21 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Connects `receiver` with explicit [`ConnectOptions`].
+    ///
+    /// ```
+    /// use signals_core::{signal, ConnectOptions, ReceiverId, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_connect_with")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let prefix = String::from("saved ");
+    /// let options = ConnectOptions::new().sender("dataset").key("log-saves").name("log");
+    /// let c = Saved::signal().connect_with(options, move |_: &str, ev: &Saved| {
+    ///     let _line = format!("{prefix}{}", ev.id);
+    /// });
+    /// assert_eq!(c.receiver().unwrap().name, "log");
+    /// assert_eq!(Saved::signal().disconnect_receiver(ReceiverId::key("log-saves")), 1);
+    /// ```
     #[track_caller]
     pub fn connect_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
     where
@@ -353,7 +584,38 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Connects a receiver bound weakly to `target`: it gets `&X` on each call and is
-    /// disconnected once `target` is dropped.
+    /// disconnected once `target` is dropped. The connection is removed lazily: the first send
+    /// after the drop skips it and disconnects it; until then it is still listed by
+    /// [`connections`](NamedSignal::connections) and [`has_receivers`](NamedSignal::has_receivers)
+    /// still says `true`. A weak receiver has no identity of its own: each call makes a new
+    /// connection unless `options` give it a key.
+    ///
+    /// ```
+    /// use signals_core::{signal, ConnectOptions, Signal};
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// #[signal(namespace = "doc_typed_connect_weak")]
+    /// struct Tick;
+    ///
+    /// let counter = Arc::new(AtomicU32::new(0));
+    /// let c = Tick::signal().connect_weak(
+    ///     &counter,
+    ///     ConnectOptions::new(),
+    ///     |n: &AtomicU32, _: &str, _: &Tick| {
+    ///         n.fetch_add(1, Ordering::Relaxed);
+    ///     },
+    /// );
+    /// assert_eq!(Tick.send("web").receivers_called(), 1);
+    /// assert_eq!(counter.load(Ordering::Relaxed), 1);
+    ///
+    /// drop(counter);
+    /// assert!(Tick::signal().has_receivers()); // not noticed yet
+    /// assert!(!Tick::signal().has_receivers_for("web")); // exact
+    /// assert_eq!(Tick.send("web").receivers_called(), 0); // noticed: disconnected
+    /// assert!(!c.is_connected());
+    /// assert!(!Tick::signal().has_receivers());
+    /// ```
     #[track_caller]
     pub fn connect_weak<X, F, R>(
         &self,
@@ -425,6 +687,21 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Connects an async receiver for one sender.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_connect_async_to")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let _c = Saved::signal()
+    ///     .connect_async_to("dataset", |_: &str, _: &Saved| Box::pin(async {}))
+    ///     .scoped();
+    /// let to_dataset = futures::executor::block_on(Saved { id: 1 }.send_async("dataset"));
+    /// let to_group = futures::executor::block_on(Saved { id: 1 }.send_async("group"));
+    /// assert_eq!(to_dataset.receivers_called(), 1);
+    /// assert_eq!(to_group.receivers_called(), 0);
+    /// ```
     #[track_caller]
     pub fn connect_async_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
     where
@@ -436,6 +713,21 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Connects an async receiver with explicit [`ConnectOptions`].
+    ///
+    /// ```
+    /// use signals_core::{signal, ConnectOptions, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_connect_async_with")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let options = ConnectOptions::new().name("notify");
+    /// let c = Saved::signal()
+    ///     .connect_async_with(options, |_: &str, _: &Saved| Box::pin(async {}));
+    /// let info = c.receiver().unwrap();
+    /// assert!(info.is_async);
+    /// assert_eq!(info.name, "notify");
+    /// c.disconnect();
+    /// ```
     #[track_caller]
     pub fn connect_async_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
     where
@@ -465,6 +757,19 @@ impl<T: Signal> TypedSignal<T> {
 
     /// Connects `receiver` until the returned handle is dropped; the state afterwards is
     /// exactly the state before (a receiver that was already connected stays connected).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_connect_scoped")]
+    /// struct Saved { id: u32 }
+    ///
+    /// {
+    ///     let _c = Saved::signal().connect_scoped(|_: &str, _: &Saved| {});
+    ///     assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
+    /// }
+    /// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 0);
+    /// ```
     #[track_caller]
     pub fn connect_scoped<F, R>(&self, receiver: F) -> crate::ScopedConnection
     where
@@ -475,18 +780,48 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Sends `args` from `sender`; see [`Signal::send`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_send")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let _c = Saved::signal().connect_scoped(|_: &str, _: &Saved| {});
+    /// assert!(Saved::signal().send(&Saved { id: 1 }, "web").is_ok());
+    /// ```
     #[inline]
     pub fn send(&self, args: &T, sender: &T::Sender) -> SendReport {
         self.deliver(args, sender, Mode::Robust, None)
     }
 
     /// Sends, stopping at the first failure; see [`Signal::try_send`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_try_send")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let _c = Saved::signal().connect_scoped(|_: &str, _: &Saved| Err::<(), _>("no"));
+    /// assert!(Saved::signal().try_send(&Saved { id: 1 }, "web").is_err());
+    /// ```
     pub fn try_send(&self, args: &T, sender: &T::Sender) -> Result<usize, Failure> {
         self.deliver(args, sender, Mode::FailFast, None)
             .into_result()
     }
 
     /// Sends and collects each receiver's value; see [`Signal::send_collect`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_send_collect", output = u32)]
+    /// struct Count { n: u32 }
+    ///
+    /// let _c = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n);
+    /// assert_eq!(Count::signal().send_collect(&Count { n: 3 }, "web").values(), [3]);
+    /// ```
     pub fn send_collect(&self, args: &T, sender: &T::Sender) -> Collected<T::Output> {
         let mut responses = Vec::new();
         let mut push = |receiver: &Arc<ReceiverInfo>, value| {
@@ -500,6 +835,20 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Sends `args` from `sender`, awaiting every receiver; see [`Signal::send_async`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_send_async")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let _c = Saved::signal()
+    ///     .connect_async(|_: &str, _: &Saved| Box::pin(async {}))
+    ///     .scoped();
+    /// let args = Saved { id: 1 };
+    /// let report = futures::executor::block_on(Saved::signal().send_async(&args, "web"));
+    /// assert_eq!(report.receivers_called(), 1);
+    /// ```
     pub fn send_async<'a>(
         &self,
         args: &'a T,
@@ -514,6 +863,21 @@ impl<T: Signal> TypedSignal<T> {
 
     /// Sends and collects each receiver's value, awaiting every receiver; see
     /// [`Signal::send_collect_async`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_send_collect_async", output = u32)]
+    /// struct Count { n: u32 }
+    ///
+    /// let _c = Count::signal()
+    ///     .connect_async(|_: &str, ev: &Count| Box::pin(async move { ev.n }))
+    ///     .scoped();
+    /// let args = Count { n: 5 };
+    /// let collected =
+    ///     futures::executor::block_on(Count::signal().send_collect_async(&args, "web"));
+    /// assert_eq!(collected.values(), [5]);
+    /// ```
     pub fn send_collect_async<'a>(
         &self,
         args: &'a T,
@@ -530,6 +894,22 @@ impl<T: Signal> TypedSignal<T> {
     }
 
     /// Sends, running the async receivers together; see [`Signal::send_async_concurrent`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_send_async_concurrent")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let _a = Saved::signal()
+    ///     .connect_async(|_: &str, _: &Saved| Box::pin(async {}))
+    ///     .scoped();
+    /// let _b = Saved::signal().connect_scoped(|_: &str, _: &Saved| {});
+    /// let args = Saved { id: 1 };
+    /// let report =
+    ///     futures::executor::block_on(Saved::signal().send_async_concurrent(&args, "web"));
+    /// assert_eq!(report.receivers_called(), 2);
+    /// ```
     pub fn send_async_concurrent<'a>(
         &self,
         args: &'a T,
@@ -544,6 +924,22 @@ impl<T: Signal> TypedSignal<T> {
 
     /// Sends and collects, running the async receivers together; see
     /// [`Signal::send_collect_async_concurrent`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_send_collect_async_concurrent", output = u32)]
+    /// struct Count { n: u32 }
+    ///
+    /// let _a = Count::signal()
+    ///     .connect_async(|_: &str, ev: &Count| Box::pin(async move { ev.n }))
+    ///     .scoped();
+    /// let args = Count { n: 5 };
+    /// let collected = futures::executor::block_on(
+    ///     Count::signal().send_collect_async_concurrent(&args, "web"),
+    /// );
+    /// assert_eq!(collected.values(), [5]);
+    /// ```
     pub fn send_collect_async_concurrent<'a>(
         &self,
         args: &'a T,
