@@ -76,10 +76,10 @@ impl ConnectOptions {
     /// let signal = Namespace::get("doc_options_key")?.signal("saved")?;
     /// let n = 1;
     /// let first = signal.connect_with(ConnectOptions::new().key("audit"), move |_, _| {
-    ///     let _ = n;
+    ///     let _n = n;
     /// });
     /// let again = signal.connect_with(ConnectOptions::new().key("audit"), move |_, _| {
-    ///     let _ = n;
+    ///     let _n = n;
     /// });
     /// assert!(first.is_new() && !again.is_new());
     /// assert_eq!(first, again);

@@ -11,6 +11,15 @@ use std::fmt;
 use crate::error::KwargError;
 
 /// One keyword argument seen by name.
+///
+/// ```
+/// use signals_core::Kwarg;
+///
+/// let bytes = 10u64;
+/// let kwarg = Kwarg::new("bytes", &bytes);
+/// assert_eq!(kwarg.value.downcast_ref::<u64>(), Some(&10));
+/// assert_eq!(format!("{kwarg:?}"), "bytes: u64");
+/// ```
 #[derive(Clone, Copy)]
 pub struct Kwarg<'a> {
     /// The argument's name (the struct field's name).
@@ -23,6 +32,15 @@ pub struct Kwarg<'a> {
 
 impl<'a> Kwarg<'a> {
     /// Describes a field of a signal struct. Used by generated and hand-written impls.
+    ///
+    /// ```
+    /// use signals_core::Kwarg;
+    ///
+    /// let user = String::from("alice");
+    /// let kwarg = Kwarg::new("user", &user);
+    /// assert_eq!(kwarg.name, "user");
+    /// assert!(kwarg.type_name.ends_with("String")); // `type_name`'s spelling is not stable
+    /// ```
     pub fn new<T: Any + Send + Sync>(name: &'a str, value: &'a T) -> Self {
         Kwarg {
             name,
@@ -72,7 +90,19 @@ pub trait Kwargs: Any + Send + Sync {
 }
 
 impl dyn Kwargs {
-    /// The argument `name` as a `T`; `None` when it is missing or holds another type.
+    /// The argument `name` as a `T`; `None` when it is missing or holds another type (use
+    /// [`try_get`](#method.try_get) to know which). `T` must be the exact type: no
+    /// conversion is tried (`u32` is not found as `u64`, `String` not as `str`).
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("n", 3u32);
+    /// let view: &dyn Kwargs = &bag;
+    /// assert_eq!(view.get::<u32>("n"), Some(&3));
+    /// assert_eq!(view.get::<u64>("n"), None);
+    /// assert_eq!(view.get::<u32>("m"), None);
+    /// ```
     pub fn get<T: Any>(&self, name: &str) -> Option<&T> {
         self.kwarg(name)?.value.downcast_ref::<T>()
     }
@@ -114,17 +144,44 @@ impl dyn Kwargs {
     }
 
     /// Whether an argument called `name` exists.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("n", 3u32);
+    /// let view: &dyn Kwargs = &bag;
+    /// assert!(view.contains("n") && !view.contains("m"));
+    /// ```
     pub fn contains(&self, name: &str) -> bool {
         self.kwarg(name).is_some()
     }
 
     /// The arguments' names, in declaration order.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("b", 1u8).with("a", 2u8);
+    /// let view: &dyn Kwargs = &bag;
+    /// assert_eq!(view.names(), ["b", "a"]);
+    /// ```
     pub fn names(&self) -> Vec<&str> {
         self.kwargs().into_iter().map(|k| k.name).collect()
     }
 
     /// The whole bag as its concrete type, when it is one: a by-name subscriber that does
     /// depend on the declaring crate can get the struct back.
+    ///
+    /// ```
+    /// use signals_core::{signal, DynKwargs, Kwargs};
+    ///
+    /// #[signal(namespace = "doc_kwargs_downcast")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let bag: &dyn Kwargs = &Saved { id: 7 };
+    /// assert_eq!(bag.downcast_ref::<Saved>().map(|s| s.id), Some(7));
+    /// assert!(bag.downcast_ref::<DynKwargs>().is_none());
+    /// ```
     pub fn downcast_ref<T: Kwargs>(&self) -> Option<&T> {
         (self as &dyn Any).downcast_ref::<T>()
     }
@@ -167,11 +224,25 @@ pub struct DynKwargs {
 
 impl DynKwargs {
     /// An empty bag.
+    ///
+    /// ```
+    /// use signals_core::DynKwargs;
+    ///
+    /// assert!(DynKwargs::new().is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds (or replaces) the argument `name` and returns the bag.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("n", 1u32).with("n", 2u32);
+    /// assert_eq!(bag.len(), 1);
+    /// assert_eq!((&bag as &dyn Kwargs).get::<u32>("n"), Some(&2));
+    /// ```
     pub fn with<T: Any + Send + Sync>(
         mut self,
         name: impl Into<Cow<'static, str>>,
@@ -181,7 +252,17 @@ impl DynKwargs {
         self
     }
 
-    /// Adds the argument `name`, replacing an earlier value of that name in place.
+    /// Adds the argument `name`, replacing an earlier value of that name in place (the
+    /// replacement may have another type).
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let mut bag = DynKwargs::new();
+    /// bag.insert("id", 1u32);
+    /// bag.insert("id", "r-1".to_string());
+    /// assert_eq!((&bag as &dyn Kwargs).get::<String>("id").unwrap(), "r-1");
+    /// ```
     pub fn insert<T: Any + Send + Sync>(&mut self, name: impl Into<Cow<'static, str>>, value: T) {
         let name = name.into();
         let entry = (name, Box::new(value) as BoxedValue, type_name::<T>());
@@ -192,11 +273,23 @@ impl DynKwargs {
     }
 
     /// The number of arguments.
+    ///
+    /// ```
+    /// use signals_core::DynKwargs;
+    ///
+    /// assert_eq!(DynKwargs::new().with("a", 1u8).with("b", 2u8).len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether the bag has no argument.
+    ///
+    /// ```
+    /// use signals_core::DynKwargs;
+    ///
+    /// assert!(!DynKwargs::new().with("a", 1u8).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -55,32 +55,100 @@ impl NamedSignal {
     }
 
     /// The signal's name inside its namespace.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let signal = Namespace::get("doc_named_name")?.signal("saved")?;
+    /// assert_eq!(signal.name(), "saved");
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn name(&self) -> &'static str {
         self.core.name
     }
 
     /// The name of the signal's namespace.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let signal = Namespace::get("doc_named_namespace")?.signal("saved")?;
+    /// assert_eq!(signal.namespace(), "doc_named_namespace");
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn namespace(&self) -> &'static str {
         self.core.namespace
     }
 
     /// `namespace.name`.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let signal = Namespace::get("doc_named_qualified")?.signal("saved")?;
+    /// assert_eq!(signal.qualified_name(), "doc_named_qualified.saved");
+    /// assert_eq!(signal.to_string(), "doc_named_qualified.saved");
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn qualified_name(&self) -> &'static str {
         self.core.qualified
     }
 
-    /// The Rust type of the struct that declares this signal, once it has been used.
+    /// The Rust type of the struct that declares this signal, as `std::any::type_name` spells
+    /// it; `None` for a signal no struct declares. A `#[signal]` struct linked into the binary
+    /// is known from the first lookup of any signal (the registry declares them all then); a
+    /// hand-written [`Signal`] impl only once the type itself has been used.
+    ///
+    /// ```
+    /// use signals_core::{signal, Namespace};
+    ///
+    /// #[signal(namespace = "doc_named_declared_type")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let ns = Namespace::get("doc_named_declared_type")?;
+    /// assert!(ns.signal("saved")?.declared_type().unwrap().ends_with("Saved"));
+    /// assert_eq!(ns.signal("not_declared")?.declared_type(), None);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn declared_type(&self) -> Option<&'static str> {
         self.core.binding().map(|b| b.type_name)
     }
 
-    /// The declared sender and output types, once the signal has been used as typed.
+    /// The declared sender and output types, as `std::any::type_name` spells them; known
+    /// when [`declared_type`](Self::declared_type) is.
+    ///
+    /// ```
+    /// use signals_core::{signal, Namespace};
+    ///
+    /// #[signal(namespace = "doc_named_declared_sender", output = u32)]
+    /// struct Saved { id: u32 }
+    ///
+    /// let signal = Namespace::get("doc_named_declared_sender")?.signal("saved")?;
+    /// assert_eq!(signal.declared_sender_and_output(), Some(("str", "u32")));
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn declared_sender_and_output(&self) -> Option<(&'static str, &'static str)> {
         self.core.binding().map(|b| (b.sender_type, b.output_type))
     }
 
     /// This signal as declared by `T`, or an error when another struct declares it or `T`
     /// declares another signal.
+    ///
+    /// ```
+    /// use signals_core::{signal, Namespace};
+    ///
+    /// #[signal(namespace = "doc_named_typed")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[signal(namespace = "doc_named_typed")]
+    /// struct Deleted { id: u32 }
+    ///
+    /// let by_name = Namespace::get("doc_named_typed")?.signal("saved")?;
+    /// let typed = by_name.typed::<Saved>()?;
+    /// assert_eq!(typed.send(&Saved { id: 1 }, "web").receivers_called(), 0);
+    /// assert!(by_name.typed::<Deleted>().is_err());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn typed<T: Signal>(&self) -> Result<TypedSignal<T>, Error> {
         let own = T::signal();
         if own.named() == *self {
@@ -100,7 +168,21 @@ impl NamedSignal {
         }
     }
 
-    /// Connects a by-name receiver for every sender.
+    /// Connects a by-name receiver for every sender. Connecting the same function (or closure
+    /// that captures nothing) again is a no-op that returns the same connection.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_connect")?.signal("saved")?;
+    /// let c = signal.connect(|sender, kwargs: &dyn Kwargs| {
+    ///     assert_eq!(sender.as_str(), Some("web"));
+    ///     assert_eq!(kwargs.get::<u32>("id"), Some(&1));
+    /// });
+    /// assert!(signal.send(&"web", &DynKwargs::new().with("id", 1u32))?.is_ok());
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     #[track_caller]
     pub fn connect<F, R>(&self, receiver: F) -> Connection
     where
@@ -111,6 +193,17 @@ impl NamedSignal {
     }
 
     /// Connects a by-name receiver for one sender.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_connect_to")?.signal("saved")?;
+    /// let c = signal.connect_to("dataset", |_, _| {});
+    /// assert_eq!(signal.send(&"dataset", &DynKwargs::new())?.receivers_called(), 1);
+    /// assert_eq!(signal.send(&"group", &DynKwargs::new())?.receivers_called(), 0);
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     #[track_caller]
     pub fn connect_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
     where
@@ -122,6 +215,18 @@ impl NamedSignal {
     }
 
     /// Connects a by-name receiver with explicit [`ConnectOptions`].
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_connect_with")?.signal("saved")?;
+    /// let options = ConnectOptions::new().sender("dataset").key("audit").plugin("audit");
+    /// let c = signal.connect_with(options, |_, _| {});
+    /// let info = c.receiver().unwrap();
+    /// assert_eq!(info.plugin.as_deref(), Some("audit"));
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     #[track_caller]
     pub fn connect_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
     where
@@ -147,7 +252,27 @@ impl NamedSignal {
     }
 
     /// Connects a by-name receiver bound weakly to `target`: it gets `&X` on each call and is
-    /// disconnected once `target` is dropped.
+    /// disconnected once `target` is dropped. As with
+    /// [`TypedSignal::connect_weak`], the removal is lazy: the first send after the drop
+    /// disconnects it, and until then [`has_receivers`](Self::has_receivers) still says
+    /// `true`.
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, DynKwargs, Namespace};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let signal = Namespace::get("doc_named_connect_weak")?.signal("saved")?;
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// signal.connect_weak(&seen, ConnectOptions::new(), |seen: &Mutex<Vec<String>>, sender, _| {
+    ///     seen.lock().unwrap().push(sender.to_string());
+    /// });
+    /// let _ = signal.send(&"web", &DynKwargs::new())?;
+    /// assert_eq!(seen.lock().unwrap().len(), 1);
+    /// drop(seen);
+    /// assert_eq!(signal.send(&"web", &DynKwargs::new())?.receivers_called(), 0);
+    /// assert!(signal.connections().is_empty());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     #[track_caller]
     pub fn connect_weak<X, F, R>(
         &self,
@@ -216,6 +341,20 @@ impl NamedSignal {
     }
 
     /// Connects an async by-name receiver for one sender.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_connect_async_to")?.signal("saved")?;
+    /// let c = signal.connect_async_to("dataset", |_, _| Box::pin(async {}));
+    /// let args = DynKwargs::new();
+    /// let report = futures::executor::block_on(signal.send_async(&"dataset", &args))?;
+    /// assert_eq!(report.receivers_called(), 1);
+    /// let report = futures::executor::block_on(signal.send_async(&"group", &args))?;
+    /// assert_eq!(report.receivers_called(), 0);
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     #[track_caller]
     pub fn connect_async_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
     where
@@ -230,6 +369,18 @@ impl NamedSignal {
     }
 
     /// Connects an async by-name receiver with explicit [`ConnectOptions`].
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_connect_async_with")?.signal("saved")?;
+    /// let c = signal.connect_async_with(ConnectOptions::new().name("notify"), |_, _| {
+    ///     Box::pin(async {})
+    /// });
+    /// assert!(c.receiver().unwrap().is_async);
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     #[track_caller]
     pub fn connect_async_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
     where
@@ -269,6 +420,17 @@ impl NamedSignal {
     /// When a struct declares the signal, `args` must be that struct (so typed receivers get
     /// their type) and the sender must be rebuildable from its key; otherwise this is an error
     /// and no receiver is called.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_send")?.signal("saved")?;
+    /// let c = signal.connect(|_, kwargs: &dyn Kwargs| assert!(kwargs.contains("id")));
+    /// let report = signal.send(&"web", &DynKwargs::new().with("id", 1u32))?;
+    /// assert_eq!(report.receivers_called(), 1);
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn send<S: Sender + ?Sized>(
         &self,
         sender: &S,
@@ -277,7 +439,21 @@ impl NamedSignal {
         self.send_in(Mode::Robust, &sender.sender_key(), args)
     }
 
-    /// Like [`send`](Self::send), but stops at the first receiver that fails.
+    /// Like [`send`](Self::send), but stops at the first receiver that fails: the report holds
+    /// that one failure, and [`stopped_early`](SendReport::stopped_early) says whether
+    /// receivers were left uncalled.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_send_fail_fast")?.signal("saved")?;
+    /// let _a = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// let _b = signal.connect(|_, _| -> () { unreachable!() }).scoped();
+    /// let report = signal.send_fail_fast(&"web", &DynKwargs::new())?;
+    /// assert_eq!(report.failures().len(), 1);
+    /// assert!(report.stopped_early());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn send_fail_fast<S: Sender + ?Sized>(
         &self,
         sender: &S,
@@ -290,6 +466,18 @@ impl NamedSignal {
     /// connection order: [`send`](Self::send)'s checks and report, with
     /// [`Signal::send_async`]'s behaviour (nothing runs before the first poll; dropping the
     /// future stops the send at its await point).
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_send_async")?.signal("saved")?;
+    /// let _sync = signal.connect(|_, _| {}).scoped();
+    /// let _async = signal.connect_async(|_, _| Box::pin(async {})).scoped();
+    /// let args = DynKwargs::new();
+    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
+    /// assert_eq!(report.receivers_called(), 2);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn send_async<'a, S: Sender + ?Sized>(
         &self,
         sender: &'a S,
@@ -300,6 +488,18 @@ impl NamedSignal {
 
     /// Like [`send_async`](Self::send_async), running the async receivers together (see
     /// [`Signal::send_async_concurrent`]).
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_send_async_concurrent")?.signal("saved")?;
+    /// let _a = signal.connect_async(|_, _| Box::pin(async {})).scoped();
+    /// let _b = signal.connect_async(|_, _| Box::pin(async {})).scoped();
+    /// let args = DynKwargs::new();
+    /// let report = futures::executor::block_on(signal.send_async_concurrent(&"web", &args))?;
+    /// assert_eq!(report.receivers_called(), 2);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn send_async_concurrent<'a, S: Sender + ?Sized>(
         &self,
         sender: &'a S,
@@ -334,8 +534,20 @@ impl NamedSignal {
         })
     }
 
-    /// Whether a send from `sender` now would call at least one receiver. Exact, and O(1)
-    /// unless the receivers are weakly bound.
+    /// Whether a send from `sender` now would call at least one receiver: exact (it asks each
+    /// weak receiver whether its target lives), and O(1) unless the receivers are weakly
+    /// bound. "Now" only: another thread may connect or disconnect before you send.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let signal = Namespace::get("doc_named_has_receivers_for")?.signal("saved")?;
+    /// let c = signal.connect_to("dataset", |_, _| {});
+    /// assert!(signal.has_receivers_for(&"dataset"));
+    /// assert!(!signal.has_receivers_for(&"group"));
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn has_receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> bool {
         self.core.live.load(std::sync::atomic::Ordering::Acquire)
             && snapshot::with_snapshot(self.core, |snapshot, _| {
@@ -343,13 +555,48 @@ impl NamedSignal {
             })
     }
 
-    /// Whether any receiver is connected and unblocked, and the signal is not muted.
+    /// Whether any receiver is connected and unblocked, and the signal is not muted. A fast
+    /// flag, not exact: it ignores sender filters, and it stays `true` after a weak
+    /// receiver's target was dropped, until a send notices and disconnects it. Use
+    /// [`has_receivers_for`](Self::has_receivers_for) for an exact answer.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let signal = Namespace::get("doc_named_has_receivers")?.signal("saved")?;
+    /// assert!(!signal.has_receivers());
+    /// let c = signal.connect_to("dataset", |_, _| {});
+    /// assert!(signal.has_receivers()); // even for senders the filter excludes
+    /// {
+    ///     let _muted = signal.mute();
+    ///     assert!(!signal.has_receivers());
+    /// }
+    /// c.disconnect();
+    /// assert!(!signal.has_receivers());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn has_receivers(&self) -> bool {
         self.core.live.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The receivers a send from `sender` would call, in the order it would call them: none
-    /// while the signal is muted.
+    /// while the signal is muted, and none that is blocked or whose weak target is gone.
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_receivers_for")?.signal("saved")?;
+    /// let _a = signal.connect_with(ConnectOptions::new().name("a"), |_, _| {}).scoped();
+    /// let _b = signal
+    ///     .connect_with(ConnectOptions::new().name("b").sender("dataset"), |_, _| {})
+    ///     .scoped();
+    /// let names = |sender: &str| -> Vec<String> {
+    ///     signal.receivers_for(&sender).iter().map(|r| r.name.to_string()).collect()
+    /// };
+    /// assert_eq!(names("dataset"), ["a", "b"]);
+    /// assert_eq!(names("group"), ["a"]);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> Vec<Arc<ReceiverInfo>> {
         if !self.has_receivers() {
             return Vec::new();
@@ -360,14 +607,53 @@ impl NamedSignal {
     }
 
     /// Every connection: the receiver, its sender filter, and whether it is blocked, in
-    /// connection order.
+    /// connection order. Unlike [`receivers_for`](Self::receivers_for), it lists blocked
+    /// connections, connections of a muted signal, and weak ones whose target is gone but no
+    /// send has noticed yet.
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, Namespace, SenderFilter};
+    ///
+    /// let signal = Namespace::get("doc_named_connections")?.signal("saved")?;
+    /// let c = signal.connect_with(ConnectOptions::new().name("audit").sender("dataset"), |_, _| {});
+    /// let _blocked = c.block();
+    /// let all = signal.connections();
+    /// assert_eq!(all.len(), 1);
+    /// let (info, filter, blocked) = &all[0];
+    /// assert_eq!(info.name, "audit");
+    /// assert_eq!(filter, &SenderFilter::only("dataset"));
+    /// assert!(*blocked);
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn connections(&self) -> Vec<(Arc<ReceiverInfo>, SenderFilter, bool)> {
         self.core.connections()
     }
 
     /// Disconnects the function `f` from every sender; returns how many connections went.
     /// Only functions and closures that capture nothing can be named this way (see
-    /// [`ReceiverId`]); disconnect a capturing closure by its key or its [`Connection`].
+    /// [`ReceiverId`]); disconnect a capturing closure by its key or its [`Connection`]. For a
+    /// capturing closure this returns 0 and disconnects nothing. An async receiver connected
+    /// through a wrapping closure is found only if it was given the function's identity
+    /// ([`ConnectOptions::identity`]).
+    ///
+    /// ```
+    /// use signals_core::{Kwargs, Namespace, SenderKey};
+    ///
+    /// fn audit(_: &SenderKey<'_>, _: &dyn Kwargs) {}
+    ///
+    /// let signal = Namespace::get("doc_named_disconnect")?.signal("saved")?;
+    /// signal.connect(audit);
+    /// signal.connect_to("dataset", audit);
+    /// assert_eq!(signal.disconnect(&audit), 2);
+    ///
+    /// let n = 1;
+    /// let capturing = move |_: &SenderKey<'_>, _: &dyn Kwargs| { let _n = n; };
+    /// let c = signal.connect(capturing);
+    /// assert_eq!(signal.disconnect(&capturing), 0); // has no identity to find
+    /// c.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn disconnect<F: Any>(&self, f: &F) -> usize {
         match ReceiverId::of(f) {
             Some(id) => self.disconnect_receiver(id),
@@ -375,7 +661,23 @@ impl NamedSignal {
         }
     }
 
-    /// Disconnects the function `f` from `sender` only, leaving its other connections.
+    /// Disconnects the function `f` from `sender` only, leaving its other connections (its
+    /// connection for every sender included). Like [`disconnect`](Self::disconnect), it
+    /// finds only functions and closures that capture nothing.
+    ///
+    /// ```
+    /// use signals_core::{Kwargs, Namespace, SenderKey};
+    ///
+    /// fn audit(_: &SenderKey<'_>, _: &dyn Kwargs) {}
+    ///
+    /// let signal = Namespace::get("doc_named_disconnect_from")?.signal("saved")?;
+    /// let any = signal.connect(audit);
+    /// signal.connect_to("dataset", audit);
+    /// assert_eq!(signal.disconnect_from(&audit, &"dataset"), 1);
+    /// assert!(any.is_connected());
+    /// any.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn disconnect_from<F: Any, S: Sender + ?Sized>(&self, f: &F, sender: &S) -> usize {
         match ReceiverId::of(f) {
             Some(id) => self.disconnect_receiver_from(id, sender),
@@ -384,12 +686,34 @@ impl NamedSignal {
     }
 
     /// Disconnects the receiver `id` from every sender.
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_disconnect_receiver")?.signal("saved")?;
+    /// signal.connect_with(ConnectOptions::new().key("audit"), |_, _| {});
+    /// signal.connect_with(ConnectOptions::new().key("audit").sender("dataset"), |_, _| {});
+    /// assert_eq!(signal.disconnect_receiver("audit"), 2);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn disconnect_receiver(&self, id: impl Into<ReceiverId>) -> usize {
         let id = id.into();
         self.core.disconnect_where(|r| r.info.id == id)
     }
 
-    /// Disconnects the receiver `id` from `sender` only.
+    /// Disconnects the receiver `id` from `sender` only (not its connection for every sender).
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, Namespace, ReceiverId};
+    ///
+    /// let signal = Namespace::get("doc_named_disconnect_receiver_from")?.signal("saved")?;
+    /// let any = signal.connect_with(ConnectOptions::new().key("audit"), |_, _| {});
+    /// signal.connect_with(ConnectOptions::new().key("audit").sender("dataset"), |_, _| {});
+    /// assert_eq!(signal.disconnect_receiver_from(ReceiverId::key("audit"), &"dataset"), 1);
+    /// assert!(any.is_connected());
+    /// any.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn disconnect_receiver_from<S: Sender + ?Sized>(
         &self,
         id: impl Into<ReceiverId>,
@@ -402,12 +726,36 @@ impl NamedSignal {
     }
 
     /// Mutes the signal until the guard is dropped: sends call no receiver. Mutes nest: the
-    /// signal speaks again when the last guard goes.
+    /// signal speaks again when the last guard goes. The mute is process-wide (every thread's
+    /// sends are silenced), and a send already running is not stopped.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_mute")?.signal("saved")?;
+    /// let _c = signal.connect(|_, _| {}).scoped();
+    /// let muted = signal.mute();
+    /// assert_eq!(signal.send(&"web", &DynKwargs::new())?.receivers_called(), 0);
+    /// drop(muted);
+    /// assert_eq!(signal.send(&"web", &DynKwargs::new())?.receivers_called(), 1);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn mute(&self) -> MuteGuard {
         MuteGuard::new(*self)
     }
 
     /// Whether a [`MuteGuard`] is alive.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let signal = Namespace::get("doc_named_is_muted")?.signal("saved")?;
+    /// let guard = signal.mute();
+    /// assert!(signal.is_muted());
+    /// drop(guard);
+    /// assert!(!signal.is_muted());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn is_muted(&self) -> bool {
         self.core.is_muted()
     }

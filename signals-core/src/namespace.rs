@@ -65,13 +65,30 @@ fn leak(name: &str) -> &'static str {
 }
 
 impl Namespace {
-    /// The namespace called `name`, created on first use.
+    /// The namespace called `name`, created on first use (and never freed).
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let ns = Namespace::get("doc_namespace_get")?;
+    /// assert_eq!(ns.name(), "doc_namespace_get");
+    /// assert!(Namespace::get("").is_err());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn get(name: &str) -> Result<Namespace, Error> {
         Self::get_bytes(name.as_bytes())
     }
 
     /// Like [`get`](Self::get), for names that come in as bytes (a config file, an
     /// environment variable): bytes that are not valid names, UTF-8 or not, are an error.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// assert_eq!(Namespace::get_bytes(b"doc_namespace_bytes")?, Namespace::get("doc_namespace_bytes")?);
+    /// assert!(Namespace::get_bytes(b"doc\xff").is_err());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn get_bytes(name: &[u8]) -> Result<Namespace, Error> {
         let name = checked(NameKind::Namespace, name)?;
         let mut all = NAMESPACES.lock().unwrap_or_else(PoisonError::into_inner);
@@ -86,24 +103,59 @@ impl Namespace {
         Ok(Namespace { data })
     }
 
-    /// Every namespace created so far, by name.
+    /// Every namespace created so far, by name: those looked up at run time and, once any
+    /// signal has been looked up (which builds the registry), those of every `#[signal]`
+    /// struct linked into the binary. Other namespaces do not exist yet and are not listed.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let ns = Namespace::get("doc_namespace_all")?;
+    /// assert!(Namespace::all().contains(&ns));
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn all() -> Vec<Namespace> {
         let all = NAMESPACES.lock().unwrap_or_else(PoisonError::into_inner);
         all.values().map(|&data| Namespace { data }).collect()
     }
 
     /// The namespace's name.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// assert_eq!(Namespace::get("doc_namespace_name")?.name(), "doc_namespace_name");
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn name(&self) -> &'static str {
         self.data.name
     }
 
     /// The signal called `name` in this namespace, created on first use: every name is a
     /// singleton inside its namespace.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let ns = Namespace::get("doc_namespace_signal")?;
+    /// assert_eq!(ns.signal("saved")?, ns.signal("saved")?);
+    /// assert!(ns.signal("has space").is_err());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn signal(&self, name: &str) -> Result<NamedSignal, Error> {
         self.signal_bytes(name.as_bytes())
     }
 
     /// Like [`signal`](Self::signal), for names that come in as bytes.
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let ns = Namespace::get("doc_namespace_signal_bytes")?;
+    /// assert_eq!(ns.signal_bytes(b"saved")?, ns.signal("saved")?);
+    /// assert!(ns.signal_bytes(b"\xff").is_err());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn signal_bytes(&self, name: &[u8]) -> Result<NamedSignal, Error> {
         let name = checked(NameKind::Signal, name)?;
         crate::registry::ensure_started();
@@ -120,7 +172,18 @@ impl Namespace {
         Ok(NamedSignal::from_core(core))
     }
 
-    /// Every signal of this namespace created so far, by name.
+    /// Every signal of this namespace created so far, by name (as with
+    /// [`all`](Self::all), a name nobody has looked up or declared is not listed).
+    ///
+    /// ```
+    /// use signals_core::Namespace;
+    ///
+    /// let ns = Namespace::get("doc_namespace_signals")?;
+    /// let b = ns.signal("b")?;
+    /// let a = ns.signal("a")?;
+    /// assert_eq!(ns.signals(), [a, b]);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn signals(&self) -> Vec<NamedSignal> {
         let signals = self
             .data

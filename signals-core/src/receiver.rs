@@ -8,7 +8,15 @@ use std::panic::Location;
 /// The error type a receiver may return: any error, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Where a receiver was written or connected.
+/// Where a receiver was written or connected. `file` is the path as the compiler was given
+/// it (relative to the workspace or absolute, depending on the build).
+///
+/// ```
+/// use signals_core::SourceLocation;
+///
+/// let at = SourceLocation { file: "src/audit.rs", line: 12, column: 5 };
+/// assert_eq!(at.to_string(), "src/audit.rs:12:5");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct SourceLocation {
     /// Source file, as `file!()` gives it.
@@ -21,6 +29,18 @@ pub struct SourceLocation {
 
 impl SourceLocation {
     /// The location of the caller (use it in `#[track_caller]` functions).
+    ///
+    /// ```
+    /// use signals_core::SourceLocation;
+    ///
+    /// #[track_caller]
+    /// fn here() -> SourceLocation {
+    ///     SourceLocation::caller()
+    /// }
+    ///
+    /// let at = here();
+    /// assert_eq!((at.file, at.line), (file!(), line!() - 1));
+    /// ```
     #[track_caller]
     pub fn caller() -> Self {
         Location::caller().into()
@@ -51,6 +71,17 @@ impl fmt::Display for SourceLocation {
 ///   connection of `audit` is the same receiver.
 /// - Closures that capture state are each a receiver of their own, unless you give them a
 ///   key ([`ReceiverId::Key`], Django's `dispatch_uid`).
+///
+/// "Captures nothing" is what the compiler decides: a closure that mentions a variable only
+/// as `let _ = x;` does not capture it, and counts as a function.
+///
+/// ```
+/// use signals_core::ReceiverId;
+///
+/// fn audit() {}
+/// assert!(matches!(ReceiverId::of(&audit), Some(ReceiverId::Fn(_))));
+/// assert_eq!(ReceiverId::from("audit"), ReceiverId::key("audit"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ReceiverId {
     /// A function, or a closure that captures nothing.
@@ -79,6 +110,13 @@ impl ReceiverId {
     }
 
     /// A receiver identified by a key of your choosing.
+    ///
+    /// ```
+    /// use signals_core::ReceiverId;
+    ///
+    /// assert_eq!(ReceiverId::key("audit"), ReceiverId::Key("audit".into()));
+    /// assert_eq!(ReceiverId::key(String::from("audit")), ReceiverId::from("audit"));
+    /// ```
     pub fn key(key: impl Into<Cow<'static, str>>) -> ReceiverId {
         ReceiverId::Key(key.into())
     }
@@ -97,7 +135,23 @@ impl From<String> for ReceiverId {
 }
 
 /// The description of a connected receiver: what `receivers_for`, failure reports and the
-/// meta-signals show.
+/// meta-signals show. It displays as `` `name` at file:line:column ``, followed by
+/// `` (plugin `p`) `` for a plugin's connection.
+///
+/// ```
+/// use signals_core::{ConnectOptions, Namespace, ReceiverId};
+///
+/// let signal = Namespace::get("doc_receiver_info")?.signal("saved")?;
+/// let options = ConnectOptions::new().name("audit").key("audit").plugin("p");
+/// let c = signal.connect_with(options, |_, _| {});
+/// let info = c.receiver().unwrap();
+/// assert_eq!(info.id, ReceiverId::key("audit"));
+/// assert!(!info.weak && !info.is_async);
+/// assert!(info.to_string().starts_with("`audit` at "));
+/// assert!(info.to_string().ends_with(" (plugin `p`)"));
+/// c.disconnect();
+/// # Ok::<(), signals_core::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiverInfo {
     /// The receiver's name: the function's path, or the closure's, or a name given at connect.

@@ -190,6 +190,15 @@ impl Sender for i128 {
 ///
 /// `Any` is a variant of its own: it never equals a sender's key, so a sender whose value is
 /// `0` or `None` cannot be mistaken for "every sender" (a bug blinker has with `ANY`).
+///
+/// ```
+/// use signals_core::{SenderFilter, SenderKey};
+///
+/// assert!(SenderFilter::Any.matches(&SenderKey::None));
+/// assert!(!SenderFilter::only(&0).matches(&SenderKey::None));
+/// assert_eq!(SenderFilter::only("dataset").to_string(), "sender \"dataset\"");
+/// assert_eq!(SenderFilter::Any.to_string(), "any sender");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SenderFilter {
     /// Every sender.
@@ -210,6 +219,15 @@ impl SenderFilter {
     }
 
     /// Whether a send from `key` reaches a subscription with this filter.
+    ///
+    /// ```
+    /// use signals_core::{SenderFilter, SenderKey};
+    ///
+    /// let filter = SenderFilter::only("dataset");
+    /// assert!(filter.matches(&SenderKey::from("dataset")));
+    /// assert!(!filter.matches(&SenderKey::from("group")));
+    /// assert!(SenderFilter::Any.matches(&SenderKey::Int(5)));
+    /// ```
     pub fn matches(&self, key: &SenderKey<'_>) -> bool {
         match self {
             SenderFilter::Any => true,
