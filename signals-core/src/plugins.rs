@@ -46,7 +46,35 @@ pub trait Plugin: Send + Sync + 'static {
 }
 
 /// The subscriptions a plugin makes while it loads. Every connection made here belongs to the
-/// plugin and is undone when it unloads.
+/// plugin and is undone when it unloads. A subscription that finds the same receiver already
+/// connected (same identity, sender and plugin) is not the load's own, and unloading leaves it.
+/// A by-name subscription whose name is invalid makes the load fail, undoing the others.
+///
+/// ```
+/// use signals_core::plugins::{self, Plugin, Subscriptions};
+/// use signals_core::{plugin, signal, Signal};
+///
+/// #[signal(namespace = "doc_subscriptions")]
+/// struct Saved { id: u32 }
+///
+/// #[plugin(name = "doc_subscriptions")]
+/// #[derive(Default)]
+/// struct Audit;
+///
+/// impl Plugin for Audit {
+///     fn subscriptions(&self, s: &mut Subscriptions) {
+///         s.connect(Saved::signal(), |_: &str, _: &Saved| {})
+///             .connect_to(Saved::signal(), "dataset", |_: &str, _: &Saved| {})
+///             .connect_by_name("doc_subscriptions", "deleted", |_, _| {});
+///     }
+/// }
+///
+/// plugins::load("doc_subscriptions")?;
+/// assert_eq!(Saved { id: 1 }.send("dataset").receivers_called(), 2);
+/// plugins::unload("doc_subscriptions")?;
+/// assert_eq!(Saved { id: 1 }.send("dataset").receivers_called(), 0);
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 pub struct Subscriptions {
     plugin: &'static str,
     made: Vec<Connection>,
@@ -66,11 +94,53 @@ impl Subscriptions {
     }
 
     /// The plugin being loaded.
+    ///
+    /// ```
+    /// use signals_core::plugin;
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    ///
+    /// #[plugin(name = "doc_subscriptions_plugin")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         assert_eq!(s.plugin(), "doc_subscriptions_plugin");
+    ///     }
+    /// }
+    ///
+    /// plugins::load("doc_subscriptions_plugin")?;
+    /// # Ok::<(), signals_core::plugins::PluginError>(())
+    /// ```
     pub fn plugin(&self) -> &'static str {
         self.plugin
     }
 
     /// Subscribes `receiver` to every sender of a typed signal.
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    /// use signals_core::{plugin, signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_subscriptions_connect")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[plugin(name = "doc_subscriptions_connect")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect(Saved::signal(), |_: &str, ev: &Saved| assert_eq!(ev.id, 1));
+    ///     }
+    /// }
+    ///
+    /// plugins::load("doc_subscriptions_connect")?;
+    /// let c = Saved::signal().connections();
+    /// assert_eq!(c[0].0.plugin.as_deref(), Some("doc_subscriptions_connect"));
+    /// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
+    /// # Ok::<(), signals_core::plugins::PluginError>(())
+    /// ```
     #[track_caller]
     pub fn connect<T, F, R>(&mut self, signal: TypedSignal<T>, receiver: F) -> &mut Self
     where
@@ -83,6 +153,29 @@ impl Subscriptions {
     }
 
     /// Subscribes `receiver` to one sender of a typed signal.
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    /// use signals_core::{plugin, signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_subscriptions_connect_to")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[plugin(name = "doc_subscriptions_connect_to")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect_to(Saved::signal(), "dataset", |_: &str, _: &Saved| {});
+    ///     }
+    /// }
+    ///
+    /// plugins::load("doc_subscriptions_connect_to")?;
+    /// assert_eq!(Saved { id: 1 }.send("dataset").receivers_called(), 1);
+    /// assert_eq!(Saved { id: 1 }.send("group").receivers_called(), 0);
+    /// # Ok::<(), signals_core::plugins::PluginError>(())
+    /// ```
     #[track_caller]
     pub fn connect_to<T, S, F, R>(
         &mut self,
@@ -102,6 +195,29 @@ impl Subscriptions {
 
     /// Subscribes an async `receiver` to every sender of a typed signal (see
     /// [`TypedSignal::connect_async`]).
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    /// use signals_core::{plugin, signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_subscriptions_connect_async")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[plugin(name = "doc_subscriptions_connect_async")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect_async(Saved::signal(), |_: &str, _: &Saved| Box::pin(async {}));
+    ///     }
+    /// }
+    ///
+    /// plugins::load("doc_subscriptions_connect_async")?;
+    /// let report = futures::executor::block_on(Saved { id: 1 }.send_async("web"));
+    /// assert_eq!(report.receivers_called(), 1);
+    /// # Ok::<(), signals_core::plugins::PluginError>(())
+    /// ```
     #[track_caller]
     pub fn connect_async<T, F, R>(&mut self, signal: TypedSignal<T>, receiver: F) -> &mut Self
     where
@@ -114,6 +230,31 @@ impl Subscriptions {
     }
 
     /// Subscribes an async `receiver` to one sender of a typed signal.
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    /// use signals_core::{plugin, signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_subscriptions_connect_async_to")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[plugin(name = "doc_subscriptions_connect_async_to")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect_async_to(Saved::signal(), "dataset", |_: &str, _: &Saved| {
+    ///             Box::pin(async {})
+    ///         });
+    ///     }
+    /// }
+    ///
+    /// plugins::load("doc_subscriptions_connect_async_to")?;
+    /// let report = futures::executor::block_on(Saved { id: 1 }.send_async("group"));
+    /// assert_eq!(report.receivers_called(), 0);
+    /// # Ok::<(), signals_core::plugins::PluginError>(())
+    /// ```
     #[track_caller]
     pub fn connect_async_to<T, S, F, R>(
         &mut self,
@@ -133,6 +274,30 @@ impl Subscriptions {
 
     /// Subscribes an async by-name `receiver` to every sender of `namespace.name` (see
     /// [`NamedSignal::connect_async`]).
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    /// use signals_core::{plugin, DynKwargs, Namespace};
+    ///
+    /// #[plugin(name = "doc_subscriptions_by_name_async")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect_by_name_async("doc_subscriptions_by_name_async", "saved", |_, _| {
+    ///             Box::pin(async {})
+    ///         });
+    ///     }
+    /// }
+    ///
+    /// plugins::load("doc_subscriptions_by_name_async")?;
+    /// let signal = Namespace::get("doc_subscriptions_by_name_async")?.signal("saved")?;
+    /// let args = DynKwargs::new();
+    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
+    /// assert_eq!(report.receivers_called(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[track_caller]
     pub fn connect_by_name_async<F, R>(
         &mut self,
@@ -158,7 +323,31 @@ impl Subscriptions {
     }
 
     /// Subscribes a by-name `receiver` to every sender of `namespace.name`: the way to
-    /// subscribe to a signal of a crate you do not depend on.
+    /// subscribe to a signal of a crate you do not depend on. An invalid name is not reported
+    /// here: it makes [`load`] fail with [`PluginError::Subscription`].
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, PluginError, Subscriptions};
+    /// use signals_core::{plugin, Namespace};
+    ///
+    /// #[plugin(name = "doc_subscriptions_by_name")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect_by_name("doc_subscriptions_by_name", "saved", |_, _| {})
+    ///             .connect_by_name("doc_subscriptions_by_name", "not a name", |_, _| {});
+    ///     }
+    /// }
+    ///
+    /// let err = plugins::load("doc_subscriptions_by_name").unwrap_err();
+    /// assert!(matches!(err, PluginError::Subscription { .. }));
+    /// assert!(!plugins::is_loaded("doc_subscriptions_by_name"));
+    /// let signal = Namespace::get("doc_subscriptions_by_name")?.signal("saved")?;
+    /// assert!(!signal.has_receivers()); // the valid subscription was undone too
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[track_caller]
     pub fn connect_by_name<F, R>(&mut self, namespace: &str, name: &str, receiver: F) -> &mut Self
     where
@@ -176,6 +365,27 @@ impl Subscriptions {
     }
 
     /// Subscribes a by-name `receiver` to one sender of `namespace.name`.
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    /// use signals_core::{plugin, Namespace};
+    ///
+    /// #[plugin(name = "doc_subscriptions_by_name_to")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect_by_name_to("doc_subscriptions_by_name_to", "saved", "dataset", |_, _| {});
+    ///     }
+    /// }
+    ///
+    /// plugins::load("doc_subscriptions_by_name_to")?;
+    /// let signal = Namespace::get("doc_subscriptions_by_name_to")?.signal("saved")?;
+    /// assert!(signal.has_receivers_for(&"dataset"));
+    /// assert!(!signal.has_receivers_for(&"group"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[track_caller]
     pub fn connect_by_name_to<S, F, R>(
         &mut self,
@@ -204,7 +414,15 @@ fn by_name(namespace: &str, name: &str) -> Result<NamedSignal, Error> {
     crate::Namespace::get(namespace)?.signal(name)
 }
 
-/// An error from loading or unloading a plugin.
+/// An error from loading or unloading a plugin. Non-exhaustive: match it with a wildcard arm.
+///
+/// ```
+/// use signals_core::plugins::{self, PluginError};
+///
+/// assert!(matches!(plugins::load("doc_missing"), Err(PluginError::Unknown { .. })));
+/// assert!(matches!(plugins::unload("doc_missing"), Err(PluginError::NotLoaded { .. })));
+/// assert!(matches!(plugins::load("no way"), Err(PluginError::InvalidName(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PluginError {
@@ -273,7 +491,35 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-/// Loads the plugin `name`: connects its subscribers and its subscriptions in code.
+/// Loads the plugin `name`: connects its subscribers and its subscriptions in code. The plugin
+/// must be linked into the binary (see [`link!`](crate::link)); loading it twice is an error.
+/// If a subscription fails, the load is undone and the plugin is not loaded.
+///
+/// ```
+/// use signals_core::plugins::{self, Plugin, Subscriptions};
+/// use signals_core::{plugin, signal, Signal};
+///
+/// #[signal(namespace = "doc_plugins_load")]
+/// struct Saved { id: u32 }
+///
+/// #[plugin(name = "doc_plugins_load")]
+/// #[derive(Default)]
+/// struct Audit;
+///
+/// impl Plugin for Audit {
+///     fn subscriptions(&self, s: &mut Subscriptions) {
+///         s.connect(Saved::signal(), |_: &str, _: &Saved| {});
+///     }
+/// }
+///
+/// plugins::load("doc_plugins_load")?;
+/// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
+/// assert!(matches!(
+///     plugins::load("doc_plugins_load"),
+///     Err(plugins::PluginError::AlreadyLoaded { .. })
+/// ));
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 pub fn load(name: &str) -> Result<(), PluginError> {
     load_with_id(name).map(|_| ())
 }
@@ -367,7 +613,32 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
 
 /// Unloads the plugin `name`: disconnects exactly the connections its load made.
 ///
-/// A name that breaks the naming rules is [`PluginError::InvalidName`], as in [`load`].
+/// A name that breaks the naming rules is [`PluginError::InvalidName`], as in [`load`]. A
+/// receiver the plugin connected is still called by sends already running on other threads.
+///
+/// ```
+/// use signals_core::plugins::{self, Plugin, Subscriptions};
+/// use signals_core::{plugin, signal, Signal};
+///
+/// #[signal(namespace = "doc_plugins_unload")]
+/// struct Saved { id: u32 }
+///
+/// #[plugin(name = "doc_plugins_unload")]
+/// #[derive(Default)]
+/// struct Audit;
+///
+/// impl Plugin for Audit {
+///     fn subscriptions(&self, s: &mut Subscriptions) {
+///         s.connect(Saved::signal(), |_: &str, _: &Saved| {});
+///     }
+/// }
+///
+/// plugins::load("doc_plugins_unload")?;
+/// plugins::unload("doc_plugins_unload")?;
+/// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 0);
+/// assert!(plugins::unload("doc_plugins_unload").is_err()); // not loaded any more
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 pub fn unload(name: &str) -> Result<(), PluginError> {
     check_plugin_name(name)?;
     let removed = {
@@ -402,7 +673,32 @@ fn unload_load(name: &str, id: u64) {
     }
 }
 
-/// Unloads every plugin, the last loaded first.
+/// Unloads every plugin, the last loaded first. Process-wide: it unloads plugins other code
+/// loaded too, and a [`PluginGuard`] alive then finds nothing left to undo.
+///
+/// ```
+/// use signals_core::plugins::{self, Plugin, Subscriptions};
+/// use signals_core::{plugin, signal, Signal};
+///
+/// #[signal(namespace = "doc_plugins_unload_all")]
+/// struct Saved { id: u32 }
+///
+/// #[plugin(name = "doc_plugins_unload_all")]
+/// #[derive(Default)]
+/// struct Audit;
+///
+/// impl Plugin for Audit {
+///     fn subscriptions(&self, s: &mut Subscriptions) {
+///         s.connect(Saved::signal(), |_: &str, _: &Saved| {});
+///     }
+/// }
+///
+/// plugins::load("doc_plugins_unload_all")?;
+/// plugins::unload_all();
+/// assert!(plugins::loaded().is_empty());
+/// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 0);
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 pub fn unload_all() {
     let all = std::mem::take(&mut *loaded_list());
     for plugin in all.into_iter().rev() {
@@ -412,12 +708,49 @@ pub fn unload_all() {
     }
 }
 
-/// The loaded plugins, in load order.
+/// The loaded plugins, in load order. A snapshot: another thread may load or unload one
+/// right after.
+///
+/// ```
+/// use signals_core::plugin;
+/// use signals_core::plugins::{self, Plugin};
+///
+/// #[plugin(name = "doc_plugins_loaded_b")]
+/// #[derive(Default)]
+/// struct B;
+/// impl Plugin for B {}
+///
+/// #[plugin(name = "doc_plugins_loaded_a")]
+/// #[derive(Default)]
+/// struct A;
+/// impl Plugin for A {}
+///
+/// plugins::load("doc_plugins_loaded_b")?;
+/// plugins::load("doc_plugins_loaded_a")?;
+/// assert_eq!(plugins::loaded(), ["doc_plugins_loaded_b", "doc_plugins_loaded_a"]);
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 pub fn loaded() -> Vec<&'static str> {
     loaded_list().iter().map(|l| l.name).collect()
 }
 
-/// Whether the plugin `name` is loaded.
+/// Whether the plugin `name` is loaded (`false` for a name no linked plugin has).
+///
+/// ```
+/// use signals_core::plugin;
+/// use signals_core::plugins::{self, Plugin};
+///
+/// #[plugin(name = "doc_plugins_is_loaded")]
+/// #[derive(Default)]
+/// struct Audit;
+/// impl Plugin for Audit {}
+///
+/// assert!(!plugins::is_loaded("doc_plugins_is_loaded"));
+/// plugins::load("doc_plugins_is_loaded")?;
+/// assert!(plugins::is_loaded("doc_plugins_is_loaded"));
+/// assert!(!plugins::is_loaded("doc_missing"));
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 pub fn is_loaded(name: &str) -> bool {
     loaded_list().iter().any(|l| l.name == name)
 }
@@ -426,6 +759,32 @@ pub fn is_loaded(name: &str) -> bool {
 ///
 /// The guard undoes only its own load: if the plugin is unloaded inside the scope and then
 /// loaded again, dropping the guard leaves that later load alone.
+///
+/// ```
+/// use signals_core::plugins::{self, Plugin, Subscriptions};
+/// use signals_core::{plugin, signal, Signal};
+///
+/// #[signal(namespace = "doc_plugins_use_plugin")]
+/// struct Saved { id: u32 }
+///
+/// #[plugin(name = "doc_plugins_use_plugin")]
+/// #[derive(Default)]
+/// struct Audit;
+///
+/// impl Plugin for Audit {
+///     fn subscriptions(&self, s: &mut Subscriptions) {
+///         s.connect(Saved::signal(), |_: &str, _: &Saved| {});
+///     }
+/// }
+///
+/// {
+///     let _guard = plugins::use_plugin("doc_plugins_use_plugin")?;
+///     assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
+/// }
+/// assert!(!plugins::is_loaded("doc_plugins_use_plugin"));
+/// assert!(plugins::use_plugin("doc_missing").is_err());
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 pub fn use_plugin(name: &str) -> Result<PluginGuard, PluginError> {
     let id = load_with_id(name)?;
     Ok(PluginGuard {
@@ -435,6 +794,23 @@ pub fn use_plugin(name: &str) -> Result<PluginGuard, PluginError> {
 }
 
 /// Unloads its plugin when dropped, if the load it made is still the plugin's current load.
+///
+/// ```
+/// use signals_core::plugin;
+/// use signals_core::plugins::{self, Plugin};
+///
+/// #[plugin(name = "doc_plugin_guard")]
+/// #[derive(Default)]
+/// struct Audit;
+/// impl Plugin for Audit {}
+///
+/// let guard = plugins::use_plugin("doc_plugin_guard")?;
+/// plugins::unload("doc_plugin_guard")?;
+/// plugins::load("doc_plugin_guard")?; // a later load, not the guard's
+/// drop(guard);
+/// assert!(plugins::is_loaded("doc_plugin_guard"));
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 #[derive(Debug)]
 #[must_use = "the plugin is unloaded as soon as the guard is dropped"]
 pub struct PluginGuard {
