@@ -191,6 +191,10 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
         "start-up: a plugin-defined dataset type registers its blueprints",
     )?;
     portal.register_dataset_type("camel-photos");
+    writeln!(
+        out,
+        "  sent ckan.register_blueprint from \"dataset\", then from \"resource\" (no plugin listens)"
+    )?;
 
     chapter(out, "POST /user/register: alice and bob sign up")?;
     for (name, email) in [("alice", "alice@example.org"), ("bob", "bob@example.org")] {
