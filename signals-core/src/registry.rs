@@ -22,6 +22,21 @@ use crate::receiver::SourceLocation;
 use crate::sender::{SenderFilter, SenderKey};
 
 /// A keyword argument of a declared signal.
+///
+/// ```
+/// use signals_core::{registry, signal};
+///
+/// #[signal(namespace = "doc_kwarg_decl")]
+/// struct Saved {
+///     /// The dataset's id.
+///     id: u32,
+/// }
+///
+/// let decl = registry().signals().iter().find(|s| s.namespace == "doc_kwarg_decl").unwrap();
+/// let kwarg = &decl.kwargs[0];
+/// assert_eq!((kwarg.name, kwarg.type_name), ("id", "u32"));
+/// assert_eq!(kwarg.docs.trim(), "The dataset's id.");
+/// ```
 #[derive(Debug, Serialize)]
 pub struct KwargDecl {
     /// The field's name.
@@ -33,7 +48,22 @@ pub struct KwargDecl {
     pub docs: &'static str,
 }
 
-/// A signal declared by `#[signal]` (or by hand, with `inventory::submit!`).
+/// A signal declared by `#[signal]` (or by hand, with `inventory::submit!`). A hand-written
+/// [`Signal`](crate::Signal) impl without a submitted descriptor is not in the registry.
+///
+/// ```
+/// use signals_core::{registry, signal, Signal};
+///
+/// /// Sent when a dataset is saved.
+/// #[signal(namespace = "doc_signal_decl", output = u32)]
+/// struct Saved { id: u32 }
+///
+/// let decl = registry().signals().iter().find(|s| s.namespace == "doc_signal_decl").unwrap();
+/// assert_eq!(decl.name, "saved");
+/// assert_eq!((decl.sender_type, decl.output_type), ("str", "u32"));
+/// assert_eq!(decl.docs.trim(), "Sent when a dataset is saved.");
+/// assert_eq!((decl.resolve)(), Saved::named());
+/// ```
 #[derive(Debug, Serialize)]
 pub struct SignalDecl {
     /// The namespace.
@@ -63,6 +93,26 @@ pub struct SignalDecl {
 }
 
 /// The signal a subscriber listens to.
+///
+/// ```
+/// use signals_core::registry::{registry, SubscriberTarget};
+/// use signals_core::{signal, subscriber, Kwargs, SenderKey};
+///
+/// #[signal(namespace = "doc_subscriber_target")]
+/// struct Saved { id: u32 }
+///
+/// #[subscriber]
+/// fn typed(_: &str, _: &Saved) {}
+///
+/// #[subscriber(namespace = "doc_subscriber_target", signal = "deleted")]
+/// fn by_name(_: &SenderKey<'_>, _: &dyn Kwargs) {}
+///
+/// for decl in registry().subscribers_of("doc_subscriber_target", "deleted") {
+///     assert!(matches!(decl.target, SubscriberTarget::ByName { signal: "deleted", .. }));
+/// }
+/// let typed = registry().subscribers_of("doc_subscriber_target", "saved").next().unwrap();
+/// assert!(matches!(typed.target, SubscriberTarget::Typed { .. }));
+/// ```
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SubscriberTarget {
@@ -84,6 +134,13 @@ pub enum SubscriberTarget {
 }
 
 /// The sender a link-time subscriber listens to, as written in its attribute.
+///
+/// ```
+/// use signals_core::registry::SenderDecl;
+/// use signals_core::SenderFilter;
+///
+/// assert_eq!(SenderDecl::Str("dataset").filter(), SenderFilter::only("dataset"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SenderDecl {
@@ -99,6 +156,15 @@ pub enum SenderDecl {
 
 impl SenderDecl {
     /// The filter this declaration stands for.
+    ///
+    /// ```
+    /// use signals_core::registry::SenderDecl;
+    /// use signals_core::{SenderFilter, SenderKey};
+    ///
+    /// assert_eq!(SenderDecl::Any.filter(), SenderFilter::Any);
+    /// assert_eq!(SenderDecl::None.filter(), SenderFilter::Only(SenderKey::None));
+    /// assert_eq!(SenderDecl::Int(7).filter(), SenderFilter::only(&7));
+    /// ```
     pub fn filter(self) -> SenderFilter {
         match self {
             SenderDecl::Any => SenderFilter::Any,
@@ -109,7 +175,25 @@ impl SenderDecl {
     }
 }
 
-/// A function registered by `#[subscriber]`.
+/// A function registered by `#[subscriber]`. `path` is the function's path as the macro
+/// sees it (`module_path!()` and the name); its exact spelling is not a stable interface.
+///
+/// ```
+/// use signals_core::registry::{registry, SenderDecl};
+/// use signals_core::{signal, subscriber};
+///
+/// #[signal(namespace = "doc_subscriber_decl")]
+/// struct Saved { id: u32 }
+///
+/// #[subscriber(sender = "dataset", plugin = "doc_subscriber_decl")]
+/// async fn audit(_: &str, _: &Saved) {}
+///
+/// let decl = registry().subscribers_of("doc_subscriber_decl", "saved").next().unwrap();
+/// assert!(decl.path.ends_with("audit"));
+/// assert_eq!(decl.sender, SenderDecl::Str("dataset"));
+/// assert_eq!(decl.plugin, Some("doc_subscriber_decl"));
+/// assert!(decl.is_async);
+/// ```
 #[derive(Debug, Serialize)]
 pub struct SubscriberDecl {
     /// The function's path.
@@ -131,6 +215,20 @@ pub struct SubscriberDecl {
 
 impl SubscriberDecl {
     /// The options the registry and plugin host connect this subscriber with.
+    ///
+    /// ```
+    /// use signals_core::registry::registry;
+    /// use signals_core::{signal, subscriber, SenderFilter};
+    ///
+    /// #[signal(namespace = "doc_subscriber_options")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[subscriber(sender = "dataset", plugin = "doc_subscriber_options")]
+    /// fn audit(_: &str, _: &Saved) {}
+    ///
+    /// let decl = registry().subscribers_of("doc_subscriber_options", "saved").next().unwrap();
+    /// assert_eq!(decl.options().filter(), &SenderFilter::only("dataset"));
+    /// ```
     pub fn options(&self) -> ConnectOptions {
         let mut options = ConnectOptions::new()
             .name(self.path)
@@ -142,7 +240,22 @@ impl SubscriberDecl {
         options
     }
 
-    /// `(namespace, name)` of the signal it listens to.
+    /// `(namespace, name)` of the signal it listens to. For a typed subscriber this looks the
+    /// signal up (cheap after the first time).
+    ///
+    /// ```
+    /// use signals_core::registry::registry;
+    /// use signals_core::{signal, subscriber};
+    ///
+    /// #[signal(namespace = "doc_subscriber_signal_name")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[subscriber]
+    /// fn audit(_: &str, _: &Saved) {}
+    ///
+    /// let decl = registry().subscribers().iter().find(|s| s.path.ends_with("audit")).unwrap();
+    /// assert_eq!(decl.signal_name(), ("doc_subscriber_signal_name", "saved"));
+    /// ```
     pub fn signal_name(&self) -> (&'static str, &'static str) {
         match self.target {
             SubscriberTarget::Typed { resolve, .. } => {
@@ -155,6 +268,21 @@ impl SubscriberDecl {
 }
 
 /// A plugin registered by `#[plugin]`.
+///
+/// ```
+/// use signals_core::plugins::Plugin;
+/// use signals_core::{plugin, registry};
+///
+/// /// Records every save.
+/// #[plugin(name = "doc_plugin_decl")]
+/// #[derive(Default)]
+/// struct Audit;
+/// impl Plugin for Audit {}
+///
+/// let decl = registry().plugin("doc_plugin_decl").unwrap().declaration.unwrap();
+/// assert!(decl.rust_type.ends_with("Audit"));
+/// assert_eq!(decl.docs.trim(), "Records every save.");
+/// ```
 #[derive(Debug, Serialize)]
 pub struct PluginDecl {
     /// The plugin's name, as `ckan.plugins` lists it.
@@ -176,7 +304,23 @@ inventory::collect!(SignalDecl);
 inventory::collect!(SubscriberDecl);
 inventory::collect!(PluginDecl);
 
-/// A problem found while building the registry.
+/// A problem found while building the registry. Non-exhaustive: match it with a wildcard arm.
+///
+/// ```
+/// use signals_core::registry::{registry, RegistryError};
+/// use signals_core::signal;
+///
+/// #[signal(namespace = "doc_registry_error", name = "saved")]
+/// struct Saved { id: u32 }
+///
+/// #[signal(namespace = "doc_registry_error", name = "saved")]
+/// struct SavedToo { id: u64 }
+///
+/// let problem = registry().problems().iter().find(|p| {
+///     matches!(p, RegistryError::DuplicateSignal { signal, .. } if signal == "doc_registry_error.saved")
+/// });
+/// assert!(problem.unwrap().to_string().contains("is declared twice"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
@@ -228,7 +372,19 @@ pub enum RegistryError {
 }
 
 /// Everything linked into the binary, sorted: signals by namespace and name, subscribers by
-/// plugin then path, plugins by name.
+/// plugin then path, plugins by name. Built once; a crate nothing references may not be
+/// linked, and then nothing of it is here (see [`link!`](crate::link)).
+///
+/// ```
+/// use signals_core::{registry, signal};
+///
+/// #[signal(namespace = "doc_registry_struct")]
+/// struct Saved { id: u32 }
+///
+/// let registry = registry();
+/// assert!(registry.is_declared("doc_registry_struct", "saved"));
+/// assert!(std::ptr::eq(registry, signals_core::registry())); // one registry per process
+/// ```
 #[derive(Debug, Serialize)]
 pub struct Registry {
     signals: Vec<&'static SignalDecl>,
@@ -247,6 +403,20 @@ fn serialize_problems<S: serde::Serializer>(
 
 /// A plugin the registry knows: declared by `#[plugin]`, or only named by subscribers'
 /// `plugin = "..."`.
+///
+/// ```
+/// use signals_core::{registry, signal, subscriber};
+///
+/// #[signal(namespace = "doc_plugin_entry")]
+/// struct Saved { id: u32 }
+///
+/// #[subscriber(plugin = "doc_plugin_entry_named")]
+/// fn audit(_: &str, _: &Saved) {}
+///
+/// let entry = registry().plugin("doc_plugin_entry_named").unwrap();
+/// assert_eq!(entry.name, "doc_plugin_entry_named");
+/// assert!(entry.declaration.is_none()); // named by a subscriber only
+/// ```
 #[derive(Debug, Serialize)]
 pub struct PluginEntry {
     /// The plugin's name.
@@ -274,7 +444,21 @@ pub(crate) fn building_here() -> bool {
     BUILDING.with(Cell::get)
 }
 
-/// The registry, built on first call.
+/// The registry, built on first call (or on the first lookup of any signal, whichever comes
+/// first); building it connects every link-time subscriber that belongs to no plugin.
+///
+/// ```
+/// use signals_core::{registry, signal, subscriber, Signal};
+///
+/// #[signal(namespace = "doc_registry_fn")]
+/// struct Saved { id: u32 }
+///
+/// #[subscriber]
+/// fn audit(_: &str, _: &Saved) {}
+///
+/// assert!(registry().is_declared("doc_registry_fn", "saved"));
+/// assert!(Saved::signal().has_receivers()); // connected when the registry was built
+/// ```
 pub fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         BUILDING.with(|b| b.set(true));
@@ -365,17 +549,60 @@ impl Registry {
         }
     }
 
-    /// Every declared signal, by namespace and name.
+    /// Every declared signal, by namespace and name (this crate's own meta-signals included).
+    ///
+    /// ```
+    /// use signals_core::{registry, signal};
+    ///
+    /// #[signal(namespace = "doc_registry_signals")]
+    /// struct Saved { id: u32 }
+    ///
+    /// let names: Vec<_> = registry()
+    ///     .signals()
+    ///     .iter()
+    ///     .filter(|s| s.namespace == "doc_registry_signals")
+    ///     .map(|s| s.name)
+    ///     .collect();
+    /// assert_eq!(names, ["saved"]);
+    /// ```
     pub fn signals(&self) -> &[&'static SignalDecl] {
         &self.signals
     }
 
     /// Every link-time subscriber, by plugin (none first) and path.
+    ///
+    /// ```
+    /// use signals_core::{registry, signal, subscriber};
+    ///
+    /// #[signal(namespace = "doc_registry_subscribers")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[subscriber]
+    /// fn audit(_: &str, _: &Saved) {}
+    ///
+    /// assert!(registry().subscribers().iter().any(|s| s.path.ends_with("audit")));
+    /// ```
     pub fn subscribers(&self) -> &[&'static SubscriberDecl] {
         &self.subscribers
     }
 
-    /// The subscribers of the signal `namespace.name`.
+    /// The subscribers of the signal `namespace.name`, plugins' included (loaded or not).
+    ///
+    /// ```
+    /// use signals_core::{registry, signal, subscriber};
+    ///
+    /// #[signal(namespace = "doc_registry_subscribers_of")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[subscriber]
+    /// fn audit(_: &str, _: &Saved) {}
+    ///
+    /// #[subscriber(plugin = "doc_registry_subscribers_of")]
+    /// fn notify(_: &str, _: &Saved) {}
+    ///
+    /// assert_eq!(registry().subscribers_of("doc_registry_subscribers_of", "saved").count(), 2);
+    /// assert_eq!(registry().subscribers_of("doc_registry_subscribers_of", "other").count(), 0);
+    /// ```
     pub fn subscribers_of(
         &self,
         namespace: &str,
@@ -388,30 +615,91 @@ impl Registry {
         })
     }
 
-    /// Whether a struct declares the signal `namespace.name`.
+    /// Whether a struct linked into the binary declares the signal `namespace.name` (a signal
+    /// created by name only is not declared).
+    ///
+    /// ```
+    /// use signals_core::{registry, signal, Namespace};
+    ///
+    /// #[signal(namespace = "doc_registry_is_declared")]
+    /// struct Saved { id: u32 }
+    ///
+    /// Namespace::get("doc_registry_is_declared")?.signal("by_name_only")?;
+    /// assert!(registry().is_declared("doc_registry_is_declared", "saved"));
+    /// assert!(!registry().is_declared("doc_registry_is_declared", "by_name_only"));
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn is_declared(&self, namespace: &str, name: &str) -> bool {
         self.signals
             .iter()
             .any(|s| s.namespace == namespace && s.name == name)
     }
 
-    /// Every plugin, by name.
+    /// Every plugin, by name: loaded or not.
+    ///
+    /// ```
+    /// use signals_core::plugins::Plugin;
+    /// use signals_core::{plugin, registry};
+    ///
+    /// #[plugin(name = "doc_registry_plugins")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    /// impl Plugin for Audit {}
+    ///
+    /// assert!(registry().plugins().iter().any(|p| p.name == "doc_registry_plugins"));
+    /// ```
     pub fn plugins(&self) -> &[PluginEntry] {
         &self.plugins
     }
 
-    /// The plugin called `name`.
+    /// The plugin called `name`, if one is linked.
+    ///
+    /// ```
+    /// use signals_core::plugins::Plugin;
+    /// use signals_core::{plugin, registry};
+    ///
+    /// #[plugin(name = "doc_registry_plugin")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    /// impl Plugin for Audit {}
+    ///
+    /// assert!(registry().plugin("doc_registry_plugin").unwrap().declaration.is_some());
+    /// assert!(registry().plugin("doc_missing").is_none());
+    /// ```
     pub fn plugin(&self, name: &str) -> Option<&PluginEntry> {
         self.plugins.iter().find(|p| p.name == name)
     }
 
     /// The problems found while building: duplicate declarations, subscribers that could not
-    /// be connected. Empty when all is well.
+    /// be connected. Empty when all is well. Problems are reported here, not raised: a binary
+    /// that wants to fail fast calls [`check`](Self::check) at start-up.
+    ///
+    /// ```
+    /// use signals_core::{registry, signal};
+    ///
+    /// #[signal(namespace = "doc_registry_problems")]
+    /// struct Saved { id: u32 }
+    ///
+    /// assert!(registry().problems().is_empty());
+    /// ```
     pub fn problems(&self) -> &[RegistryError] {
         &self.problems
     }
 
-    /// `Ok` when there are no problems.
+    /// `Ok` when there are no problems; otherwise every problem.
+    ///
+    /// ```
+    /// use signals_core::{registry, signal};
+    ///
+    /// #[signal(namespace = "doc_registry_check", name = "saved")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[signal(namespace = "doc_registry_check", name = "saved")]
+    /// struct SavedToo { id: u64 }
+    ///
+    /// let problems = registry().check().unwrap_err();
+    /// assert_eq!(problems.len(), 1);
+    /// ```
     pub fn check(&self) -> Result<(), Vec<RegistryError>> {
         if self.problems.is_empty() {
             Ok(())
