@@ -9,13 +9,43 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention).
+/// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention). This
+/// crate never reads the environment itself: pass the variable's value to
+/// [`enabled_plugins`](crate::host::enabled_plugins).
+///
+/// ```
+/// use ckan_signals::config::{Config, PLUGINS_ENV_VAR};
+/// use ckan_signals::host::enabled_plugins;
+///
+/// let from_env = std::env::var_os(PLUGINS_ENV_VAR);
+/// let config = Config::parse("ckan.plugins = audit\n", "<string>")?;
+/// let enabled = enabled_plugins(&config, from_env.as_deref())?;
+/// # let _ = enabled;
+/// # Ok::<(), ckan_signals::config::ConfigError>(())
+/// ```
 pub const PLUGINS_ENV_VAR: &str = "CKAN__PLUGINS";
 
-/// The largest configuration file read, in bytes.
+/// The largest configuration file read, in bytes: [`Config::from_file`] refuses a larger
+/// one with [`ConfigError::TooLarge`]. [`Config::parse`] has no limit.
+///
+/// ```
+/// use ckan_signals::config::MAX_CONFIG_BYTES;
+///
+/// assert_eq!(MAX_CONFIG_BYTES, 16 * 1024 * 1024);
+/// ```
 pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
-/// An error in a configuration file or value.
+/// An error in a configuration file or value. Non-exhaustive: match it with a wildcard arm.
+///
+/// ```
+/// use ckan_signals::config::{Config, ConfigError};
+///
+/// let err = Config::parse("[app:main\n", "demo.ini").unwrap_err();
+/// assert!(matches!(err, ConfigError::Malformed { line: 1, .. }));
+/// let config = Config::parse("ckan.plugins = a b a\n", "demo.ini")?;
+/// assert!(matches!(config.plugins(), Err(ConfigError::DuplicatePlugin { .. })));
+/// # Ok::<(), ckan_signals::config::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -69,7 +99,17 @@ pub enum ConfigError {
     },
 }
 
-/// A parsed configuration: every key with its value and the line it came from.
+/// A parsed configuration: every key with its value and the line it came from. Values are
+/// kept as text; nothing but `ckan.plugins` is interpreted.
+///
+/// ```
+/// use ckan_signals::config::Config;
+///
+/// let config = Config::parse("[app:main]\nckan.site_url = http://localhost\n", "demo.ini")?;
+/// assert_eq!(config.get("ckan.site_url"), Some("http://localhost"));
+/// assert!(config.plugins()?.is_empty());
+/// # Ok::<(), ckan_signals::config::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     origin: String,
@@ -158,7 +198,21 @@ impl Config {
         })
     }
 
-    /// Reads and parses a file.
+    /// Reads and parses a file (at most [`MAX_CONFIG_BYTES`], UTF-8). Errors name the path.
+    ///
+    /// ```
+    /// use ckan_signals::config::{Config, ConfigError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc_from_file_{}.ini", std::process::id()));
+    /// std::fs::write(&path, "[app:main]\nckan.plugins = audit\n").unwrap();
+    /// let config = Config::from_file(&path)?;
+    /// assert_eq!(config.plugins()?, ["audit"]);
+    /// std::fs::remove_file(&path).unwrap();
+    ///
+    /// let err = Config::from_file(&path).unwrap_err(); // gone now
+    /// assert!(matches!(err, ConfigError::Read { .. }));
+    /// # Ok::<(), ckan_signals::config::ConfigError>(())
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
         let path = path.as_ref();
         let shown = path.display().to_string();
@@ -190,22 +244,62 @@ impl Config {
         Config::parse(&text, &shown)
     }
 
-    /// The value of `key`, if set.
+    /// The value of `key`, if set: from any section, the last one written winning. A value
+    /// continued over several lines has its lines joined with `\n`.
+    ///
+    /// ```
+    /// use ckan_signals::config::Config;
+    ///
+    /// let config = Config::parse("[a]\nkey = 1\n[b]\nkey = 2\n  more\n", "demo.ini")?;
+    /// assert_eq!(config.get("key"), Some("2\nmore"));
+    /// assert_eq!(config.get("missing"), None);
+    /// # Ok::<(), ckan_signals::config::ConfigError>(())
+    /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values.get(key).map(|(v, _)| v.as_str())
     }
 
-    /// The line `key` was set on.
+    /// The line `key` was set on, from 1; `0` for a value given by [`set`](Self::set).
+    ///
+    /// ```
+    /// use ckan_signals::config::Config;
+    ///
+    /// let mut config = Config::parse("# comment\nckan.plugins = audit\n", "demo.ini")?;
+    /// assert_eq!(config.line_of("ckan.plugins"), Some(2));
+    /// config.set("ckan.plugins", "stats");
+    /// assert_eq!(config.line_of("ckan.plugins"), Some(0));
+    /// # Ok::<(), ckan_signals::config::ConfigError>(())
+    /// ```
     pub fn line_of(&self, key: &str) -> Option<usize> {
         self.values.get(key).map(|(_, line)| *line)
     }
 
     /// Overrides `key` (for example from an environment variable).
+    ///
+    /// ```
+    /// use ckan_signals::config::Config;
+    ///
+    /// let mut config = Config::default();
+    /// config.set("ckan.plugins", "audit stats");
+    /// assert_eq!(config.plugins()?, ["audit", "stats"]);
+    /// # Ok::<(), ckan_signals::config::ConfigError>(())
+    /// ```
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
         self.values.insert(key.to_owned(), (value.into(), 0));
     }
 
-    /// The plugins `ckan.plugins` enables, in order (none when it is not set).
+    /// The plugins `ckan.plugins` enables, in order (none when it is not set). A name listed
+    /// twice is an error; names are not checked against the naming rules here (loading does).
+    ///
+    /// ```
+    /// use ckan_signals::config::Config;
+    ///
+    /// let config = Config::parse("ckan.plugins = activity\n  audit\n", "demo.ini")?;
+    /// assert_eq!(config.plugins()?, ["activity", "audit"]);
+    /// let twice = Config::parse("ckan.plugins = a a\n", "demo.ini")?;
+    /// assert!(twice.plugins().unwrap_err().to_string().starts_with("demo.ini:1: "));
+    /// # Ok::<(), ckan_signals::config::ConfigError>(())
+    /// ```
     pub fn plugins(&self) -> Result<Vec<String>, ConfigError> {
         let origin = match self.line_of("ckan.plugins") {
             Some(0) | None => self.origin.clone(),
@@ -217,6 +311,15 @@ impl Config {
 
 /// Splits a `ckan.plugins` value (space- or newline-separated) into names, rejecting repeats.
 /// `origin` names the file (and line) the value came from.
+///
+/// ```
+/// use ckan_signals::config::parse_plugin_list;
+///
+/// assert_eq!(parse_plugin_list("a\n b  c", "demo.ini:3")?, ["a", "b", "c"]);
+/// let err = parse_plugin_list("a a", "demo.ini:3").unwrap_err();
+/// assert!(err.to_string().starts_with("demo.ini:3: `ckan.plugins` names `a` twice"));
+/// # Ok::<(), ckan_signals::config::ConfigError>(())
+/// ```
 pub fn parse_plugin_list(value: &str, origin: &str) -> Result<Vec<String>, ConfigError> {
     split_plugin_list(value).map_err(|name| ConfigError::DuplicatePlugin {
         origin: origin.to_owned(),

@@ -13,7 +13,17 @@ pub use signals_core::plugins::{
 
 use crate::config::{parse_plugin_list_from_variable, Config, ConfigError, PLUGINS_ENV_VAR};
 
-/// An error while starting the configured plugins.
+/// An error while starting the configured plugins. Non-exhaustive: match it with a wildcard
+/// arm.
+///
+/// ```
+/// use ckan_signals::host::{load_plugins, HostError, PluginError};
+///
+/// match load_plugins(&["doc_missing"]) {
+///     Err(HostError::Plugin(PluginError::Unknown { name, .. })) => assert_eq!(name, "doc_missing"),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HostError {
@@ -54,7 +64,27 @@ pub fn enabled_plugins(config: &Config, env: Option<&OsStr>) -> Result<Vec<Strin
 }
 
 /// Loads `names` in order. If one fails, the ones this call loaded are unloaded again (last
-/// first) and the error is returned: start-up stops, as CKAN's does.
+/// first) and the error is returned: start-up stops, as CKAN's does. Plugins loaded before
+/// this call are left alone (loading one of them again is an error).
+///
+/// ```
+/// use ckan_signals::host::{load_plugins, loaded, unload, Plugin};
+/// use signals_core::plugin;
+///
+/// #[plugin(name = "doc_host_first")]
+/// #[derive(Default)]
+/// struct First;
+/// impl Plugin for First {}
+///
+/// load_plugins(&["doc_host_first"])?;
+/// assert_eq!(loaded(), ["doc_host_first"]);
+/// unload("doc_host_first")?;
+///
+/// // The second name is not linked: the first is unloaded again.
+/// assert!(load_plugins(&["doc_host_first", "doc_missing"]).is_err());
+/// assert!(loaded().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn load_plugins<S: AsRef<str>>(names: &[S]) -> Result<(), HostError> {
     let mut done: Vec<&str> = Vec::new();
     for name in names {

@@ -4,6 +4,22 @@ use serde::{Deserialize, Serialize};
 use signals_core::{Sender, SenderKey};
 
 /// A CKAN user account.
+///
+/// ```
+/// use ckan_signals::model::User;
+/// use ckan_signals::UserCreated;
+/// use signals_core::Signal;
+///
+/// let user = User {
+///     id: "u-1".into(),
+///     name: "alice".into(),
+///     email: "alice@example.org".into(),
+///     fullname: None,
+///     sysadmin: false,
+/// };
+/// let report = UserCreated { user: user.clone() }.send(&user.name);
+/// assert!(report.is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The user's id.
@@ -36,6 +52,12 @@ pub struct WebApp {
 
 impl WebApp {
     /// An application called `name`.
+    ///
+    /// ```
+    /// use ckan_signals::model::WebApp;
+    ///
+    /// assert_eq!(WebApp::new("ckan").name, "ckan");
+    /// ```
     pub fn new(name: impl Into<String>) -> Self {
         WebApp { name: name.into() }
     }
@@ -48,6 +70,16 @@ impl Sender for WebApp {
 }
 
 /// An HTTP response about to be sent.
+///
+/// ```
+/// use ckan_signals::model::{Response, WebApp};
+/// use ckan_signals::RequestFinished;
+/// use signals_core::Signal;
+///
+/// let response = Response { status: 200, content_type: "text/html".into(), content_length: 12 };
+/// let report = RequestFinished { response }.send(&WebApp::new("ckan"));
+/// assert!(report.is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Response {
     /// The status code.
@@ -59,6 +91,15 @@ pub struct Response {
 }
 
 /// A Flask blueprint being registered for a dataset, resource, group or organization type.
+///
+/// ```
+/// use ckan_signals::model::Blueprint;
+/// use ckan_signals::RegisterBlueprint;
+/// use signals_core::Signal;
+///
+/// let blueprint = Blueprint { name: "camel-photos".into(), url_prefix: "/camel-photos".into() };
+/// assert!(RegisterBlueprint { blueprint }.send("dataset").is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Blueprint {
     /// The blueprint's name (the plugin-defined type, such as `camel-photos`).
@@ -68,6 +109,13 @@ pub struct Blueprint {
 }
 
 /// The context an action runs in (CKAN's `context` dict, the parts subscribers read).
+///
+/// ```
+/// use ckan_signals::model::ActionContext;
+///
+/// let context = ActionContext { user: Some("alice".into()), ..ActionContext::default() };
+/// assert!(!context.ignore_auth);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ActionContext {
     /// The name of the user calling the action, if any.
