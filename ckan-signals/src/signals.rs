@@ -15,6 +15,17 @@ use crate::model::{ActionContext, Blueprint, Response, User, WebApp};
 /// Sent when a request's context is set up, before any request processing happens.
 ///
 /// Sender: the web app. No keyword arguments.
+///
+/// ```
+/// use ckan_signals::model::WebApp;
+/// use ckan_signals::RequestStarted;
+/// use signals_core::Signal;
+///
+/// let _c = RequestStarted::signal().connect_scoped(|app: &WebApp, _: &RequestStarted| {
+///     assert_eq!(app.name, "ckan");
+/// });
+/// assert_eq!(RequestStarted.send(&WebApp::new("ckan")).receivers_called(), 1);
+/// ```
 #[signal(namespace = "ckan", sender = WebApp)]
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestStarted;
@@ -22,6 +33,18 @@ pub struct RequestStarted;
 /// Sent right before the response is sent to the client.
 ///
 /// Sender: the web app.
+///
+/// ```
+/// use ckan_signals::model::{Response, WebApp};
+/// use ckan_signals::RequestFinished;
+/// use signals_core::Signal;
+///
+/// let _c = RequestFinished::signal().connect_scoped(|_: &WebApp, ev: &RequestFinished| {
+///     assert_eq!(ev.response.status, 404);
+/// });
+/// let response = Response { status: 404, content_type: "text/html".into(), content_length: 0 };
+/// assert_eq!(RequestFinished { response }.send(&WebApp::new("ckan")).receivers_called(), 1);
+/// ```
 #[signal(namespace = "ckan", sender = WebApp)]
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestFinished {
@@ -33,6 +56,18 @@ pub struct RequestFinished {
 /// about to be registered in the application.
 ///
 /// Sender: the blueprint type: `"dataset"`, `"resource"`, `"group"` or `"organization"`.
+///
+/// ```
+/// use ckan_signals::model::Blueprint;
+/// use ckan_signals::RegisterBlueprint;
+/// use signals_core::Signal;
+///
+/// let _c = RegisterBlueprint::signal().connect_to("dataset", |_: &str, ev: &RegisterBlueprint| {
+///     assert_eq!(ev.blueprint.name, "camel-photos");
+/// });
+/// let blueprint = Blueprint { name: "camel-photos".into(), url_prefix: "/camel-photos".into() };
+/// assert_eq!(RegisterBlueprint { blueprint }.send("dataset").receivers_called(), 1);
+/// ```
 #[signal(namespace = "ckan")]
 #[derive(Debug, Clone, Serialize)]
 pub struct RegisterBlueprint {
@@ -43,6 +78,16 @@ pub struct RegisterBlueprint {
 /// Sent just before a file from an uploaded resource is sent to the user (not for links).
 ///
 /// Sender: the resource's id. No keyword arguments.
+///
+/// ```
+/// use ckan_signals::ResourceDownload;
+/// use signals_core::Signal;
+///
+/// let _c = ResourceDownload::signal().connect_scoped(|id: &str, _: &ResourceDownload| {
+///     assert_eq!(id, "r-1");
+/// });
+/// assert_eq!(ResourceDownload.send("r-1").receivers_called(), 1);
+/// ```
 #[signal(namespace = "ckan")]
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceDownload;
@@ -50,6 +95,17 @@ pub struct ResourceDownload;
 /// Sent after a user logged in. Registered as `logged_in` (CKAN 2.11+).
 ///
 /// Sender: the web app.
+///
+/// ```
+/// use ckan_signals::model::{User, WebApp};
+/// use ckan_signals::UserLoggedIn;
+/// use signals_core::Signal;
+///
+/// let _c = UserLoggedIn::signal().connect_scoped(|_: &WebApp, ev: &UserLoggedIn| assert_eq!(ev.user.name, "alice"));
+/// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
+/// assert_eq!(UserLoggedIn { user }.send(&WebApp::new("ckan")).receivers_called(), 1);
+/// assert_eq!(UserLoggedIn::signal().qualified_name(), "ckan.logged_in");
+/// ```
 #[signal(namespace = "ckan", name = "logged_in", sender = WebApp)]
 #[derive(Debug, Clone, Serialize)]
 pub struct UserLoggedIn {
@@ -60,6 +116,17 @@ pub struct UserLoggedIn {
 /// Sent after a user logged out. Registered as `logged_out` (CKAN 2.11+).
 ///
 /// Sender: the web app.
+///
+/// ```
+/// use ckan_signals::model::{User, WebApp};
+/// use ckan_signals::UserLoggedOut;
+/// use signals_core::Signal;
+///
+/// let _c = UserLoggedOut::signal().connect_scoped(|_: &WebApp, ev: &UserLoggedOut| assert_eq!(ev.user.name, "alice"));
+/// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
+/// assert_eq!(UserLoggedOut { user }.send(&WebApp::new("ckan")).receivers_called(), 1);
+/// assert_eq!(UserLoggedOut::signal().qualified_name(), "ckan.logged_out");
+/// ```
 #[signal(namespace = "ckan", name = "logged_out", sender = WebApp)]
 #[derive(Debug, Clone, Serialize)]
 pub struct UserLoggedOut {
@@ -70,6 +137,16 @@ pub struct UserLoggedOut {
 /// Sent after a failed login attempt.
 ///
 /// Sender: the login as typed (a user name or an e-mail address). No keyword arguments.
+///
+/// ```
+/// use ckan_signals::FailedLogin;
+/// use signals_core::Signal;
+///
+/// let _c = FailedLogin::signal().connect_scoped(|login: &str, _: &FailedLogin| {
+///     assert_eq!(login, "alice@example.org");
+/// });
+/// assert_eq!(FailedLogin.send("alice@example.org").receivers_called(), 1);
+/// ```
 #[signal(namespace = "ckan")]
 #[derive(Debug, Clone, Serialize)]
 pub struct FailedLogin;
@@ -77,6 +154,17 @@ pub struct FailedLogin;
 /// Sent when a new user is created (before the commit).
 ///
 /// Sender: the new user's name.
+///
+/// ```
+/// use ckan_signals::model::{User, WebApp};
+/// use ckan_signals::UserCreated;
+/// use signals_core::Signal;
+///
+/// let _c = UserCreated::signal().connect_scoped(|_: &str, ev: &UserCreated| assert_eq!(ev.user.name, "alice"));
+/// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
+/// assert_eq!(UserCreated { user }.send("alice").receivers_called(), 1);
+/// assert_eq!(UserCreated::signal().qualified_name(), "ckan.user_created");
+/// ```
 #[signal(namespace = "ckan")]
 #[derive(Debug, Clone, Serialize)]
 pub struct UserCreated {
@@ -87,6 +175,17 @@ pub struct UserCreated {
 /// Sent just after the mail with a password reset link was sent to a user.
 ///
 /// Sender: the user's name.
+///
+/// ```
+/// use ckan_signals::model::{User, WebApp};
+/// use ckan_signals::RequestPasswordReset;
+/// use signals_core::Signal;
+///
+/// let _c = RequestPasswordReset::signal().connect_scoped(|_: &str, ev: &RequestPasswordReset| assert_eq!(ev.user.name, "alice"));
+/// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
+/// assert_eq!(RequestPasswordReset { user }.send("alice").receivers_called(), 1);
+/// assert_eq!(RequestPasswordReset::signal().qualified_name(), "ckan.request_password_reset");
+/// ```
 #[signal(namespace = "ckan")]
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestPasswordReset {
@@ -97,6 +196,18 @@ pub struct RequestPasswordReset {
 /// Sent when a user submitted the password reset form with a new password.
 ///
 /// Sender: the user's name, often `None` (CKAN sends the name only when the form had it).
+///
+/// ```
+/// use ckan_signals::model::User;
+/// use ckan_signals::PerformPasswordReset;
+/// use signals_core::Signal;
+///
+/// let _c = PerformPasswordReset::signal().connect_scoped(|name: &Option<String>, _: &PerformPasswordReset| {
+///     assert_eq!(name, &None);
+/// });
+/// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
+/// assert_eq!(PerformPasswordReset { user }.send(&None).receivers_called(), 1);
+/// ```
 #[signal(namespace = "ckan", sender = Option<String>)]
 #[derive(Debug, Clone, Serialize)]
 pub struct PerformPasswordReset {
@@ -108,6 +219,24 @@ pub struct PerformPasswordReset {
 /// actions too). Registered as `action_succeed`.
 ///
 /// Sender: the action's name, such as `"package_create"`.
+///
+/// ```
+/// use ckan_signals::model::ActionContext;
+/// use ckan_signals::ActionSucceeded;
+/// use serde_json::json;
+/// use signals_core::Signal;
+///
+/// let _c = ActionSucceeded::signal().connect_to("package_create", |_: &str, ev: &ActionSucceeded| {
+///     assert_eq!(ev.result["name"], "my-dataset");
+/// });
+/// let done = ActionSucceeded {
+///     context: ActionContext::default(),
+///     data_dict: json!({ "name": "my-dataset" }),
+///     result: json!({ "id": "d-1", "name": "my-dataset" }),
+/// };
+/// assert_eq!(done.send("package_create").receivers_called(), 1);
+/// assert_eq!(done.send("package_show").receivers_called(), 0);
+/// ```
 #[signal(namespace = "ckan", name = "action_succeed")]
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionSucceeded {
@@ -122,6 +251,19 @@ pub struct ActionSucceeded {
 /// Sent after records were inserted or updated in the datastore through `datastore_upsert`.
 ///
 /// Sender: the resource's id.
+///
+/// ```
+/// use ckan_signals::DatastoreUpsert;
+/// use serde_json::json;
+/// use signals_core::Signal;
+///
+/// let _c = DatastoreUpsert::signal().connect_scoped(|resource: &str, ev: &DatastoreUpsert| {
+///     assert_eq!((resource, ev.records.is_some()), ("r-1", true));
+/// });
+/// let upsert = DatastoreUpsert { records: Some(json!([{ "a": 1 }])) };
+/// assert_eq!(upsert.send("r-1").receivers_called(), 1);
+/// assert_eq!(DatastoreUpsert::signal().qualified_name(), "ckanext.datastore_upsert");
+/// ```
 #[signal(namespace = "ckanext")]
 #[derive(Debug, Clone, Serialize)]
 pub struct DatastoreUpsert {
@@ -132,6 +274,18 @@ pub struct DatastoreUpsert {
 /// Sent after a successful call to `datastore_delete`.
 ///
 /// Sender: the resource's id.
+///
+/// ```
+/// use ckan_signals::DatastoreDelete;
+/// use serde_json::json;
+/// use signals_core::Signal;
+///
+/// let _c = DatastoreDelete::signal().connect_scoped(|resource: &str, _: &DatastoreDelete| {
+///     assert_eq!(resource, "r-1");
+/// });
+/// let deleted = DatastoreDelete { result: json!({}), data_dict: json!({ "resource_id": "r-1" }) };
+/// assert_eq!(deleted.send("r-1").receivers_called(), 1);
+/// ```
 #[signal(namespace = "ckanext")]
 #[derive(Debug, Clone, Serialize)]
 pub struct DatastoreDelete {

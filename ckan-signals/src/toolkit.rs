@@ -17,12 +17,31 @@ pub mod signals {
     use crate::signals::*;
 
     /// The `ckan` namespace: CKAN's core signals.
+    ///
+    /// ```
+    /// use ckan_signals::toolkit::signals;
+    ///
+    /// let ckan = signals::ckan();
+    /// assert_eq!(ckan.name(), "ckan");
+    /// // Listing shows declared signals only once any signal was looked up (which builds the
+    /// // registry); before that, `ckan.signals()` may be empty.
+    /// ckan.signal("user_created")?;
+    /// assert!(ckan.signals().iter().any(|s| s.name() == "logged_in"));
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn ckan() -> Namespace {
         // A constant, valid name: the lookup cannot fail.
         Namespace::get("ckan").unwrap_or_else(|_| unreachable!("`ckan` is a valid name"))
     }
 
     /// The `ckanext` namespace: extensions' signals (datastore, datapusher, third parties).
+    ///
+    /// ```
+    /// use ckan_signals::toolkit::signals;
+    ///
+    /// assert_eq!(*signals::datastore_delete(), signals::ckanext().signal("datastore_delete")?);
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     pub fn ckanext() -> Namespace {
         Namespace::get("ckanext").unwrap_or_else(|_| unreachable!("`ckanext` is a valid name"))
     }
@@ -30,6 +49,14 @@ pub mod signals {
     macro_rules! aliases {
         ($($alias:ident => $ty:ident),* $(,)?) => {$(
             #[doc = concat!("The `", stringify!($alias), "` signal: see [`", stringify!($ty), "`].")]
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("use ckan_signals::{toolkit::signals, ", stringify!($ty), "};")]
+            #[doc = "use signals_core::Signal;"]
+            #[doc = ""]
+            #[doc = concat!("assert_eq!(signals::", stringify!($alias), "().named(), ", stringify!($ty), "::named());")]
+            #[doc = concat!("assert!(signals::", stringify!($alias), "().check().is_ok());")]
+            #[doc = "```"]
             pub fn $alias() -> TypedSignal<$ty> {
                 $ty::signal()
             }

@@ -172,8 +172,9 @@ impl Namespace {
         Ok(NamedSignal::from_core(core))
     }
 
-    /// Every signal of this namespace created so far, by name (as with
-    /// [`all`](Self::all), a name nobody has looked up or declared is not listed).
+    /// Every signal of this namespace created so far, by name. As with [`all`](Self::all),
+    /// the signals `#[signal]` structs declare are listed only once any signal has been
+    /// looked up (which builds the registry): before that, this may miss them.
     ///
     /// ```
     /// use signals_core::Namespace;
