@@ -2,7 +2,21 @@
 
 use crate::name::{NameKind, NameRule};
 
-/// An error from looking up, declaring or sending a signal.
+/// An error from looking up, declaring or sending a signal. Non-exhaustive: match it with a
+/// wildcard arm. The messages are meant for people; their wording may change.
+///
+/// ```
+/// use signals_core::{signal, DynKwargs, Error, Namespace};
+///
+/// #[signal(namespace = "doc_error")]
+/// struct Saved { id: u32 }
+///
+/// assert!(matches!(Namespace::get("no way"), Err(Error::InvalidName { .. })));
+/// let by_name = Namespace::get("doc_error")?.signal("saved")?;
+/// let err = by_name.send(&"web", &DynKwargs::new()).unwrap_err(); // not a `Saved`
+/// assert!(matches!(err, Error::WrongKwargs { .. }));
+/// # Ok::<(), signals_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -75,6 +89,17 @@ pub enum Error {
 }
 
 /// An error from reading a keyword argument through the by-name view ([`crate::Kwargs`]).
+/// Non-exhaustive: match it with a wildcard arm.
+///
+/// ```
+/// use signals_core::{DynKwargs, KwargError, Kwargs};
+///
+/// let bag = DynKwargs::new().with("n", 3u32);
+/// let view: &dyn Kwargs = &bag;
+/// assert!(matches!(view.try_get::<u32>("m"), Err(KwargError::Missing { .. })));
+/// let err = view.try_get::<u64>("n").unwrap_err();
+/// assert_eq!(err.to_string(), "keyword argument `n` is a `u32`, not a `u64`; read it as `u32`");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum KwargError {

@@ -78,12 +78,35 @@ impl fmt::Debug for Kwarg<'_> {
 )]
 pub trait Kwargs: Any + Send + Sync {
     /// The argument called `name`, if there is one.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("n", 3u32);
+    /// assert_eq!(bag.kwarg("n").unwrap().type_name, "u32");
+    /// assert!(bag.kwarg("m").is_none());
+    /// ```
     fn kwarg(&self, name: &str) -> Option<Kwarg<'_>>;
 
     /// Every argument, in declaration order.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("a", 1u8).with("b", true);
+    /// let names: Vec<&str> = bag.kwargs().iter().map(|k| k.name).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
     fn kwargs(&self) -> Vec<Kwarg<'_>>;
 
-    /// The bag's Rust type, for error messages.
+    /// The bag's Rust type, for error messages (as `std::any::type_name` spells it: not a
+    /// stable format).
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// assert!(DynKwargs::new().bag_type_name().ends_with("DynKwargs"));
+    /// ```
     fn bag_type_name(&self) -> &'static str {
         type_name::<Self>()
     }

@@ -10,7 +10,21 @@ use crate::namespace::Namespace;
 use crate::receiver::SourceLocation;
 use crate::registry::{registry, KwargDecl, SignalDecl};
 
-/// The whole listing.
+/// The whole listing: a snapshot taken when [`listing`] is called.
+///
+/// ```
+/// use signals_core::plugins::Plugin;
+/// use signals_core::{listing, plugin};
+///
+/// #[plugin(name = "doc_listing_struct")]
+/// #[derive(Default)]
+/// struct Audit;
+/// impl Plugin for Audit {}
+///
+/// let listing = listing();
+/// assert!(listing.plugins.iter().any(|p| p.name == "doc_listing_struct" && !p.loaded));
+/// assert!(listing.problems.is_empty());
+/// ```
 #[derive(Debug, Serialize)]
 pub struct Listing {
     /// Every signal: declared ones, and ones only used by name. By namespace and name.
@@ -22,6 +36,20 @@ pub struct Listing {
 }
 
 /// One signal.
+///
+/// ```
+/// use signals_core::{listing, signal};
+///
+/// /// Sent when a dataset is saved.
+/// #[signal(namespace = "doc_signal_listing")]
+/// struct Saved { id: u32 }
+///
+/// let listing = listing();
+/// let entry = listing.signals.iter().find(|s| s.namespace == "doc_signal_listing").unwrap();
+/// assert_eq!(entry.name, "saved");
+/// assert_eq!(entry.declaration.unwrap().docs.trim(), "Sent when a dataset is saved.");
+/// assert!(entry.subscribers.is_empty());
+/// ```
 #[derive(Debug, Serialize)]
 pub struct SignalListing {
     /// The namespace.
@@ -36,6 +64,24 @@ pub struct SignalListing {
 }
 
 /// One subscriber of a signal.
+///
+/// ```
+/// use signals_core::{listing, signal, subscriber};
+///
+/// #[signal(namespace = "doc_subscriber_listing")]
+/// struct Saved { id: u32 }
+///
+/// #[subscriber(sender = "dataset", plugin = "doc_subscriber_listing")]
+/// fn audit(_: &str, _: &Saved) {}
+///
+/// let listing = listing();
+/// let entry = listing.signals.iter().find(|s| s.namespace == "doc_subscriber_listing").unwrap();
+/// let sub = &entry.subscribers[0];
+/// assert!(sub.name.ends_with("audit"));
+/// assert_eq!(sub.plugin.as_deref(), Some("doc_subscriber_listing"));
+/// assert_eq!(sub.sender, "sender \"dataset\"");
+/// assert!(!sub.connected); // its plugin is not loaded
+/// ```
 #[derive(Debug, Serialize)]
 pub struct SubscriberListing {
     /// The receiver's name (a function's path).
@@ -53,6 +99,23 @@ pub struct SubscriberListing {
 }
 
 /// One plugin.
+///
+/// ```
+/// use signals_core::plugins::{self, Plugin};
+/// use signals_core::{listing, plugin};
+///
+/// #[plugin(name = "doc_plugin_listing")]
+/// #[derive(Default)]
+/// struct Audit;
+/// impl Plugin for Audit {}
+///
+/// let _guard = plugins::use_plugin("doc_plugin_listing")?;
+/// let listing = listing();
+/// let entry = listing.plugins.iter().find(|p| p.name == "doc_plugin_listing").unwrap();
+/// assert!(entry.loaded);
+/// assert!(entry.rust_type.unwrap().ends_with("Audit"));
+/// # Ok::<(), signals_core::plugins::PluginError>(())
+/// ```
 #[derive(Debug, Serialize)]
 pub struct PluginListing {
     /// The plugin's name.

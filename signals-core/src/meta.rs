@@ -118,8 +118,27 @@ meta_signal!(
 
 meta_signal!(
     /// Sent after a receiver is disconnected from any signal (by a handle, by name, by a
-    /// plugin's unload, or because its weak target was dropped); the sender is that signal's
-    /// qualified name.
+    /// plugin's unload, or because its weak target was dropped, which is noticed at the next
+    /// send); the sender is that signal's qualified name.
+    ///
+    /// ```
+    /// use signals_core::{Namespace, ReceiverDisconnected, Signal};
+    /// use std::sync::Mutex;
+    ///
+    /// static GONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    /// let watch = ReceiverDisconnected::signal().connect_to(
+    ///     "doc_meta_disconnected.watched",
+    ///     |_: &str, ev: &ReceiverDisconnected| {
+    ///         GONE.lock().unwrap().push(ev.receiver.name.to_string());
+    ///     },
+    /// );
+    /// let signal = Namespace::get("doc_meta_disconnected")?.signal("watched")?;
+    /// let options = signals_core::ConnectOptions::new().name("audit");
+    /// signal.connect_with(options, |_, _| {}).disconnect();
+    /// assert_eq!(*GONE.lock().unwrap(), ["audit"]);
+    /// watch.disconnect();
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
     ReceiverDisconnected,
     "receiver_disconnected",
     "Sent after a receiver is disconnected from any signal; the sender is that signal's qualified name."

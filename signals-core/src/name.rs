@@ -7,9 +7,26 @@
 use std::fmt;
 
 /// The longest name allowed, in bytes.
+///
+/// ```
+/// use signals_core::{check_name, MAX_NAME_LEN};
+///
+/// assert!(check_name(&"a".repeat(MAX_NAME_LEN)).is_ok());
+/// assert!(check_name(&"a".repeat(MAX_NAME_LEN + 1)).is_err());
+/// ```
 pub const MAX_NAME_LEN: usize = 255;
 
 /// What a name is the name of, for error messages.
+///
+/// ```
+/// use signals_core::{Error, NameKind, Namespace};
+///
+/// match Namespace::get("no way").unwrap_err() {
+///     Error::InvalidName { kind, .. } => assert_eq!(kind, NameKind::Namespace),
+///     other => panic!("unexpected {other}"),
+/// }
+/// assert_eq!(NameKind::Plugin.to_string(), "plugin");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NameKind {
     /// A namespace such as `ckan` or `ckanext`.
@@ -59,6 +76,14 @@ pub enum NameRule {
 
 impl NameRule {
     /// The rule in words, usable in `const` contexts (the macros' compile-time checks use it).
+    /// Shorter than the `Display` text, which also says how to fix the name.
+    ///
+    /// ```
+    /// use signals_core::NameRule;
+    ///
+    /// const MESSAGE: &str = NameRule::Empty.message();
+    /// assert_eq!(MESSAGE, "a name must not be empty");
+    /// ```
     pub const fn message(&self) -> &'static str {
         match self {
             NameRule::Empty => "a name must not be empty",
@@ -86,13 +111,28 @@ impl fmt::Display for NameRule {
     }
 }
 
-/// Checks `name` against the naming rules (see [`NameRule`]).
+/// Checks `name` against the naming rules (see [`NameRule`]). Usable in `const` contexts.
+///
+/// ```
+/// use signals_core::{check_name, NameRule};
+///
+/// const OK: bool = check_name("datastore.upsert").is_ok();
+/// assert!(OK);
+/// assert_eq!(check_name("ckan/ext"), Err(NameRule::BadCharacter { index: 4 }));
+/// ```
 pub const fn check_name(name: &str) -> Result<(), NameRule> {
     check_name_bytes(name.as_bytes())
 }
 
 /// Checks raw bytes against the naming rules; bytes that are not ASCII (including any that are
 /// not UTF-8) are reported as [`NameRule::BadCharacter`].
+///
+/// ```
+/// use signals_core::{check_name_bytes, NameRule};
+///
+/// assert_eq!(check_name_bytes(b"ckanext"), Ok(()));
+/// assert_eq!(check_name_bytes(b"ck\xffan"), Err(NameRule::BadCharacter { index: 2 }));
+/// ```
 pub const fn check_name_bytes(bytes: &[u8]) -> Result<(), NameRule> {
     if bytes.is_empty() {
         return Err(NameRule::Empty);

@@ -39,7 +39,30 @@ use crate::typed::{Signal, TypedSignal};
 /// impl Plugin for Quiet {} // no subscriptions in code: only `#[subscriber]` functions
 /// ```
 pub trait Plugin: Send + Sync + 'static {
-    /// Makes the plugin's subscriptions in code; called on every load.
+    /// Makes the plugin's subscriptions in code; called on every load, on a fresh value made
+    /// with `Default` (state kept in `self` does not survive an unload).
+    ///
+    /// ```
+    /// use signals_core::plugins::{self, Plugin, Subscriptions};
+    /// use signals_core::{plugin, signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_plugin_subscriptions")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[plugin(name = "doc_plugin_subscriptions")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    ///
+    /// impl Plugin for Audit {
+    ///     fn subscriptions(&self, s: &mut Subscriptions) {
+    ///         s.connect(Saved::signal(), |_: &str, _: &Saved| {});
+    ///     }
+    /// }
+    ///
+    /// let _guard = plugins::use_plugin("doc_plugin_subscriptions")?;
+    /// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
+    /// # Ok::<(), signals_core::plugins::PluginError>(())
+    /// ```
     fn subscriptions(&self, subscriptions: &mut Subscriptions) {
         let _ = subscriptions;
     }

@@ -6,6 +6,24 @@ use std::fmt;
 use std::panic::Location;
 
 /// The error type a receiver may return: any error, boxed.
+///
+/// ```
+/// use signals_core::{BoxError, DynKwargs, Kwargs, Namespace, SenderKey};
+///
+/// fn audit(_: &SenderKey<'_>, kwargs: &dyn Kwargs) -> Result<(), BoxError> {
+///     let n: &u32 = kwargs.try_get("n")?;
+///     if *n == 0 {
+///         return Err("n must not be 0".into());
+///     }
+///     Ok(())
+/// }
+///
+/// let signal = Namespace::get("doc_box_error")?.signal("saved")?;
+/// let c = signal.connect(audit);
+/// assert!(!signal.send(&"web", &DynKwargs::new().with("n", 0u32))?.is_ok());
+/// c.disconnect();
+/// # Ok::<(), signals_core::Error>(())
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Where a receiver was written or connected. `file` is the path as the compiler was given
@@ -243,6 +261,13 @@ pub(crate) fn gone<O>() -> CallResult<O> {
 /// ```
 pub trait IntoOutcome<O> {
     /// Converts the return value.
+    ///
+    /// ```
+    /// use signals_core::IntoOutcome;
+    ///
+    /// let value: Result<u8, _> = IntoOutcome::<u8>::into_outcome(7u8);
+    /// assert_eq!(value.unwrap(), 7);
+    /// ```
     fn into_outcome(self) -> Result<O, BoxError>;
 }
 

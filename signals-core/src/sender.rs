@@ -34,6 +34,15 @@ pub enum SenderKey<'a> {
 
 impl SenderKey<'_> {
     /// A key that owns its string, to be stored in a filter.
+    ///
+    /// ```
+    /// use signals_core::SenderKey;
+    ///
+    /// let name = String::from("dataset");
+    /// let owned: SenderKey<'static> = SenderKey::from(name.as_str()).into_owned();
+    /// drop(name);
+    /// assert_eq!(owned.as_str(), Some("dataset"));
+    /// ```
     pub fn into_owned(self) -> SenderKey<'static> {
         match self {
             SenderKey::None => SenderKey::None,
@@ -44,6 +53,13 @@ impl SenderKey<'_> {
     }
 
     /// A key borrowing from this one (cheap: no allocation).
+    ///
+    /// ```
+    /// use signals_core::SenderKey;
+    ///
+    /// let key = SenderKey::from(String::from("dataset"));
+    /// assert_eq!(key.reborrow(), key);
+    /// ```
     pub fn reborrow(&self) -> SenderKey<'_> {
         match self {
             SenderKey::None => SenderKey::None,
@@ -54,6 +70,13 @@ impl SenderKey<'_> {
     }
 
     /// The string, when this is a string sender.
+    ///
+    /// ```
+    /// use signals_core::SenderKey;
+    ///
+    /// assert_eq!(SenderKey::from("dataset").as_str(), Some("dataset"));
+    /// assert_eq!(SenderKey::Int(5).as_str(), None);
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
             SenderKey::Str(s) => Some(s),
@@ -105,10 +128,25 @@ impl From<String> for SenderKey<'static> {
 /// ```
 pub trait Sender {
     /// The key subscribers' sender filters are compared with.
+    ///
+    /// ```
+    /// use signals_core::{Sender, SenderKey};
+    ///
+    /// assert_eq!(String::from("a").sender_key(), "a".sender_key());
+    /// assert_eq!(().sender_key(), SenderKey::None);
+    /// ```
     fn sender_key(&self) -> SenderKey<'_>;
 
     /// Rebuilds a sender from a key, for by-name sends to a declared signal. Types that cannot
     /// be rebuilt keep the default, `None`, and can then be sent only through the typed API.
+    ///
+    /// ```
+    /// use signals_core::{Sender, SenderKey};
+    ///
+    /// let key = SenderKey::from("dataset");
+    /// assert_eq!(<str as Sender>::from_sender_key(&key), Some("dataset"));
+    /// assert_eq!(<str as Sender>::from_sender_key(&SenderKey::Int(1)), None);
+    /// ```
     fn from_sender_key<'k>(key: &'k SenderKey<'_>) -> Option<&'k Self> {
         let _ = key;
         None

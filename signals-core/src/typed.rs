@@ -315,6 +315,13 @@ pub trait Signal: Kwargs + Sized {
 /// the name is invalid or another struct already declares it, the signal lives detached: it
 /// still works for its own typed receivers, by-name lookups do not reach it, and
 /// [`TypedSignal::check`] (and the registry) report why.
+///
+/// ```
+/// use signals_core::SignalCell;
+///
+/// static CELL: SignalCell = SignalCell::new(); // one per signal type; see `SignalCell::resolve`
+/// # let _ = &CELL;
+/// ```
 pub struct SignalCell {
     cell: OnceLock<NamedSignal>,
 }
