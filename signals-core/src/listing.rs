@@ -212,6 +212,26 @@ pub fn listing() -> Listing {
     }
 }
 
+/// The prose of a doc comment, for the text listing: code blocks (examples) are left out, and
+/// so are blank lines they leave at the end. The JSON listing keeps the whole comment.
+fn prose(docs: &str) -> Vec<&str> {
+    let mut in_code = false;
+    let mut lines: Vec<&str> = Vec::new();
+    for line in docs.lines().map(str::trim_end) {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if !in_code {
+            lines.push(line);
+        }
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
 fn kwargs_line(kwargs: &[KwargDecl]) -> String {
     if kwargs.is_empty() {
         return "(none)".to_owned();
@@ -229,7 +249,7 @@ impl fmt::Display for Listing {
             writeln!(f, "{}.{}", signal.namespace, signal.name)?;
             match signal.declaration {
                 Some(d) => {
-                    for line in d.docs.lines().map(str::trim_end) {
+                    for line in prose(d.docs) {
                         // A blank line between paragraphs stays empty: no trailing spaces.
                         if line.is_empty() {
                             writeln!(f)?;
@@ -277,5 +297,17 @@ impl fmt::Display for Listing {
             writeln!(f, "problem: {problem}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prose;
+
+    #[test]
+    fn the_text_listing_leaves_examples_out() {
+        let docs = "Sent when X.\n\nSender: the id.\n\n```\nlet x = 1;\n    indented();\n```\n";
+        assert_eq!(prose(docs), ["Sent when X.", "", "Sender: the id."]);
+        assert_eq!(prose("a\n```rust\nb\n```\nc"), ["a", "c"]);
     }
 }
