@@ -7,8 +7,8 @@
 //! after it is released, and meta-signals are sent after it too.
 
 use std::any::{type_name, Any, TypeId};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, PoisonError};
 
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -17,6 +17,7 @@ use crate::meta;
 use crate::receiver::{CallResult, ReceiverId, ReceiverInfo};
 use crate::sender::{SenderFilter, SenderKey};
 use crate::snapshot::{self, SharedSnapshot};
+use crate::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard};
 use crate::typed::Signal;
 
 /// A by-name receiver, as stored.
@@ -154,7 +155,7 @@ pub(crate) struct SignalCore {
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
-static NEXT_UNIQUE: AtomicU64 = AtomicU64::new(1);
+static NEXT_UNIQUE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A fresh [`ReceiverId::Unique`].
 pub(crate) fn unique_receiver_id() -> ReceiverId {

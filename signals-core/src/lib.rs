@@ -134,6 +134,7 @@ pub mod registry;
 mod send;
 mod sender;
 mod snapshot;
+mod sync;
 mod typed;
 
 pub use connection::{BlockGuard, ConnectOptions, Connection, MuteGuard, ScopedConnection};

@@ -150,6 +150,11 @@ pub(crate) fn announce(
     connected: &[(Arc<ReceiverInfo>, SenderFilter)],
     disconnected: &[(Arc<ReceiverInfo>, SenderFilter)],
 ) {
+    // Under loom (`--cfg loom`) the meta-signals are not sent: their cores are process-wide,
+    // while loom's atomics and mutexes belong to one model execution.
+    if cfg!(loom) {
+        return;
+    }
     let signal = NamedSignal::from_core(core);
     for (receiver, filter) in connected {
         let _ = ReceiverConnected {

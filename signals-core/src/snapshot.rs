@@ -20,7 +20,7 @@
 
 use std::any::Any;
 use std::cell::{Ref, RefCell};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use foldhash::fast::FixedState;
@@ -37,6 +37,7 @@ use crate::kwargs::Kwargs;
 use crate::receiver::{ReceiverId, ReceiverInfo};
 use crate::send::{deliver, deliver_async, Concurrency, Mode, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
+use crate::sync::AtomicBool;
 use crate::typed::Signal;
 
 /// A snapshot as stored and cached: shared between threads, read-only.
@@ -484,8 +485,15 @@ struct CachedSnapshot {
     snapshot: SharedSnapshot,
 }
 
+#[cfg(not(loom))]
 thread_local! {
     static CACHE: RefCell<Vec<Option<CachedSnapshot>>> = const { RefCell::new(Vec::new()) };
+}
+
+// Loom runs its threads on one OS thread: the cache must be one of loom's thread-locals.
+#[cfg(loom)]
+loom::thread_local! {
+    static CACHE: RefCell<Vec<Option<CachedSnapshot>>> = RefCell::new(Vec::new());
 }
 
 /// Runs `f` with the current snapshot of `core` and the generation it is current at.
