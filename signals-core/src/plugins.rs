@@ -116,6 +116,23 @@ impl Subscriptions {
         self
     }
 
+    /// Connects to the signal `namespace.name` with `connect`, or records why the name is
+    /// invalid (the load then fails and undoes what it made).
+    fn keep_by_name(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        connect: impl FnOnce(NamedSignal) -> Connection,
+    ) -> &mut Self {
+        match crate::Namespace::get(namespace).and_then(|ns| ns.signal(name)) {
+            Ok(signal) => self.keep(connect(signal)),
+            Err(error) => {
+                self.errors.push(error);
+                self
+            }
+        }
+    }
+
     /// The plugin being loaded.
     ///
     /// ```
@@ -336,13 +353,9 @@ impl Subscriptions {
         R: IntoOutcome<()> + 'static,
     {
         let options = self.options(SourceLocation::caller());
-        match by_name(namespace, name) {
-            Ok(signal) => self.keep(signal.connect_async_with(options, receiver)),
-            Err(error) => {
-                self.errors.push(error);
-                self
-            }
-        }
+        self.keep_by_name(namespace, name, |signal| {
+            signal.connect_async_with(options, receiver)
+        })
     }
 
     /// Subscribes a by-name `receiver` to every sender of `namespace.name`: the way to
@@ -378,13 +391,9 @@ impl Subscriptions {
         R: IntoOutcome<()>,
     {
         let options = self.options(SourceLocation::caller());
-        match by_name(namespace, name) {
-            Ok(signal) => self.keep(signal.connect_with(options, receiver)),
-            Err(error) => {
-                self.errors.push(error);
-                self
-            }
-        }
+        self.keep_by_name(namespace, name, |signal| {
+            signal.connect_with(options, receiver)
+        })
     }
 
     /// Subscribes a by-name `receiver` to one sender of `namespace.name`.
@@ -423,18 +432,10 @@ impl Subscriptions {
         R: IntoOutcome<()>,
     {
         let options = self.options(SourceLocation::caller()).sender(sender);
-        match by_name(namespace, name) {
-            Ok(signal) => self.keep(signal.connect_with(options, receiver)),
-            Err(error) => {
-                self.errors.push(error);
-                self
-            }
-        }
+        self.keep_by_name(namespace, name, |signal| {
+            signal.connect_with(options, receiver)
+        })
     }
-}
-
-fn by_name(namespace: &str, name: &str) -> Result<NamedSignal, Error> {
-    crate::Namespace::get(namespace)?.signal(name)
 }
 
 /// An error from loading or unloading a plugin. Non-exhaustive: match it with a wildcard arm.
