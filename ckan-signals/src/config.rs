@@ -6,8 +6,10 @@
 //! the last one written winning, as CKAN's `[app:main]` section is in practice the only one.
 //! A UTF-8 byte order mark at the start of the text is skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+
+use signals_core::__private::quote_input;
 
 /// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention). This
 /// crate never reads the environment itself: pass the variable's value to
@@ -36,6 +38,9 @@ pub const PLUGINS_ENV_VAR: &str = "CKAN__PLUGINS";
 pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
 /// An error in a configuration file or value. Non-exhaustive: match it with a wildcard arm.
+///
+/// A message quotes at most 64 characters of the text it rejects (a line, a plugin name), then
+/// `…` and the text's length in bytes; the `name` fields keep the whole name.
 ///
 /// ```
 /// use ckan_signals::config::{Config, ConfigError};
@@ -79,22 +84,24 @@ pub enum ConfigError {
     },
     /// `ckan.plugins` names a plugin twice.
     #[error(
-        "{origin}: `ckan.plugins` names `{name}` twice; list each plugin once (a plugin loaded twice is an error)"
+        "{origin}: `ckan.plugins` names {} twice; list each plugin once (a plugin loaded twice is an error)",
+        quote_input(.name)
     )]
     DuplicatePlugin {
         /// Where the list came from.
         origin: String,
-        /// The repeated name.
+        /// The repeated name, whole.
         name: String,
     },
     /// An environment variable (such as [`PLUGINS_ENV_VAR`]) names a plugin twice.
     #[error(
-        "{variable} names `{name}` twice; list each plugin once (a plugin loaded twice is an error)"
+        "{variable} names {} twice; list each plugin once (a plugin loaded twice is an error)",
+        quote_input(.name)
     )]
     DuplicatePluginInVariable {
         /// The variable.
         variable: String,
-        /// The repeated name.
+        /// The repeated name, whole.
         name: String,
     },
 }
@@ -152,7 +159,10 @@ impl Config {
                 let Some(key) = &last_key else {
                     return Err(malformed(
                         number,
-                        format!("an indented line continues a value, but no key comes before it: `{trimmed}`"),
+                        format!(
+                            "an indented line continues a value, but no key comes before it: {}",
+                            quote_input(trimmed)
+                        ),
                     ));
                 };
                 if let Some((value, _)) = values.get_mut(key) {
@@ -167,7 +177,10 @@ impl Config {
                 if !section.ends_with(']') || section.len() < 2 {
                     return Err(malformed(
                         number,
-                        format!("a section header must look like `[name]`, found `{trimmed}`"),
+                        format!(
+                            "a section header must look like `[name]`, found {}",
+                            quote_input(trimmed)
+                        ),
                     ));
                 }
                 last_key = None;
@@ -177,7 +190,8 @@ impl Config {
                 return Err(malformed(
                     number,
                     format!(
-                        "expected `key = value`, a `[section]` or a comment, found `{trimmed}`"
+                        "expected `key = value`, a `[section]` or a comment, found {}",
+                        quote_input(trimmed)
                     ),
                 ));
             };
@@ -350,11 +364,14 @@ pub fn parse_plugin_list_from_variable(
     })
 }
 
-/// The names in a plugin list, in order; `Err` with the first name listed twice.
+/// The names in a plugin list, in order; `Err` with the first name listed twice (the name
+/// whose second occurrence comes first). Linear in the list's length: the names seen so far
+/// are kept in a set.
 fn split_plugin_list(value: &str) -> Result<Vec<String>, String> {
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut names: Vec<String> = Vec::new();
     for name in value.split_whitespace() {
-        if names.iter().any(|n| n == name) {
+        if !seen.insert(name) {
             return Err(name.to_owned());
         }
         names.push(name.to_owned());
@@ -411,6 +428,103 @@ mod tests {
         assert_eq!(
             config.plugins().unwrap_err().to_string(),
             "t.ini:2: `ckan.plugins` names `a` twice; list each plugin once (a plugin loaded twice is an error)"
+        );
+    }
+
+    #[test]
+    fn the_first_name_listed_twice_is_the_one_reported() {
+        // `b`'s second occurrence comes before `a`'s.
+        assert_eq!(split_plugin_list("a b c b a"), Err("b".to_owned()));
+        assert_eq!(
+            split_plugin_list("a\n  b\tc"),
+            Ok(vec!["a".into(), "b".into(), "c".into()])
+        );
+        assert_eq!(split_plugin_list(" \n "), Ok(vec![]));
+        // Names compare exactly: case and punctuation count.
+        assert_eq!(split_plugin_list("a A a.b a-b").map(|n| n.len()), Ok(4));
+    }
+
+    /// A long list is checked in one pass (the check used to compare each name with every
+    /// earlier one). Not a timing test: it checks the result, which must stay the same.
+    #[test]
+    fn a_long_list_keeps_its_order_and_reports_a_repeat_at_the_end() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("plugin_{i}")).collect();
+        let list = names.join(" ");
+        assert_eq!(split_plugin_list(&list), Ok(names.clone()));
+        let repeated = format!("{list}\n  plugin_10000 plugin_3");
+        assert_eq!(
+            parse_plugin_list(&repeated, "big.ini:2").unwrap_err(),
+            ConfigError::DuplicatePlugin {
+                origin: "big.ini:2".into(),
+                name: "plugin_10000".into(),
+            }
+        );
+        assert_eq!(
+            parse_plugin_list(&repeated, "big.ini:2")
+                .unwrap_err()
+                .to_string(),
+            "big.ini:2: `ckan.plugins` names `plugin_10000` twice; list each plugin once (a plugin \
+             loaded twice is an error)"
+        );
+    }
+
+    #[test]
+    fn messages_quote_at_most_64_characters_of_a_long_input() {
+        let long = "p".repeat(1 << 20);
+        let shown = format!("`{}…` (1048576 bytes)", "p".repeat(64));
+        let twice = format!("{long} {long}");
+        let err = parse_plugin_list(&twice, "t.ini:1").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "t.ini:1: `ckan.plugins` names {shown} twice; list each plugin once (a plugin \
+                 loaded twice is an error)"
+            )
+        );
+        assert!(matches!(err, ConfigError::DuplicatePlugin { name, .. } if name == long));
+        assert_eq!(
+            parse_plugin_list_from_variable(&twice, PLUGINS_ENV_VAR)
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "CKAN__PLUGINS names {shown} twice; list each plugin once (a plugin loaded twice \
+                 is an error)"
+            )
+        );
+        let cases = [
+            (
+                format!("  {long}\n"),
+                format!(
+                    "t.ini:1: an indented line continues a value, but no key comes before it: {shown}"
+                ),
+            ),
+            (
+                format!("[{long}\n"),
+                format!(
+                    "t.ini:1: a section header must look like `[name]`, found `[{}…` (1048577 bytes)",
+                    "p".repeat(63)
+                ),
+            ),
+            (
+                format!("{long}\n"),
+                format!(
+                    "t.ini:1: expected `key = value`, a `[section]` or a comment, found {shown}"
+                ),
+            ),
+        ];
+        for (text, message) in cases {
+            assert_eq!(
+                Config::parse(&text, "t.ini").unwrap_err().to_string(),
+                message
+            );
+        }
+        // Exactly 64 characters are still quoted whole.
+        let edge = "é".repeat(64);
+        assert_eq!(
+            Config::parse(&format!("{edge}\n"), "t.ini")
+                .unwrap_err()
+                .to_string(),
+            format!("t.ini:1: expected `key = value`, a `[section]` or a comment, found `{edge}`")
         );
     }
 }

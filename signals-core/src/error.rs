@@ -1,9 +1,12 @@
 //! The errors of the runtime. Each message says what was wrong and how to fix it.
 
 use crate::name::{NameKind, NameRule};
+use crate::quote;
 
 /// An error from looking up, declaring or sending a signal. Non-exhaustive: match it with a
-/// wildcard arm. The messages are meant for people; their wording may change.
+/// wildcard arm. The messages are meant for people; their wording may change. A message quotes
+/// at most 64 characters of an input it repeats (a name, a sender key), then `…` and the
+/// input's length in bytes; the error's fields keep the whole input.
 ///
 /// ```
 /// use signals_core::{signal, DynKwargs, Error, Namespace};
@@ -21,11 +24,12 @@ use crate::name::{NameKind, NameRule};
 #[non_exhaustive]
 pub enum Error {
     /// A namespace, signal or plugin name broke a naming rule.
-    #[error("invalid {kind} name {name:?}: {rule}")]
+    #[error("invalid {kind} name {}: {rule}", quote::debug(.name))]
     InvalidName {
         /// What the name names.
         kind: NameKind,
-        /// The rejected name (lossily decoded when it was not UTF-8).
+        /// The rejected name (lossily decoded when it was not UTF-8), whole; the message
+        /// quotes at most 64 characters of it.
         name: String,
         /// The rule it broke.
         rule: NameRule,
@@ -76,14 +80,16 @@ pub enum Error {
     /// A by-name send gave a sender key from which the declared sender type cannot be rebuilt.
     #[error(
         "signal `{signal}` expects senders of type `{sender_type}`, which cannot be rebuilt from the \
-         sender key {key}; send through the typed API instead"
+         sender key {}; send through the typed API instead",
+        quote::bare(.key)
     )]
     SenderNotRecoverable {
         /// `namespace.name` of the signal.
         signal: String,
         /// The declared sender type.
         sender_type: &'static str,
-        /// The key that was given, formatted.
+        /// The key that was given, formatted, whole; the message shows at most 64 characters
+        /// of it.
         key: String,
     },
 }

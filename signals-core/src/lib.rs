@@ -129,6 +129,7 @@ mod name;
 mod named;
 mod namespace;
 pub mod plugins;
+mod quote;
 mod receiver;
 pub mod registry;
 mod send;
@@ -181,7 +182,8 @@ macro_rules! link {
     };
 }
 
-/// Items the macros' generated code uses. Not part of the API: no stability promise.
+/// Items the macros' generated code and this workspace's other crates use. Not part of the
+/// API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::name::assert_valid_name;
@@ -205,6 +207,24 @@ pub mod __private {
     pub use std::thread::LocalKey;
     pub use std::thread_local;
     pub use std::vec::Vec;
+
+    /// `text` in backticks for an error message, cut after 64 characters (on a character
+    /// boundary) and followed by `…` and its length in bytes when it is longer, so that a
+    /// message quoting a huge input stays readable. ckan-signals' configuration errors use it.
+    ///
+    /// ```
+    /// use signals_core::__private::quote_input;
+    ///
+    /// assert_eq!(quote_input("audit").to_string(), "`audit`");
+    /// let long = "a".repeat(1 << 20);
+    /// assert_eq!(
+    ///     quote_input(&long).to_string(),
+    ///     format!("`{}…` (1048576 bytes)", "a".repeat(64))
+    /// );
+    /// ```
+    pub fn quote_input(text: &str) -> impl std::fmt::Display + '_ {
+        crate::quote::backticks(text)
+    }
 
     /// The `TypeId` of `T`, as a `fn` pointer for descriptors.
     pub fn type_id<T: 'static>() -> TypeId {

@@ -78,9 +78,11 @@ fn invalid_names_say_which_rule_they_broke() {
     );
     assert_eq!(
         Namespace::get(&"y".repeat(300)).unwrap_err().to_string(),
+        // A long name is quoted up to 64 characters, then `…` and its length.
         format!(
-            "invalid namespace name \"{}\": it is 300 bytes long; shorten it to at most 255 bytes",
-            "y".repeat(300)
+            "invalid namespace name \"{}…\" (300 bytes): it is 300 bytes long; shorten it to at \
+             most 255 bytes",
+            "y".repeat(64)
         )
     );
     let err = Namespace::get_bytes(b"caf\xc3\xa9\xff").unwrap_err();

@@ -38,9 +38,11 @@ fn invalid_signal_and_plugin_names_say_which_rule_they_broke() {
         (b"", "invalid signal name \"\": it is empty; give it at least one character".into()),
         (
             &[b's'; 256],
+            // Quoted up to 64 characters, then `…` and the name's length.
             format!(
-                "invalid signal name \"{}\": it is 256 bytes long; shorten it to at most 255 bytes",
-                "s".repeat(256)
+                "invalid signal name \"{}…\" (256 bytes): it is 256 bytes long; shorten it to at \
+                 most 255 bytes",
+                "s".repeat(64)
             ),
         ),
         (
@@ -99,6 +101,52 @@ fn invalid_signal_and_plugin_names_say_which_rule_they_broke() {
             name: String::new(),
             rule: NameRule::Empty
         })
+    );
+}
+
+/// A huge input gives a message of a readable size: at most 64 characters of it are quoted,
+/// then `…` and its length. The error's fields keep the whole input.
+#[test]
+fn a_huge_input_is_quoted_only_in_part() {
+    const MIB: usize = 1 << 20;
+    let huge = "h".repeat(MIB);
+    let shown = "h".repeat(64);
+    let err = Namespace::get("rel_bad")
+        .unwrap()
+        .signal(&huge)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid signal name \"{shown}…\" (1048576 bytes): it is 1048576 bytes long; shorten \
+             it to at most 255 bytes"
+        )
+    );
+    assert!(matches!(&err, Error::InvalidName { name, .. } if *name == huge));
+    let spaced = format!("{huge} x");
+    assert_eq!(
+        plugins::load(&spaced).unwrap_err().to_string(),
+        format!(
+            "invalid plugin name \"{shown}…\" (1048578 bytes): {}",
+            NameRule::TooLong { len: MIB + 2 }
+        )
+    );
+    assert_eq!(
+        Config::parse(&format!("[app:main]\n{huge}\n"), "huge.ini")
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "huge.ini:2: expected `key = value`, a `[section]` or a comment, found `{shown}…` \
+             (1048576 bytes)"
+        )
+    );
+    let config = Config::parse(&format!("ckan.plugins = {huge}\n  {huge}\n"), "huge.ini").unwrap();
+    assert_eq!(
+        config.plugins().unwrap_err().to_string(),
+        format!(
+            "huge.ini:1: `ckan.plugins` names `{shown}…` (1048576 bytes) twice; list each plugin \
+             once (a plugin loaded twice is an error)"
+        )
     );
 }
 
