@@ -27,6 +27,11 @@ pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<()> 
 pub(crate) type TypedCall<T> =
     dyn Fn(&<T as Signal>::Sender, &T) -> CallResult<<T as Signal>::Output> + Send + Sync;
 
+/// A receiver's callable as records and snapshots share it: a thin pointer to a boxed
+/// closure. A send reaches the closure's data and code with plain loads; through an
+/// `Arc<dyn Fn>` it would first compute where the data starts from the closure's alignment.
+pub(crate) type Callable<C> = Arc<Box<C>>;
+
 /// An async by-name receiver, as stored.
 pub(crate) type AsyncDynCall = dyn for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<()>>
     + Send
@@ -67,10 +72,10 @@ pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;
 /// A receiver's function, erased so that one list holds typed and by-name receivers.
 #[derive(Clone)]
 pub(crate) enum RecordFn {
-    /// Holds an `Arc<TypedCall<T>>` for the signal's declared `T`.
+    /// Holds a `Callable<TypedCall<T>>` for the signal's declared `T`.
     Typed(Arc<dyn Any + Send + Sync>),
     /// A by-name receiver.
-    Dynamic(Arc<DynCall>),
+    Dynamic(Callable<DynCall>),
 }
 
 /// An async receiver's function, erased as [`RecordFn`] is.

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::connection::{connect_parts, ConnectOptions, Connection, MuteGuard, ReceiverParts};
-use crate::core::{dyn_async, AsyncRecordFn, DynCall, RecordFn, SignalCore};
+use crate::core::{dyn_async, AsyncRecordFn, Callable, DynCall, RecordFn, SignalCore};
 use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
@@ -234,9 +234,11 @@ impl NamedSignal {
         R: IntoOutcome<()>,
     {
         let identity = ReceiverId::of(&receiver);
-        let call: Arc<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
-            called(receiver(sender, args).into_outcome())
-        });
+        let call: Callable<DynCall> = Arc::new(Box::new(
+            move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+                called(receiver(sender, args).into_outcome())
+            },
+        ));
         connect_parts(
             self.core,
             options,
@@ -287,12 +289,14 @@ impl NamedSignal {
     {
         let weak = Arc::downgrade(target);
         let probe = weak.clone();
-        let call: Arc<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
-            let Some(target) = weak.upgrade() else {
-                return gone();
-            };
-            called(receiver(&target, sender, args).into_outcome())
-        });
+        let call: Callable<DynCall> = Arc::new(Box::new(
+            move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+                let Some(target) = weak.upgrade() else {
+                    return gone();
+                };
+                called(receiver(&target, sender, args).into_outcome())
+            },
+        ));
         connect_parts(
             self.core,
             options,
@@ -395,8 +399,9 @@ impl NamedSignal {
             let future = receiver(sender, args);
             Box::pin(async move { called(future.await.into_outcome()) })
         });
-        let shim: Arc<DynCall> =
-            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<()>());
+        let shim: Callable<DynCall> = Arc::new(Box::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
+            async_in_sync_send::<()>()
+        }));
         connect_parts(
             self.core,
             options,

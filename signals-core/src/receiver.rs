@@ -224,16 +224,36 @@ impl fmt::Display for AsyncInSyncSend {
 
 impl std::error::Error for AsyncInSyncSend {}
 
-/// The result of calling one receiver once: `Ok(Some(value))`; `Ok(None)` when it ran with no
-/// value to give (a by-name receiver seen from a typed send); `Err` when it failed or is gone.
-pub(crate) type CallResult<O> = Result<Option<O>, Box<Abnormal>>;
+/// The result of calling one receiver once.
+///
+/// Shaped so that for the common output `()` it is a tag and a pointer, which comes back from
+/// the call in two registers (a `Result<Option<O>, _>` is returned through memory).
+pub(crate) enum CallResult<O> {
+    /// It ran and gave a value.
+    Value(O),
+    /// It ran with no value to give (a by-name receiver seen from a typed send).
+    NoValue,
+    /// It failed, or it is gone.
+    Abnormal(Box<Abnormal>),
+}
+
+impl CallResult<()> {
+    /// The same outcome without its value: what a by-name receiver gives a typed send.
+    #[inline]
+    pub(crate) fn without_value<O>(self) -> CallResult<O> {
+        match self {
+            CallResult::Value(()) | CallResult::NoValue => CallResult::NoValue,
+            CallResult::Abnormal(abnormal) => CallResult::Abnormal(abnormal),
+        }
+    }
+}
 
 /// A receiver's converted return value as a call result.
 #[inline]
 pub(crate) fn called<O>(result: Result<O, BoxError>) -> CallResult<O> {
     match result {
-        Ok(value) => Ok(Some(value)),
-        Err(error) => Err(Box::new(Abnormal::Failed(error))),
+        Ok(value) => CallResult::Value(value),
+        Err(error) => CallResult::Abnormal(Box::new(Abnormal::Failed(error))),
     }
 }
 
@@ -241,12 +261,12 @@ pub(crate) fn called<O>(result: Result<O, BoxError>) -> CallResult<O> {
 #[cold]
 #[inline(never)]
 pub(crate) fn async_in_sync_send<O>() -> CallResult<O> {
-    Err(Box::new(Abnormal::Failed(Box::new(AsyncInSyncSend))))
+    CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(AsyncInSyncSend))))
 }
 
 /// The call result of a weak receiver whose target is gone.
 pub(crate) fn gone<O>() -> CallResult<O> {
-    Err(Box::new(Abnormal::Gone))
+    CallResult::Abnormal(Box::new(Abnormal::Gone))
 }
 
 /// What a receiver function may return for a signal whose output is `O`: an `O`, or a

@@ -332,14 +332,12 @@ pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 
 /// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
 ///
-/// When the signal's generation moves during the send (a receiver, or another thread,
-/// connected or disconnected something), each later receiver is checked before its call, so a
-/// receiver disconnected earlier in this send is not called.
-///
-/// One `catch_unwind` guards the whole loop; after a panic the loop resumes at the next
-/// receiver, so a send without panics pays nothing per receiver for the guard. The loop keeps
-/// only the index of the next receiver in memory; everything rare (failures, skips, gone
-/// receivers) is recorded out of line.
+/// The fast loop here runs while every receiver returns normally and the signal's generation
+/// stays where the snapshot was taken; it keeps nothing in memory but the index of the next
+/// receiver, and one `catch_unwind` guards it, so a send without panics pays nothing per
+/// receiver for the guard. Anything else (a failure, a panic, a gone receiver, or a connection
+/// changed by a receiver or by another thread) hands the rest of the send to
+/// [`deliver_rest`], out of line.
 #[inline]
 pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
@@ -351,41 +349,65 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
 ) -> SendReport {
     let calls = &*list.calls;
     let mut next = 0;
-    let mut rare = Rare::default();
-    loop {
-        let run = catch_unwind(AssertUnwindSafe(|| {
-            // The fast loop: nothing changed since the snapshot was taken. A change can only
-            // come from a receiver (on this thread) or from another thread; either way it is
-            // seen after the call that made it, and the rest of the send checks each receiver.
-            let mut changed = core.generation.load(Ordering::Acquire) != generation;
-            if !changed {
-                for call in &calls[next..] {
-                    next += 1;
-                    match invoke(call) {
-                        Ok(None) => {}
-                        Ok(Some(value)) => {
-                            if let Some(collect) = collect.as_mut() {
-                                collect(&list.meta[next - 1].info, value);
-                            }
-                        }
-                        Err(abnormal) => {
-                            let failed = rare.abnormal(*abnormal, &list.meta[next - 1].info);
-                            if failed && mode == Mode::FailFast {
-                                return;
-                            }
-                        }
-                    }
-                    if core.generation.load(Ordering::Acquire) != generation {
-                        changed = true;
-                        break;
+    let stopped = catch_unwind(AssertUnwindSafe(|| {
+        for call in calls {
+            next += 1;
+            match invoke(call) {
+                CallResult::Value(value) => {
+                    if let Some(collect) = collect.as_mut() {
+                        collect(&list.meta[next - 1].info, value);
                     }
                 }
+                CallResult::NoValue => {}
+                CallResult::Abnormal(abnormal) => return Some(abnormal),
             }
-            if !changed {
-                return;
+            // A change can only come from a receiver (on this thread) or from another
+            // thread; either way it is seen after the call that made it.
+            if core.generation.load(Ordering::Acquire) != generation {
+                break;
             }
-            // Something changed during the send: call only receivers still connected.
-            while let Some(call) = calls.get(next) {
+        }
+        None
+    }));
+    if matches!(stopped, Ok(None)) && next == calls.len() {
+        return SendReport {
+            called: next,
+            failed: None,
+        };
+    }
+    deliver_rest(core, list, mode, invoke, collect, next, stopped)
+}
+
+/// The rest of a send whose fast loop stopped after the receiver at `next - 1`: `stopped` says
+/// how that call ended (`Ok(None)`: normally, but a connection changed). Records it, then calls
+/// the remaining receivers one at a time, each only if it is still connected. After a panic
+/// the loop resumes at the next receiver (a robust send) or ends (a fail-fast one).
+#[cold]
+#[inline(never)]
+fn deliver_rest<C: ?Sized, A: ?Sized, O>(
+    core: &'static SignalCore,
+    list: &ReceiverList<C, A>,
+    mode: Mode,
+    invoke: impl Fn(&C) -> CallResult<O>,
+    mut collect: Option<&mut Collect<'_, O>>,
+    mut next: usize,
+    stopped: Result<Option<Box<Abnormal>>, Payload>,
+) -> SendReport {
+    let mut rare = Rare::default();
+    let mut go_on = match stopped {
+        Ok(None) => true,
+        Ok(Some(abnormal)) => {
+            let failed = rare.abnormal(*abnormal, &list.meta[next - 1].info);
+            !(failed && mode == Mode::FailFast)
+        }
+        Err(payload) => {
+            rare.panicked(&list.meta[next - 1].info, payload);
+            mode == Mode::Robust
+        }
+    };
+    while go_on {
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            while let Some(call) = list.calls.get(next) {
                 let meta = &list.meta[next];
                 next += 1;
                 if !meta.active.load(Ordering::Acquire) {
@@ -393,13 +415,13 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
                     continue;
                 }
                 match invoke(call) {
-                    Ok(None) => {}
-                    Ok(Some(value)) => {
+                    CallResult::Value(value) => {
                         if let Some(collect) = collect.as_mut() {
                             collect(&meta.info, value);
                         }
                     }
-                    Err(abnormal) => {
+                    CallResult::NoValue => {}
+                    CallResult::Abnormal(abnormal) => {
                         if rare.abnormal(*abnormal, &meta.info) && mode == Mode::FailFast {
                             return;
                         }
@@ -407,29 +429,15 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
                 }
             }
         }));
-        if let Err(payload) = run {
-            // The receiver at `next - 1` panicked.
-            rare.fail(Failure {
-                receiver: list.meta[next - 1].info.clone(),
-                kind: FailureKind::Panic(panic_message(payload)),
-            });
-            if mode == Mode::Robust {
-                continue;
+        go_on = match run {
+            Ok(()) => false,
+            Err(payload) => {
+                rare.panicked(&list.meta[next - 1].info, payload);
+                mode == Mode::Robust
             }
-        }
-        break;
+        };
     }
-    if rare.gone {
-        core.prune_gone();
-    }
-    let mut failed = rare.failed;
-    if let Some(failed) = &mut failed {
-        failed.stopped_early = next < calls.len();
-    }
-    SendReport {
-        called: next - rare.not_called,
-        failed,
-    }
+    rare.finish(core, next, list.calls.len())
 }
 
 /// What a send records off its fast path.
@@ -442,6 +450,30 @@ struct Rare {
 }
 
 impl Rare {
+    /// Records that `receiver` panicked.
+    fn panicked(&mut self, receiver: &Arc<ReceiverInfo>, payload: Payload) {
+        self.fail(Failure {
+            receiver: receiver.clone(),
+            kind: FailureKind::Panic(panic_message(payload)),
+        });
+    }
+
+    /// The report of a send that stopped before the receiver at `next` of `count`: prunes
+    /// gone receivers first.
+    fn finish(self, core: &'static SignalCore, next: usize, count: usize) -> SendReport {
+        if self.gone {
+            core.prune_gone();
+        }
+        let mut failed = self.failed;
+        if let Some(failed) = &mut failed {
+            failed.stopped_early = next < count;
+        }
+        SendReport {
+            called: next - self.not_called,
+            failed,
+        }
+    }
+
     fn fail(&mut self, failure: Failure) {
         self.failed
             .get_or_insert_with(Box::default)
@@ -485,8 +517,8 @@ impl Rare {
         collect: &mut Option<&mut Vec<Response<O>>>,
     ) {
         match outcome {
-            Ok(Ok(None)) => {}
-            Ok(Ok(Some(value))) => {
+            Ok(CallResult::NoValue) => {}
+            Ok(CallResult::Value(value)) => {
                 if let Some(collect) = collect {
                     collect.push(Response {
                         receiver: meta.info.clone(),
@@ -494,13 +526,10 @@ impl Rare {
                     });
                 }
             }
-            Ok(Err(abnormal)) => {
+            Ok(CallResult::Abnormal(abnormal)) => {
                 self.abnormal(*abnormal, &meta.info);
             }
-            Err(payload) => self.fail(Failure {
-                receiver: meta.info.clone(),
-                kind: FailureKind::Panic(panic_message(payload)),
-            }),
+            Err(payload) => self.panicked(&meta.info, payload),
         }
     }
 }
@@ -584,11 +613,5 @@ where
             }
         }
     }
-    if rare.gone {
-        core.prune_gone();
-    }
-    SendReport {
-        called: count - rare.not_called,
-        failed: rare.failed,
-    }
+    rare.finish(core, count, count)
 }

@@ -28,8 +28,8 @@ use hashbrown::{HashSet, HashTable};
 use std::hash::BuildHasher;
 
 use crate::core::{
-    typed_async, Alive, AsyncDynCall, AsyncRecordFn, AsyncTypedCall, DynCall, Record, RecordFn,
-    SignalCore, TypedCall,
+    typed_async, Alive, AsyncDynCall, AsyncRecordFn, AsyncTypedCall, Callable, DynCall, Record,
+    RecordFn, SignalCore, TypedCall,
 };
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -69,7 +69,7 @@ impl EntryMeta {
 /// so a sync send on a signal without async receivers never reads it (and the list is one
 /// word larger, not two: the sync loop's layout stays as it was).
 pub(crate) struct ReceiverList<C: ?Sized, A: ?Sized> {
-    pub(crate) calls: Box<[Arc<C>]>,
+    pub(crate) calls: Box<[Callable<C>]>,
     pub(crate) meta: Box<[EntryMeta]>,
     pub(crate) asyncs: Option<Box<AsyncCalls<A>>>,
 }
@@ -99,7 +99,7 @@ pub(crate) trait Shape: 'static + Sized {
     type AsyncCall: ?Sized + Send + Sync;
 
     /// The callable for `record`, or `None` when it cannot be called in this shape.
-    fn adapt(record: &Record) -> Option<Arc<Self::Call>>;
+    fn adapt(record: &Record) -> Option<Callable<Self::Call>>;
 
     /// The async callable for `record`, when it is an async receiver.
     fn adapt_async(record: &Record) -> Option<Arc<Self::AsyncCall>>;
@@ -134,15 +134,15 @@ impl<T: Signal> Shape for Typed<T> {
     type Call = TypedCall<T>;
     type AsyncCall = AsyncTypedCall<T>;
 
-    fn adapt(record: &Record) -> Option<Arc<TypedCall<T>>> {
+    fn adapt(record: &Record) -> Option<Callable<TypedCall<T>>> {
         match &record.func {
-            RecordFn::Typed(any) => any.downcast_ref::<Arc<TypedCall<T>>>().cloned(),
+            RecordFn::Typed(any) => any.downcast_ref::<Callable<TypedCall<T>>>().cloned(),
             RecordFn::Dynamic(by_name) => {
                 let by_name = by_name.clone();
-                Some(Arc::new(move |sender: &T::Sender, args: &T| {
+                Some(Arc::new(Box::new(move |sender: &T::Sender, args: &T| {
                     // A by-name receiver gives no value of the signal's output type.
-                    by_name(&sender.sender_key(), args).map(|_| None)
-                }))
+                    by_name(&sender.sender_key(), args).without_value()
+                })))
             }
         }
     }
@@ -157,7 +157,7 @@ impl<T: Signal> Shape for Typed<T> {
                     Box::pin(async move {
                         let key = sender.sender_key();
                         // A by-name receiver gives no value of the signal's output type.
-                        by_name(&key, args).await.map(|_| None)
+                        by_name(&key, args).await.without_value()
                     })
                 }))
             }
@@ -239,7 +239,7 @@ impl Shape for Dynamic {
     type Call = DynCall;
     type AsyncCall = AsyncDynCall;
 
-    fn adapt(record: &Record) -> Option<Arc<DynCall>> {
+    fn adapt(record: &Record) -> Option<Callable<DynCall>> {
         match &record.func {
             RecordFn::Dynamic(f) => Some(f.clone()),
             RecordFn::Typed(_) => None,
@@ -367,7 +367,7 @@ impl<Sh: Shape> Snapshot<Sh> {
 }
 
 /// A record with its callables adapted to a shape.
-type Adapted<'r, C, A> = (&'r Record, Arc<C>, Option<Arc<A>>);
+type Adapted<'r, C, A> = (&'r Record, Callable<C>, Option<Arc<A>>);
 
 /// The receivers whose filter `select` accepts, in connection order, each receiver once (at
 /// its first connection's place: the same function may be connected for every sender and for
@@ -592,21 +592,17 @@ impl<T: Signal> ThreadSnapshot<T> {
         }
     }
 
-    /// The current snapshot: the cached one under a shared borrow of the slot (see
-    /// [`with_snapshot`] for the borrow rules), or a fresh one fetched under the signal's mutex.
-    /// `None` only if the signal is not declared by `T`, which `SignalCell` rules out.
+    /// The cached snapshot when it is current at `generation`, under a shared borrow of the
+    /// slot (see [`with_snapshot`] for the borrow rules); `None` sends the caller to
+    /// [`fresh`](Self::fresh).
     #[inline]
-    pub(crate) fn current(&self, core: &SignalCore, generation: u64) -> Option<Held<'_, T>> {
-        if let Ok(cached) = self.cached.try_borrow() {
-            let hit = Ref::filter_map(cached, |c| match c {
-                Some((g, snapshot)) if *g == generation => Some(&**snapshot),
-                _ => None,
-            });
-            if let Ok(hit) = hit {
-                return Some(Held::Cached(hit));
-            }
-        }
-        self.refresh(core, generation).map(Held::Fresh)
+    pub(crate) fn cached(&self, generation: u64) -> Option<Ref<'_, Snapshot<Typed<T>>>> {
+        let cached = self.cached.try_borrow().ok()?;
+        Ref::filter_map(cached, |c| match c {
+            Some((g, snapshot)) if *g == generation => Some(&**snapshot),
+            _ => None,
+        })
+        .ok()
     }
 
     /// The current snapshot, owned (see [`owned_snapshot`]).
@@ -619,12 +615,19 @@ impl<T: Signal> ThreadSnapshot<T> {
                 }
             }
         }
-        self.refresh(core, generation)
+        self.fresh(core, generation)
     }
 
+    /// The current snapshot, fetched under the signal's mutex and cached in the slot unless a
+    /// send in progress on this thread holds it. `None` only if the signal is not declared by
+    /// `T`, which `SignalCell` rules out.
     #[cold]
     #[inline(never)]
-    fn refresh(&self, core: &SignalCore, generation: u64) -> Option<Arc<Snapshot<Typed<T>>>> {
+    pub(crate) fn fresh(
+        &self,
+        core: &SignalCore,
+        generation: u64,
+    ) -> Option<Arc<Snapshot<Typed<T>>>> {
         let erased: Arc<dyn Any + Send + Sync> = core.current_snapshot();
         let fresh = erased.downcast::<Snapshot<Typed<T>>>().ok()?;
         let replaced = match self.cached.try_borrow_mut() {
@@ -634,23 +637,6 @@ impl<T: Signal> ThreadSnapshot<T> {
         // Dropped after the slot is released: it may free receivers whose `Drop` sends.
         drop(replaced);
         Some(fresh)
-    }
-}
-
-/// A snapshot held for one send: borrowed from the thread's slot, or fetched fresh.
-pub(crate) enum Held<'a, T: Signal> {
-    Cached(Ref<'a, Snapshot<Typed<T>>>),
-    Fresh(Arc<Snapshot<Typed<T>>>),
-}
-
-impl<T: Signal> std::ops::Deref for Held<'_, T> {
-    type Target = Snapshot<Typed<T>>;
-    #[inline]
-    fn deref(&self) -> &Snapshot<Typed<T>> {
-        match self {
-            Held::Cached(snapshot) => snapshot,
-            Held::Fresh(snapshot) => snapshot,
-        }
     }
 }
 

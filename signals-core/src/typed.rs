@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::connection::{connect_parts, ConnectOptions, Connection, ReceiverParts};
-use crate::core::{typed_async, AsyncRecordFn, Binding, RecordFn, SignalCore, TypedCall};
+use crate::core::{typed_async, AsyncRecordFn, Binding, Callable, RecordFn, SignalCore, TypedCall};
 use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
@@ -456,7 +456,7 @@ impl<T> fmt::Debug for TypedSignal<T> {
     }
 }
 
-fn typed_record<T: Signal>(call: Arc<TypedCall<T>>) -> RecordFn {
+fn typed_record<T: Signal>(call: Callable<TypedCall<T>>) -> RecordFn {
     RecordFn::Typed(Arc::new(call))
 }
 
@@ -573,9 +573,10 @@ impl<T: Signal> TypedSignal<T> {
         R: IntoOutcome<T::Output>,
     {
         let identity = ReceiverId::of(&receiver);
-        let call: Arc<TypedCall<T>> = Arc::new(move |sender: &T::Sender, args: &T| {
-            called(receiver(sender, args).into_outcome())
-        });
+        let call: Callable<TypedCall<T>> =
+            Arc::new(Box::new(move |sender: &T::Sender, args: &T| {
+                called(receiver(sender, args).into_outcome())
+            }));
         connect_parts(
             self.named.core(),
             options,
@@ -637,11 +638,13 @@ impl<T: Signal> TypedSignal<T> {
     {
         let weak = Arc::downgrade(target);
         let probe = weak.clone();
-        let call: Arc<TypedCall<T>> =
-            Arc::new(move |sender: &T::Sender, args: &T| match weak.upgrade() {
-                Some(target) => called(receiver(&target, sender, args).into_outcome()),
-                None => gone(),
-            });
+        let call: Callable<TypedCall<T>> =
+            Arc::new(Box::new(move |sender: &T::Sender, args: &T| {
+                match weak.upgrade() {
+                    Some(target) => called(receiver(&target, sender, args).into_outcome()),
+                    None => gone(),
+                }
+            }));
         connect_parts(
             self.named.core(),
             options,
@@ -746,8 +749,9 @@ impl<T: Signal> TypedSignal<T> {
             let future = receiver(sender, args);
             Box::pin(async move { called(future.await.into_outcome()) })
         });
-        let shim: Arc<TypedCall<T>> =
-            Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
+        let shim: Callable<TypedCall<T>> = Arc::new(Box::new(|_: &T::Sender, _: &T| {
+            async_in_sync_send::<T::Output>()
+        }));
         connect_parts(
             self.named.core(),
             options,
@@ -1009,18 +1013,25 @@ impl<T: Signal> TypedSignal<T> {
         if let Some(local) = T::thread_snapshot() {
             let generation = core.generation.load(Ordering::Acquire);
             // `try_with` fails only while the thread is torn down: then take the shared path.
-            let sent = local.try_with(|slot| {
-                let held = slot.current(core, generation);
-                let snapshot = held.as_deref();
-                deliver_typed(
+            let sent = local.try_with(|slot| match slot.cached(generation) {
+                Some(snapshot) => deliver_typed(
                     core,
                     generation,
-                    snapshot,
+                    Some(&snapshot),
                     args,
                     sender,
                     mode,
                     collect.as_deref_mut(),
-                )
+                ),
+                None => deliver_fresh(
+                    slot,
+                    core,
+                    generation,
+                    args,
+                    sender,
+                    mode,
+                    collect.as_deref_mut(),
+                ),
             });
             if let Ok(report) = sent {
                 return report;
@@ -1051,6 +1062,30 @@ fn deliver_typed<T: Signal>(
         receivers,
         mode,
         |call| call(sender, args),
+        collect,
+    )
+}
+
+/// The send path when this thread's slot holds no current snapshot: fetches it first.
+#[cold]
+#[inline(never)]
+fn deliver_fresh<T: Signal>(
+    slot: &ThreadSnapshot<T>,
+    core: &'static SignalCore,
+    generation: u64,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    let fresh = slot.fresh(core, generation);
+    deliver_typed(
+        core,
+        generation,
+        fresh.as_deref(),
+        args,
+        sender,
+        mode,
         collect,
     )
 }
