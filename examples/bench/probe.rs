@@ -1,10 +1,11 @@
 //! A probe for instruction counts: one million typed sends to `N` receivers (env `N`,
-//! default 1), repeatable under callgrind whatever the machine's load:
+//! default 1), repeatable under callgrind whatever the machine's load. With `FLOOR=1` it runs
+//! the floor loop instead (`one_floor_send`), for instruction ratios:
 //!
 //! ```text
 //! cargo build --release --example probe
 //! N=100 valgrind --tool=callgrind ./target/release/examples/probe
-//! callgrind_annotate callgrind.out.<pid> | head
+//! callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep one_
 //! ```
 
 #[path = "cases.rs"]
@@ -20,6 +21,11 @@ fn one_send(t: &Tick) {
     drop(black_box(t.send(black_box("s"))));
 }
 
+#[inline(never)]
+fn one_floor_send(floor: &Floor, args: &Args) {
+    floor.send(black_box(args));
+}
+
 fn main() {
     let n: usize = std::env::var("N")
         .ok()
@@ -27,9 +33,16 @@ fn main() {
         .unwrap_or(1);
     let connections = connect_ticks(n);
     let tick = Tick { n: 1 };
+    let floor = Floor::new(n);
+    let args = Args { n: 1 };
+    let run_floor = std::env::var_os("FLOOR").is_some();
     let start = std::time::Instant::now();
     for _ in 0..1_000_000 {
-        one_send(&tick);
+        if run_floor {
+            one_floor_send(&floor, &args);
+        } else {
+            one_send(&tick);
+        }
     }
     println!(
         "{:.2} ns per send to {n} receivers",

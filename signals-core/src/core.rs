@@ -1,7 +1,7 @@
 //! The runtime object behind every signal: its connections, and the snapshot sends read.
 //!
 //! Writers (connect, disconnect, block, mute) take the signal's mutex, change the list of
-//! connection records, build a new immutable snapshot and bump the generation counter. Senders
+//! connection records, build a new immutable snapshot and mark the one it replaces. Senders
 //! never take the mutex on their way: see [`crate::snapshot`] for how they find the snapshot.
 //! No user code runs under the mutex: records and snapshots that a change removes are dropped
 //! after it is released, and meta-signals are sent after it too.
@@ -17,7 +17,7 @@ use crate::meta;
 use crate::receiver::{CallResult, ReceiverId, ReceiverInfo};
 use crate::sender::{SenderFilter, SenderKey};
 use crate::snapshot::{self, SharedSnapshot};
-use crate::sync::{AtomicBool, AtomicU64, Mutex, MutexGuard};
+use crate::sync::{AtomicBool, Mutex, MutexGuard};
 use crate::typed::Signal;
 
 /// A by-name receiver, as stored.
@@ -152,8 +152,6 @@ pub(crate) struct SignalCore {
     /// True while at least one receiver is active and the signal is not muted: the one load a
     /// send makes before anything else.
     pub(crate) live: AtomicBool,
-    /// Bumped by every change that publishes a new snapshot.
-    pub(crate) generation: AtomicU64,
     /// Why a typed signal could not join its namespace (it then lives detached).
     pub(crate) detached: Option<Error>,
     state: Mutex<State>,
@@ -186,7 +184,6 @@ impl SignalCore {
             name,
             qualified,
             live: AtomicBool::new(false),
-            generation: AtomicU64::new(0),
             detached,
             state: Mutex::new(State {
                 binding,
@@ -221,8 +218,9 @@ impl SignalCore {
             Some(b) => (b.build)(&state.records),
             None => snapshot::build_dynamic(&state.records),
         };
-        after.dropped_snapshot = Some(std::mem::replace(&mut state.snapshot, fresh));
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        let replaced = std::mem::replace(&mut state.snapshot, fresh);
+        replaced.mark_replaced();
+        after.dropped_snapshot = Some(replaced);
         self.update_live(state);
     }
 

@@ -534,9 +534,7 @@ impl NamedSignal {
         args: &dyn Kwargs,
     ) -> Result<SendReport, Error> {
         let core = self.core;
-        snapshot::with_snapshot(core, |snapshot, generation| {
-            snapshot.send_dyn(core, generation, key, args, mode)
-        })
+        snapshot::with_snapshot(core, |snapshot| snapshot.send_dyn(core, key, args, mode))
     }
 
     /// Whether a send from `sender` now would call at least one receiver: exact (it asks each
@@ -555,7 +553,7 @@ impl NamedSignal {
     /// ```
     pub fn has_receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> bool {
         self.core.live.load(std::sync::atomic::Ordering::Acquire)
-            && snapshot::with_snapshot(self.core, |snapshot, _| {
+            && snapshot::with_snapshot(self.core, |snapshot| {
                 snapshot.has_receivers_for(&sender.sender_key())
             })
     }
@@ -606,7 +604,7 @@ impl NamedSignal {
         if !self.has_receivers() {
             return Vec::new();
         }
-        snapshot::with_snapshot(self.core, |snapshot, _| {
+        snapshot::with_snapshot(self.core, |snapshot| {
             snapshot.receivers_for(&sender.sender_key())
         })
     }

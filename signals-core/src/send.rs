@@ -11,6 +11,7 @@ use crate::core::SignalCore;
 use crate::future::{poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
 use crate::receiver::{Abnormal, AsyncInSyncSend, BoxError, CallResult, ReceiverInfo};
 use crate::snapshot::{EntryMeta, ReceiverList};
+use crate::sync::AtomicBool;
 
 /// Whether a send goes on after a receiver fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -332,30 +333,29 @@ pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 
 /// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
 ///
-/// The fast loop here runs while every receiver returns normally and the signal's generation
-/// stays where the snapshot was taken; it keeps nothing in memory but the index of the next
-/// receiver, and one `catch_unwind` guards it, so a send without panics pays nothing per
+/// The fast loop here runs while every receiver returns normally and no newer snapshot
+/// `replaced` the one `list` belongs to; it keeps nothing in memory but its place in the list, and one `catch_unwind` guards it, so a send without panics pays nothing per
 /// receiver for the guard. Anything else (a failure, a panic, a gone receiver, or a connection
 /// changed by a receiver or by another thread) hands the rest of the send to
 /// [`deliver_rest`], out of line.
 #[inline]
 pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
-    generation: u64,
+    replaced: &AtomicBool,
     list: &ReceiverList<C, A>,
     mode: Mode,
     invoke: impl Fn(&C) -> CallResult<O>,
     mut collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
     let calls = &*list.calls;
-    let mut next = 0;
+    let mut left = calls.iter();
     let stopped = catch_unwind(AssertUnwindSafe(|| {
-        for call in calls {
-            next += 1;
+        while let Some(call) = left.next() {
             match invoke(call) {
                 CallResult::Value(value) => {
                     if let Some(collect) = collect.as_mut() {
-                        collect(&list.meta[next - 1].info, value);
+                        let index = calls.len() - left.len() - 1;
+                        collect(&list.meta[index].info, value);
                     }
                 }
                 CallResult::NoValue => {}
@@ -363,12 +363,13 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
             }
             // A change can only come from a receiver (on this thread) or from another
             // thread; either way it is seen after the call that made it.
-            if core.generation.load(Ordering::Acquire) != generation {
+            if replaced.load(Ordering::Acquire) {
                 break;
             }
         }
         None
     }));
+    let next = calls.len() - left.len();
     if matches!(stopped, Ok(None)) && next == calls.len() {
         return SendReport {
             called: next,

@@ -7,11 +7,14 @@
 //!
 //! # Finding the snapshot
 //!
-//! Each thread keeps its last snapshot of each signal, tagged with the signal's generation
-//! counter. A send loads the counter (one atomic load, no write); when it matches, the cached
-//! snapshot is current and is used under a shared borrow of the thread's cache (a
-//! thread-local count, not a shared one). Otherwise the send takes the signal's mutex once to
-//! fetch the new snapshot. A re-entrant send cannot replace the snapshot an outer send is
+//! Each thread keeps its last snapshot of each signal. A change that publishes a new snapshot
+//! marks the one it replaces, under the signal's mutex. A send loads its cached snapshot's
+//! mark (one atomic load, no write); while it is clear, the cached snapshot is current and is
+//! used under a shared borrow of the thread's cache (a thread-local count, not a shared one).
+//! Otherwise the send takes the signal's mutex once to fetch the new snapshot. A snapshot is
+//! marked only once and never unmarked, so no stale snapshot can pass for current, however
+//! the fetch and the changes interleave. The same mark, read after each call, tells a send in
+//! progress that a receiver (or another thread) changed a connection. A re-entrant send cannot replace the snapshot an outer send is
 //! iterating: the outer send's borrow forbids it, and the nested send then uses the fresh
 //! snapshot without caching it.
 //!
@@ -108,7 +111,6 @@ pub(crate) trait Shape: 'static + Sized {
     fn send_dyn(
         snapshot: &Snapshot<Self>,
         core: &'static SignalCore,
-        generation: u64,
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
@@ -167,7 +169,6 @@ impl<T: Signal> Shape for Typed<T> {
     fn send_dyn(
         snapshot: &Snapshot<Self>,
         core: &'static SignalCore,
-        generation: u64,
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
@@ -178,7 +179,7 @@ impl<T: Signal> Shape for Typed<T> {
         }
         Ok(deliver(
             core,
-            generation,
+            snapshot.replaced(),
             snapshot.receivers_for_key(key),
             mode,
             |call| call(sender, args),
@@ -256,7 +257,6 @@ impl Shape for Dynamic {
     fn send_dyn(
         snapshot: &Snapshot<Self>,
         core: &'static SignalCore,
-        generation: u64,
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
@@ -266,7 +266,7 @@ impl Shape for Dynamic {
         }
         Ok(deliver(
             core,
-            generation,
+            snapshot.replaced(),
             snapshot.receivers_for_key(key),
             mode,
             |call| call(key, args),
@@ -303,6 +303,9 @@ impl Shape for Dynamic {
 pub(crate) struct Snapshot<Sh: Shape> {
     any: ReceiverList<Sh::Call, Sh::AsyncCall>,
     by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>>,
+    /// Set when a newer snapshot is published: a send in progress over this one reads it
+    /// after each call, to notice a connection changed during the send.
+    replaced: AtomicBool,
 }
 
 fn hash_key(key: &SenderKey<'_>) -> u64 {
@@ -337,7 +340,17 @@ impl<Sh: Shape> Snapshot<Sh> {
                 |l| l.hash,
             );
         }
-        Snapshot { any, by_sender }
+        Snapshot {
+            any,
+            by_sender,
+            replaced: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a newer snapshot has been published (see [`deliver`]).
+    #[inline]
+    pub(crate) fn replaced(&self) -> &AtomicBool {
+        &self.replaced
     }
 
     /// The receivers a send from `key` calls, in order.
@@ -410,6 +423,10 @@ fn merged<C: ?Sized, A: ?Sized>(
 
 /// What every snapshot offers whatever its shape.
 pub(crate) trait ErasedSnapshot: Any + Send + Sync {
+    /// Notes that a newer snapshot replaced this one.
+    fn mark_replaced(&self);
+    /// Whether a newer snapshot replaced this one.
+    fn is_replaced(&self) -> bool;
     /// The descriptions of the receivers a send from `key` would call, in order.
     fn receivers_for(&self, key: &SenderKey<'_>) -> Vec<Arc<ReceiverInfo>>;
     /// Whether a send from `key` would call at least one receiver.
@@ -418,7 +435,6 @@ pub(crate) trait ErasedSnapshot: Any + Send + Sync {
     fn send_dyn(
         &self,
         core: &'static SignalCore,
-        generation: u64,
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
@@ -434,6 +450,15 @@ pub(crate) trait ErasedSnapshot: Any + Send + Sync {
 }
 
 impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
+    fn mark_replaced(&self) {
+        self.replaced.store(true, Ordering::Release);
+    }
+
+    #[inline]
+    fn is_replaced(&self) -> bool {
+        self.replaced.load(Ordering::Acquire)
+    }
+
     fn receivers_for(&self, key: &SenderKey<'_>) -> Vec<Arc<ReceiverInfo>> {
         self.receivers_for_key(key)
             .meta
@@ -453,12 +478,11 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
     fn send_dyn(
         &self,
         core: &'static SignalCore,
-        generation: u64,
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
     ) -> Result<SendReport, Error> {
-        Sh::send_dyn(self, core, generation, key, args, mode)
+        Sh::send_dyn(self, core, key, args, mode)
     }
 
     fn send_dyn_async<'a>(
@@ -480,51 +504,42 @@ pub(crate) fn build_dynamic(records: &[Record]) -> SharedSnapshot {
     Arc::new(Snapshot::<Dynamic>::build(records))
 }
 
-struct CachedSnapshot {
-    generation: u64,
-    snapshot: SharedSnapshot,
-}
-
 #[cfg(not(loom))]
 thread_local! {
-    static CACHE: RefCell<Vec<Option<CachedSnapshot>>> = const { RefCell::new(Vec::new()) };
+    static CACHE: RefCell<Vec<Option<SharedSnapshot>>> = const { RefCell::new(Vec::new()) };
 }
 
 // Loom runs its threads on one OS thread: the cache must be one of loom's thread-locals.
 #[cfg(loom)]
 loom::thread_local! {
-    static CACHE: RefCell<Vec<Option<CachedSnapshot>>> = RefCell::new(Vec::new());
+    static CACHE: RefCell<Vec<Option<SharedSnapshot>>> = RefCell::new(Vec::new());
 }
 
-/// Runs `f` with the current snapshot of `core` and the generation it is current at.
+/// Runs `f` with the current snapshot of `core`.
 ///
 /// The fast path reads this thread's cache under a shared borrow that lasts for `f`: the
 /// snapshot cannot be replaced while `f` (a send, and the receivers it calls) runs, and nested
-/// sends borrow the cache too. A stale entry is refreshed under the signal's mutex; when that
-/// happens inside a nested send (the cache is borrowed), the nested send uses the snapshot
-/// without caching it.
+/// sends borrow the cache too. A replaced entry is refreshed under the signal's mutex; when
+/// that happens inside a nested send (the cache is borrowed), the nested send uses the
+/// snapshot without caching it.
 #[inline]
-pub(crate) fn with_snapshot<R>(
-    core: &SignalCore,
-    f: impl FnOnce(&dyn ErasedSnapshot, u64) -> R,
-) -> R {
-    let generation = core.generation.load(Ordering::Acquire);
+pub(crate) fn with_snapshot<R>(core: &SignalCore, f: impl FnOnce(&dyn ErasedSnapshot) -> R) -> R {
     let mut f = Some(f);
     let hit = CACHE.try_with(|cache| {
         let cache = cache.try_borrow().ok()?;
-        let cached = cache.get(core.id)?.as_ref()?;
-        if cached.generation != generation {
+        let cached = cache.get(core.id)?.as_deref()?;
+        if cached.is_replaced() {
             return None;
         }
         let f = f.take()?;
-        Some(f(&*cached.snapshot, generation))
+        Some(f(cached))
     });
     if let Ok(Some(result)) = hit {
         return result;
     }
-    let fresh = refresh(core, generation);
+    let fresh = refresh(core);
     match f.take() {
-        Some(f) => f(&*fresh, generation),
+        Some(f) => f(&*fresh),
         // `f` is taken only on a cache hit, which returned above.
         None => unreachable!("the snapshot callback runs once"),
     }
@@ -534,18 +549,17 @@ pub(crate) fn with_snapshot<R>(
 /// and must not hold a borrow of this thread's cache across an await. Taken from the cache
 /// when it is current (one reference count more), else fetched and cached.
 pub(crate) fn owned_snapshot(core: &SignalCore) -> SharedSnapshot {
-    let generation = core.generation.load(Ordering::Acquire);
     let hit = CACHE
         .try_with(|cache| {
             let cache = cache.try_borrow().ok()?;
             let cached = cache.get(core.id)?.as_ref()?;
-            (cached.generation == generation).then(|| cached.snapshot.clone())
+            (!cached.is_replaced()).then(|| cached.clone())
         })
         .ok()
         .flatten();
     match hit {
         Some(snapshot) => snapshot,
-        None => refresh(core, generation),
+        None => refresh(core),
     }
 }
 
@@ -553,7 +567,7 @@ pub(crate) fn owned_snapshot(core: &SignalCore) -> SharedSnapshot {
 /// the cache is not borrowed by a send in progress.
 #[cold]
 #[inline(never)]
-fn refresh(core: &SignalCore, generation: u64) -> SharedSnapshot {
+fn refresh(core: &SignalCore) -> SharedSnapshot {
     let fresh = core.current_snapshot();
     let replaced = CACHE
         .try_with(|cache| {
@@ -561,10 +575,7 @@ fn refresh(core: &SignalCore, generation: u64) -> SharedSnapshot {
             if cache.len() <= core.id {
                 cache.resize_with(core.id + 1, || None);
             }
-            cache[core.id].replace(CachedSnapshot {
-                generation,
-                snapshot: fresh.clone(),
-            })
+            cache[core.id].replace(fresh.clone())
         })
         .ok()
         .flatten();
@@ -578,11 +589,8 @@ fn refresh(core: &SignalCore, generation: u64) -> SharedSnapshot {
 /// without an index or a downcast.
 #[doc(hidden)]
 pub struct ThreadSnapshot<T: Signal> {
-    cached: RefCell<Option<CachedTyped<T>>>,
+    cached: RefCell<Option<Arc<Snapshot<Typed<T>>>>>,
 }
-
-/// A typed snapshot and the generation it was current at.
-type CachedTyped<T> = (u64, Arc<Snapshot<Typed<T>>>);
 
 impl<T: Signal> ThreadSnapshot<T> {
     /// An empty slot.
@@ -592,30 +600,23 @@ impl<T: Signal> ThreadSnapshot<T> {
         }
     }
 
-    /// The cached snapshot when it is current at `generation`, under a shared borrow of the
-    /// slot (see [`with_snapshot`] for the borrow rules); `None` sends the caller to
+    /// The cached snapshot when no newer one replaced it, under a shared borrow of the slot
+    /// (see [`with_snapshot`] for the borrow rules); `None` sends the caller to
     /// [`fresh`](Self::fresh).
     #[inline]
-    pub(crate) fn cached(&self, generation: u64) -> Option<Ref<'_, Snapshot<Typed<T>>>> {
+    pub(crate) fn cached(&self) -> Option<Ref<'_, Snapshot<Typed<T>>>> {
         let cached = self.cached.try_borrow().ok()?;
-        Ref::filter_map(cached, |c| match c {
-            Some((g, snapshot)) if *g == generation => Some(&**snapshot),
-            _ => None,
-        })
-        .ok()
+        Ref::filter_map(cached, |c| c.as_deref().filter(|s| !s.is_replaced())).ok()
     }
 
     /// The current snapshot, owned (see [`owned_snapshot`]).
     pub(crate) fn owned(&self, core: &SignalCore) -> Option<Arc<Snapshot<Typed<T>>>> {
-        let generation = core.generation.load(Ordering::Acquire);
         if let Ok(cached) = self.cached.try_borrow() {
-            if let Some((g, snapshot)) = &*cached {
-                if *g == generation {
-                    return Some(snapshot.clone());
-                }
+            if let Some(snapshot) = cached.as_ref().filter(|s| !s.is_replaced()) {
+                return Some(snapshot.clone());
             }
         }
-        self.fresh(core, generation)
+        self.fresh(core)
     }
 
     /// The current snapshot, fetched under the signal's mutex and cached in the slot unless a
@@ -623,15 +624,11 @@ impl<T: Signal> ThreadSnapshot<T> {
     /// `T`, which `SignalCell` rules out.
     #[cold]
     #[inline(never)]
-    pub(crate) fn fresh(
-        &self,
-        core: &SignalCore,
-        generation: u64,
-    ) -> Option<Arc<Snapshot<Typed<T>>>> {
+    pub(crate) fn fresh(&self, core: &SignalCore) -> Option<Arc<Snapshot<Typed<T>>>> {
         let erased: Arc<dyn Any + Send + Sync> = core.current_snapshot();
         let fresh = erased.downcast::<Snapshot<Typed<T>>>().ok()?;
         let replaced = match self.cached.try_borrow_mut() {
-            Ok(mut cached) => cached.replace((generation, fresh.clone())),
+            Ok(mut cached) => cached.replace(fresh.clone()),
             Err(_) => None,
         };
         // Dropped after the slot is released: it may free receivers whose `Drop` sends.

@@ -1011,27 +1011,17 @@ impl<T: Signal> TypedSignal<T> {
             return SendReport::default();
         }
         if let Some(local) = T::thread_snapshot() {
-            let generation = core.generation.load(Ordering::Acquire);
             // `try_with` fails only while the thread is torn down: then take the shared path.
-            let sent = local.try_with(|slot| match slot.cached(generation) {
+            let sent = local.try_with(|slot| match slot.cached() {
                 Some(snapshot) => deliver_typed(
                     core,
-                    generation,
                     Some(&snapshot),
                     args,
                     sender,
                     mode,
                     collect.as_deref_mut(),
                 ),
-                None => deliver_fresh(
-                    slot,
-                    core,
-                    generation,
-                    args,
-                    sender,
-                    mode,
-                    collect.as_deref_mut(),
-                ),
+                None => deliver_fresh(slot, core, args, sender, mode, collect.as_deref_mut()),
             });
             if let Ok(report) = sent {
                 return report;
@@ -1045,7 +1035,6 @@ impl<T: Signal> TypedSignal<T> {
 #[inline]
 fn deliver_typed<T: Signal>(
     core: &'static SignalCore,
-    generation: u64,
     snapshot: Option<&snapshot::Snapshot<snapshot::Typed<T>>>,
     args: &T,
     sender: &T::Sender,
@@ -1058,7 +1047,7 @@ fn deliver_typed<T: Signal>(
     let receivers = snapshot.receivers_for_with(|| sender.sender_key());
     deliver(
         core,
-        generation,
+        snapshot.replaced(),
         receivers,
         mode,
         |call| call(sender, args),
@@ -1072,22 +1061,13 @@ fn deliver_typed<T: Signal>(
 fn deliver_fresh<T: Signal>(
     slot: &ThreadSnapshot<T>,
     core: &'static SignalCore,
-    generation: u64,
     args: &T,
     sender: &T::Sender,
     mode: Mode,
     collect: Option<&mut Collect<'_, T::Output>>,
 ) -> SendReport {
-    let fresh = slot.fresh(core, generation);
-    deliver_typed(
-        core,
-        generation,
-        fresh.as_deref(),
-        args,
-        sender,
-        mode,
-        collect,
-    )
+    let fresh = slot.fresh(core);
+    deliver_typed(core, fresh.as_deref(), args, sender, mode, collect)
 }
 
 /// The send path through the cache shared by a thread's signals: for hand-written signal
@@ -1100,10 +1080,9 @@ fn deliver_shared<T: Signal>(
     mode: Mode,
     collect: Option<&mut Collect<'_, T::Output>>,
 ) -> SendReport {
-    snapshot::with_snapshot(core, |erased, generation| {
+    snapshot::with_snapshot(core, |erased| {
         deliver_typed(
             core,
-            generation,
             snapshot::typed::<T>(erased),
             args,
             sender,

@@ -1,5 +1,5 @@
-//! Loom models of the send/change protocol: the per-signal mutex, the `live` and `generation`
-//! flags, each connection's `active` flag and the per-thread snapshot cache.
+//! Loom models of the send/change protocol: the per-signal mutex, the `live` flag, each
+//! snapshot's `replaced` flag, each connection's `active` flag and the per-thread snapshot cache.
 //!
 //! Built only with `--cfg loom` (see `docs/reliability.md`, "Loom"):
 //!
