@@ -1,6 +1,7 @@
 //! A probe for instruction counts: one million typed sends to `N` receivers (env `N`,
 //! default 1), repeatable under callgrind whatever the machine's load. With `FLOOR=1` it runs
-//! the floor loop instead (`one_floor_send`), for instruction ratios:
+//! the floor loop instead (`one_floor_send`), for instruction ratios; with `BY_NAME=1`, sends
+//! to by-name receivers (`one_by_name_send`):
 //!
 //! ```text
 //! cargo build --release --example probe
@@ -22,6 +23,11 @@ fn one_send(t: &Tick) {
 }
 
 #[inline(never)]
+fn one_by_name_send(ev: &Dynamic) {
+    drop(black_box(ev.send(black_box("s"))));
+}
+
+#[inline(never)]
 fn one_floor_send(floor: &Floor, args: &Args) {
     floor.send(black_box(args));
 }
@@ -31,7 +37,13 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    let connections = connect_ticks(n);
+    let by_name = std::env::var_os("BY_NAME").is_some();
+    let connections = if by_name {
+        connect_dynamic(n)
+    } else {
+        connect_ticks(n)
+    };
+    let ev = Dynamic { n: 1 };
     let tick = Tick { n: 1 };
     let floor = Floor::new(n);
     let args = Args { n: 1 };
@@ -40,6 +52,8 @@ fn main() {
     for _ in 0..1_000_000 {
         if run_floor {
             one_floor_send(&floor, &args);
+        } else if by_name {
+            one_by_name_send(&ev);
         } else {
             one_send(&tick);
         }

@@ -99,6 +99,21 @@ pub trait Kwargs: Any + Send + Sync {
     /// ```
     fn kwargs(&self) -> Vec<Kwarg<'_>>;
 
+    /// The value of the argument called `name`, if there is one: what [`get`](Self::get)
+    /// reads. The default asks [`kwarg`](Self::kwarg); `#[signal]` structs answer directly,
+    /// which keeps a by-name read to a name match and a type check.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Kwargs};
+    ///
+    /// let bag = DynKwargs::new().with("n", 3u32);
+    /// assert_eq!(bag.kwarg_value("n").unwrap().downcast_ref::<u32>(), Some(&3));
+    /// assert!(bag.kwarg_value("m").is_none());
+    /// ```
+    fn kwarg_value(&self, name: &str) -> Option<&(dyn Any + Send + Sync)> {
+        self.kwarg(name).map(|kwarg| kwarg.value)
+    }
+
     /// The bag's Rust type, for error messages (as `std::any::type_name` spells it: not a
     /// stable format).
     ///
@@ -127,7 +142,7 @@ impl dyn Kwargs {
     /// assert_eq!(view.get::<u32>("m"), None);
     /// ```
     pub fn get<T: Any>(&self, name: &str) -> Option<&T> {
-        self.kwarg(name)?.value.downcast_ref::<T>()
+        self.kwarg_value(name)?.downcast_ref::<T>()
     }
 
     /// The argument `name` as a `T`, or an error that says whether it is missing (and which
@@ -339,6 +354,11 @@ impl Kwargs for DynKwargs {
                 type_name: t,
             })
             .collect()
+    }
+
+    fn kwarg_value(&self, name: &str) -> Option<&(dyn Any + Send + Sync)> {
+        let (_, value, _) = self.entries.iter().find(|(n, _, _)| n == name)?;
+        Some(&**value)
     }
 }
 

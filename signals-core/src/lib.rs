@@ -197,7 +197,7 @@ pub mod __private {
         ReceiverId, SenderKey, Signal, SignalCell, SourceLocation,
     };
     pub use inventory;
-    pub use std::any::TypeId;
+    pub use std::any::{Any, TypeId};
     pub use std::boxed::Box;
     pub use std::default::Default;
     pub use std::marker::{Send, Sync};

@@ -334,10 +334,10 @@ pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 /// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
 ///
 /// The fast loop here runs while every receiver returns normally and no newer snapshot
-/// `replaced` the one `list` belongs to; it keeps nothing in memory but its place in the list, and one `catch_unwind` guards it, so a send without panics pays nothing per
-/// receiver for the guard. Anything else (a failure, a panic, a gone receiver, or a connection
-/// changed by a receiver or by another thread) hands the rest of the send to
-/// [`deliver_rest`], out of line.
+/// `replaced` the one `list` belongs to. It keeps only its place in the list, and one
+/// `catch_unwind` guards it, so a send without panics pays nothing per receiver for the
+/// guard. Anything else (a failure, a panic, a gone receiver, or a connection changed by a
+/// receiver or by another thread) hands the rest of the send to [`deliver_rest`], out of line.
 #[inline]
 pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,

@@ -245,6 +245,14 @@ fn kwargs_by_name_in_declaration_order() {
     );
     assert_eq!(view.get::<u32>("attempts"), Some(&3));
     assert!(view.kwarg("nope").is_none());
+    // The direct lookup `get` uses finds the same field as `kwarg`, and nothing else.
+    for name in ["user", "attempts"] {
+        let direct = view.kwarg_value(name).expect("a field");
+        let described = view.kwarg(name).expect("a field").value;
+        assert!(std::ptr::addr_eq(direct, described), "{name}");
+    }
+    assert!(view.kwarg_value("nope").is_none());
+    assert!(view.kwarg_value("User").is_none());
     assert_eq!(
         view.try_get::<u64>("attempts").unwrap_err().to_string(),
         "keyword argument `attempts` is a `u32`, not a `u64`; read it as `u32`"
@@ -253,6 +261,7 @@ fn kwargs_by_name_in_declaration_order() {
     let unit: &dyn Kwargs = &Ping;
     assert!(unit.kwargs().is_empty());
     assert!(unit.kwarg("x").is_none());
+    assert!(unit.kwarg_value("x").is_none());
 
     // A raw identifier's kwarg is its plain name.
     let generic = Generic {

@@ -118,6 +118,31 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             }
         }
     };
+    // The by-name fast path: the value alone, two words, returned in registers.
+    let kwarg_value_fn = if fields.is_empty() {
+        quote!()
+    } else {
+        // Through `Kwarg::new`, as `kwarg` does: a field that is not `Send + Sync` is then
+        // reported once, not once per method.
+        let value_exprs = kwarg_exprs
+            .iter()
+            .map(|kwarg| quote!(::signals_core::__private::Option::Some((#kwarg).value)));
+        quote! {
+            fn kwarg_value(
+                &self,
+                name: &str,
+            ) -> ::signals_core::__private::Option<
+                &(dyn ::signals_core::__private::Any
+                    + ::signals_core::__private::Send
+                    + ::signals_core::__private::Sync),
+            > {
+                match name {
+                    #(#kwarg_names => #value_exprs,)*
+                    _ => ::signals_core::__private::Option::None,
+                }
+            }
+        }
+    };
     let kwargs_body = if fields.is_empty() {
         quote!(::signals_core::__private::Vec::new())
     } else {
@@ -155,6 +180,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
         impl #kwargs_trait for #ident {
             #kwarg_fn
+            #kwarg_value_fn
 
             fn kwargs(
                 &self,
