@@ -1,7 +1,8 @@
 //! A probe for instruction counts: one million typed sends to `N` receivers (env `N`,
 //! default 1), repeatable under callgrind whatever the machine's load. With `FLOOR=1` it runs
 //! the floor loop instead (`one_floor_send`), for instruction ratios; with `BY_NAME=1`, sends
-//! to by-name receivers (`one_by_name_send`):
+//! to by-name receivers (`one_by_name_send`); with `FILTERED=1`, a send that matches none of
+//! `N` receivers waiting on other senders (`one_filtered_send`):
 //!
 //! ```text
 //! cargo build --release --example probe
@@ -28,6 +29,11 @@ fn one_by_name_send(ev: &Dynamic) {
 }
 
 #[inline(never)]
+fn one_filtered_send(ev: &Filtered) {
+    drop(black_box(ev.send(black_box("hit"))));
+}
+
+#[inline(never)]
 fn one_floor_send(floor: &Floor, args: &Args) {
     floor.send(black_box(args));
 }
@@ -38,12 +44,16 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
     let by_name = std::env::var_os("BY_NAME").is_some();
+    let filtered = std::env::var_os("FILTERED").is_some();
     let connections = if by_name {
         connect_dynamic(n)
+    } else if filtered {
+        connect_filtered(n, 0)
     } else {
         connect_ticks(n)
     };
     let ev = Dynamic { n: 1 };
+    let miss = Filtered { n: 1 };
     let tick = Tick { n: 1 };
     let floor = Floor::new(n);
     let args = Args { n: 1 };
@@ -54,6 +64,8 @@ fn main() {
             one_floor_send(&floor, &args);
         } else if by_name {
             one_by_name_send(&ev);
+        } else if filtered {
+            one_filtered_send(&miss);
         } else {
             one_send(&tick);
         }

@@ -347,6 +347,11 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
     invoke: impl Fn(&C) -> CallResult<O>,
     mut collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
+    // User code may have run since the send picked its snapshot (the `Drop` of a closure the
+    // thread's cache let go, a `Sender::sender_key`), and it may have disconnected someone.
+    if replaced.load(Ordering::Acquire) {
+        return deliver_rest(core, list, mode, invoke, collect, 0, Ok(None));
+    }
     let calls = &*list.calls;
     let mut left = calls.iter();
     let stopped = catch_unwind(AssertUnwindSafe(|| {
@@ -361,8 +366,7 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
                 CallResult::NoValue => {}
                 CallResult::Abnormal(abnormal) => return Some(abnormal),
             }
-            // A change can only come from a receiver (on this thread) or from another
-            // thread; either way it is seen after the call that made it.
+            // A change made by this receiver, or by another thread meanwhile.
             if replaced.load(Ordering::Acquire) {
                 break;
             }
@@ -380,9 +384,10 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
 }
 
 /// The rest of a send whose fast loop stopped after the receiver at `next - 1`: `stopped` says
-/// how that call ended (`Ok(None)`: normally, but a connection changed). Records it, then calls
-/// the remaining receivers one at a time, each only if it is still connected. After a panic
-/// the loop resumes at the next receiver (a robust send) or ends (a fail-fast one).
+/// how that call ended (`Ok(None)`: normally, but a connection changed; with `next == 0`, a
+/// connection changed before the first call). Records it, then calls the remaining receivers
+/// one at a time, each only if it is still connected. After a panic the loop resumes at the
+/// next receiver (a robust send) or ends (a fail-fast one).
 #[cold]
 #[inline(never)]
 fn deliver_rest<C: ?Sized, A: ?Sized, O>(

@@ -13,10 +13,11 @@
 //! used under a shared borrow of the thread's cache (a thread-local count, not a shared one).
 //! Otherwise the send takes the signal's mutex once to fetch the new snapshot. A snapshot is
 //! marked only once and never unmarked, so no stale snapshot can pass for current, however
-//! the fetch and the changes interleave. The same mark, read after each call, tells a send in
-//! progress that a receiver (or another thread) changed a connection. A re-entrant send cannot replace the snapshot an outer send is
-//! iterating: the outer send's borrow forbids it, and the nested send then uses the fresh
-//! snapshot without caching it.
+//! the fetch and the changes interleave. The same mark, read before the first call and after
+//! each call, tells a send in progress that a connection changed (by a receiver, by a `Drop`
+//! the send ran, or by another thread): the rest of the send then checks each receiver. A
+//! re-entrant send cannot replace the snapshot an outer send is iterating: the outer send's
+//! borrow forbids it, and the nested send then uses the fresh snapshot without caching it.
 //!
 //! The cost of this: a thread that stops sending keeps its last snapshot (and the receiver
 //! closures in it) alive until it sends that signal again while it has a receiver, or exits.

@@ -547,6 +547,74 @@ fn receivers_may_send_connect_and_disconnect_during_a_send() {
     assert_eq!(Reentrant { depth: 0 }.send("s").receivers_called(), 0);
 }
 
+/// A receiver disconnected between the moment a send picks its snapshot and its first call
+/// is not called. User code runs there: the send drops the snapshot its thread had cached,
+/// and with it the last copy of a disconnected closure, whose `Drop` may disconnect others.
+/// Here the closure of `a` owns `b`'s scoped connection: the second send drops it.
+#[test]
+fn a_receiver_disconnected_before_the_first_call_of_a_send_is_not_called() {
+    #[signals_core::signal(namespace = "t_drop_disconnect")]
+    struct Declared {}
+
+    let b_calls = Arc::new(AtomicUsize::new(0));
+    let c_calls = Arc::new(AtomicUsize::new(0));
+    let counter = |calls: &Arc<AtomicUsize>| {
+        let calls = calls.clone();
+        move || {
+            calls.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+
+    // By name (the thread cache shared by a thread's signals).
+    let signal = Namespace::get("t_drop_disconnect")
+        .unwrap()
+        .signal("by_name")
+        .unwrap();
+    let (b, c) = (counter(&b_calls), counter(&c_calls));
+    let b = signal.connect(move |_, _| b()).scoped();
+    let _c = signal.connect(move |_, _| c()).scoped();
+    let a = signal.connect(move |_, _| {
+        let _owned = &b;
+    });
+    assert_eq!(
+        signal
+            .send(&"s", &DynKwargs::new())
+            .unwrap()
+            .receivers_called(),
+        3
+    );
+    a.disconnect();
+    let report = signal.send(&"s", &DynKwargs::new()).unwrap();
+    assert_eq!(report.receivers_called(), 1);
+    assert_eq!(
+        b_calls.load(Ordering::SeqCst),
+        1,
+        "b was called after its disconnect"
+    );
+    assert_eq!(c_calls.load(Ordering::SeqCst), 2);
+
+    // Typed, through the signal type's own thread slot.
+    b_calls.store(0, Ordering::SeqCst);
+    c_calls.store(0, Ordering::SeqCst);
+    let (b, c) = (counter(&b_calls), counter(&c_calls));
+    let b = Declared::signal()
+        .connect(move |_: &str, _: &Declared| b())
+        .scoped();
+    let _c = Declared::signal().connect_scoped(move |_: &str, _: &Declared| c());
+    let a = Declared::signal().connect(move |_: &str, _: &Declared| {
+        let _owned = &b;
+    });
+    assert_eq!(Declared {}.send("s").receivers_called(), 3);
+    a.disconnect();
+    assert_eq!(Declared {}.send("s").receivers_called(), 1);
+    assert_eq!(
+        b_calls.load(Ordering::SeqCst),
+        1,
+        "b was called after its disconnect"
+    );
+    assert_eq!(c_calls.load(Ordering::SeqCst), 2);
+}
+
 // 9. Helpers: has_receivers_for, receivers_for, meta-signals, mute, temporary connections ----
 
 #[test]
