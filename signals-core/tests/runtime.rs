@@ -239,6 +239,41 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
     for c in [any, ten, none] {
         c.disconnect();
     }
+
+    // One signal with receivers waiting on a string, an integer and no sender of the same
+    // value: a by-name send from each reaches its own receiver only.
+    let signal = Namespace::get("t_filter_kinds")
+        .unwrap()
+        .signal("s")
+        .unwrap();
+    let log = Log::default();
+    let mut guards = Vec::new();
+    for (label, key) in [
+        ("str 5", SenderKey::from("5")),
+        ("int 5", SenderKey::Int(5)),
+        ("none", SenderKey::None),
+        ("empty str", SenderKey::from("")),
+        ("int 0", SenderKey::Int(0)),
+    ] {
+        let l = log.clone();
+        let options = ConnectOptions::new().sender(&key);
+        guards.push(
+            signal
+                .connect_with(options, move |_, _| l.push(label))
+                .scoped(),
+        );
+    }
+    let bag = DynKwargs::new();
+    for (sender, expected) in [
+        (SenderKey::from("5"), "str 5"),
+        (SenderKey::Int(5), "int 5"),
+        (SenderKey::None, "none"),
+        (SenderKey::from(""), "empty str"),
+        (SenderKey::Int(0), "int 0"),
+    ] {
+        assert!(signal.send(&sender, &bag).unwrap().is_ok());
+        assert_eq!(log.take(), [expected], "sent from {sender:?}");
+    }
 }
 
 #[test]
