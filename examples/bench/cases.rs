@@ -26,6 +26,14 @@ pub struct Filtered {
     pub n: u64,
 }
 
+/// The sender-filtered case with one receiver waiting, sent at the same time as
+/// [`Filtered`] with 1,000 waiting, for their ratio.
+#[signal(namespace = "bench")]
+pub struct FilteredFew {
+    /// A payload field the receivers read.
+    pub n: u64,
+}
+
 /// The by-name receiver cases.
 #[signal(namespace = "bench")]
 pub struct Dynamic {
@@ -197,6 +205,18 @@ pub fn connect_filtered(waiting: usize, matching: usize) -> Vec<Connection> {
         );
     }
     all
+}
+
+/// Connects `waiting` receivers to `FilteredFew`, each for its own sender `other-i`.
+pub fn connect_filtered_few(waiting: usize) -> Vec<Connection> {
+    (0..waiting)
+        .map(|i| {
+            let sender = format!("other-{i}");
+            FilteredFew::signal().connect_to(sender.as_str(), |_: &str, t: &FilteredFew| {
+                black_box(t.n);
+            })
+        })
+        .collect()
 }
 
 /// Disconnects every connection.

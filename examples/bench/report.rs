@@ -91,7 +91,7 @@ struct Report {
 
 impl Report {
     /// Prints a case; sends of this crate count towards the worst ratio.
-    fn line(&mut self, name: &str, n: usize, (ns, floor_ns): (f64, f64)) -> f64 {
+    fn line(&mut self, name: &str, n: usize, (ns, floor_ns): (f64, f64)) {
         let ratio = ns / floor_ns;
         println!("case={name} n={n} ns={ns:.2} floor_ns={floor_ns:.2} ratio={ratio:.2}");
         let is_our_send = !matches!(
@@ -101,7 +101,6 @@ impl Report {
         if is_our_send && self.worst.as_ref().is_none_or(|(r, _, _)| ratio > *r) {
             self.worst = Some((ratio, name.to_owned(), n));
         }
-        ns
     }
 }
 
@@ -114,12 +113,11 @@ fn main() {
     let args = Args { n: 7 };
 
     // Typed sends, every sender.
-    let mut typed_ns = Vec::new();
     for n in [0, 1, 10, 100] {
         let connections = connect_ticks(n);
         let floor = Floor::new(n);
         let tick = Tick { n: 7 };
-        let ns = report.line(
+        report.line(
             "typed_send",
             n,
             paired(
@@ -128,7 +126,6 @@ fn main() {
                 || floor.send(black_box(&args)),
             ),
         );
-        typed_ns.push((n, ns));
         disconnect_all(connections);
     }
 
@@ -137,7 +134,7 @@ fn main() {
         let connections = connect_dynamic(n);
         let floor = Floor::new(n);
         let ev = Dynamic { n: 7 };
-        let ns = report.line(
+        report.line(
             "by_name_receivers",
             n,
             paired(
@@ -146,19 +143,33 @@ fn main() {
                 || floor.send(black_box(&args)),
             ),
         );
-        if let Some((_, typed)) = typed_ns.iter().find(|(m, _)| *m == n) {
-            println!("by_name_vs_typed n={n} ratio={:.2}", ns / typed);
-        }
         disconnect_all(connections);
+    }
+    // Each comparison of two cases is measured with the two interleaved, as a case is with
+    // its floor: cases measured seconds apart on a noisy machine do not compare.
+    for n in [1, 10, 100] {
+        let by_name = connect_dynamic(n);
+        let typed = connect_ticks(n);
+        let (ev, tick) = (Dynamic { n: 7 }, Tick { n: 7 });
+        let (by_name_ns, typed_ns) = paired(
+            ops_for(n),
+            || drop(black_box(ev.send(black_box("s")))),
+            || drop(black_box(tick.send(black_box("s")))),
+        );
+        println!(
+            "by_name_vs_typed n={n} ratio={:.2} (interleaved: {by_name_ns:.2} ns / {typed_ns:.2} ns)",
+            by_name_ns / typed_ns
+        );
+        disconnect_all(by_name);
+        disconnect_all(typed);
     }
 
     // Sender-filtered sends.
-    let mut none_ns = Vec::new();
     for waiting in [1, 1000] {
         let connections = connect_filtered(waiting, 0);
         let floor = Floor::new(0);
         let ev = Filtered { n: 7 };
-        let ns = report.line(
+        report.line(
             "filtered_matches_none",
             waiting,
             paired(
@@ -167,13 +178,24 @@ fn main() {
                 || floor.send(black_box(&args)),
             ),
         );
-        none_ns.push(ns);
         disconnect_all(connections);
     }
-    println!(
-        "filtered_matches_none_1000_vs_1 ratio={:.2}",
-        none_ns[1] / none_ns[0]
-    );
+    {
+        let many = connect_filtered(1000, 0);
+        let few = connect_filtered_few(1);
+        let (many_ev, few_ev) = (Filtered { n: 7 }, FilteredFew { n: 7 });
+        let (many_ns, few_ns) = paired(
+            ops_for(0),
+            || drop(black_box(many_ev.send(black_box("nobody")))),
+            || drop(black_box(few_ev.send(black_box("nobody")))),
+        );
+        println!(
+            "filtered_matches_none_1000_vs_1 ratio={:.2} (interleaved: {many_ns:.2} ns / {few_ns:.2} ns)",
+            many_ns / few_ns
+        );
+        disconnect_all(many);
+        disconnect_all(few);
+    }
     {
         let connections = connect_filtered(990, 10);
         let floor = Floor::new(10);
@@ -225,9 +247,21 @@ fn main() {
             || floor.send(black_box(&args)),
         );
         report.line("signals2_send", n, (s2_ns, floor_ns));
-        if let Some((_, typed)) = typed_ns.iter().find(|(m, _)| *m == n) {
-            println!("typed_vs_signals2 n={n} speedup={:.2}", s2_ns / typed);
-        }
+        let typed = connect_ticks(n);
+        let tick = Tick { n: 7 };
+        let (s2_ns, typed_ns) = paired(
+            ops_for(n),
+            || {
+                use signals2::emit::Emit1;
+                s2.emit(black_box(7));
+            },
+            || drop(black_box(tick.send(black_box("s")))),
+        );
+        println!(
+            "typed_vs_signals2 n={n} speedup={:.2} (interleaved: {s2_ns:.2} ns / {typed_ns:.2} ns)",
+            s2_ns / typed_ns
+        );
+        disconnect_all(typed);
     }
 
     // Connect plus disconnect with 100 receivers present.
