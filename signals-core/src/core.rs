@@ -27,10 +27,9 @@ pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<()> 
 pub(crate) type TypedCall<T> =
     dyn Fn(&<T as Signal>::Sender, &T) -> CallResult<<T as Signal>::Output> + Send + Sync;
 
-/// A receiver's callable as records and snapshots share it: a thin pointer to a boxed
-/// closure. A send reaches the closure's data and code with plain loads; through an
-/// `Arc<dyn Fn>` it would first compute where the data starts from the closure's alignment.
-pub(crate) type Callable<C> = Arc<Box<C>>;
+/// A receiver's callable as records and snapshots share it (a snapshot calls it through
+/// [`Calls`](crate::calls::Calls)).
+pub(crate) type Callable<C> = Arc<C>;
 
 /// An async by-name receiver, as stored.
 pub(crate) type AsyncDynCall = dyn for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<()>>

@@ -118,6 +118,7 @@
 
 #![deny(missing_docs)]
 
+mod calls;
 mod connection;
 mod core;
 mod error;

@@ -234,11 +234,9 @@ impl NamedSignal {
         R: IntoOutcome<()>,
     {
         let identity = ReceiverId::of(&receiver);
-        let call: Callable<DynCall> = Arc::new(Box::new(
-            move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
-                called(receiver(sender, args).into_outcome())
-            },
-        ));
+        let call: Callable<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+            called(receiver(sender, args).into_outcome())
+        });
         connect_parts(
             self.core,
             options,
@@ -289,14 +287,12 @@ impl NamedSignal {
     {
         let weak = Arc::downgrade(target);
         let probe = weak.clone();
-        let call: Callable<DynCall> = Arc::new(Box::new(
-            move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
-                let Some(target) = weak.upgrade() else {
-                    return gone();
-                };
-                called(receiver(&target, sender, args).into_outcome())
-            },
-        ));
+        let call: Callable<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+            let Some(target) = weak.upgrade() else {
+                return gone();
+            };
+            called(receiver(&target, sender, args).into_outcome())
+        });
         connect_parts(
             self.core,
             options,
@@ -399,9 +395,8 @@ impl NamedSignal {
             let future = receiver(sender, args);
             Box::pin(async move { called(future.await.into_outcome()) })
         });
-        let shim: Callable<DynCall> = Arc::new(Box::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
-            async_in_sync_send::<()>()
-        }));
+        let shim: Callable<DynCall> =
+            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<()>());
         connect_parts(
             self.core,
             options,

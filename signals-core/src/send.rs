@@ -352,7 +352,7 @@ pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
     if replaced.load(Ordering::Acquire) {
         return deliver_rest(core, list, mode, invoke, collect, 0, Ok(None));
     }
-    let calls = &*list.calls;
+    let calls = &list.calls;
     let mut left = calls.iter();
     let stopped = catch_unwind(AssertUnwindSafe(|| {
         while let Some(call) = left.next() {

@@ -31,6 +31,7 @@ use foldhash::fast::FixedState;
 use hashbrown::{HashSet, HashTable};
 use std::hash::{BuildHasher, Hasher};
 
+use crate::calls::Calls;
 use crate::core::{
     typed_async, Alive, AsyncDynCall, AsyncRecordFn, AsyncTypedCall, Callable, DynCall, Record,
     RecordFn, SignalCore, TypedCall,
@@ -73,7 +74,7 @@ impl EntryMeta {
 /// so a sync send on a signal without async receivers never reads it (and the list is one
 /// word larger, not two: the sync loop's layout stays as it was).
 pub(crate) struct ReceiverList<C: ?Sized, A: ?Sized> {
-    pub(crate) calls: Box<[Callable<C>]>,
+    pub(crate) calls: Calls<C>,
     pub(crate) meta: Box<[EntryMeta]>,
     pub(crate) asyncs: Option<Box<AsyncCalls<A>>>,
 }
@@ -142,10 +143,10 @@ impl<T: Signal> Shape for Typed<T> {
             RecordFn::Typed(any) => any.downcast_ref::<Callable<TypedCall<T>>>().cloned(),
             RecordFn::Dynamic(by_name) => {
                 let by_name = by_name.clone();
-                Some(Arc::new(Box::new(move |sender: &T::Sender, args: &T| {
+                Some(Arc::new(move |sender: &T::Sender, args: &T| {
                     // A by-name receiver gives no value of the signal's output type.
                     by_name(&sender.sender_key(), args).without_value()
-                })))
+                }))
             }
         }
     }
@@ -331,26 +332,36 @@ impl<Sh: Shape> Snapshot<Sh> {
             .filter(|r| r.blocks == 0)
             .filter_map(|r| Some((r, Sh::adapt(r)?, Sh::adapt_async(r))))
             .collect();
-        let any = merged(&adapted, |filter| *filter == SenderFilter::Any);
-        let mut by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>> = HashTable::new();
-        for (record, _, _) in &adapted {
-            let SenderFilter::Only(key) = &record.filter else {
-                continue;
-            };
-            let hash = hash_key(key);
-            if by_sender.find(hash, |l| l.key == *key).is_some() {
-                continue;
+        // The records for every sender, and those of each sender some record filters on, by
+        // index into `adapted` (so in connection order): one pass, whatever the number of
+        // senders.
+        let mut for_any = Vec::new();
+        let mut for_one: HashTable<(u64, &SenderKey<'static>, Vec<usize>)> = HashTable::new();
+        for (index, (record, _, _)) in adapted.iter().enumerate() {
+            match &record.filter {
+                SenderFilter::Any => for_any.push(index),
+                SenderFilter::Only(key) => {
+                    let hash = hash_key(key);
+                    match for_one.find_mut(hash, |(h, k, _)| *h == hash && *k == key) {
+                        Some((_, _, indices)) => indices.push(index),
+                        None => {
+                            for_one.insert_unique(hash, (hash, key, vec![index]), |(h, _, _)| *h);
+                        }
+                    }
+                }
             }
-            let receivers = merged(&adapted, |filter| filter.matches(key));
-            by_sender.insert_unique(
+        }
+        let any = merged(&adapted, &for_any);
+        let mut by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>> =
+            HashTable::with_capacity(for_one.len());
+        for (hash, key, own) in for_one {
+            let receivers = merged(&adapted, &in_connection_order(&for_any, &own));
+            let list = SenderList {
+                key: key.clone(),
                 hash,
-                SenderList {
-                    key: key.clone(),
-                    hash,
-                    receivers,
-                },
-                |l| l.hash,
-            );
+                receivers,
+            };
+            by_sender.insert_unique(hash, list, |l| l.hash);
         }
         Snapshot {
             any,
@@ -384,7 +395,12 @@ impl<Sh: Shape> Snapshot<Sh> {
             return &self.any;
         }
         let key = key();
-        match self.by_sender.find(hash_key(&key), |l| l.key == key) {
+        let hash = hash_key(&key);
+        // The whole hash first: a key comparison is a call to `bcmp` for a string key.
+        match self
+            .by_sender
+            .find(hash, |l| l.hash == hash && l.key == key)
+        {
             Some(list) => &list.receivers,
             None => &self.any,
         }
@@ -394,22 +410,40 @@ impl<Sh: Shape> Snapshot<Sh> {
 /// A record with its callables adapted to a shape.
 type Adapted<'r, C, A> = (&'r Record, Callable<C>, Option<Arc<A>>);
 
-/// The receivers whose filter `select` accepts, in connection order, each receiver once (at
-/// its first connection's place: the same function may be connected for every sender and for
-/// one, or by two plugins).
+/// Two ascending lists of indices, merged into one.
+fn in_connection_order(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+        if x < y {
+            merged.push(x);
+            a.next();
+        } else {
+            merged.push(y);
+            b.next();
+        }
+    }
+    merged.extend(a);
+    merged.extend(b);
+    merged
+}
+
+/// The receivers of `adapted` at `indices` (ascending), in connection order, each receiver
+/// once (at its first connection's place: the same function may be connected for every
+/// sender and for one, or by two plugins).
 fn merged<C: ?Sized, A: ?Sized>(
     adapted: &[Adapted<'_, C, A>],
-    select: impl Fn(&SenderFilter) -> bool,
+    indices: &[usize],
 ) -> ReceiverList<C, A> {
     let mut seen: HashSet<&ReceiverId, FixedState> = HashSet::default();
-    let mut calls = Vec::with_capacity(adapted.len());
-    let mut meta = Vec::with_capacity(adapted.len());
+    let mut calls = Vec::with_capacity(indices.len());
+    let mut meta = Vec::with_capacity(indices.len());
     let mut asyncs: Vec<Option<Arc<A>>> = Vec::new();
-    for (r, call, async_call) in adapted {
+    for (r, call, async_call) in indices.iter().map(|&index| &adapted[index]) {
         // A weakly bound receiver is a connection of its own: it may die at any moment, so it
         // neither takes the place of another connection of its identity nor loses its own.
         let weak = r.alive.is_some();
-        if !(select(&r.filter) && (weak || seen.insert(&r.info.id))) {
+        if !(weak || seen.insert(&r.info.id)) {
             continue;
         }
         // The async array is started at the first async receiver, and then kept in step.
@@ -427,7 +461,7 @@ fn merged<C: ?Sized, A: ?Sized>(
         });
     }
     ReceiverList {
-        calls: calls.into_boxed_slice(),
+        calls: Calls::new(calls),
         meta: meta.into_boxed_slice(),
         asyncs: (!asyncs.is_empty()).then(|| Box::new(AsyncCalls(asyncs))),
     }

@@ -573,10 +573,9 @@ impl<T: Signal> TypedSignal<T> {
         R: IntoOutcome<T::Output>,
     {
         let identity = ReceiverId::of(&receiver);
-        let call: Callable<TypedCall<T>> =
-            Arc::new(Box::new(move |sender: &T::Sender, args: &T| {
-                called(receiver(sender, args).into_outcome())
-            }));
+        let call: Callable<TypedCall<T>> = Arc::new(move |sender: &T::Sender, args: &T| {
+            called(receiver(sender, args).into_outcome())
+        });
         connect_parts(
             self.named.core(),
             options,
@@ -639,12 +638,10 @@ impl<T: Signal> TypedSignal<T> {
         let weak = Arc::downgrade(target);
         let probe = weak.clone();
         let call: Callable<TypedCall<T>> =
-            Arc::new(Box::new(move |sender: &T::Sender, args: &T| {
-                match weak.upgrade() {
-                    Some(target) => called(receiver(&target, sender, args).into_outcome()),
-                    None => gone(),
-                }
-            }));
+            Arc::new(move |sender: &T::Sender, args: &T| match weak.upgrade() {
+                Some(target) => called(receiver(&target, sender, args).into_outcome()),
+                None => gone(),
+            });
         connect_parts(
             self.named.core(),
             options,
@@ -749,9 +746,8 @@ impl<T: Signal> TypedSignal<T> {
             let future = receiver(sender, args);
             Box::pin(async move { called(future.await.into_outcome()) })
         });
-        let shim: Callable<TypedCall<T>> = Arc::new(Box::new(|_: &T::Sender, _: &T| {
-            async_in_sync_send::<T::Output>()
-        }));
+        let shim: Callable<TypedCall<T>> =
+            Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
         connect_parts(
             self.named.core(),
             options,
