@@ -99,7 +99,7 @@ pub trait Kwargs: Any + Send + Sync {
     /// ```
     fn kwargs(&self) -> Vec<Kwarg<'_>>;
 
-    /// The value of the argument called `name`, if there is one: what [`get`](Self::get)
+    /// The value of the argument called `name`, if there is one: what `get` (on `dyn Kwargs`)
     /// reads. The default asks [`kwarg`](Self::kwarg); `#[signal]` structs answer directly,
     /// which keeps a by-name read to a name match and a type check.
     ///

@@ -1,4 +1,14 @@
 //! Calling the receivers of one send, and what the caller gets back.
+//!
+//! The way of a typed send, file by file: `typed.rs` `TypedSignal::deliver` (one load of the
+//! signal's `live` flag; nothing more when nobody listens) takes this thread's cached snapshot
+//! from the signal type's own slot (`snapshot.rs` `ThreadSnapshot::cached`, or `fresh` under
+//! the signal's mutex when a change replaced it), picks the receiver list for the sender
+//! (`Snapshot::receivers_for_with`: the list for every sender, or the merged list of a sender
+//! some receiver filters on), and hands it to [`deliver`] here: a fast loop over the list's
+//! contiguous callables (`calls.rs`), and [`deliver_rest`] out of line for failures, panics
+//! and changes made during the send. A by-name send takes the same way through `named.rs`
+//! and the thread's shared cache (`with_snapshot`).
 
 use std::any::Any;
 use std::fmt;
