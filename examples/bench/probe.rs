@@ -2,7 +2,8 @@
 //! default 1), repeatable under callgrind whatever the machine's load. With `FLOOR=1` it runs
 //! the floor loop instead (`one_floor_send`), for instruction ratios; with `BY_NAME=1`, sends
 //! to by-name receivers (`one_by_name_send`); with `FILTERED=1`, a send that matches none of
-//! `N` receivers waiting on other senders (`one_filtered_send`):
+//! `N` receivers waiting on other senders (`one_filtered_send`); with `CONNECT=1`, 10,000
+//! connect-and-disconnect pairs while `N` receivers are connected (`one_connect`):
 //!
 //! ```text
 //! cargo build --release --example probe
@@ -34,6 +35,15 @@ fn one_filtered_send(ev: &Filtered) {
 }
 
 #[inline(never)]
+fn one_connect() {
+    Tick::signal()
+        .connect(|_: &str, t: &Tick| {
+            black_box(t.n);
+        })
+        .disconnect();
+}
+
+#[inline(never)]
 fn one_floor_send(floor: &Floor, args: &Args) {
     floor.send(black_box(args));
 }
@@ -58,6 +68,18 @@ fn main() {
     let floor = Floor::new(n);
     let args = Args { n: 1 };
     let run_floor = std::env::var_os("FLOOR").is_some();
+    if std::env::var_os("CONNECT").is_some() {
+        let start = std::time::Instant::now();
+        for _ in 0..10_000 {
+            one_connect();
+        }
+        println!(
+            "{:.0} ns per connect and disconnect with {n} receivers",
+            start.elapsed().as_nanos() as f64 / 1e4
+        );
+        disconnect_all(connections);
+        return;
+    }
     let start = std::time::Instant::now();
     for _ in 0..1_000_000 {
         if run_floor {

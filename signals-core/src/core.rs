@@ -91,6 +91,8 @@ pub(crate) struct Record {
     pub(crate) seq: u64,
     pub(crate) filter: SenderFilter,
     pub(crate) info: Arc<ReceiverInfo>,
+    /// The hash of `info.id`, computed once: every snapshot build looks identities up.
+    pub(crate) id_hash: u64,
     /// What a sync send calls. For an async receiver, a shim that reports it cannot run it.
     pub(crate) func: RecordFn,
     /// What an async send awaits, for an async receiver.
@@ -289,6 +291,7 @@ impl SignalCore {
             state.records.push(Record {
                 seq,
                 filter,
+                id_hash: snapshot::hash_id(&info.id),
                 info,
                 func,
                 async_func,
@@ -304,10 +307,7 @@ impl SignalCore {
     /// Removes every connection `remove` selects; returns how many.
     pub(crate) fn disconnect_where(&'static self, remove: impl Fn(&Record) -> bool) -> usize {
         self.change(|state, after| {
-            let (gone, kept): (Vec<Record>, Vec<Record>) = std::mem::take(&mut state.records)
-                .into_iter()
-                .partition(|r| remove(r));
-            state.records = kept;
+            let gone: Vec<Record> = state.records.extract_if(.., |r| remove(r)).collect();
             if gone.is_empty() {
                 return 0;
             }

@@ -28,7 +28,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use foldhash::fast::FixedState;
-use hashbrown::{HashSet, HashTable};
+use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hasher};
 
 use crate::calls::Calls;
@@ -310,6 +310,11 @@ pub(crate) struct Snapshot<Sh: Shape> {
     replaced: AtomicBool,
 }
 
+/// The hash of a receiver's identity, kept in its record for the builds' duplicate check.
+pub(crate) fn hash_id(id: &ReceiverId) -> u64 {
+    FixedState::with_seed(0x5157_4e41_4c53).hash_one(id)
+}
+
 /// The hash of a sender key in a snapshot's table: one write of the key's value (the derived
 /// `Hash` also writes the variant and a string terminator, which costs a filtered send a
 /// third of its time). Keys of different variants with the same value collide, and `==`
@@ -435,7 +440,7 @@ fn merged<C: ?Sized, A: ?Sized>(
     adapted: &[Adapted<'_, C, A>],
     indices: &[usize],
 ) -> ReceiverList<C, A> {
-    let mut seen: HashSet<&ReceiverId, FixedState> = HashSet::default();
+    let mut seen: HashTable<&ReceiverId> = HashTable::with_capacity(indices.len());
     let mut calls = Vec::with_capacity(indices.len());
     let mut meta = Vec::with_capacity(indices.len());
     let mut asyncs: Vec<Option<Arc<A>>> = Vec::new();
@@ -443,8 +448,12 @@ fn merged<C: ?Sized, A: ?Sized>(
         // A weakly bound receiver is a connection of its own: it may die at any moment, so it
         // neither takes the place of another connection of its identity nor loses its own.
         let weak = r.alive.is_some();
-        if !(weak || seen.insert(&r.info.id)) {
-            continue;
+        if !weak {
+            let id = &r.info.id;
+            if seen.find(r.id_hash, |seen| *seen == id).is_some() {
+                continue;
+            }
+            seen.insert_unique(r.id_hash, id, |seen| hash_id(seen));
         }
         // The async array is started at the first async receiver, and then kept in step.
         if async_call.is_some() && asyncs.is_empty() {
