@@ -26,8 +26,8 @@ pub struct Filtered {
     pub n: u64,
 }
 
-/// The sender-filtered case with one receiver waiting, sent at the same time as
-/// [`Filtered`] with 1,000 waiting, for their ratio.
+/// A second signal for the sender-filtered cases, so that 1 and 1,000 waiting receivers can
+/// be measured at the same time (see the report's `filtered_matches_none_1000_vs_1`).
 #[signal(namespace = "bench")]
 pub struct FilteredFew {
     /// A payload field the receivers read.
