@@ -70,6 +70,8 @@
 //!   connection order; [`Signal::send_async_concurrent`] calls the sync receivers and starts
 //!   the async ones in connection order, then drives the started futures together. Both give
 //!   the report a sync send gives (failures, caught panics, values in connection order).
+//!   [`Signal::try_send_async`] (by name, [`NamedSignal::send_fail_fast_async`]) awaits them
+//!   one at a time and stops at the first failure, as [`Signal::try_send`] does.
 //! - A **sync send does not run async receivers**: it runs every sync receiver in order and
 //!   reports each async receiver, at its place, as a failure of kind
 //!   [`FailureKind::AsyncReceiver`] ("... is async; a sync send cannot run it — use

@@ -483,7 +483,39 @@ impl NamedSignal {
         sender: &'a S,
         args: &'a dyn Kwargs,
     ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
-        self.send_async_in(Concurrency::Sequential, sender.sender_key(), args)
+        self.send_async_in(
+            Concurrency::Sequential(Mode::Robust),
+            sender.sender_key(),
+            args,
+        )
+    }
+
+    /// Like [`send_async`](Self::send_async), stopping at the first receiver that fails
+    /// (the async counterpart of [`send_fail_fast`](Self::send_fail_fast)): the report's
+    /// [`stopped_early`](SendReport::stopped_early) says whether receivers were left out.
+    ///
+    /// ```
+    /// use signals_core::{DynKwargs, Namespace};
+    ///
+    /// let signal = Namespace::get("doc_named_send_fail_fast_async")?.signal("saved")?;
+    /// let _bad = signal.connect_async(|_, _| Box::pin(async { Err::<(), _>("no") })).scoped();
+    /// let _late = signal.connect(|_, _| {}).scoped();
+    /// let args = DynKwargs::new();
+    /// let report = futures::executor::block_on(signal.send_fail_fast_async(&"web", &args))?;
+    /// assert_eq!(report.receivers_called(), 1);
+    /// assert!(report.stopped_early());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
+    pub fn send_fail_fast_async<'a, S: Sender + ?Sized>(
+        &self,
+        sender: &'a S,
+        args: &'a dyn Kwargs,
+    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
+        self.send_async_in(
+            Concurrency::Sequential(Mode::FailFast),
+            sender.sender_key(),
+            args,
+        )
     }
 
     /// Like [`send_async`](Self::send_async), running the async receivers together (see

@@ -35,9 +35,9 @@ pub(crate) enum Mode {
 /// How an async send runs its async receivers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Concurrency {
-    /// One at a time, in connection order.
-    Sequential,
-    /// Started in connection order, then driven together.
+    /// One at a time, in connection order; a fail-fast send stops at the first failure.
+    Sequential(Mode),
+    /// Started in connection order, then driven together (every receiver runs).
     Concurrent,
 }
 
@@ -525,13 +525,14 @@ impl Rare {
         }
     }
 
-    /// Records one receiver's outcome in an async send: its value, or how it failed.
+    /// Records one receiver's outcome in an async send: its value, or how it failed. Returns
+    /// whether it failed.
     fn outcome<O>(
         &mut self,
         meta: &EntryMeta,
         outcome: Result<CallResult<O>, Payload>,
         collect: &mut Option<&mut Vec<Response<O>>>,
-    ) {
+    ) -> bool {
         match outcome {
             Ok(CallResult::NoValue) => {}
             Ok(CallResult::Value(value)) => {
@@ -542,11 +543,13 @@ impl Rare {
                     });
                 }
             }
-            Ok(CallResult::Abnormal(abnormal)) => {
-                self.abnormal(*abnormal, &meta.info);
+            Ok(CallResult::Abnormal(abnormal)) => return self.abnormal(*abnormal, &meta.info),
+            Err(payload) => {
+                self.panicked(&meta.info, payload);
+                return true;
             }
-            Err(payload) => self.panicked(&meta.info, payload),
         }
+        false
     }
 }
 
@@ -574,26 +577,31 @@ where
 {
     let mut rare = Rare::default();
     let count = list.calls.len();
+    // The next receiver to call: where a fail-fast send stopped, or `count`.
+    let mut next = 0;
     // Async receivers are rare on a list, and the array is empty when there are none.
     let async_at = |index: usize| list.async_at(index);
     let sync_call = |index: usize| catch_unwind(AssertUnwindSafe(|| invoke(&list.calls[index])));
     let start_call = |call: &'f A| catch_unwind(AssertUnwindSafe(|| start(call)));
     match how {
-        Concurrency::Sequential => {
-            for index in 0..count {
-                let meta = &list.meta[index];
+        Concurrency::Sequential(mode) => {
+            while next < count {
+                let meta = &list.meta[next];
+                next += 1;
                 if !meta.active.load(Ordering::Acquire) {
                     rare.not_called += 1;
                     continue;
                 }
-                let outcome = match async_at(index) {
-                    None => sync_call(index),
+                let outcome = match async_at(next - 1) {
+                    None => sync_call(next - 1),
                     Some(call) => match start_call(call) {
                         Ok(future) => CatchUnwind(future).await,
                         Err(payload) => Err(payload),
                     },
                 };
-                rare.outcome(meta, outcome, &mut collect);
+                if rare.outcome(meta, outcome, &mut collect) && mode == Mode::FailFast {
+                    break;
+                }
             }
         }
         Concurrency::Concurrent => {
@@ -627,7 +635,8 @@ where
             for (index, outcome) in outcomes {
                 rare.outcome(&list.meta[index], outcome, &mut collect);
             }
+            next = count;
         }
     }
-    rare.finish(core, count, count)
+    rare.finish(core, next, count)
 }

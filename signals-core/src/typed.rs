@@ -221,6 +221,35 @@ pub trait Signal: Kwargs + Sized {
         Self::signal().send_async(self, sender)
     }
 
+    /// Like [`send_async`](Signal::send_async), stopping at the first receiver that fails
+    /// (the async counterpart of [`try_send`](Signal::try_send)): the receivers after it are
+    /// not called. `Ok` holds how many receivers were called; `Err` the first failure.
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// #[signal(namespace = "doc_signal_try_send_async")]
+    /// struct Published { id: u32 }
+    ///
+    /// static LATE: AtomicBool = AtomicBool::new(false);
+    /// let _bad = Published::signal()
+    ///     .connect_async(|_: &str, _: &Published| Box::pin(async { Err::<(), _>("offline") }))
+    ///     .scoped();
+    /// let _late = Published::signal()
+    ///     .connect_scoped(|_: &str, _: &Published| LATE.store(true, Ordering::SeqCst));
+    /// let failure =
+    ///     futures::executor::block_on(Published { id: 4 }.try_send_async("web")).unwrap_err();
+    /// assert!(failure.to_string().ends_with("returned an error: offline"));
+    /// assert!(!LATE.load(Ordering::SeqCst));
+    /// ```
+    fn try_send_async<'a>(
+        &'a self,
+        sender: &'a Self::Sender,
+    ) -> impl Future<Output = Result<usize, Failure>> + Send + 'a {
+        Self::signal().try_send_async(self, sender)
+    }
+
     /// Like [`send_async`](Signal::send_async), collecting every receiver's value in
     /// connection order.
     ///
@@ -863,8 +892,37 @@ impl<T: Signal> TypedSignal<T> {
     ) -> impl Future<Output = SendReport> + Send + 'a {
         let this = *self;
         async move {
-            this.deliver_async(args, sender, Concurrency::Sequential, None)
+            this.deliver_async(args, sender, Concurrency::Sequential(Mode::Robust), None)
                 .await
+        }
+    }
+
+    /// Sends, awaiting each receiver in turn, and stops at the first that fails; see
+    /// [`Signal::try_send_async`].
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_try_send_async")]
+    /// struct Published { id: u32 }
+    ///
+    /// let _ok = Published::signal()
+    ///     .connect_async(|_: &str, _: &Published| Box::pin(async {}))
+    ///     .scoped();
+    /// let args = Published { id: 1 };
+    /// let called = futures::executor::block_on(Published::signal().try_send_async(&args, "web"));
+    /// assert_eq!(called.unwrap(), 1);
+    /// ```
+    pub fn try_send_async<'a>(
+        &self,
+        args: &'a T,
+        sender: &'a T::Sender,
+    ) -> impl Future<Output = Result<usize, Failure>> + Send + 'a {
+        let this = *self;
+        async move {
+            this.deliver_async(args, sender, Concurrency::Sequential(Mode::FailFast), None)
+                .await
+                .into_result()
         }
     }
 
@@ -894,7 +952,12 @@ impl<T: Signal> TypedSignal<T> {
         async move {
             let mut responses = Vec::new();
             let report = this
-                .deliver_async(args, sender, Concurrency::Sequential, Some(&mut responses))
+                .deliver_async(
+                    args,
+                    sender,
+                    Concurrency::Sequential(Mode::Robust),
+                    Some(&mut responses),
+                )
                 .await;
             Collected { responses, report }
         }

@@ -16,6 +16,7 @@ on_every_executor! {
     ordering => sync_and_async_receivers_run_in_connection_order;
     values => values_are_collected_in_connection_order_in_both_modes;
     failures => errors_and_panics_of_async_receivers_are_reported_in_order;
+    fail_fast => a_fail_fast_async_send_stops_at_the_first_failure;
     sync_send => a_sync_send_runs_sync_receivers_and_reports_each_async_one;
     concurrent => the_concurrent_mode_runs_async_receivers_together;
     changes => a_receiver_disconnected_during_an_async_send_is_not_called;
@@ -270,6 +271,82 @@ async fn errors_and_panics_of_async_receivers_are_reported_in_order() {
         assert_eq!(collected.responses[0].receiver.name, "fine");
         assert_eq!(collected.responses[0].value, 1);
     }
+}
+
+#[signal(namespace = "async_tests")]
+struct Stopping {
+    /// 0: every receiver succeeds; 1: the third returns an error; 2: it panics while polled.
+    fault: u32,
+}
+
+/// A fail-fast async send (typed `try_send_async`, by name `send_fail_fast_async`) awaits the
+/// receivers in order and stops at the first that fails, by error or by panic: the receivers
+/// after it are not called, and the report says it stopped early.
+async fn a_fail_fast_async_send_stops_at_the_first_failure() {
+    let log = Log::default();
+    let signal = Stopping::signal();
+    let (l1, l2, l3, l4) = (log.clone(), log.clone(), log.clone(), log.clone());
+    let _first = signal
+        .connect_async(move |_: &str, _: &Stopping| {
+            let log = l1.clone();
+            Box::pin(async move {
+                yield_times(1).await;
+                log.push("first");
+            })
+        })
+        .scoped();
+    let _second = signal.connect_scoped(move |_: &str, _: &Stopping| l2.push("second"));
+    let _third = signal
+        .connect_async_with(named("third"), move |_: &str, ev: &Stopping| {
+            let log = l3.clone();
+            Box::pin(async move {
+                log.push("third");
+                yield_times(1).await;
+                match ev.fault {
+                    1 => Err("refused"),
+                    2 => panic!("boom while polled"),
+                    _ => Ok(()),
+                }
+            })
+        })
+        .scoped();
+    let _fourth = signal
+        .connect_async(move |_: &str, _: &Stopping| {
+            let log = l4.clone();
+            Box::pin(async move { log.push("fourth") })
+        })
+        .scoped();
+
+    assert_eq!(
+        Stopping { fault: 0 }.try_send_async("s").await.ok(),
+        Some(4)
+    );
+    assert_eq!(log.take(), ["first", "second", "third", "fourth"]);
+
+    let failure = Stopping { fault: 1 }.try_send_async("s").await.unwrap_err();
+    assert_eq!(failure.receiver.name, "third");
+    assert!(matches!(&failure.kind, FailureKind::Error(e) if e.to_string() == "refused"));
+    assert_eq!(log.take(), ["first", "second", "third"]);
+
+    let failure = Stopping { fault: 2 }.try_send_async("s").await.unwrap_err();
+    assert!(matches!(&failure.kind, FailureKind::Panic(m) if m == "boom while polled"));
+    assert_eq!(log.take(), ["first", "second", "third"]);
+
+    let bag = Stopping { fault: 1 };
+    let report = Stopping::named()
+        .send_fail_fast_async(&"s", &bag)
+        .await
+        .expect("the bag is the signal's struct");
+    assert_eq!(report.receivers_called(), 3);
+    assert!(report.stopped_early());
+    assert_eq!(report.failures().len(), 1);
+    assert_eq!(log.take(), ["first", "second", "third"]);
+
+    // The robust send calls every receiver and reports the failure.
+    let report = Stopping { fault: 1 }.send_async("s").await;
+    assert_eq!((report.receivers_called(), report.failures().len()), (4, 1));
+    assert!(!report.stopped_early());
+    assert_eq!(log.take(), ["first", "second", "third", "fourth"]);
 }
 
 #[signal(namespace = "async_tests")]
