@@ -450,6 +450,7 @@ fn merged<C: ?Sized, A: ?Sized>(
         let weak = r.alive.is_some();
         if !weak {
             let id = &r.info.id;
+            debug_assert_eq!(r.id_hash, hash_id(id), "a record's identity hash is stale");
             if seen.find(r.id_hash, |seen| *seen == id).is_some() {
                 continue;
             }
