@@ -411,6 +411,71 @@ impl NamedSignal {
         )
     }
 
+    /// Connects an async by-name receiver bound weakly to `target` (see
+    /// [`TypedSignal::connect_async_weak`](crate::TypedSignal::connect_async_weak)).
+    ///
+    /// ```
+    /// use signals_core::{ConnectOptions, DynKwargs, Kwargs, Namespace, SenderKey};
+    /// use std::sync::Arc;
+    ///
+    /// let signal = Namespace::get("doc_named_connect_async_weak")?.signal("saved")?;
+    /// let target = Arc::new(String::from("audit"));
+    /// let c = signal.connect_async_weak(
+    ///     &target,
+    ///     ConnectOptions::new(),
+    ///     |name: Arc<String>, _: &SenderKey<'_>, _: &dyn Kwargs| {
+    ///         Box::pin(async move { assert_eq!(*name, "audit") })
+    ///     },
+    /// );
+    /// let args = DynKwargs::new();
+    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
+    /// assert_eq!(report.receivers_called(), 1);
+    /// drop(target);
+    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
+    /// assert_eq!(report.receivers_called(), 0);
+    /// assert!(!c.is_connected());
+    /// # Ok::<(), signals_core::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn connect_async_weak<X, F, R>(
+        &self,
+        target: &Arc<X>,
+        options: ConnectOptions,
+        receiver: F,
+    ) -> Connection
+    where
+        X: Send + Sync + 'static,
+        F: for<'a> Fn(Arc<X>, &'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+            + Send
+            + Sync
+            + 'static,
+        R: IntoOutcome<()> + 'static,
+    {
+        let weak = Arc::downgrade(target);
+        let probe = weak.clone();
+        let call = dyn_async(move |sender, args| match weak.upgrade() {
+            Some(target) => {
+                let future = receiver(target, sender, args);
+                Box::pin(async move { called(future.await.into_outcome()) })
+            }
+            None => Box::pin(async { gone() }),
+        });
+        let shim: Callable<DynCall> =
+            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<()>());
+        connect_parts(
+            self.core,
+            options,
+            ReceiverParts {
+                identity: None,
+                type_name: std::any::type_name::<F>(),
+                caller: SourceLocation::caller(),
+                func: RecordFn::Dynamic(shim),
+                async_func: Some(AsyncRecordFn::Dynamic(call)),
+                alive: Some(Arc::new(move || probe.strong_count() > 0)),
+            },
+        )
+    }
+
     /// Sends the signal by name, calling every matching receiver, typed and by-name, in
     /// connection order, and reporting each failure.
     ///

@@ -791,6 +791,76 @@ impl<T: Signal> TypedSignal<T> {
         )
     }
 
+    /// Connects an async receiver bound weakly to `target`, as
+    /// [`connect_weak`](Self::connect_weak) binds a sync one. Each call gets its own strong
+    /// handle to the target (an `Arc<X>`), which its future may keep until it ends; once
+    /// `target` is dropped, the receiver is no longer called and is disconnected by the next
+    /// send that meets it.
+    ///
+    /// ```
+    /// use signals_core::{signal, ConnectOptions, Signal};
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// #[signal(namespace = "doc_typed_connect_async_weak")]
+    /// struct Tick;
+    ///
+    /// let counter = Arc::new(AtomicU32::new(0));
+    /// let c = Tick::signal().connect_async_weak(
+    ///     &counter,
+    ///     ConnectOptions::new(),
+    ///     |n: Arc<AtomicU32>, _: &str, _: &Tick| {
+    ///         Box::pin(async move {
+    ///             n.fetch_add(1, Ordering::Relaxed);
+    ///         })
+    ///     },
+    /// );
+    /// let report = futures::executor::block_on(Tick.send_async("web"));
+    /// assert_eq!(report.receivers_called(), 1);
+    /// assert_eq!(counter.load(Ordering::Relaxed), 1);
+    ///
+    /// drop(counter);
+    /// let report = futures::executor::block_on(Tick.send_async("web"));
+    /// assert_eq!(report.receivers_called(), 0);
+    /// assert!(!c.is_connected());
+    /// ```
+    #[track_caller]
+    pub fn connect_async_weak<X, F, R>(
+        &self,
+        target: &Arc<X>,
+        options: ConnectOptions,
+        receiver: F,
+    ) -> Connection
+    where
+        X: Send + Sync + 'static,
+        F: for<'a> Fn(Arc<X>, &'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
+        R: IntoOutcome<T::Output> + 'static,
+    {
+        let weak = Arc::downgrade(target);
+        let probe = weak.clone();
+        let call = typed_async::<T, _>(move |sender, args| match weak.upgrade() {
+            Some(target) => {
+                let future = receiver(target, sender, args);
+                Box::pin(async move { called(future.await.into_outcome()) })
+            }
+            None => Box::pin(async { gone() }),
+        });
+        let shim: Callable<TypedCall<T>> =
+            Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
+        connect_parts(
+            self.named.core(),
+            options,
+            ReceiverParts {
+                identity: None,
+                type_name: std::any::type_name::<F>(),
+                caller: SourceLocation::caller(),
+                func: typed_record::<T>(shim),
+                async_func: Some(AsyncRecordFn::Typed(Arc::new(call))),
+                alive: Some(Arc::new(move || probe.strong_count() > 0)),
+            },
+        )
+    }
+
     /// Connects `receiver` until the returned handle is dropped; the state afterwards is
     /// exactly the state before (a receiver that was already connected stays connected).
     ///

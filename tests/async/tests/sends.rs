@@ -17,6 +17,7 @@ on_every_executor! {
     values => values_are_collected_in_connection_order_in_both_modes;
     failures => errors_and_panics_of_async_receivers_are_reported_in_order;
     fail_fast => a_fail_fast_async_send_stops_at_the_first_failure;
+    weak => weakly_bound_async_receivers_go_with_their_target;
     sync_send => a_sync_send_runs_sync_receivers_and_reports_each_async_one;
     concurrent => the_concurrent_mode_runs_async_receivers_together;
     changes => a_receiver_disconnected_during_an_async_send_is_not_called;
@@ -347,6 +348,87 @@ async fn a_fail_fast_async_send_stops_at_the_first_failure() {
     assert_eq!((report.receivers_called(), report.failures().len()), (4, 1));
     assert!(!report.stopped_early());
     assert_eq!(log.take(), ["first", "second", "third", "fourth"]);
+}
+
+#[signal(namespace = "async_tests")]
+struct Watched {
+    n: u32,
+}
+
+/// An async receiver bound weakly to a target, typed and by name: its future holds the target
+/// while it runs (a drop made meanwhile by a later receiver of a concurrent send does not cut
+/// it short); the first send after the target is gone skips it, counts it out and disconnects
+/// it, also when an earlier receiver of that same send dropped the target.
+async fn weakly_bound_async_receivers_go_with_their_target() {
+    let log = Log::default();
+    let holder: Arc<std::sync::Mutex<Option<Arc<String>>>> = Arc::default();
+    // Sync receivers around the first weak ones: the one before drops the target when `n`
+    // is 1, the one after when `n` is 2.
+    let (first, last) = (holder.clone(), holder.clone());
+    let _first = Watched::signal().connect_scoped(move |_: &str, ev: &Watched| {
+        if ev.n == 1 {
+            first.lock().unwrap().take();
+        }
+    });
+    let connect_weak_pair = |target: &Arc<String>| {
+        let l = log.clone();
+        let typed = Watched::signal().connect_async_weak(
+            target,
+            ConnectOptions::new(),
+            move |name: Arc<String>, _: &str, ev: &Watched| {
+                let log = l.clone();
+                Box::pin(async move {
+                    yield_times(2).await;
+                    log.push(format!("typed {name} {}", ev.n));
+                })
+            },
+        );
+        let l = log.clone();
+        let by_name = Watched::named().connect_async_weak(
+            target,
+            ConnectOptions::new(),
+            move |name: Arc<String>, _: &SenderKey<'_>, kw: &dyn Kwargs| {
+                let log = l.clone();
+                let n = kw.get::<u32>("n").copied().unwrap_or_default();
+                Box::pin(async move { log.push(format!("by name {name} {n}")) })
+            },
+        );
+        (typed, by_name)
+    };
+
+    // The holder keeps the only strong handle to each target.
+    let target = Arc::new(String::from("audit"));
+    let (typed, by_name) = connect_weak_pair(&target);
+    *holder.lock().unwrap() = Some(target);
+    let _last = Watched::signal().connect_scoped(move |_: &str, ev: &Watched| {
+        if ev.n == 2 {
+            last.lock().unwrap().take();
+        }
+    });
+    assert_eq!(Watched { n: 0 }.send_async("s").await.receivers_called(), 4);
+    assert_eq!(log.take(), ["typed audit 0", "by name audit 0"]);
+
+    // Concurrent: the typed receiver is started (it yields), then the last receiver drops the
+    // target; the typed receiver's future still has it, and finishes.
+    let report = Watched { n: 2 }.send_async_concurrent("s").await;
+    assert_eq!(report.receivers_called(), 4);
+    assert_eq!(log.take(), ["by name audit 2", "typed audit 2"]);
+    let report = Watched { n: 0 }.send_async("s").await;
+    assert!(report.is_ok(), "{:?}", report.failures());
+    assert_eq!(report.receivers_called(), 2);
+    assert!(log.take().is_empty());
+    assert!(!typed.is_connected() && !by_name.is_connected());
+
+    // The first receiver drops the target: the weak receivers after it in the same send are
+    // skipped, not counted, and disconnected.
+    let target = Arc::new(String::from("again"));
+    let (typed, by_name) = connect_weak_pair(&target);
+    *holder.lock().unwrap() = Some(target);
+    let report = Watched { n: 1 }.send_async("s").await;
+    assert!(report.is_ok(), "{:?}", report.failures());
+    assert_eq!(report.receivers_called(), 2);
+    assert!(log.take().is_empty());
+    assert!(!typed.is_connected() && !by_name.is_connected());
 }
 
 #[signal(namespace = "async_tests")]
