@@ -189,6 +189,11 @@ pub(crate) struct ReceiverParts {
     pub(crate) alive: Option<Alive>,
 }
 
+/// The liveness probe of a receiver bound weakly to the target `weak` points to.
+pub(crate) fn alive_while<X: Send + Sync + 'static>(weak: std::sync::Weak<X>) -> Alive {
+    Arc::new(move || weak.strong_count() > 0)
+}
+
 pub(crate) fn connect_parts(
     core: &'static SignalCore,
     options: ConnectOptions,

@@ -5,7 +5,9 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::connection::{connect_parts, ConnectOptions, Connection, MuteGuard, ReceiverParts};
+use crate::connection::{
+    alive_while, connect_parts, ConnectOptions, Connection, MuteGuard, ReceiverParts,
+};
 use crate::core::{dyn_async, AsyncRecordFn, Callable, DynCall, RecordFn, SignalCore};
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -286,7 +288,7 @@ impl NamedSignal {
         R: IntoOutcome<()>,
     {
         let weak = Arc::downgrade(target);
-        let probe = weak.clone();
+        let alive = alive_while(weak.clone());
         let call: Callable<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
             let Some(target) = weak.upgrade() else {
                 return gone();
@@ -302,7 +304,7 @@ impl NamedSignal {
                 caller: SourceLocation::caller(),
                 func: RecordFn::Dynamic(call),
                 async_func: None,
-                alive: Some(Arc::new(move || probe.strong_count() > 0)),
+                alive: Some(alive),
             },
         )
     }
@@ -395,8 +397,6 @@ impl NamedSignal {
             let future = receiver(sender, args);
             Box::pin(async move { called(future.await.into_outcome()) })
         });
-        let shim: Callable<DynCall> =
-            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<()>());
         connect_parts(
             self.core,
             options,
@@ -404,7 +404,7 @@ impl NamedSignal {
                 identity,
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
-                func: RecordFn::Dynamic(shim),
+                func: async_shim(),
                 async_func: Some(AsyncRecordFn::Dynamic(call)),
                 alive: None,
             },
@@ -452,7 +452,7 @@ impl NamedSignal {
         R: IntoOutcome<()> + 'static,
     {
         let weak = Arc::downgrade(target);
-        let probe = weak.clone();
+        let alive = alive_while(weak.clone());
         let call = dyn_async(move |sender, args| match weak.upgrade() {
             Some(target) => {
                 let future = receiver(target, sender, args);
@@ -460,8 +460,6 @@ impl NamedSignal {
             }
             None => Box::pin(async { gone() }),
         });
-        let shim: Callable<DynCall> =
-            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<()>());
         connect_parts(
             self.core,
             options,
@@ -469,9 +467,9 @@ impl NamedSignal {
                 identity: None,
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
-                func: RecordFn::Dynamic(shim),
+                func: async_shim(),
                 async_func: Some(AsyncRecordFn::Dynamic(call)),
-                alive: Some(Arc::new(move || probe.strong_count() > 0)),
+                alive: Some(alive),
             },
         )
     }
@@ -874,4 +872,12 @@ impl fmt::Display for NamedSignal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.core.qualified)
     }
+}
+
+/// What a sync send calls in place of an async by-name receiver: a shim that reports it
+/// cannot run it.
+fn async_shim() -> RecordFn {
+    RecordFn::Dynamic(Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
+        async_in_sync_send::<()>()
+    }))
 }

@@ -9,7 +9,7 @@ use std::ops::Deref;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use crate::connection::{connect_parts, ConnectOptions, Connection, ReceiverParts};
+use crate::connection::{alive_while, connect_parts, ConnectOptions, Connection, ReceiverParts};
 use crate::core::{typed_async, AsyncRecordFn, Binding, Callable, RecordFn, SignalCore, TypedCall};
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -489,6 +489,13 @@ fn typed_record<T: Signal>(call: Callable<TypedCall<T>>) -> RecordFn {
     RecordFn::Typed(Arc::new(call))
 }
 
+/// What a sync send calls in place of an async receiver: a shim that reports it cannot run it.
+fn async_shim<T: Signal>() -> RecordFn {
+    typed_record::<T>(Arc::new(|_: &T::Sender, _: &T| {
+        async_in_sync_send::<T::Output>()
+    }))
+}
+
 impl<T: Signal> TypedSignal<T> {
     /// The by-name handle of the same signal.
     ///
@@ -665,7 +672,7 @@ impl<T: Signal> TypedSignal<T> {
         R: IntoOutcome<T::Output>,
     {
         let weak = Arc::downgrade(target);
-        let probe = weak.clone();
+        let alive = alive_while(weak.clone());
         let call: Callable<TypedCall<T>> =
             Arc::new(move |sender: &T::Sender, args: &T| match weak.upgrade() {
                 Some(target) => called(receiver(&target, sender, args).into_outcome()),
@@ -680,7 +687,7 @@ impl<T: Signal> TypedSignal<T> {
                 caller: SourceLocation::caller(),
                 func: typed_record::<T>(call),
                 async_func: None,
-                alive: Some(Arc::new(move || probe.strong_count() > 0)),
+                alive: Some(alive),
             },
         )
     }
@@ -775,8 +782,6 @@ impl<T: Signal> TypedSignal<T> {
             let future = receiver(sender, args);
             Box::pin(async move { called(future.await.into_outcome()) })
         });
-        let shim: Callable<TypedCall<T>> =
-            Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
         connect_parts(
             self.named.core(),
             options,
@@ -784,7 +789,7 @@ impl<T: Signal> TypedSignal<T> {
                 identity,
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
-                func: typed_record::<T>(shim),
+                func: async_shim::<T>(),
                 async_func: Some(AsyncRecordFn::Typed(Arc::new(call))),
                 alive: None,
             },
@@ -837,7 +842,7 @@ impl<T: Signal> TypedSignal<T> {
         R: IntoOutcome<T::Output> + 'static,
     {
         let weak = Arc::downgrade(target);
-        let probe = weak.clone();
+        let alive = alive_while(weak.clone());
         let call = typed_async::<T, _>(move |sender, args| match weak.upgrade() {
             Some(target) => {
                 let future = receiver(target, sender, args);
@@ -845,8 +850,6 @@ impl<T: Signal> TypedSignal<T> {
             }
             None => Box::pin(async { gone() }),
         });
-        let shim: Callable<TypedCall<T>> =
-            Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
         connect_parts(
             self.named.core(),
             options,
@@ -854,9 +857,9 @@ impl<T: Signal> TypedSignal<T> {
                 identity: None,
                 type_name: std::any::type_name::<F>(),
                 caller: SourceLocation::caller(),
-                func: typed_record::<T>(shim),
+                func: async_shim::<T>(),
                 async_func: Some(AsyncRecordFn::Typed(Arc::new(call))),
-                alive: Some(Arc::new(move || probe.strong_count() > 0)),
+                alive: Some(alive),
             },
         )
     }
