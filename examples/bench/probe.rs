@@ -3,7 +3,9 @@
 //! the floor loop instead (`one_floor_send`), for instruction ratios; with `BY_NAME=1`, sends
 //! to by-name receivers (`one_by_name_send`); with `FILTERED=1`, a send that matches none of
 //! `N` receivers waiting on other senders (`one_filtered_send`); with `CONNECT=1`, 10,000
-//! connect-and-disconnect pairs while `N` receivers are connected (`one_connect`):
+//! connect-and-disconnect pairs while `N` receivers are connected (`one_connect`); with
+//! `LOOP=1`, typed sends inlined into a loop, as the report and criterion make them
+//! (`sends_in_loop`):
 //!
 //! ```text
 //! cargo build --release --example probe
@@ -22,6 +24,15 @@ use signals_core::Signal;
 #[inline(never)]
 fn one_send(t: &Tick) {
     drop(black_box(t.send(black_box("s"))));
+}
+
+/// `count` sends in one frame, as the report's and criterion's loops make them: the send is
+/// inlined into the loop, so its frame is set up once.
+#[inline(never)]
+fn sends_in_loop(t: &Tick, count: usize) {
+    for _ in 0..count {
+        drop(black_box(t.send(black_box("s"))));
+    }
 }
 
 #[inline(never)]
@@ -80,8 +91,14 @@ fn main() {
         disconnect_all(connections);
         return;
     }
+    let in_loop = std::env::var_os("LOOP").is_some();
     let start = std::time::Instant::now();
-    for _ in 0..1_000_000 {
+    if in_loop {
+        sends_in_loop(&tick, 1_000_000);
+    }
+    // Without `LOOP`, one call per send.
+    let calls = if in_loop { 0 } else { 1_000_000 };
+    for _ in 0..calls {
         if run_floor {
             one_floor_send(&floor, &args);
         } else if by_name {

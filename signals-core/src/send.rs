@@ -1,7 +1,8 @@
 //! Calling the receivers of one send, and what the caller gets back.
 //!
-//! The way of a typed send, file by file: `typed.rs` `TypedSignal::deliver` (one load of the
-//! signal's `live` flag; nothing more when nobody listens) takes this thread's cached snapshot
+//! The way of a typed send, file by file: `typed.rs` `TypedSignal::deliver`, inlined into the
+//! caller, loads the signal's `live` flag (nothing more when nobody listens) and calls
+//! `send_live` or `deliver_live`, out of line, which take this thread's cached snapshot
 //! from the signal type's own slot (`snapshot.rs` `ThreadSnapshot::cached`, or `fresh` under
 //! the signal's mutex when a change replaced it), picks the receiver list for the sender
 //! (`Snapshot::receivers_for_with`: the list for every sender, or the merged list of a sender
@@ -348,7 +349,7 @@ pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 /// `catch_unwind` guards it, so a send without panics pays nothing per receiver for the
 /// guard. Anything else (a failure, a panic, a gone receiver, or a connection changed by a
 /// receiver or by another thread) hands the rest of the send to [`deliver_rest`], out of line.
-#[inline]
+#[inline(always)]
 pub(crate) fn deliver<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
     replaced: &AtomicBool,

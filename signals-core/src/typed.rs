@@ -1136,35 +1136,72 @@ impl<T: Signal> TypedSignal<T> {
         args: &T,
         sender: &T::Sender,
         mode: Mode,
-        mut collect: Option<&mut Collect<'_, T::Output>>,
+        collect: Option<&mut Collect<'_, T::Output>>,
     ) -> SendReport {
         let core = self.named.core();
         if !core.live.load(Ordering::Acquire) {
             return SendReport::default();
         }
-        if let Some(local) = T::thread_snapshot() {
-            // `try_with` fails only while the thread is torn down: then take the shared path.
-            let sent = local.try_with(|slot| match slot.cached() {
-                Some(snapshot) => deliver_typed(
-                    core,
-                    Some(&snapshot),
-                    args,
-                    sender,
-                    mode,
-                    collect.as_deref_mut(),
-                ),
-                None => deliver_fresh(slot, core, args, sender, mode, collect.as_deref_mut()),
-            });
-            if let Ok(report) = sent {
-                return report;
-            }
+        match (mode, collect) {
+            (Mode::Robust, None) => send_live(core, args, sender),
+            (mode, collect) => deliver_live(core, args, sender, mode, collect),
         }
-        deliver_shared(core, args, sender, mode, collect)
     }
 }
 
+// A send to a signal with receivers is out of line, so that a send nobody listens to costs
+// its caller one load and no frame. The plain robust send has an entry of its own, with
+// fewer arguments to keep across the receivers' calls.
+
+/// A robust send that collects nothing, to a signal with receivers.
+#[inline(never)]
+fn send_live<T: Signal>(core: &'static SignalCore, args: &T, sender: &T::Sender) -> SendReport {
+    deliver_live_body(core, args, sender, Mode::Robust, None)
+}
+
+/// Any other send to a signal with receivers.
+#[inline(never)]
+fn deliver_live<T: Signal>(
+    core: &'static SignalCore,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    deliver_live_body(core, args, sender, mode, collect)
+}
+
+/// The body of [`send_live`] and [`deliver_live`].
+#[inline(always)]
+fn deliver_live_body<T: Signal>(
+    core: &'static SignalCore,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    mut collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    if let Some(local) = T::thread_snapshot() {
+        // `try_with` fails only while the thread is torn down: then take the shared path.
+        let sent = local.try_with(|slot| match slot.cached() {
+            Some(snapshot) => deliver_typed(
+                core,
+                Some(&snapshot),
+                args,
+                sender,
+                mode,
+                collect.as_deref_mut(),
+            ),
+            None => deliver_fresh(slot, core, args, sender, mode, collect.as_deref_mut()),
+        });
+        if let Ok(report) = sent {
+            return report;
+        }
+    }
+    deliver_shared(core, args, sender, mode, collect)
+}
+
 /// Calls the receivers of `snapshot` for a send of `args` from `sender`.
-#[inline]
+#[inline(always)]
 fn deliver_typed<T: Signal>(
     core: &'static SignalCore,
     snapshot: Option<&snapshot::Snapshot<snapshot::Typed<T>>>,
