@@ -333,8 +333,18 @@ fn main() {
             }
             start.elapsed().as_secs_f64()
         };
-        let mut speedups = Vec::new();
-        for _ in 0..THREAD_ROUNDS {
+        // The floor's own two-thread speedup, measured alongside: what this machine's two
+        // cores give a loop that shares nothing.
+        let floor_run = || {
+            let floor = Floor::new(1);
+            let args = Args { n: 7 };
+            let start = Instant::now();
+            for _ in 0..sends {
+                floor.send(black_box(&args));
+            }
+            start.elapsed().as_secs_f64()
+        };
+        let speedup = |run: &(dyn Fn() -> f64 + Sync)| {
             let one = run();
             let two = std::thread::scope(|s| {
                 let a = s.spawn(run);
@@ -343,7 +353,12 @@ fn main() {
                     .unwrap_or(f64::NAN)
                     .max(b.join().unwrap_or(f64::NAN))
             });
-            speedups.push((2.0 * sends as f64 / two) / (sends as f64 / one));
+            (2.0 * sends as f64 / two) / (sends as f64 / one)
+        };
+        let (mut speedups, mut floor_speedups) = (Vec::new(), Vec::new());
+        for _ in 0..THREAD_ROUNDS {
+            speedups.push(speedup(&run));
+            floor_speedups.push(speedup(&floor_run));
         }
         if let Some((ratio, name, n)) = &report.worst {
             println!("worst_ratio={ratio:.2} case={name} n={n} (over this crate's send cases)");
@@ -351,6 +366,10 @@ fn main() {
         println!(
             "two_thread_speedup={:.2} (median of {THREAD_ROUNDS} rounds of {sends} sends per thread)",
             median(speedups)
+        );
+        println!(
+            "# the floor's two_thread_speedup={:.2} (the same rounds, interleaved)",
+            median(floor_speedups)
         );
         disconnect_all(connections);
     }
