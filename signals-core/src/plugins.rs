@@ -14,6 +14,7 @@
 //! assert!(err.to_string().starts_with("no plugin named `no_such_plugin` is linked"));
 //! ```
 
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -517,7 +518,9 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
 
 /// Loads the plugin `name`: connects its subscribers and its subscriptions in code. The plugin
 /// must be linked into the binary (see [`link!`](crate::link)); loading it twice is an error.
-/// If a subscription fails, the load is undone and the plugin is not loaded.
+/// If a subscription fails, the load is undone and the plugin is not loaded. If the plugin's
+/// code panics (its `Default`, its [`Plugin::subscriptions`]), the load is undone too, and the
+/// panic then goes on to the caller.
 ///
 /// ```
 /// use signals_core::plugins::{self, Plugin, Subscriptions};
@@ -592,21 +595,25 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
         made: Vec::new(),
         errors: Vec::new(),
     };
-    for subscriber in registry
-        .subscribers()
-        .iter()
-        .filter(|s| s.plugin == Some(entry.name))
-    {
-        match (subscriber.connect)(subscriber.options()) {
-            Ok(connection) => {
-                subscriptions.keep(connection);
+    // The plugin's own code runs here (its `Default`, its `subscriptions`, the receivers'
+    // `Drop` when a connect fails): if it panics, the load is undone before the panic goes on.
+    let connected = catch_unwind(AssertUnwindSafe(|| {
+        for subscriber in registry
+            .subscribers()
+            .iter()
+            .filter(|s| s.plugin == Some(entry.name))
+        {
+            match (subscriber.connect)(subscriber.options()) {
+                Ok(connection) => {
+                    subscriptions.keep(connection);
+                }
+                Err(error) => subscriptions.errors.push(error),
             }
-            Err(error) => subscriptions.errors.push(error),
         }
-    }
-    if let Some(declaration) = entry.declaration {
-        (declaration.create)().subscriptions(&mut subscriptions);
-    }
+        if let Some(declaration) = entry.declaration {
+            (declaration.create)().subscriptions(&mut subscriptions);
+        }
+    }));
     let failure = subscriptions.errors.into_iter().next();
     let mut made = subscriptions.made;
     {
@@ -614,9 +621,11 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
         let index = loaded.iter().position(|l| l.id == id);
         match (index, &failure) {
             // Loaded: hand the connections to the record.
-            (Some(index), None) => made = std::mem::replace(&mut loaded[index].connections, made),
-            // Failed: drop the reservation; the connections are undone below.
-            (Some(index), Some(_)) => {
+            (Some(index), None) if connected.is_ok() => {
+                made = std::mem::replace(&mut loaded[index].connections, made)
+            }
+            // Failed or panicked: drop the reservation; the connections are undone below.
+            (Some(index), _) => {
                 loaded.remove(index);
             }
             // Unloaded by another thread while loading: undo what this load made.
@@ -625,6 +634,9 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     }
     for connection in made {
         connection.disconnect();
+    }
+    if let Err(panic) = connected {
+        resume_unwind(panic);
     }
     if let Some(error) = failure {
         return Err(PluginError::Subscription {

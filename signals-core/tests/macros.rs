@@ -134,6 +134,26 @@ fn counted(_sender: &str, event: &PluginEvent) {
     PLUGIN_CALLS.fetch_add(event.n, Ordering::SeqCst);
 }
 
+#[signal(namespace = "m_panicky")]
+struct PanickyEvent {
+    n: usize,
+}
+
+/// A plugin whose code panics while it loads, after one of its receivers is connected.
+#[plugin(name = "m_panicky")]
+#[derive(Default)]
+struct Panicky;
+
+impl plugins::Plugin for Panicky {
+    fn subscriptions(&self, subscriptions: &mut plugins::Subscriptions) {
+        subscriptions.connect(PanickyEvent::signal(), |_: &str, _: &PanickyEvent| {});
+        panic!("the panicky plugin cannot start");
+    }
+}
+
+#[subscriber(plugin = "m_panicky")]
+fn panicky_subscriber(_sender: &str, _event: &PanickyEvent) {}
+
 /// Named from its type: `default_named`.
 #[plugin]
 #[derive(Default)]
@@ -354,6 +374,26 @@ fn plugin_subscribers_follow_load_and_unload() {
         assert!(plugins::is_loaded("default_named"));
     }
     assert!(!plugins::is_loaded("default_named"));
+}
+
+#[test]
+fn a_plugin_that_panics_while_loading_is_undone_and_the_panic_goes_on() {
+    started();
+    for _ in 0..2 {
+        let panic = std::panic::catch_unwind(|| plugins::load("m_panicky")).unwrap_err();
+        assert_eq!(
+            panic.downcast_ref::<&str>(),
+            Some(&"the panicky plugin cannot start")
+        );
+        assert!(!plugins::is_loaded("m_panicky"));
+        assert!(!plugins::loaded().contains(&"m_panicky"));
+        assert_eq!(PanickyEvent::signal().receivers_for("x").len(), 0);
+        assert_eq!(PanickyEvent { n: 1 }.send("x").receivers_called(), 0);
+    }
+    assert!(matches!(
+        plugins::unload("m_panicky"),
+        Err(plugins::PluginError::NotLoaded { .. })
+    ));
 }
 
 #[test]
