@@ -267,7 +267,8 @@ pub struct ActionSucceeded {
 #[signal(namespace = "ckanext")]
 #[derive(Debug, Clone, Serialize)]
 pub struct DatastoreUpsert {
-    /// The records written; `None` when the call did not return them.
+    /// The records the call wrote; `None` when it gave none. (Whether the call returns them,
+    /// its `include_records`, does not change what the signal carries.)
     pub records: Option<Value>,
 }
 

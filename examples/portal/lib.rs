@@ -326,16 +326,19 @@ impl Portal {
             .entry(resource_id.clone())
             .or_default()
             .extend(rows);
-        // CKAN passes the records only when the call asked for them back.
-        let returned = data
-            .get("include_records")
-            .and_then(Value::as_bool)
-            .unwrap_or(true)
-            .then_some(records)
-            .flatten();
-        let report = DatastoreUpsert { records: returned }.send(&resource_id);
+        // As CKAN: the signal gets the records the call gave (`None` only without any);
+        // `include_records` (default false) decides only whether the result holds them.
+        let report = DatastoreUpsert {
+            records: records.clone(),
+        }
+        .send(&resource_id);
         self.note(report);
-        Ok(json!({ "resource_id": resource_id }))
+        let mut result = json!({ "resource_id": resource_id });
+        let include = data.get("include_records").and_then(Value::as_bool);
+        if let (Some(true), Some(records)) = (include, records) {
+            result["records"] = records;
+        }
+        Ok(result)
     }
 
     fn datastore_delete(&mut self, data: &Value) -> Result<Value, ActionError> {

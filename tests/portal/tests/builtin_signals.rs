@@ -391,14 +391,24 @@ fn datastore_upsert_carries_the_records_or_none_and_datastore_delete_result_and_
     let mut portal = portal_with_resources();
     let recorder = Recorder::all();
 
+    // As in CKAN, the signal carries the records the call gave, whether or not the call asks
+    // for them back (`include_records`, default false); `None` only when it gave none.
     let records = json!([{ "name": "Humphrey" }, { "name": "Clyde" }]);
     let with_records = json!({ "resource_id": "resource-2", "records": records });
-    let without = json!({ "resource_id": "resource-2", "records": [{ "name": "Sandy" }], "include_records": false });
+    let sandy = json!([{ "name": "Sandy" }]);
+    let returning =
+        json!({ "resource_id": "resource-2", "records": sandy, "include_records": true });
+    let without = json!({ "resource_id": "resource-2" });
     let delete = json!({ "resource_id": "resource-2" });
     let upserted = json!({ "resource_id": "resource-2" });
+    let returned = json!({ "resource_id": "resource-2", "records": sandy });
     assert_eq!(
         portal.action("datastore_upsert", admin(), with_records.clone()),
         Ok(upserted.clone())
+    );
+    assert_eq!(
+        portal.action("datastore_upsert", admin(), returning.clone()),
+        Ok(returned.clone())
     );
     assert_eq!(
         portal.action("datastore_upsert", admin(), without.clone()),
@@ -442,6 +452,12 @@ fn datastore_upsert_carries_the_records_or_none_and_datastore_delete_result_and_
                 json!({ "records": records })
             ),
             succeed("datastore_upsert", &with_records, &upserted),
+            event(
+                "datastore_upsert",
+                json!("resource-2"),
+                json!({ "records": sandy })
+            ),
+            succeed("datastore_upsert", &returning, &returned),
             event(
                 "datastore_upsert",
                 json!("resource-2"),
@@ -537,7 +553,7 @@ fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), sign
         .action(
             "datastore_upsert",
             admin(),
-            json!({ "resource_id": "resource-2", "records": [], "include_records": false }),
+            json!({ "resource_id": "resource-2" }),
         )
         .expect("upsert without records");
     portal
