@@ -257,7 +257,9 @@ impl SignalCore {
     }
 
     /// Adds a connection, or finds the one the same receiver already has for the same filter.
-    /// Returns its sequence number and whether it is new.
+    /// Returns its sequence number and whether it is new. A weakly bound receiver is always a
+    /// connection of its own: it neither finds another nor is found (its target may go at any
+    /// moment, and must not take a strong connection with it).
     pub(crate) fn connect(
         &'static self,
         filter: SenderFilter,
@@ -268,21 +270,15 @@ impl SignalCore {
     ) -> (u64, bool) {
         self.change(|state, after| {
             let same = |r: &Record| {
-                r.info.id == info.id && r.filter == filter && r.info.plugin == info.plugin
+                r.alive.is_none()
+                    && r.info.id == info.id
+                    && r.filter == filter
+                    && r.info.plugin == info.plugin
             };
-            if let Some(index) = state.records.iter().position(same) {
-                let existing = &state.records[index];
-                if existing.alive.as_ref().is_none_or(|alive| alive()) {
+            if alive.is_none() {
+                if let Some(existing) = state.records.iter().find(|r| same(r)) {
                     return (existing.seq, false);
                 }
-                // A weakly bound receiver whose target is gone holds its identity no longer:
-                // remove it now rather than at the next send, and connect the new one.
-                let dead = state.records.remove(index);
-                dead.active.store(false, Ordering::Release);
-                after
-                    .disconnected
-                    .push((dead.info.clone(), dead.filter.clone()));
-                after.dropped_records.push(dead);
             }
             let seq = state.next_seq;
             state.next_seq += 1;

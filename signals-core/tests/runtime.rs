@@ -24,6 +24,7 @@ hand_signal!(NoneSent, "t_none", "none_sent", Option<String>, () { user: String 
 hand_signal!(Reentrant, "t_reentrant", "reentrant", str, () { depth: u32 });
 hand_signal!(Mutable, "t_mutable", "mutable", str, () {});
 hand_signal!(Weakly, "t_weak", "weakly", str, () {});
+hand_signal!(WeakKeyed, "t_weak_keyed", "weak_keyed", str, () {});
 hand_signal!(Muted, "t_mute", "muted", str, () {});
 hand_signal!(Meta, "t_meta", "watched", str, () {});
 hand_signal!(Scoped, "t_scope", "scoped", str, () {});
@@ -407,6 +408,44 @@ fn weakly_bound_receivers_go_with_their_target() {
         "the first send after the drop disconnects it"
     );
     assert_eq!(log.take(), ["hit"]);
+}
+
+#[test]
+fn a_weak_receiver_is_never_merged_with_a_strong_one_of_the_same_key() {
+    let log = Log::default();
+    let signal = WeakKeyed::signal();
+    let key = || ConnectOptions::new().key("k");
+    let target = Arc::new(log.clone());
+    let weak = signal.connect_weak(&target, key(), |l: &Log, _: &str, _: &WeakKeyed| {
+        l.push("weak")
+    });
+    let l = log.clone();
+    let strong = signal.connect_with(key(), move |_: &str, _: &WeakKeyed| l.push("strong"));
+    assert!(strong.is_new(), "the strong connection is its own");
+    assert!(!strong.receiver().unwrap().weak);
+    let _ = WeakKeyed {}.send("s");
+    assert_eq!(log.take(), ["weak", "strong"]);
+    drop(target);
+    let _ = WeakKeyed {}.send("s");
+    assert_eq!(
+        log.take(),
+        ["strong"],
+        "the weak target's end leaves the strong one"
+    );
+    assert!(!weak.is_connected());
+    assert!(strong.is_connected());
+
+    // The other way round: a weak connect finds no strong connection to return.
+    let target = Arc::new(log.clone());
+    let again = signal.connect_weak(&target, key(), |l: &Log, _: &str, _: &WeakKeyed| {
+        l.push("weak again")
+    });
+    assert!(again.is_new());
+    assert!(again.receiver().unwrap().weak);
+    let _ = WeakKeyed {}.send("s");
+    assert_eq!(log.take(), ["strong", "weak again"]);
+    assert!(strong.disconnect());
+    assert!(again.disconnect());
 }
 
 // 6. Sending ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 //! more: a send from `s` calls, in order, every record that is not blocked and whose filter is
 //! "every sender" or `s`, skipping a receiver whose identity was already called by this send;
 //! nothing when muted. Connecting the same identity with the same filter and plugin again finds
-//! the record already there. A weakly bound receiver is removed from the model the moment its
+//! the record already there, unless either is weakly bound. A weakly bound receiver is removed from the model the moment its
 //! target is dropped.
 //!
 //! Steps: connect (every sender, one sender; the same `fn` again; keyed, anonymous and weakly
@@ -394,14 +394,17 @@ fn matches(filter: Option<Snd>, sender: Snd) -> bool {
 }
 
 impl Model {
-    /// Connects, or finds the record of the same identity, filter and plugin.
+    /// Connects, or finds the record of the same identity, filter and plugin. A weakly bound
+    /// receiver neither finds nor is found: it is always a record of its own.
     /// Returns the record's `seq` and whether it is new.
     fn connect(&mut self, mut rec: Rec) -> (usize, bool) {
-        if let Some(existing) = self
-            .recs
-            .iter()
-            .find(|r| r.id == rec.id && r.filter == rec.filter && r.plugin == rec.plugin)
-        {
+        if let Some(existing) = self.recs.iter().find(|r| {
+            rec.weak.is_none()
+                && r.weak.is_none()
+                && r.id == rec.id
+                && r.filter == rec.filter
+                && r.plugin == rec.plugin
+        }) {
             return (existing.seq, false);
         }
         rec.seq = self.next_seq;
