@@ -2,9 +2,24 @@
 //!
 //! The grammar: `[section]` headers; `key = value` or `key: value`; comments on lines starting
 //! with `#` or `;`; a line indented with spaces or tabs continues the previous value (CKAN's
-//! `ckan.plugins` is often spread over several lines). Keys are looked up in every section,
-//! the last one written winning, as CKAN's `[app:main]` section is in practice the only one.
-//! A UTF-8 byte order mark at the start of the text is skipped.
+//! `ckan.plugins` is often spread over several lines). A UTF-8 byte order mark at the start of
+//! the text is skipped.
+//!
+//! Which sections count: CKAN reads its options from the `[app:main]` section, through Python's
+//! `configparser`, in which the `[DEFAULT]` section's values are visible in every section unless
+//! that section sets them itself. So does [`Config`]: a key is looked up in `[app:main]`, then in
+//! `[DEFAULT]`; every other section (`[server:main]`, `[app:other]`, logging sections) is parsed
+//! and checked but never consulted. Keys written before any section header (which
+//! `configparser` rejects) are accepted as `[DEFAULT]` values, so that a one-line snippet such as
+//! `ckan.plugins = audit` works. Within one section, a key set twice keeps its last value.
+//!
+//! ```
+//! use ckan_signals::config::Config;
+//!
+//! let text = "[app:main]\nckan.plugins = a b\n[DEFAULT]\nckan.plugins = c\n[app:other]\nckan.plugins = d\n";
+//! assert_eq!(Config::parse(text, "demo.ini")?.plugins()?, ["a", "b"]);
+//! # Ok::<(), ckan_signals::config::ConfigError>(())
+//! ```
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -106,8 +121,9 @@ pub enum ConfigError {
     },
 }
 
-/// A parsed configuration: every key with its value and the line it came from. Values are
-/// kept as text; nothing but `ckan.plugins` is interpreted.
+/// A parsed configuration: the keys of `[app:main]` and of `[DEFAULT]`, each with its value and
+/// the line it came from (other sections are checked, then dropped). Values are kept as text;
+/// nothing but `ckan.plugins` is interpreted.
 ///
 /// ```
 /// use ckan_signals::config::Config;
@@ -120,8 +136,27 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     origin: String,
-    values: BTreeMap<String, (String, usize)>,
+    /// The `[app:main]` section, and the values given by [`set`](Config::set).
+    main: BTreeMap<String, (String, usize)>,
+    /// The `[DEFAULT]` section, and the keys before any section header.
+    defaults: BTreeMap<String, (String, usize)>,
 }
+
+/// The section a line of the file belongs to, as far as [`Config`] cares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    /// `[app:main]`, the section CKAN reads.
+    Main,
+    /// `[DEFAULT]` (or no header yet): the fallback of every section.
+    Default,
+    /// Any other section: parsed, never consulted.
+    Other,
+}
+
+/// The name of the section CKAN reads its options from.
+const MAIN_SECTION: &str = "app:main";
+/// The name of `configparser`'s fallback section.
+const DEFAULT_SECTION: &str = "DEFAULT";
 
 impl Config {
     /// Parses `text`; `origin` names it in errors (a file's path, or `<string>`).
@@ -145,7 +180,9 @@ impl Config {
             line,
             problem,
         };
-        let mut values: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        let mut main: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        let mut defaults: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        let mut section = Section::Default;
         let mut last_key: Option<String> = None;
         // A byte order mark (editors on Windows write one) is not part of the first line.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -165,7 +202,12 @@ impl Config {
                         ),
                     ));
                 };
-                if let Some((value, _)) = values.get_mut(key) {
+                let values = match section {
+                    Section::Main => Some(&mut main),
+                    Section::Default => Some(&mut defaults),
+                    Section::Other => None,
+                };
+                if let Some((value, _)) = values.and_then(|v| v.get_mut(key)) {
                     if !value.is_empty() {
                         value.push('\n');
                     }
@@ -173,8 +215,8 @@ impl Config {
                 }
                 continue;
             }
-            if let Some(section) = trimmed.strip_prefix('[') {
-                if !section.ends_with(']') || section.len() < 2 {
+            if let Some(header) = trimmed.strip_prefix('[') {
+                if !header.ends_with(']') || header.len() < 2 {
                     return Err(malformed(
                         number,
                         format!(
@@ -183,6 +225,11 @@ impl Config {
                         ),
                     ));
                 }
+                section = match &header[..header.len() - 1] {
+                    MAIN_SECTION => Section::Main,
+                    DEFAULT_SECTION => Section::Default,
+                    _ => Section::Other,
+                };
                 last_key = None;
                 continue;
             }
@@ -203,12 +250,21 @@ impl Config {
                 ));
             }
             let value = trimmed[split + 1..].trim().to_owned();
-            values.insert(key.to_owned(), (value, number));
+            match section {
+                Section::Main => {
+                    main.insert(key.to_owned(), (value, number));
+                }
+                Section::Default => {
+                    defaults.insert(key.to_owned(), (value, number));
+                }
+                Section::Other => {}
+            }
             last_key = Some(key.to_owned());
         }
         Ok(Config {
             origin: origin.to_owned(),
-            values,
+            main,
+            defaults,
         })
     }
 
@@ -258,19 +314,26 @@ impl Config {
         Config::parse(&text, &shown)
     }
 
-    /// The value of `key`, if set: from any section, the last one written winning. A value
-    /// continued over several lines has its lines joined with `\n`.
+    /// The value of `key`, if set: from `[app:main]`, else from `[DEFAULT]` (other sections do
+    /// not count). A value continued over several lines has its lines joined with `\n`.
     ///
     /// ```
     /// use ckan_signals::config::Config;
     ///
-    /// let config = Config::parse("[a]\nkey = 1\n[b]\nkey = 2\n  more\n", "demo.ini")?;
-    /// assert_eq!(config.get("key"), Some("2\nmore"));
-    /// assert_eq!(config.get("missing"), None);
+    /// let text = "[DEFAULT]\nkey = 0\nshared = d\n[app:main]\nkey = 1\n  more\n[server:main]\nport = 5000\n";
+    /// let config = Config::parse(text, "demo.ini")?;
+    /// assert_eq!(config.get("key"), Some("1\nmore"));
+    /// assert_eq!(config.get("shared"), Some("d"));
+    /// assert_eq!(config.get("port"), None);
     /// # Ok::<(), ckan_signals::config::ConfigError>(())
     /// ```
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(|(v, _)| v.as_str())
+        self.entry(key).map(|(v, _)| v.as_str())
+    }
+
+    /// The value and line of `key`: `[app:main]`'s, else `[DEFAULT]`'s.
+    fn entry(&self, key: &str) -> Option<&(String, usize)> {
+        self.main.get(key).or_else(|| self.defaults.get(key))
     }
 
     /// The line `key` was set on, from 1; `0` for a value given by [`set`](Self::set).
@@ -285,10 +348,10 @@ impl Config {
     /// # Ok::<(), ckan_signals::config::ConfigError>(())
     /// ```
     pub fn line_of(&self, key: &str) -> Option<usize> {
-        self.values.get(key).map(|(_, line)| *line)
+        self.entry(key).map(|(_, line)| *line)
     }
 
-    /// Overrides `key` (for example from an environment variable).
+    /// Overrides `key` (for example from an environment variable), as if `[app:main]` set it.
     ///
     /// ```
     /// use ckan_signals::config::Config;
@@ -299,7 +362,7 @@ impl Config {
     /// # Ok::<(), ckan_signals::config::ConfigError>(())
     /// ```
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.values.insert(key.to_owned(), (value.into(), 0));
+        self.main.insert(key.to_owned(), (value.into(), 0));
     }
 
     /// The plugins `ckan.plugins` enables, in order (none when it is not set). A name listed
@@ -390,6 +453,72 @@ mod tests {
         assert_eq!(config.get("ckan.site_url"), Some("http://x"));
         assert_eq!(config.plugins().unwrap(), ["a", "b"]);
         assert_eq!(config.line_of("other"), Some(9));
+    }
+
+    /// CKAN reads `[app:main]`, with `[DEFAULT]` as its fallback (configparser's rules);
+    /// no other section counts, whatever order the sections come in.
+    #[test]
+    fn app_main_wins_over_default_wherever_default_comes() {
+        let text = "[app:main]\nckan.plugins = a b\n[DEFAULT]\nckan.plugins = c\n";
+        let config = Config::parse(text, "t.ini").unwrap();
+        assert_eq!(config.plugins().unwrap(), ["a", "b"]);
+        assert_eq!(config.line_of("ckan.plugins"), Some(2));
+        let text = "[DEFAULT]\nckan.plugins = c\n[app:main]\nckan.plugins = a b\n";
+        assert_eq!(
+            Config::parse(text, "t.ini").unwrap().plugins().unwrap(),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn default_alone_gives_its_value() {
+        let text = "[DEFAULT]\nckan.plugins = c\n  d\n[app:main]\nckan.site_url = http://x\n";
+        let config = Config::parse(text, "t.ini").unwrap();
+        assert_eq!(config.plugins().unwrap(), ["c", "d"]);
+        assert_eq!(config.line_of("ckan.plugins"), Some(2));
+        // With no `[app:main]` section at all, too.
+        let config = Config::parse("[DEFAULT]\nckan.plugins = c\n", "t.ini").unwrap();
+        assert_eq!(config.plugins().unwrap(), ["c"]);
+    }
+
+    #[test]
+    fn other_sections_are_ignored() {
+        let text = "[app:other]\nckan.plugins = x\n[app:main]\nckan.site_url = http://x\n\
+                    [server:main]\nckan.plugins = y\n  z\n";
+        let config = Config::parse(text, "t.ini").unwrap();
+        assert!(config.plugins().unwrap().is_empty());
+        assert_eq!(config.get("ckan.plugins"), None);
+        assert_eq!(config.line_of("ckan.plugins"), None);
+        // After `[app:main]` sets it, a later `[app:other]` does not change it.
+        let text = "[app:main]\nckan.plugins = a\n[app:other]\nckan.plugins = x\n  y\n";
+        let config = Config::parse(text, "t.ini").unwrap();
+        assert_eq!(config.plugins().unwrap(), ["a"]);
+        assert_eq!(config.line_of("ckan.plugins"), Some(2));
+        // Section names are exact, as in configparser.
+        let text = "[App:Main]\nckan.plugins = x\n[default]\nckan.site_url = y\n";
+        let config = Config::parse(text, "t.ini").unwrap();
+        assert_eq!(config.get("ckan.plugins"), None);
+        assert_eq!(config.get("ckan.site_url"), None);
+    }
+
+    #[test]
+    fn keys_before_any_header_act_as_default_values() {
+        let config = Config::parse("ckan.plugins = a\n", "t.ini").unwrap();
+        assert_eq!(config.plugins().unwrap(), ["a"]);
+        let text = "ckan.plugins = a\n[app:main]\nckan.plugins = b\n";
+        assert_eq!(
+            Config::parse(text, "t.ini").unwrap().plugins().unwrap(),
+            ["b"]
+        );
+    }
+
+    #[test]
+    fn set_overrides_app_main_and_default() {
+        let text = "[DEFAULT]\nckan.plugins = c\n[app:main]\nckan.plugins = a\n";
+        let mut config = Config::parse(text, "t.ini").unwrap();
+        config.set("ckan.plugins", "d");
+        assert_eq!(config.plugins().unwrap(), ["d"]);
+        assert_eq!(config.line_of("ckan.plugins"), Some(0));
     }
 
     #[test]

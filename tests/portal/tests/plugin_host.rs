@@ -86,7 +86,7 @@ fn config_text_gives_the_plugins_in_order_and_the_environment_overrides_it() {
         host::enabled_plugins(&config, Some(OsStr::new(""))).expect("empty override"),
         Vec::<String>::new()
     );
-    // The last value written wins; `set` overrides.
+    // `[app:main]` wins over the keys before any header (read as `[DEFAULT]`); `set` overrides.
     let mut config = Config::parse(
         "ckan.plugins = a\n[app:main]\nckan.plugins = b c\n",
         "x.ini",
