@@ -7,6 +7,7 @@
 //! Both are registered in the link-time registry like any `#[signal]`, so the listing shows
 //! them as declared by `signals-core`.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use crate::core::SignalCore;
@@ -95,7 +96,10 @@ macro_rules! meta_signal {
 
 meta_signal!(
     /// Sent after a receiver is connected to any signal; the sender is that signal's
-    /// qualified name.
+    /// qualified name. As in blinker, it is not sent for receivers of `receiver_connected`
+    /// itself, so a watcher is not told of its own connection. The connections made while
+    /// the registry is built (link-time subscribers) are announced once it is built, so their
+    /// receivers may use the registry.
     ///
     /// ```
     /// use signals_core::{Namespace, ReceiverConnected, Signal};
@@ -113,7 +117,7 @@ meta_signal!(
     /// ```
     ReceiverConnected,
     "receiver_connected",
-    "Sent after a receiver is connected to any signal; the sender is that signal's qualified name."
+    "Sent after a receiver is connected to any signal (not to this one); the sender is that signal's qualified name."
 );
 
 meta_signal!(
@@ -144,7 +148,20 @@ meta_signal!(
     "Sent after a receiver is disconnected from any signal; the sender is that signal's qualified name."
 );
 
-/// Sends the meta-signals for a change of `core`'s receivers.
+/// One change to announce: the signal, the receiver, its filter, and whether it connected.
+type Announcement = (&'static SignalCore, Arc<ReceiverInfo>, SenderFilter, bool);
+
+thread_local! {
+    /// The announcements of changes made while this thread builds the registry: sent once it
+    /// is built, as a receiver of a meta-signal may use the registry (which would wait for
+    /// the build it is part of).
+    static DEFERRED: RefCell<Vec<Announcement>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sends the meta-signals for a change of `core`'s receivers; as in blinker, not
+/// `receiver_connected` for a receiver of `receiver_connected` itself (a watcher is not told
+/// of its own connection). While this thread builds the registry, they wait for
+/// [`send_deferred`].
 pub(crate) fn announce(
     core: &'static SignalCore,
     connected: &[(Arc<ReceiverInfo>, SenderFilter)],
@@ -155,20 +172,48 @@ pub(crate) fn announce(
     if cfg!(loom) {
         return;
     }
+    let changes = connected
+        .iter()
+        .map(|(receiver, filter)| (core, receiver.clone(), filter.clone(), true))
+        .chain(
+            disconnected
+                .iter()
+                .map(|(receiver, filter)| (core, receiver.clone(), filter.clone(), false)),
+        );
+    if crate::registry::building_here() {
+        DEFERRED.with(|queue| queue.borrow_mut().extend(changes));
+        return;
+    }
+    for change in changes {
+        send(change);
+    }
+}
+
+/// Sends the announcements deferred while this thread built the registry.
+pub(crate) fn send_deferred() {
+    let queued = DEFERRED.with(|queue| std::mem::take(&mut *queue.borrow_mut()));
+    for change in queued {
+        send(change);
+    }
+}
+
+fn send((core, receiver, filter, connected): Announcement) {
     let signal = NamedSignal::from_core(core);
-    for (receiver, filter) in connected {
+    if connected {
+        if core.namespace == "signals" && core.name == "receiver_connected" {
+            return;
+        }
         let _ = ReceiverConnected {
             signal,
-            receiver: receiver.clone(),
-            filter: filter.clone(),
+            receiver,
+            filter,
         }
         .send(core.qualified);
-    }
-    for (receiver, filter) in disconnected {
+    } else {
         let _ = ReceiverDisconnected {
             signal,
-            receiver: receiver.clone(),
-            filter: filter.clone(),
+            receiver,
+            filter,
         }
         .send(core.qualified);
     }

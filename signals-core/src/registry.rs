@@ -460,12 +460,20 @@ pub(crate) fn building_here() -> bool {
 /// assert!(Saved::signal().has_receivers()); // connected when the registry was built
 /// ```
 pub fn registry() -> &'static Registry {
-    REGISTRY.get_or_init(|| {
+    let mut built_here = false;
+    let registry = REGISTRY.get_or_init(|| {
         BUILDING.with(|b| b.set(true));
         let registry = Registry::build();
         BUILDING.with(|b| b.set(false));
+        built_here = true;
         registry
-    })
+    });
+    if built_here {
+        // The build's `receiver_connected` announcements: their receivers may use the
+        // registry, which they could not while it was being built.
+        crate::meta::send_deferred();
+    }
+    registry
 }
 
 /// Builds a fresh registry, as the first use of a signal does, for the registry benchmark.

@@ -721,6 +721,38 @@ fn meta_signals_announce_connections_of_one_signal() {
 }
 
 #[test]
+fn a_watcher_of_connections_is_not_told_of_connections_to_its_own_signal() {
+    let log = Log::default();
+    let l = log.clone();
+    let watcher = ReceiverConnected::signal().connect_with(
+        ConnectOptions::new()
+            .name("t_meta_self")
+            .sender("signals.receiver_connected"),
+        move |_: &str, ev: &ReceiverConnected| l.push(format!("+{}", ev.receiver.name)),
+    );
+    let l = log.clone();
+    let leaving = ReceiverDisconnected::signal().connect_to(
+        "signals.receiver_connected",
+        move |_: &str, ev: &ReceiverDisconnected| {
+            if ev.receiver.name.starts_with("t_meta_self") {
+                l.push(format!("-{}", ev.receiver.name))
+            }
+        },
+    );
+    // Another receiver of `receiver_connected`: not announced either (blinker's rule).
+    let other = ReceiverConnected::signal().connect_with(
+        ConnectOptions::new()
+            .name("t_meta_self_other")
+            .sender("nobody"),
+        |_: &str, _: &ReceiverConnected| {},
+    );
+    other.disconnect();
+    watcher.disconnect();
+    leaving.disconnect();
+    assert_eq!(log.take(), ["-t_meta_self_other", "-t_meta_self"]);
+}
+
+#[test]
 fn muting_nests() {
     let signal = Muted::signal();
     let c = signal.connect(|_: &str, _: &Muted| {});
