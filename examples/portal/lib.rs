@@ -38,6 +38,20 @@ pub fn connections_of_plugin(plugin: &str) -> Vec<String> {
     lines
 }
 
+/// The blueprint of a dataset type: named after the type, at `/{type}`.
+fn dataset_blueprint(dataset_type: &str) -> Blueprint {
+    Blueprint {
+        name: dataset_type.to_owned(),
+        url_prefix: format!("/{dataset_type}"),
+    }
+}
+
+/// Where the resource routes of a dataset type are mounted: under one dataset,
+/// `/{type}/<id>/resource` (`<id>` is the dataset's, a Flask route variable).
+fn resource_url_prefix(dataset_type: &str) -> String {
+    format!("/{dataset_type}/<id>/resource")
+}
+
 /// Why an action failed (CKAN's `ValidationError` / `NotFound`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ActionError {
@@ -76,6 +90,7 @@ pub struct Portal {
     resources: BTreeMap<String, Resource>,
     datastore: BTreeMap<String, Vec<Value>>,
     reset_tokens: BTreeMap<String, String>,
+    blueprints: Vec<(Blueprint, Option<&'static str>)>,
     logged_in: Option<String>,
     next_id: u32,
     /// Failures reported by sends, kept for the summary.
@@ -98,6 +113,7 @@ impl Portal {
             resources: BTreeMap::new(),
             datastore: BTreeMap::new(),
             reset_tokens: BTreeMap::new(),
+            blueprints: Vec::new(),
             logged_in: None,
             next_id: 1,
             receiver_failures: Vec::new(),
@@ -121,21 +137,102 @@ impl Portal {
         id
     }
 
-    /// Registers the blueprints of a plugin-defined dataset type: the dataset blueprint, then
-    /// the resource blueprint (CKAN sends `register_blueprint` with those two senders).
-    pub fn register_dataset_type(&mut self, dataset_type: &str) {
-        for (kind, prefix) in [("dataset", ""), ("resource", "/resource")] {
-            let blueprint = Blueprint {
-                name: if kind == "dataset" {
-                    dataset_type.to_owned()
-                } else {
-                    format!("{dataset_type}_resource")
-                },
-                url_prefix: format!("/{dataset_type}{prefix}"),
-            };
-            let report = RegisterBlueprint { blueprint }.send(kind);
-            self.note(report);
+    /// The web app's start-up, as CKAN's `register_package_blueprints` and
+    /// `register_group_blueprints` do it: `dataset_types` are the types IDatasetForm plugins
+    /// declare, `group_types` the (type, is it an organization) pairs IGroupForm plugins declare.
+    ///
+    /// Each dataset type gets its two blueprints with [`register_dataset_type`]. When no plugin
+    /// declares the default type `dataset`, the core `dataset` and `resource` blueprints are
+    /// registered instead, and CKAN sends no `register_blueprint` for them. The core `group` and
+    /// `organization` blueprints are registered without a signal too; then each group type goes
+    /// through [`register_group_type`].
+    ///
+    /// [`register_dataset_type`]: Self::register_dataset_type
+    /// [`register_group_type`]: Self::register_group_type
+    pub fn start_up(&mut self, dataset_types: &[&str], group_types: &[(&str, bool)]) {
+        for dataset_type in dataset_types {
+            self.register_dataset_type(dataset_type);
         }
+        if !dataset_types.contains(&"dataset") {
+            self.blueprints.push((dataset_blueprint("dataset"), None));
+            let resource = Blueprint {
+                name: "resource".into(),
+                url_prefix: resource_url_prefix("dataset"),
+            };
+            self.blueprints.push((resource, None));
+        }
+        for core in ["group", "organization"] {
+            let blueprint = Blueprint {
+                name: core.into(),
+                url_prefix: format!("/{core}"),
+            };
+            self.blueprints.push((blueprint, None));
+        }
+        for (group_type, is_organization) in group_types {
+            self.register_group_type(group_type, *is_organization);
+        }
+    }
+
+    /// The blueprints registered so far, in order, each with the sender `register_blueprint`
+    /// was sent from for it (`None` for a core blueprint, which is not announced).
+    pub fn blueprints(&self) -> &[(Blueprint, Option<&'static str>)] {
+        &self.blueprints
+    }
+
+    /// Registers the blueprints of a dataset type an IDatasetForm plugin declares: the dataset
+    /// blueprint (`/{type}`), then the resource blueprint (`{type}_resource`, at
+    /// `/{type}/<id>/resource`), sending `register_blueprint` from `"dataset"`, then from
+    /// `"resource"`, each just before its blueprint is registered.
+    ///
+    /// As in CKAN, this holds for a plugin that takes over the default type `dataset` too; only
+    /// the core blueprints [`start_up`](Self::start_up) registers when no plugin does are not
+    /// announced. (CKAN refuses a type registered twice; the portal does not check.)
+    pub fn register_dataset_type(&mut self, dataset_type: &str) {
+        let blueprints = [
+            ("dataset", dataset_blueprint(dataset_type)),
+            (
+                "resource",
+                Blueprint {
+                    name: format!("{dataset_type}_resource"),
+                    url_prefix: resource_url_prefix(dataset_type),
+                },
+            ),
+        ];
+        for (kind, blueprint) in blueprints {
+            self.register_blueprint(kind, blueprint);
+        }
+    }
+
+    /// Registers the blueprint of a group type an IGroupForm plugin declares (named after the
+    /// type, at `/{type}`), sending `register_blueprint` from `"organization"` when the plugin's
+    /// type is an organization type, else from `"group"`.
+    ///
+    /// The core types `group` and `organization` are skipped, with no signal, as CKAN skips
+    /// them: their routes are the core blueprints'.
+    pub fn register_group_type(&mut self, group_type: &str, is_organization: bool) {
+        if matches!(group_type, "group" | "organization") {
+            return;
+        }
+        let kind = if is_organization {
+            "organization"
+        } else {
+            "group"
+        };
+        let blueprint = Blueprint {
+            name: group_type.to_owned(),
+            url_prefix: format!("/{group_type}"),
+        };
+        self.register_blueprint(kind, blueprint);
+    }
+
+    /// Sends `register_blueprint` from `kind`, then registers the blueprint.
+    fn register_blueprint(&mut self, kind: &'static str, blueprint: Blueprint) {
+        let report = RegisterBlueprint {
+            blueprint: blueprint.clone(),
+        }
+        .send(kind);
+        self.note(report);
+        self.blueprints.push((blueprint, Some(kind)));
     }
 
     /// Handles one request: `request_started`, the handler, then `request_finished` with the

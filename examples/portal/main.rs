@@ -188,13 +188,27 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
 
     chapter(
         out,
-        "start-up: a plugin-defined dataset type registers its blueprints",
+        "start-up: plugin-defined dataset, group and organization types register their blueprints",
     )?;
-    portal.register_dataset_type("camel-photos");
+    portal.start_up(
+        &["camel-photos"],
+        &[("camel-clubs", false), ("camel-breeders", true)],
+    );
     writeln!(
         out,
-        "  sent ckan.register_blueprint from \"dataset\", then from \"resource\" (no plugin listens)"
+        "  registered (ckan.register_blueprint is sent for plugin-defined types only; no plugin listens):"
     )?;
+    for (blueprint, sender) in portal.blueprints() {
+        let how = match sender {
+            Some(sender) => format!("sent from {sender:?}"),
+            None => "core, not announced".to_owned(),
+        };
+        writeln!(
+            out,
+            "    {:<22} {:<30} {how}",
+            blueprint.name, blueprint.url_prefix
+        )?;
+    }
 
     chapter(out, "POST /user/register: alice and bob sign up")?;
     for (name, email) in [("alice", "alice@example.org"), ("bob", "bob@example.org")] {

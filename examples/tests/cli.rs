@@ -130,7 +130,7 @@ fn the_story_runs_with_the_configured_plugins_and_prints_its_summary() {
     assert_eq!(
         chapters,
         [
-            "== start-up: a plugin-defined dataset type registers its blueprints",
+            "== start-up: plugin-defined dataset, group and organization types register their blueprints",
             "== POST /user/register: alice and bob sign up",
             "== POST /user/login: two typos, then a good password",
             "== the action API: a dataset, a resource, an update",

@@ -150,7 +150,135 @@ fn register_blueprint_is_sent_by_dataset_then_resource() {
             event(
                 "register_blueprint",
                 json!("resource"),
-                json!({ "blueprint": { "name": "camel-photos_resource", "url_prefix": "/camel-photos/resource" } }),
+                json!({ "blueprint": { "name": "camel-photos_resource", "url_prefix": "/camel-photos/<id>/resource" } }),
+            ),
+        ]
+    );
+}
+
+/// CKAN's `register_package_blueprints`: with no IDatasetForm plugin declaring `dataset`, the
+/// core `dataset` and `resource` blueprints are registered without a signal; the core `group`
+/// and `organization` ones are never announced either.
+#[test]
+fn start_up_registers_the_core_blueprints_without_a_signal() {
+    let _iso = isolate();
+    let mut portal = Portal::new();
+    let recorder = Recorder::all();
+    portal.start_up(&[], &[("group", false), ("organization", true)]);
+    assert_eq!(recorder.take(), []);
+    let registered: Vec<(&str, &str, Option<&str>)> = portal
+        .blueprints()
+        .iter()
+        .map(|(b, sender)| (b.name.as_str(), b.url_prefix.as_str(), *sender))
+        .collect();
+    assert_eq!(
+        registered,
+        [
+            ("dataset", "/dataset", None),
+            ("resource", "/dataset/<id>/resource", None),
+            ("group", "/group", None),
+            ("organization", "/organization", None),
+        ]
+    );
+}
+
+/// Plugin-declared types are announced, each just before it is registered: dataset then
+/// resource per dataset type, then `group` or `organization` per group type. A plugin that
+/// declares the default type `dataset` itself replaces the core blueprints and is announced,
+/// as in CKAN.
+#[test]
+fn start_up_announces_every_plugin_declared_type() {
+    let _iso = isolate();
+    let mut portal = Portal::new();
+    let recorder = Recorder::all();
+    portal.start_up(
+        &["dataset", "camel-photos"],
+        &[
+            ("group", false),
+            ("camel-clubs", false),
+            ("camel-breeders", true),
+        ],
+    );
+    let blueprint = |name: &str, url_prefix: &str| json!({ "blueprint": { "name": name, "url_prefix": url_prefix } });
+    assert_eq!(
+        recorder.take(),
+        [
+            event(
+                "register_blueprint",
+                json!("dataset"),
+                blueprint("dataset", "/dataset")
+            ),
+            event(
+                "register_blueprint",
+                json!("resource"),
+                blueprint("dataset_resource", "/dataset/<id>/resource"),
+            ),
+            event(
+                "register_blueprint",
+                json!("dataset"),
+                blueprint("camel-photos", "/camel-photos"),
+            ),
+            event(
+                "register_blueprint",
+                json!("resource"),
+                blueprint("camel-photos_resource", "/camel-photos/<id>/resource"),
+            ),
+            event(
+                "register_blueprint",
+                json!("group"),
+                blueprint("camel-clubs", "/camel-clubs"),
+            ),
+            event(
+                "register_blueprint",
+                json!("organization"),
+                blueprint("camel-breeders", "/camel-breeders"),
+            ),
+        ]
+    );
+    let registered: Vec<(&str, Option<&str>)> = portal
+        .blueprints()
+        .iter()
+        .map(|(b, sender)| (b.name.as_str(), *sender))
+        .collect();
+    assert_eq!(
+        registered,
+        [
+            ("dataset", Some("dataset")),
+            ("dataset_resource", Some("resource")),
+            ("camel-photos", Some("dataset")),
+            ("camel-photos_resource", Some("resource")),
+            ("group", None),
+            ("organization", None),
+            ("camel-clubs", Some("group")),
+            ("camel-breeders", Some("organization")),
+        ]
+    );
+}
+
+#[test]
+fn register_group_type_sends_group_or_organization_and_skips_the_core_types() {
+    let _iso = isolate();
+    let mut portal = Portal::new();
+    let recorder = Recorder::all();
+    portal.register_group_type("organization", true);
+    portal.register_group_type("group", false);
+    // A type named like a core type but of the other kind is still a core type.
+    portal.register_group_type("group", true);
+    assert_eq!(recorder.take(), []);
+    portal.register_group_type("camel-clubs", false);
+    portal.register_group_type("camel-breeders", true);
+    assert_eq!(
+        recorder.take(),
+        [
+            event(
+                "register_blueprint",
+                json!("group"),
+                json!({ "blueprint": { "name": "camel-clubs", "url_prefix": "/camel-clubs" } }),
+            ),
+            event(
+                "register_blueprint",
+                json!("organization"),
+                json!({ "blueprint": { "name": "camel-breeders", "url_prefix": "/camel-breeders" } }),
             ),
         ]
     );
