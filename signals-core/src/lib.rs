@@ -194,10 +194,11 @@ pub mod __private {
     pub use crate::registry::{
         KwargDecl, PluginDecl, SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
     };
+    pub use crate::sender::{check_sender_literal, SenderLiteral};
     pub use crate::snapshot::ThreadSnapshot;
     pub use crate::{
         BoxFuture, ConnectOptions, Connection, Error, IntoOutcome, Kwarg, Kwargs, NamedSignal,
-        ReceiverId, SenderKey, Signal, SignalCell, SourceLocation,
+        ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
     };
     pub use inventory;
     pub use std::any::{Any, TypeId};

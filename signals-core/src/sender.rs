@@ -151,9 +151,90 @@ pub trait Sender {
         let _ = key;
         None
     }
+
+    /// The kinds of key `sender_key` can give, so that `#[subscriber(sender = ...)]` rejects
+    /// at compile time a literal that could never match. The default, every kind, suits any
+    /// type; the crate's own sender types narrow it.
+    #[doc(hidden)]
+    const KEY_KINDS: KeyKinds = KeyKinds::ANY;
+}
+
+/// The kinds of key a sender type gives (see [`Sender::KEY_KINDS`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyKinds {
+    none: bool,
+    int: bool,
+    str: bool,
+}
+
+impl KeyKinds {
+    /// Any kind.
+    pub const ANY: KeyKinds = KeyKinds {
+        none: true,
+        int: true,
+        str: true,
+    };
+    const NONE: KeyKinds = KeyKinds {
+        none: true,
+        int: false,
+        str: false,
+    };
+    const INT: KeyKinds = KeyKinds {
+        none: false,
+        int: true,
+        str: false,
+    };
+    const STR: KeyKinds = KeyKinds {
+        none: false,
+        int: false,
+        str: true,
+    };
+
+    const fn or(self, other: KeyKinds) -> KeyKinds {
+        KeyKinds {
+            none: self.none || other.none,
+            int: self.int || other.int,
+            str: self.str || other.str,
+        }
+    }
+}
+
+/// The kind of a sender literal in `#[subscriber(sender = ...)]`.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum SenderLiteral {
+    /// `sender = "..."`.
+    Str,
+    /// `sender = 7`.
+    Int,
+    /// `sender = None`.
+    None,
+}
+
+/// Fails the build, from a `const` item `#[subscriber]` generates, when a sender literal of
+/// kind `literal` can never equal a key of a sender type that gives `kinds`.
+#[doc(hidden)]
+pub const fn check_sender_literal(kinds: KeyKinds, literal: SenderLiteral) {
+    match literal {
+        SenderLiteral::Str if !kinds.str => panic!(
+            "this `sender = \"...\"` can never match: the signal's sender type gives no string \
+             keys; filter with a value of its sender type"
+        ),
+        SenderLiteral::Int if !kinds.int => panic!(
+            "this integer `sender` can never match: the signal's sender type gives no integer \
+             keys; filter with a value of its sender type"
+        ),
+        SenderLiteral::None if !kinds.none => panic!(
+            "this `sender = None` can never match: the signal's sender type is never `None`; \
+             filter with a value of its sender type"
+        ),
+        _ => {}
+    }
 }
 
 impl Sender for str {
+    const KEY_KINDS: KeyKinds = KeyKinds::STR;
     fn sender_key(&self) -> SenderKey<'_> {
         SenderKey::Str(Cow::Borrowed(self))
     }
@@ -163,12 +244,14 @@ impl Sender for str {
 }
 
 impl Sender for String {
+    const KEY_KINDS: KeyKinds = KeyKinds::STR;
     fn sender_key(&self) -> SenderKey<'_> {
         SenderKey::Str(Cow::Borrowed(self))
     }
 }
 
 impl Sender for () {
+    const KEY_KINDS: KeyKinds = KeyKinds::NONE;
     fn sender_key(&self) -> SenderKey<'_> {
         SenderKey::None
     }
@@ -181,6 +264,7 @@ impl Sender for () {
 }
 
 impl<T: Sender> Sender for Option<T> {
+    const KEY_KINDS: KeyKinds = KeyKinds::NONE.or(T::KEY_KINDS);
     fn sender_key(&self) -> SenderKey<'_> {
         match self {
             Some(sender) => sender.sender_key(),
@@ -190,6 +274,7 @@ impl<T: Sender> Sender for Option<T> {
 }
 
 impl<T: Sender + ?Sized> Sender for &T {
+    const KEY_KINDS: KeyKinds = T::KEY_KINDS;
     fn sender_key(&self) -> SenderKey<'_> {
         (**self).sender_key()
     }
@@ -204,6 +289,7 @@ impl Sender for SenderKey<'_> {
 macro_rules! int_senders {
     ($($t:ty),*) => {$(
         impl Sender for $t {
+            const KEY_KINDS: KeyKinds = KeyKinds::INT;
             fn sender_key(&self) -> SenderKey<'_> {
                 SenderKey::Int(*self as i128)
             }
@@ -213,6 +299,7 @@ macro_rules! int_senders {
 int_senders!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Sender for i128 {
+    const KEY_KINDS: KeyKinds = KeyKinds::INT;
     fn sender_key(&self) -> SenderKey<'_> {
         SenderKey::Int(*self)
     }

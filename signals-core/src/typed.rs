@@ -563,7 +563,8 @@ impl<T: Signal> TypedSignal<T> {
         self.connect_with(ConnectOptions::new(), receiver)
     }
 
-    /// Connects `receiver` for one sender.
+    /// Connects `receiver` for one sender, of the signal's sender type (so a filter that could
+    /// never match does not compile).
     ///
     /// ```
     /// use signals_core::{signal, Signal};
@@ -575,11 +576,28 @@ impl<T: Signal> TypedSignal<T> {
     /// assert_eq!(Saved { id: 1 }.send("dataset").receivers_called(), 1);
     /// assert_eq!(Saved { id: 1 }.send("group").receivers_called(), 0);
     /// c.disconnect();
+    ///
+    /// #[signal(namespace = "doc_typed_connect_to", sender = i64)]
+    /// struct Counted { n: u32 }
+    ///
+    /// let c = Counted::signal().connect_to(&7, |_: &i64, _: &Counted| {});
+    /// assert_eq!(Counted { n: 1 }.send(&7).receivers_called(), 1);
+    /// c.disconnect();
+    /// ```
+    ///
+    /// A sender of another type is a compile error:
+    ///
+    /// ```compile_fail
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_typed_connect_to_wrong")]
+    /// struct Saved { id: u32 }
+    ///
+    /// Saved::signal().connect_to(&7, |_: &str, _: &Saved| {});
     /// ```
     #[track_caller]
-    pub fn connect_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
+    pub fn connect_to<F, R>(&self, sender: &T::Sender, receiver: F) -> Connection
     where
-        S: Sender + ?Sized,
         F: Fn(&T::Sender, &T) -> R + Send + Sync + 'static,
         R: IntoOutcome<T::Output>,
     {

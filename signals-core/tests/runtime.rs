@@ -218,9 +218,13 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
     let any = IntSent::signal().connect(|_: &i64, _: &IntSent| {
         ANY.fetch_add(1, Ordering::SeqCst);
     });
-    let ten = IntSent::signal().connect_to(&10u8, |_: &i64, _: &IntSent| {
-        TEN.fetch_add(1, Ordering::SeqCst);
-    });
+    // Options take any sender: integers match by value, whatever their width.
+    let ten = IntSent::signal().connect_with(
+        ConnectOptions::new().sender(&10u8),
+        |_: &i64, _: &IntSent| {
+            TEN.fetch_add(1, Ordering::SeqCst);
+        },
+    );
     let _ = IntSent {}.send(&10);
     let _ = IntSent {}.send(&11);
     assert_eq!(
@@ -231,7 +235,7 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
 
     let log = Log::default();
     let l = log.clone();
-    let none = NoneSent::signal().connect_to(&(), move |s: &Option<String>, _: &NoneSent| {
+    let none = NoneSent::signal().connect_to(&None, move |s: &Option<String>, _: &NoneSent| {
         l.push(format!("{s:?}"))
     });
     let _ = NoneSent { user: "u".into() }.send(&None);

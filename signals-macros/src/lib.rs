@@ -146,7 +146,7 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// | key | value | default |
 /// | --- | --- | --- |
-/// | `sender` | the one sender to listen to: a string literal (`sender = "dataset"`), an integer literal (`sender = 10`, `sender = -1`) or `sender = None` | every sender |
+/// | `sender` | the one sender to listen to: a string literal (`sender = "dataset"`), an integer literal (`sender = 10`, `sender = -1`) or `sender = None`; for a typed signal, a literal its sender type can never give (`sender = 7` for `str` senders) is a compile error | every sender |
 /// | `plugin` | a string literal: the plugin that owns the subscriber; it is connected by `plugins::load` and disconnected by `plugins::unload` | none: connected at start-up |
 /// | `namespace` | a string literal: the signal's namespace, for a by-name subscriber | inferred from the typed argument |
 /// | `signal` | a string literal: the signal's name, for a by-name subscriber | inferred from the typed argument |

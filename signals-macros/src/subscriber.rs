@@ -292,7 +292,7 @@ impl Subscriber {
                             resolve: #resolve,
                         }
                     },
-                    quote!(),
+                    self.sender_literal_check(ty),
                 )
             }
             Target::ByName { namespace, signal } => {
@@ -420,6 +420,24 @@ impl Subscriber {
                     #connect
                 }
             }
+        }
+    }
+
+    /// A `const` item that fails the build, at the literal, when the sender filter can never
+    /// match a sender of the signal `ty`: a string for integer senders, and so on.
+    fn sender_literal_check(&self, ty: &syn::Type) -> TokenStream {
+        let (kind, span) = match &self.sender {
+            None => return quote!(),
+            Some(SenderValue::Str(lit)) => (quote!(Str), lit.span()),
+            Some(SenderValue::Int { span, .. }) => (quote!(Int), *span),
+            Some(SenderValue::None(ident)) => (quote!(None), ident.span()),
+        };
+        quote_spanned! {span=>
+            const _: () = ::signals_core::__private::check_sender_literal(
+                <<#ty as ::signals_core::__private::Signal>::Sender
+                    as ::signals_core::__private::Sender>::KEY_KINDS,
+                ::signals_core::__private::SenderLiteral::#kind,
+            );
         }
     }
 
