@@ -1,8 +1,22 @@
 //! A small CKAN-like portal, in process: users, datasets with resources, an action API, login,
 //! password reset, resource downloads and a datastore. It sends every built-in signal at the
 //! points CKAN does; the plugins enabled in `examples/portal.ini` react to them.
+//!
+//! Actions called from inside a flow go through the portal's own action dispatch, as CKAN's
+//! `get_action` does, so each sends `action_succeed`: a download calls `resource_show` (which
+//! calls `package_show`) and `package_show`; the password reset calls `user_show`, then
+//! `user_update`; `datastore_upsert` and `datastore_delete` call `resource_show` first.
+//!
+//! Simplified, so the demo stays short: CKAN's `package_create` and `package_update` end by
+//! calling `package_show`, and its `resource_create` calls `package_show`, `package_update`,
+//! `package_show` and `resource_create_default_resource_views`; `datastore_delete` also calls
+//! `resource_patch` to clear `datastore_active`, and a reset requested by e-mail calls
+//! `user_list`. The portal's versions of those actions do their work directly, without those
+//! inner calls and their `action_succeed` sends.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 
 use ckan_signals::model::{ActionContext, Blueprint, Response, User, WebApp};
 use ckan_signals::{
@@ -281,12 +295,14 @@ impl Portal {
         let result = match name {
             "user_create" => self.user_create(&data_dict)?,
             "user_show" => self.user_show(&data_dict)?,
+            "user_update" => self.user_update(&data_dict)?,
             "package_create" => self.package_create(&data_dict)?,
             "package_show" => self.package_show(&data_dict)?,
             "package_update" => self.package_update(&data_dict)?,
             "resource_create" => self.resource_create(&data_dict)?,
-            "datastore_upsert" => self.datastore_upsert(&data_dict)?,
-            "datastore_delete" => self.datastore_delete(&data_dict)?,
+            "resource_show" => self.resource_show(&context, &data_dict).await?,
+            "datastore_upsert" => self.datastore_upsert(&context, &data_dict).await?,
+            "datastore_delete" => self.datastore_delete(&context, &data_dict).await?,
             other => return Err(ActionError::UnknownAction(other.to_owned())),
         };
         let event = ActionSucceeded {
@@ -297,6 +313,26 @@ impl Portal {
         let report = event.send_async(name).await;
         self.note(report);
         Ok(result)
+    }
+
+    /// An action called from inside another one, as CKAN's `get_action(name)(context, data)`:
+    /// it goes through [`action_async`](Self::action_async), so it sends `action_succeed` too
+    /// (before the calling action's own). Boxed, as an action may call itself indirectly.
+    fn get_action<'a>(
+        &'a mut self,
+        name: &'static str,
+        context: ActionContext,
+        data_dict: Value,
+    ) -> Pin<Box<dyn Future<Output = Result<Value, ActionError>> + 'a>> {
+        Box::pin(self.action_async(name, context, data_dict))
+    }
+
+    /// The context of a request's own action calls: the logged-in user, if any.
+    fn request_context(&self) -> ActionContext {
+        ActionContext {
+            user: self.logged_in.clone(),
+            ignore_auth: false,
+        }
     }
 
     fn text<'a>(data: &'a Value, key: &str) -> Result<&'a str, ActionError> {
@@ -345,6 +381,59 @@ impl Portal {
             .get(name)
             .map(|a| json!(a.user))
             .ok_or_else(|| ActionError::NotFound(format!("user `{name}`")))
+    }
+
+    /// Updates a user (found by id or name): password, e-mail or full name. Renaming is not
+    /// supported: a `name` in the data is ignored.
+    fn user_update(&mut self, data: &Value) -> Result<Value, ActionError> {
+        let key = Self::text(data, "id")?;
+        let account = self
+            .accounts
+            .values_mut()
+            .find(|a| a.user.id == key || a.user.name == key)
+            .ok_or_else(|| ActionError::NotFound(format!("user `{key}`")))?;
+        if let Some(password) = data.get("password").and_then(Value::as_str) {
+            account.password = password.to_owned();
+        }
+        if let Some(email) = data.get("email").and_then(Value::as_str) {
+            account.user.email = email.to_owned();
+        }
+        if let Some(fullname) = data.get("fullname").and_then(Value::as_str) {
+            account.user.fullname = Some(fullname.to_owned());
+        }
+        Ok(json!(account.user))
+    }
+
+    /// As CKAN's `resource_show`: it reads the resource from its dataset, got through
+    /// `get_action('package_show')`, so `action_succeed` goes out for `package_show` first.
+    async fn resource_show(
+        &mut self,
+        context: &ActionContext,
+        data: &Value,
+    ) -> Result<Value, ActionError> {
+        let id = Self::text(data, "id")?.to_owned();
+        let package_id = self
+            .datasets
+            .iter()
+            .find(|(_, d)| {
+                d["resources"]
+                    .as_array()
+                    .is_some_and(|list| list.iter().any(|r| r["id"] == id.as_str()))
+            })
+            .map(|(package_id, _)| package_id.clone())
+            .ok_or_else(|| ActionError::NotFound(format!("resource `{id}`")))?;
+        let dataset = self
+            .get_action(
+                "package_show",
+                context.clone(),
+                json!({ "id": package_id, "include_tracking": false }),
+            )
+            .await?;
+        dataset["resources"]
+            .as_array()
+            .and_then(|list| list.iter().find(|r| r["id"] == id.as_str()))
+            .cloned()
+            .ok_or_else(|| ActionError::NotFound(format!("resource `{id}`")))
     }
 
     fn package_create(&mut self, data: &Value) -> Result<Value, ActionError> {
@@ -408,11 +497,20 @@ impl Portal {
         Ok(resource)
     }
 
-    fn datastore_upsert(&mut self, data: &Value) -> Result<Value, ActionError> {
+    /// As CKAN's: the resource is looked up with `get_action('resource_show')` first (which
+    /// sends `action_succeed` for `package_show`, then `resource_show`).
+    async fn datastore_upsert(
+        &mut self,
+        context: &ActionContext,
+        data: &Value,
+    ) -> Result<Value, ActionError> {
         let resource_id = Self::text(data, "resource_id")?.to_owned();
-        if !self.resources.contains_key(&resource_id) {
-            return Err(ActionError::NotFound(format!("resource `{resource_id}`")));
-        }
+        self.get_action(
+            "resource_show",
+            context.clone(),
+            json!({ "id": resource_id }),
+        )
+        .await?;
         let records = data.get("records").cloned();
         let rows = records
             .as_ref()
@@ -438,8 +536,19 @@ impl Portal {
         Ok(result)
     }
 
-    fn datastore_delete(&mut self, data: &Value) -> Result<Value, ActionError> {
+    /// As CKAN's: the resource is looked up with `get_action('resource_show')` first.
+    async fn datastore_delete(
+        &mut self,
+        context: &ActionContext,
+        data: &Value,
+    ) -> Result<Value, ActionError> {
         let resource_id = Self::text(data, "resource_id")?.to_owned();
+        self.get_action(
+            "resource_show",
+            context.clone(),
+            json!({ "id": resource_id }),
+        )
+        .await?;
         let Some(rows) = self.datastore.get_mut(&resource_id) else {
             return Err(ActionError::NotFound(format!(
                 "datastore table `{resource_id}`"
@@ -485,8 +594,15 @@ impl Portal {
         }
     }
 
-    /// Mails a reset link (the token) to the user, then sends `request_password_reset`.
+    /// Mails a reset link (the token) to the user, then sends `request_password_reset`. As in
+    /// CKAN's reset view, the user is looked up with `get_action('user_show')` (auth ignored),
+    /// which sends `action_succeed` first.
     pub fn request_password_reset(&mut self, name: &str) -> Result<String, ActionError> {
+        let context = ActionContext {
+            ignore_auth: true,
+            ..self.request_context()
+        };
+        self.action("user_show", context, json!({ "id": name }))?;
         let user = self
             .accounts
             .get(name)
@@ -502,30 +618,57 @@ impl Portal {
 
     /// Sets a new password from a reset token and sends `perform_password_reset`; its sender
     /// is the user name typed in the form, `None` when the form had none (as is common).
+    ///
+    /// As CKAN's reset view does, it calls `get_action('user_show')`, then
+    /// `get_action('user_update')` with the new password and the reset key (both in the
+    /// context of the user being reset), each sending `action_succeed`, before the signal.
     pub fn perform_password_reset(
         &mut self,
         token: &str,
         new_password: &str,
         name_in_form: Option<&str>,
     ) -> Result<(), ActionError> {
-        let name = self
-            .reset_tokens
-            .remove(token)
-            .ok_or_else(|| ActionError::Validation("the reset link is invalid or used".into()))?;
-        let account = self
+        let name =
+            self.reset_tokens.get(token).cloned().ok_or_else(|| {
+                ActionError::Validation("the reset link is invalid or used".into())
+            })?;
+        let context = ActionContext {
+            user: Some(name.clone()),
+            ignore_auth: false,
+        };
+        let mut user_dict = self.action("user_show", context.clone(), json!({ "id": name }))?;
+        user_dict["password"] = json!(new_password);
+        if let Some(typed) = name_in_form.filter(|n| !n.is_empty()) {
+            user_dict["name"] = json!(typed);
+        }
+        user_dict["reset_key"] = json!(token);
+        self.action("user_update", context, user_dict)?;
+        self.reset_tokens.remove(token);
+        let user = self
             .accounts
-            .get_mut(&name)
+            .get(&name)
+            .map(|a| a.user.clone())
             .ok_or_else(|| ActionError::NotFound(format!("user `{name}`")))?;
-        account.password = new_password.to_owned();
-        let user = account.user.clone();
         let report = PerformPasswordReset { user }.send(&name_in_form.map(str::to_owned));
         self.note(report);
         Ok(())
     }
 
-    /// Downloads a resource. For an uploaded file, sends `resource_download` just before the
-    /// bytes go out; a link is not downloaded through the portal and sends nothing.
+    /// Downloads a resource. As CKAN's download view, it first calls
+    /// `get_action('resource_show')` (which itself calls `package_show`) and
+    /// `get_action('package_show')` for the resource's dataset, in the logged-in user's
+    /// context: `action_succeed` goes out for `package_show`, `resource_show`, `package_show`.
+    /// Then, for an uploaded file, it sends `resource_download` just before the bytes go out;
+    /// a link is not downloaded through the portal and sends nothing more.
     pub fn download(&mut self, resource_id: &str) -> Result<Option<Vec<u8>>, ActionError> {
+        let context = self.request_context();
+        let resource = self.action(
+            "resource_show",
+            context.clone(),
+            json!({ "id": resource_id }),
+        )?;
+        let package_id = resource["package_id"].clone();
+        self.action("package_show", context, json!({ "id": package_id }))?;
         let resource = self
             .resources
             .get(resource_id)

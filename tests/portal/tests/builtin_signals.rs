@@ -404,7 +404,7 @@ fn the_reset_flow_sends_request_then_perform_with_none_or_the_name_in_the_form()
 
     let bob = user_json("user-1", "bob", "bob@example.org", None);
     assert_eq!(
-        recorder.take(),
+        without_action_succeed(recorder.take()),
         [
             event(
                 "request_password_reset",
@@ -453,7 +453,7 @@ fn resource_download_is_sent_for_uploads_only() {
     );
     assert_eq!(portal.download("resource-2").map(|b| b.is_some()), Ok(true));
     assert_eq!(
-        recorder.take(),
+        without_action_succeed(recorder.take()),
         [
             event("resource_download", json!("resource-2"), Value::Null),
             event("resource_download", json!("resource-2"), Value::Null),
@@ -572,7 +572,7 @@ fn datastore_upsert_carries_the_records_or_none_and_datastore_delete_result_and_
         )
     };
     assert_eq!(
-        recorder.take(),
+        without_lookups(recorder.take()),
         [
             event(
                 "datastore_upsert",
@@ -704,7 +704,8 @@ fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), sign
     let log = recorder.log();
     assert_eq!(log.count("logged_in"), 1);
     assert_eq!(log.count("datastore_upsert"), 2);
-    assert_eq!(log.count("action_succeed"), 4);
+    // Four actions called, and each upsert's own `resource_show` (which calls `package_show`).
+    assert_eq!(log.count("action_succeed"), 8);
     Ok(())
 }
 
@@ -1152,12 +1153,25 @@ fn a_whole_session_records_every_built_in_signal() {
             "logged_in",
             "action_succeed",
             "action_succeed",
+            // download: resource_show (calling package_show), then package_show
+            "action_succeed",
+            "action_succeed",
+            "action_succeed",
             "resource_download",
+            // datastore_upsert: resource_show (calling package_show) first
+            "action_succeed",
+            "action_succeed",
             "datastore_upsert",
+            "action_succeed",
+            "action_succeed",
             "action_succeed",
             "datastore_delete",
             "action_succeed",
+            // reset: user_show; then user_show and user_update
+            "action_succeed",
             "request_password_reset",
+            "action_succeed",
+            "action_succeed",
             "perform_password_reset",
             "request_started",
             "request_finished",
@@ -1169,4 +1183,177 @@ fn a_whole_session_records_every_built_in_signal() {
     distinct.dedup();
     assert_eq!(distinct.len(), 13);
     assert!(portal.receiver_failures.is_empty());
+}
+
+/// The events, without the `action_succeed` sends (tests of other signals).
+fn without_action_succeed(events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter(|e| e.signal != "action_succeed")
+        .collect()
+}
+
+/// The events, without the `action_succeed` sends of the `package_show` and `resource_show`
+/// lookups an action makes.
+fn without_lookups(events: Vec<Event>) -> Vec<Event> {
+    events
+        .into_iter()
+        .filter(|e| {
+            e.signal != "action_succeed"
+                || !matches!(e.sender.as_str(), Some("package_show" | "resource_show"))
+        })
+        .collect()
+}
+
+/// `(signal, sender)` of each event.
+fn signals_and_senders(events: &[Event]) -> Vec<(&'static str, Value)> {
+    events
+        .iter()
+        .map(|e| (e.signal, e.sender.clone()))
+        .collect()
+}
+
+/// CKAN's download view calls `get_action('resource_show')` (which calls
+/// `get_action('package_show')`), then `get_action('package_show')`: three `action_succeed`
+/// sends, in the downloader's context, before `resource_download` (links too, without it).
+#[test]
+fn a_download_sends_action_succeed_for_its_lookups_as_ckan_does() {
+    let _iso = isolate();
+    let mut portal = portal_with_resources();
+    create_user(&mut portal, "alice", "pw");
+    portal.login("alice", "pw").expect("login");
+    let recorder = Recorder::all();
+    portal.download("resource-2").expect("download");
+    portal.download("resource-3").expect("a link");
+    let events = recorder.take();
+    assert_eq!(
+        signals_and_senders(&events),
+        [
+            ("action_succeed", json!("package_show")),
+            ("action_succeed", json!("resource_show")),
+            ("action_succeed", json!("package_show")),
+            ("resource_download", json!("resource-2")),
+            ("action_succeed", json!("package_show")),
+            ("action_succeed", json!("resource_show")),
+            ("action_succeed", json!("package_show")),
+        ]
+    );
+    let alice = json!({ "user": "alice", "ignore_auth": false });
+    assert_eq!(events[0].kwargs["context"], alice);
+    assert_eq!(
+        events[0].kwargs["data_dict"],
+        json!({ "id": "dataset-1", "include_tracking": false })
+    );
+    assert_eq!(events[1].kwargs["data_dict"], json!({ "id": "resource-2" }));
+    assert_eq!(events[1].kwargs["result"]["id"], json!("resource-2"));
+    assert_eq!(events[2].kwargs["data_dict"], json!({ "id": "dataset-1" }));
+    assert!(events
+        .iter()
+        .filter(|e| e.signal == "action_succeed")
+        .all(|e| e.kwargs["context"] == alice));
+    // An unknown resource: `resource_show` fails, nothing is sent.
+    assert!(portal.download("resource-99").is_err());
+    assert_eq!(recorder.take(), []);
+}
+
+/// CKAN's reset views: the request calls `get_action('user_show')` with auth ignored; the
+/// perform calls `user_show`, then `user_update` with the new password and reset key, in the
+/// context of the user being reset, then sends `perform_password_reset`.
+#[test]
+fn the_reset_flow_sends_action_succeed_for_user_show_and_user_update() {
+    let _iso = isolate();
+    let mut portal = Portal::new();
+    create_user(&mut portal, "bob", "old");
+    let recorder = Recorder::all();
+    let token = portal.request_password_reset("bob").expect("request");
+    portal
+        .perform_password_reset(&token, "battery staple", None)
+        .expect("perform");
+    let events = recorder.take();
+    assert_eq!(
+        signals_and_senders(&events),
+        [
+            ("action_succeed", json!("user_show")),
+            ("request_password_reset", json!("bob")),
+            ("action_succeed", json!("user_show")),
+            ("action_succeed", json!("user_update")),
+            ("perform_password_reset", Value::Null),
+        ]
+    );
+    let bob = user_json("user-1", "bob", "bob@example.org", None);
+    assert_eq!(
+        events[0].kwargs,
+        json!({
+            "context": { "user": null, "ignore_auth": true },
+            "data_dict": { "id": "bob" },
+            "result": bob,
+        })
+    );
+    assert_eq!(
+        events[2].kwargs["context"],
+        json!({ "user": "bob", "ignore_auth": false })
+    );
+    let mut update = bob.clone();
+    update["password"] = json!("battery staple");
+    update["reset_key"] = json!(token);
+    assert_eq!(
+        events[3].kwargs,
+        json!({
+            "context": { "user": "bob", "ignore_auth": false },
+            "data_dict": update,
+            "result": bob,
+        })
+    );
+    // An unknown user: `user_show` fails, nothing is sent.
+    assert!(portal.request_password_reset("nobody").is_err());
+    assert_eq!(recorder.take(), []);
+}
+
+/// CKAN's `datastore_upsert` and `datastore_delete` look the resource up with
+/// `get_action('resource_show')` first, in the caller's context.
+#[test]
+fn datastore_actions_send_action_succeed_for_their_resource_show() {
+    let _iso = isolate();
+    let mut portal = portal_with_resources();
+    let recorder = Recorder::all();
+    portal
+        .action(
+            "datastore_upsert",
+            admin(),
+            json!({ "resource_id": "resource-2", "records": [{ "a": 1 }] }),
+        )
+        .expect("upsert");
+    portal
+        .action(
+            "datastore_delete",
+            admin(),
+            json!({ "resource_id": "resource-2" }),
+        )
+        .expect("delete");
+    let events = recorder.take();
+    assert_eq!(
+        signals_and_senders(&events),
+        [
+            ("action_succeed", json!("package_show")),
+            ("action_succeed", json!("resource_show")),
+            ("datastore_upsert", json!("resource-2")),
+            ("action_succeed", json!("datastore_upsert")),
+            ("action_succeed", json!("package_show")),
+            ("action_succeed", json!("resource_show")),
+            ("datastore_delete", json!("resource-2")),
+            ("action_succeed", json!("datastore_delete")),
+        ]
+    );
+    assert_eq!(events[1].kwargs["context"], admin_json());
+    assert_eq!(events[1].kwargs["data_dict"], json!({ "id": "resource-2" }));
+    // An unknown resource: `resource_show` fails first, nothing is sent.
+    assert_eq!(
+        portal.action(
+            "datastore_upsert",
+            admin(),
+            json!({ "resource_id": "resource-99" })
+        ),
+        Err(ActionError::NotFound("resource `resource-99`".into()))
+    );
+    assert_eq!(recorder.take(), []);
 }
