@@ -16,8 +16,13 @@ use std::process::ExitCode;
 use ckan_portal::{connections_of_plugin, Portal};
 use ckan_signals::config::{Config, PLUGINS_ENV_VAR};
 use ckan_signals::host;
-use ckan_signals::model::ActionContext;
-use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ckan_signals::model::{ActionContext, WebApp};
+use ckan_signals::{RequestFinished, RequestStarted};
+use serde_json::{json, Value};
+use signals_core::Signal;
 
 const USAGE: &str = "usage: portal [--config FILE] [--plugins a,b,...] [--list [--json]]";
 
@@ -160,6 +165,19 @@ fn run(options: Options, out: &mut impl Write) -> Result<(), Stop> {
     story(&plugins, &origin, out)
 }
 
+/// `POST /api/3/action/{name}`: one request calling one action.
+fn api(
+    portal: &mut Portal,
+    name: &str,
+    context: ActionContext,
+    data_dict: Value,
+) -> Result<Value, String> {
+    portal.request(|p| {
+        p.action(name, context, data_dict)
+            .map_err(|e| e.to_string())
+    })
+}
+
 fn chapter(out: &mut impl Write, title: &str) -> io::Result<()> {
     writeln!(out, "\n== {title}")
 }
@@ -179,6 +197,23 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
             writeln!(out, "    {line}")?;
         }
     }
+
+    // Every HTTP request of the story goes through `portal.request`: each sends
+    // request_started and request_finished once. Counted here for the summary.
+    let started = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let count = |n: &Arc<AtomicUsize>| {
+        let n = Arc::clone(n);
+        move || {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let on_start = count(&started);
+    let _started =
+        RequestStarted::signal().connect_scoped(move |_: &WebApp, _: &RequestStarted| on_start());
+    let on_finish = count(&finished);
+    let _finished = RequestFinished::signal()
+        .connect_scoped(move |_: &WebApp, _: &RequestFinished| on_finish());
 
     let mut portal = Portal::new();
     let admin = ActionContext {
@@ -233,39 +268,35 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
     }
 
     chapter(out, "the action API: a dataset, a resource, an update")?;
-    let dataset = portal
-        .action(
-            "package_create",
-            admin.clone(),
-            json!({ "name": "camels", "title": "Camels of the world" }),
-        )
-        .map_err(|e| e.to_string())?;
+    let dataset = api(
+        &mut portal,
+        "package_create",
+        admin.clone(),
+        json!({ "name": "camels", "title": "Camels of the world" }),
+    )?;
     let dataset_id = dataset["id"].as_str().unwrap_or_default().to_owned();
     writeln!(out, "  package_create -> {dataset_id}")?;
-    let resource = portal
-        .action(
-            "resource_create",
-            admin.clone(),
-            json!({ "package_id": dataset_id, "upload": "id,name\n1,Humphrey\n" }),
-        )
-        .map_err(|e| e.to_string())?;
+    let resource = api(
+        &mut portal,
+        "resource_create",
+        admin.clone(),
+        json!({ "package_id": dataset_id, "upload": "id,name\n1,Humphrey\n" }),
+    )?;
     let resource_id = resource["id"].as_str().unwrap_or_default().to_owned();
     writeln!(out, "  resource_create -> {resource_id}")?;
-    portal
-        .action(
-            "package_update",
-            admin.clone(),
-            json!({ "id": "camels", "title": "Camels, updated" }),
-        )
-        .map_err(|e| e.to_string())?;
+    api(
+        &mut portal,
+        "package_update",
+        admin.clone(),
+        json!({ "id": "camels", "title": "Camels, updated" }),
+    )?;
     writeln!(out, "  package_update camels")?;
-    portal
-        .action(
-            "package_show",
-            ActionContext::default(),
-            json!({ "id": "camels" }),
-        )
-        .map_err(|e| e.to_string())?;
+    api(
+        &mut portal,
+        "package_show",
+        ActionContext::default(),
+        json!({ "id": "camels" }),
+    )?;
     writeln!(
         out,
         "  package_show camels (read actions send action_succeed too; no plugin listens)"
@@ -273,35 +304,44 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
 
     chapter(out, "downloads and the datastore")?;
     for _ in 0..2 {
-        portal.download(&resource_id).map_err(|e| e.to_string())?;
+        portal.request(|p| p.download(&resource_id).map_err(|e| e.to_string()))?;
     }
-    writeln!(out, "  downloaded {resource_id} twice")?;
-    portal
-        .action(
-            "datastore_upsert",
-            admin.clone(),
-            json!({ "resource_id": resource_id, "records": [{"name": "Humphrey"}, {"name": "Clyde"}] }),
-        )
-        .map_err(|e| e.to_string())?;
-    portal
-        .action(
-            "datastore_delete",
-            admin.clone(),
-            json!({ "resource_id": resource_id }),
-        )
-        .map_err(|e| e.to_string())?;
+    writeln!(
+        out,
+        "  downloaded {resource_id} twice (each looks it up with resource_show and package_show)"
+    )?;
+    api(
+        &mut portal,
+        "datastore_upsert",
+        admin.clone(),
+        json!({ "resource_id": resource_id, "records": [{"name": "Humphrey"}, {"name": "Clyde"}] }),
+    )?;
+    api(
+        &mut portal,
+        "datastore_delete",
+        admin.clone(),
+        json!({ "resource_id": resource_id }),
+    )?;
 
     chapter(out, "password reset for bob, then logout")?;
-    let token = portal
-        .request_password_reset("bob")
-        .map_err(|e| e.to_string())?;
-    portal
-        .perform_password_reset(&token, "battery staple", None)
-        .map_err(|e| e.to_string())?;
-    portal.logout();
+    let token = portal.request(|p| p.request_password_reset("bob").map_err(|e| e.to_string()))?;
+    portal.request(|p| {
+        p.perform_password_reset(&token, "battery staple", None)
+            .map_err(|e| e.to_string())
+    })?;
+    portal.request(|p| {
+        p.logout();
+        Ok(())
+    })?;
     writeln!(out, "  alice logged out")?;
 
     chapter(out, "summary")?;
+    writeln!(
+        out,
+        "  HTTP requests: request_started sent {}, request_finished sent {}",
+        started.load(Ordering::Relaxed),
+        finished.load(Ordering::Relaxed)
+    )?;
     writeln!(
         out,
         "  activity stream: {} entries",

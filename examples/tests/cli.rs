@@ -143,6 +143,10 @@ fn the_story_runs_with_the_configured_plugins_and_prints_its_summary() {
     assert_eq!(
         lines[summary_at + 1..],
         [
+            // Every HTTP entry point of the story (2 registrations, 3 logins, 4 action API
+            // calls, 2 downloads, 2 datastore calls, the reset request and perform, the
+            // logout) sends request_started and request_finished once.
+            "  HTTP requests: request_started sent 16, request_finished sent 16",
             "  activity stream: 3 entries",
             "    new package dataset-3 by admin",
             "    new resource dataset-3 by admin",
@@ -203,6 +207,7 @@ fn plugins_option_loads_only_the_plugins_it_names() {
     assert_eq!(
         lines[summary_at + 1..],
         [
+            "  HTTP requests: request_started sent 16, request_finished sent 16",
             "  activity stream: 0 entries",
             "  audit log: 7 entries",
             "  stats: downloads {}, records written {}, deletes {}",
