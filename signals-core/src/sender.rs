@@ -152,6 +152,24 @@ pub trait Sender {
         None
     }
 
+    /// Rebuilds an owned sender from a key, for by-name sends to a declared signal when
+    /// [`from_sender_key`](Self::from_sender_key) cannot lend one: integers narrower than
+    /// `i128` (in range), `String`, `Option` of those. Types that cannot be rebuilt keep the
+    /// default, `None`.
+    ///
+    /// ```
+    /// use signals_core::{Sender, SenderKey};
+    ///
+    /// assert_eq!(i64::owned_from_sender_key(&SenderKey::Int(7)), Some(Box::new(7)));
+    /// assert_eq!(u8::owned_from_sender_key(&SenderKey::Int(300)), None);
+    /// let none = <Option<String>>::owned_from_sender_key(&SenderKey::None);
+    /// assert_eq!(none, Some(Box::new(None)));
+    /// ```
+    fn owned_from_sender_key(key: &SenderKey<'_>) -> Option<Box<Self>> {
+        let _ = key;
+        None
+    }
+
     /// The kinds of key `sender_key` can give, so that `#[subscriber(sender = ...)]` rejects
     /// at compile time a literal that could never match. The default, every kind, suits any
     /// type; the crate's own sender types narrow it.
@@ -248,6 +266,9 @@ impl Sender for String {
     fn sender_key(&self) -> SenderKey<'_> {
         SenderKey::Str(Cow::Borrowed(self))
     }
+    fn owned_from_sender_key(key: &SenderKey<'_>) -> Option<Box<Self>> {
+        key.as_str().map(|s| Box::new(s.to_owned()))
+    }
 }
 
 impl Sender for () {
@@ -271,6 +292,12 @@ impl<T: Sender> Sender for Option<T> {
             None => SenderKey::None,
         }
     }
+    fn owned_from_sender_key(key: &SenderKey<'_>) -> Option<Box<Self>> {
+        match key {
+            SenderKey::None => Some(Box::new(None)),
+            _ => T::owned_from_sender_key(key).map(|sender| Box::new(Some(*sender))),
+        }
+    }
 }
 
 impl<T: Sender + ?Sized> Sender for &T {
@@ -292,6 +319,12 @@ macro_rules! int_senders {
             const KEY_KINDS: KeyKinds = KeyKinds::INT;
             fn sender_key(&self) -> SenderKey<'_> {
                 SenderKey::Int(*self as i128)
+            }
+            fn owned_from_sender_key(key: &SenderKey<'_>) -> Option<Box<Self>> {
+                match key {
+                    SenderKey::Int(value) => <$t>::try_from(*value).ok().map(Box::new),
+                    _ => None,
+                }
             }
         }
     )*};

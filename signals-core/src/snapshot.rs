@@ -176,6 +176,7 @@ impl<T: Signal> Shape for Typed<T> {
         mode: Mode,
     ) -> Result<SendReport, Error> {
         let (args, sender) = typed_args::<T>(core, key, args)?;
+        let sender = &*sender;
         if !core.live.load(Ordering::Acquire) {
             return Ok(SendReport::default());
         }
@@ -198,6 +199,7 @@ impl<T: Signal> Shape for Typed<T> {
     ) -> BoxFuture<'a, Result<SendReport, Error>> {
         Box::pin(async move {
             let (args, sender) = typed_args::<T>(core, &key, args)?;
+            let sender = &*sender;
             if !core.live.load(Ordering::Acquire) {
                 return Ok(SendReport::default());
             }
@@ -215,12 +217,13 @@ impl<T: Signal> Shape for Typed<T> {
     }
 }
 
-/// The arguments of a by-name send to the signal declared by `T`, as `T` and its sender.
+/// The arguments of a by-name send to the signal declared by `T`, as `T` and its sender:
+/// lent by the key when it can be, else rebuilt (see [`Sender::owned_from_sender_key`]).
 fn typed_args<'k, T: Signal>(
     core: &SignalCore,
     key: &'k SenderKey<'_>,
     args: &'k dyn Kwargs,
-) -> Result<(&'k T, &'k T::Sender), Error> {
+) -> Result<(&'k T, Cow<'k, T::Sender>), Error> {
     let Some(args) = args.downcast_ref::<T>() else {
         return Err(Error::WrongKwargs {
             signal: core.qualified.to_owned(),
@@ -228,14 +231,36 @@ fn typed_args<'k, T: Signal>(
             got: args.bag_type_name(),
         });
     };
-    let Some(sender) = T::Sender::from_sender_key(key) else {
-        return Err(Error::SenderNotRecoverable {
-            signal: core.qualified.to_owned(),
-            sender_type: std::any::type_name::<T::Sender>(),
-            key: key.to_string(),
-        });
+    let sender = match T::Sender::from_sender_key(key) {
+        Some(sender) => Cow::Borrowed(sender),
+        None => match T::Sender::owned_from_sender_key(key) {
+            Some(sender) => Cow::Owned(sender),
+            None => {
+                return Err(Error::SenderNotRecoverable {
+                    signal: core.qualified.to_owned(),
+                    sender_type: std::any::type_name::<T::Sender>(),
+                    key: key.to_string(),
+                })
+            }
+        },
     };
     Ok((args, sender))
+}
+
+/// A sender lent by a key or rebuilt from it.
+enum Cow<'k, S: ?Sized> {
+    Borrowed(&'k S),
+    Owned(Box<S>),
+}
+
+impl<S: ?Sized> std::ops::Deref for Cow<'_, S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        match self {
+            Cow::Borrowed(sender) => sender,
+            Cow::Owned(sender) => sender,
+        }
+    }
 }
 
 impl Shape for Dynamic {

@@ -73,8 +73,9 @@ use std::thread::LocalKey;
 )]
 pub trait Signal: Kwargs + Sized {
     /// Who sends it (`str` for CKAN's string senders). `Sync`, so that an async send, which
-    /// borrows it across awaits, can move between threads.
-    type Sender: Sender + ?Sized + Sync + 'static;
+    /// borrows it across awaits, can move between threads; `Send`, so that a by-name async send
+    /// can hold one rebuilt from a key (see [`Sender::owned_from_sender_key`]).
+    type Sender: Sender + ?Sized + Send + Sync + 'static;
     /// What each receiver returns, collected by [`send_collect`](Signal::send_collect).
     type Output: Send + 'static;
     /// The namespace, such as `ckan`.

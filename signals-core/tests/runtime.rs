@@ -203,10 +203,55 @@ fn a_by_name_send_to_a_declared_signal_must_carry_its_struct() {
     assert_eq!(log.len(), 0);
     // A sender that cannot be rebuilt from its key is an error too, never a panic.
     let err = NoneSent::named()
-        .send(&"bob", &NoneSent { user: "bob".into() })
+        .send(&5, &NoneSent { user: "bob".into() })
         .unwrap_err();
     assert!(matches!(err, Error::SenderNotRecoverable { .. }), "{err}");
     c.disconnect();
+}
+
+#[test]
+fn a_by_name_send_rebuilds_owned_senders_from_their_keys() {
+    let log = Log::default();
+    let l = log.clone();
+    let none = NoneSent::signal()
+        .connect(move |s: &Option<String>, ev: &NoneSent| l.push(format!("{s:?} {}", ev.user)));
+    let l = log.clone();
+    let int = IntSent::signal().connect(move |s: &i64, _: &IntSent| l.push(format!("{s}")));
+    let bag = NoneSent { user: "u".into() };
+    assert_eq!(
+        NoneSent::named()
+            .send(&"bob", &bag)
+            .unwrap()
+            .receivers_called(),
+        1
+    );
+    assert_eq!(
+        NoneSent::named()
+            .send(&None::<String>, &bag)
+            .unwrap()
+            .receivers_called(),
+        1
+    );
+    assert_eq!(
+        IntSent::named()
+            .send(&7u8, &IntSent {})
+            .unwrap()
+            .receivers_called(),
+        1
+    );
+    assert_eq!(log.take(), ["Some(\"bob\") u", "None u", "7"]);
+    // Out of the sender type's range: an error, and nobody is called.
+    let err = IntSent::named()
+        .send(&(1i128 << 70), &IntSent {})
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "signal `t_int.int_sent` expects senders of type `i64`, which cannot be rebuilt from \
+         the sender key 1180591620717411303424; send through the typed API instead"
+    );
+    assert_eq!(log.len(), 0);
+    none.disconnect();
+    int.disconnect();
 }
 
 // 4. Senders ---------------------------------------------------------------------------------
