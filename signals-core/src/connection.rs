@@ -357,9 +357,13 @@ impl Connection {
         NamedSignal::from_core(self.core)
     }
 
-    /// A handle that disconnects when dropped, if this call made the connection. A scoped
-    /// connection of a receiver that was already connected leaves it connected: the state
-    /// after the scope is exactly the state before.
+    /// A handle that undoes this connect call when dropped. Every connect call that made or
+    /// found a connection holds it: a plain one until the connection is disconnected, a scoped
+    /// one until its handle drops. The receiver is disconnected when the last scoped holder
+    /// drops and no plain one holds it, so a scope of a receiver that was already connected
+    /// leaves it connected, and two scopes that overlap (on two threads, say) keep it until
+    /// both end. An explicit `disconnect` ends the connection whatever holds it. Scope each
+    /// connect call once: a second scope of the same call gives up a claim it does not hold.
     ///
     /// ```
     /// use signals_core::Namespace;
@@ -402,8 +406,8 @@ impl PartialEq for Connection {
 
 impl Eq for Connection {}
 
-/// A connection that is undone when this handle is dropped, if the connect call that made it
-/// was the one that connected the receiver (see [`Connection::scoped`]).
+/// A connect call that is undone when this handle is dropped: the receiver is disconnected
+/// unless another connect call still holds it (see [`Connection::scoped`]).
 ///
 /// ```
 /// use signals_core::Namespace;
@@ -457,9 +461,7 @@ impl ScopedConnection {
 
 impl Drop for ScopedConnection {
     fn drop(&mut self) {
-        if self.connection.new {
-            self.connection.disconnect();
-        }
+        self.connection.core.release(self.connection.seq);
     }
 }
 

@@ -101,6 +101,9 @@ pub(crate) struct Record {
     pub(crate) active: Arc<AtomicBool>,
     pub(crate) alive: Option<Alive>,
     pub(crate) blocks: usize,
+    /// The connect calls that made or found this connection and still hold it: a plain
+    /// connect holds it until it is disconnected, a scoped one until its handle drops.
+    pub(crate) claims: usize,
 }
 
 /// The struct type a signal is declared with, and how to build snapshots for it.
@@ -276,7 +279,8 @@ impl SignalCore {
                     && r.info.plugin == info.plugin
             };
             if alive.is_none() {
-                if let Some(existing) = state.records.iter().find(|r| same(r)) {
+                if let Some(existing) = state.records.iter_mut().find(|r| same(r)) {
+                    existing.claims += 1;
                     return (existing.seq, false);
                 }
             }
@@ -294,6 +298,7 @@ impl SignalCore {
                 active: Arc::new(AtomicBool::new(true)),
                 alive,
                 blocks: 0,
+                claims: 1,
             });
             self.publish(state, after);
             (seq, true)
@@ -304,20 +309,43 @@ impl SignalCore {
     pub(crate) fn disconnect_where(&'static self, remove: impl Fn(&Record) -> bool) -> usize {
         self.change(|state, after| {
             let gone: Vec<Record> = state.records.extract_if(.., |r| remove(r)).collect();
-            if gone.is_empty() {
-                return 0;
-            }
-            for record in &gone {
-                record.active.store(false, Ordering::Release);
-                after
-                    .disconnected
-                    .push((record.info.clone(), record.filter.clone()));
-            }
-            let count = gone.len();
-            after.dropped_records = gone;
-            self.publish(state, after);
-            count
+            self.retire(state, after, gone)
         })
+    }
+
+    /// Gives up one claim on the connection `seq` (a scoped handle's drop), and disconnects
+    /// it when that was the last. Returns whether it disconnected.
+    pub(crate) fn release(&'static self, seq: u64) -> bool {
+        self.change(|state, after| {
+            let Some(index) = state.records.iter().position(|r| r.seq == seq) else {
+                return false;
+            };
+            let record = &mut state.records[index];
+            record.claims = record.claims.saturating_sub(1);
+            if record.claims > 0 {
+                return false;
+            }
+            let gone = vec![state.records.remove(index)];
+            self.retire(state, after, gone) > 0
+        })
+    }
+
+    /// Deactivates the records `gone`, already taken out of `state`, and publishes the rest;
+    /// returns how many there were.
+    fn retire(&self, state: &mut State, after: &mut Aftermath, gone: Vec<Record>) -> usize {
+        if gone.is_empty() {
+            return 0;
+        }
+        for record in &gone {
+            record.active.store(false, Ordering::Release);
+            after
+                .disconnected
+                .push((record.info.clone(), record.filter.clone()));
+        }
+        let count = gone.len();
+        after.dropped_records = gone;
+        self.publish(state, after);
+        count
     }
 
     /// Disconnects weakly bound receivers whose target is gone.

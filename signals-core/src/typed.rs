@@ -883,8 +883,9 @@ impl<T: Signal> TypedSignal<T> {
         )
     }
 
-    /// Connects `receiver` until the returned handle is dropped; the state afterwards is
-    /// exactly the state before (a receiver that was already connected stays connected).
+    /// Connects `receiver` until the returned handle is dropped, unless another connect call
+    /// still holds it then (a receiver that was already connected stays connected; see
+    /// [`Connection::scoped`](crate::Connection::scoped)).
     ///
     /// ```
     /// use signals_core::{signal, Signal};

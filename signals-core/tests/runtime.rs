@@ -842,3 +842,32 @@ fn a_temporary_connection_restores_the_state_exactly() {
     assert_eq!(signal.connections().len(), 2);
     signal.disconnect(&scoped_receiver);
 }
+
+#[test]
+fn overlapping_scopes_of_one_receiver_keep_it_until_the_last_ends() {
+    let signal = Scoped::signal();
+    let called = || Scoped {}.send("y").receivers_called();
+    // Two scopes that overlap (two tests on two threads, say): the first to end leaves the
+    // receiver to the other.
+    let first = signal.connect_scoped(scoped_receiver);
+    let second = signal.connect_scoped(scoped_receiver);
+    assert!(first.connection().is_new() && !second.connection().is_new());
+    drop(first);
+    assert_eq!(called(), 1, "the second scope still holds it");
+    drop(second);
+    assert_eq!(called(), 0);
+    assert!(signal.connections().is_empty());
+
+    // A plain connect made during a scope holds the receiver for good.
+    let scope = signal.connect_scoped(scoped_receiver);
+    let plain = signal.connect(scoped_receiver);
+    drop(scope);
+    assert!(plain.is_connected());
+    assert_eq!(called(), 1);
+    // An explicit disconnect ends it whatever holds it.
+    let scope = signal.connect_scoped(scoped_receiver);
+    assert!(plain.disconnect());
+    assert!(!scope.connection().is_connected());
+    drop(scope);
+    assert_eq!(called(), 0);
+}

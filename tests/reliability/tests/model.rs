@@ -5,7 +5,9 @@
 //! more: a send from `s` calls, in order, every record that is not blocked and whose filter is
 //! "every sender" or `s`, skipping a receiver whose identity was already called by this send;
 //! nothing when muted. Connecting the same identity with the same filter and plugin again finds
-//! the record already there, unless either is weakly bound. A weakly bound receiver is removed from the model the moment its
+//! the record already there, unless either is weakly bound; each such connect call holds the
+//! record, and dropping a scoped handle gives up its call's hold (the record goes with the
+//! last; a plain connect holds it until it is disconnected). A weakly bound receiver is removed from the model the moment its
 //! target is dropped.
 //!
 //! Steps: connect (every sender, one sender; the same `fn` again; keyed, anonymous and weakly
@@ -377,6 +379,8 @@ struct Rec {
     blocks: usize,
     /// The weak target it is bound to.
     weak: Option<usize>,
+    /// The connect calls holding it (see `Model::release`).
+    claims: usize,
 }
 
 #[derive(Default, Debug)]
@@ -398,20 +402,32 @@ impl Model {
     /// receiver neither finds nor is found: it is always a record of its own.
     /// Returns the record's `seq` and whether it is new.
     fn connect(&mut self, mut rec: Rec) -> (usize, bool) {
-        if let Some(existing) = self.recs.iter().find(|r| {
+        if let Some(existing) = self.recs.iter_mut().find(|r| {
             rec.weak.is_none()
                 && r.weak.is_none()
                 && r.id == rec.id
                 && r.filter == rec.filter
                 && r.plugin == rec.plugin
         }) {
+            existing.claims += 1;
             return (existing.seq, false);
         }
+        rec.claims = 1;
         rec.seq = self.next_seq;
         self.next_seq += 1;
         let seq = rec.seq;
         self.recs.push(rec);
         (seq, true)
+    }
+
+    /// A scoped handle of `seq` dropped: one claim fewer; the record goes with the last.
+    fn release(&mut self, seq: usize) {
+        if let Some(index) = self.recs.iter().position(|r| r.seq == seq) {
+            self.recs[index].claims -= 1;
+            if self.recs[index].claims == 0 {
+                self.recs.remove(index);
+            }
+        }
     }
 
     fn remove_where(&mut self, gone: impl Fn(&Rec) -> bool) -> usize {
@@ -465,7 +481,7 @@ struct Case {
     model: Model,
     /// Every handle a connect returned, with the model's `seq` it stands for.
     handles: Vec<(usize, Connection)>,
-    scoped: Vec<(usize, bool, ScopedConnection)>,
+    scoped: Vec<(usize, ScopedConnection)>,
     /// Weak targets; `None` once dropped.
     targets: Vec<Option<Arc<u32>>>,
     /// Block guards and the `seq` each holds a block on (`None`: it found no connection).
@@ -544,7 +560,7 @@ impl Case {
         }
         self.handles.push((seq, connection));
         if scoped {
-            self.scoped.push((seq, new, connection.scoped()));
+            self.scoped.push((seq, connection.scoped()));
         }
         Ok(())
     }
@@ -571,6 +587,7 @@ impl Case {
                     typed,
                     blocks: 0,
                     weak: None,
+                    claims: 0,
                 };
                 self.connected(rec, connection, scoped)?;
             }
@@ -597,6 +614,7 @@ impl Case {
                     typed,
                     blocks: 0,
                     weak: None,
+                    claims: 0,
                 };
                 self.connected(rec, connection, scoped)?;
             }
@@ -627,6 +645,7 @@ impl Case {
                     typed,
                     blocks: 0,
                     weak: None,
+                    claims: 0,
                 };
                 self.connected(rec, connection, scoped)?;
             }
@@ -684,6 +703,7 @@ impl Case {
                     typed,
                     blocks: 0,
                     weak: Some(index),
+                    claims: 0,
                 };
                 self.connected(rec, connection, false)?;
             }
@@ -756,12 +776,11 @@ impl Case {
                 if self.scoped.is_empty() {
                     return Ok(());
                 }
-                let (seq, new, scoped) = self.scoped.remove(index as usize % self.scoped.len());
+                let (seq, scoped) = self.scoped.remove(index as usize % self.scoped.len());
                 drop(scoped);
-                if new {
-                    self.model.remove_where(|r| r.seq == seq);
-                    self.model.zombies_where(|r| r.seq == seq);
-                }
+                self.model.release(seq);
+                // A dead weak record (always its own, one claim) goes with its handle too.
+                self.model.zombies_where(|r| r.seq == seq);
             }
             Step::DropTarget { index } => {
                 let alive: Vec<usize> = (0..self.targets.len())
