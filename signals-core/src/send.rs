@@ -427,7 +427,7 @@ fn deliver_rest<C: ?Sized, A: ?Sized, O>(
             while let Some(call) = list.calls.get(next) {
                 let meta = &list.meta[next];
                 next += 1;
-                if !meta.active.load(Ordering::Acquire) {
+                if !meta.is_active() {
                     rare.not_called += 1;
                     continue;
                 }
@@ -589,7 +589,7 @@ where
             while next < count {
                 let meta = &list.meta[next];
                 next += 1;
-                if !meta.active.load(Ordering::Acquire) {
+                if !meta.is_active() {
                     rare.not_called += 1;
                     continue;
                 }
@@ -609,7 +609,7 @@ where
             let mut outcomes = Vec::new();
             let mut running = Vec::new();
             for index in 0..count {
-                if !list.meta[index].active.load(Ordering::Acquire) {
+                if !list.meta[index].is_active() {
                     rare.not_called += 1;
                     continue;
                 }

@@ -52,12 +52,21 @@ pub(crate) type SharedSnapshot = Arc<dyn ErasedSnapshot>;
 /// when a connection changed during the send, or by introspection.
 #[derive(Clone)]
 pub(crate) struct EntryMeta {
-    pub(crate) active: Arc<AtomicBool>,
+    active: Arc<AtomicBool>,
+    /// The flags of the other connections of the same receiver merged into this entry (for
+    /// every sender and for this one): it is called while any of them is active.
+    merged: Vec<Arc<AtomicBool>>,
     pub(crate) info: Arc<ReceiverInfo>,
     pub(crate) alive: Option<Alive>,
 }
 
 impl EntryMeta {
+    /// Whether a send still calls it: one of its connections is connected and not blocked
+    /// (checked when a connection changed during the send).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire) || self.merged.iter().any(|m| m.load(Ordering::Acquire))
+    }
+
     /// Whether a send now would call it (weak receivers whose target is gone would not).
     fn would_run(&self) -> bool {
         self.alive.as_ref().is_none_or(|alive| alive())
@@ -465,7 +474,8 @@ fn merged<C: ?Sized, A: ?Sized>(
     adapted: &[Adapted<'_, C, A>],
     indices: &[usize],
 ) -> ReceiverList<C, A> {
-    let mut seen: HashTable<&ReceiverId> = HashTable::with_capacity(indices.len());
+    // Each identity seen, with its entry's index.
+    let mut seen: HashTable<(&ReceiverId, usize)> = HashTable::with_capacity(indices.len());
     let mut calls = Vec::with_capacity(indices.len());
     let mut meta = Vec::with_capacity(indices.len());
     let mut asyncs: Vec<Option<Arc<A>>> = Vec::new();
@@ -476,10 +486,12 @@ fn merged<C: ?Sized, A: ?Sized>(
         if !weak {
             let id = &r.info.id;
             debug_assert_eq!(r.id_hash, hash_id(id), "a record's identity hash is stale");
-            if seen.find(r.id_hash, |seen| *seen == id).is_some() {
+            if let Some(&(_, first)) = seen.find(r.id_hash, |(seen, _)| *seen == id) {
+                let entry: &mut EntryMeta = &mut meta[first];
+                entry.merged.push(r.active.clone());
                 continue;
             }
-            seen.insert_unique(r.id_hash, id, |seen| hash_id(seen));
+            seen.insert_unique(r.id_hash, (id, calls.len()), |(seen, _)| hash_id(seen));
         }
         // The async array is started at the first async receiver, and then kept in step.
         if async_call.is_some() && asyncs.is_empty() {
@@ -491,6 +503,7 @@ fn merged<C: ?Sized, A: ?Sized>(
         calls.push(call.clone());
         meta.push(EntryMeta {
             active: r.active.clone(),
+            merged: Vec::new(),
             info: r.info.clone(),
             alive: r.alive.clone(),
         });

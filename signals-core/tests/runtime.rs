@@ -23,6 +23,7 @@ hand_signal!(IntSent, "t_int", "int_sent", i64, () {});
 hand_signal!(NoneSent, "t_none", "none_sent", Option<String>, () { user: String });
 hand_signal!(Reentrant, "t_reentrant", "reentrant", str, () { depth: u32 });
 hand_signal!(Mutable, "t_mutable", "mutable", str, () {});
+hand_signal!(Merged, "t_merged", "merged", str, () {});
 hand_signal!(Weakly, "t_weak", "weakly", str, () {});
 hand_signal!(WeakKeyed, "t_weak_keyed", "weak_keyed", str, () {});
 hand_signal!(Muted, "t_mute", "muted", str, () {});
@@ -668,6 +669,53 @@ fn receivers_may_send_connect_and_disconnect_during_a_send() {
     assert_eq!(log.take(), ["depth 0", "depth 1", "depth 2", "depth 3"]);
     assert!(!c.is_connected());
     assert_eq!(Reentrant { depth: 0 }.send("s").receivers_called(), 0);
+}
+
+static MERGED_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+fn merged_receiver(_: &str, _: &Merged) {
+    MERGED_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A receiver connected for every sender and for "dataset" runs once for "dataset", at its
+/// first connection's place; if an earlier receiver disconnects that connection during the
+/// send, its "dataset" connection still holds it, and it is called (as it would be had the
+/// disconnect come before the send).
+#[test]
+fn a_merged_receiver_runs_while_any_of_its_connections_holds() {
+    let signal = Merged::signal();
+    let any_slot: Arc<std::sync::Mutex<Option<signals_core::Connection>>> = Default::default();
+    let slot = any_slot.clone();
+    let first = signal.connect(move |_: &str, _: &Merged| {
+        if let Some(any) = slot.lock().unwrap().take() {
+            assert!(any.disconnect());
+        }
+    });
+    let any = signal.connect(merged_receiver);
+    let dataset = signal.connect_to("dataset", merged_receiver);
+    *any_slot.lock().unwrap() = Some(any);
+    assert_eq!(Merged {}.send("dataset").receivers_called(), 2);
+    assert_eq!(MERGED_CALLS.load(Ordering::SeqCst), 1);
+    // And with its every-sender connection blocked during the send, by an earlier receiver.
+    assert!(dataset.disconnect());
+    let any_slot: Arc<std::sync::Mutex<Option<signals_core::Connection>>> = Default::default();
+    let guard_slot: Arc<std::sync::Mutex<Option<signals_core::BlockGuard>>> = Default::default();
+    let (slot, guard) = (any_slot.clone(), guard_slot.clone());
+    let blocker = signal.connect(move |_: &str, _: &Merged| {
+        if let Some(any) = slot.lock().unwrap().take() {
+            *guard.lock().unwrap() = Some(any.block());
+        }
+    });
+    let any = signal.connect(merged_receiver);
+    let dataset = signal.connect_to("dataset", merged_receiver);
+    *any_slot.lock().unwrap() = Some(any);
+    assert_eq!(Merged {}.send("dataset").receivers_called(), 3);
+    assert_eq!(MERGED_CALLS.load(Ordering::SeqCst), 2);
+    assert!(guard_slot.lock().unwrap().is_some(), "the block happened");
+    drop(guard_slot.lock().unwrap().take());
+    for c in [first, any, dataset, blocker] {
+        c.disconnect();
+    }
 }
 
 /// A receiver disconnected between the moment a send picks its snapshot and its first call
