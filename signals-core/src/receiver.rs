@@ -93,6 +93,20 @@ impl fmt::Display for SourceLocation {
 /// "Captures nothing" is what the compiler decides: a closure that mentions a variable only
 /// as `let _ = x;` does not capture it, and counts as a function.
 ///
+/// Not guaranteed: an identity for a function *pointer* (`let f: fn(&str, &Saved) = audit;`,
+/// or functions kept in a table as `fn` pointers). A pointer has no type of its own, and Rust
+/// does not promise that one function has one address, so each connect of a pointer is a
+/// receiver of its own and `disconnect(&f)` finds nothing: connect the function item itself
+/// (`audit`), or give the connection a key.
+///
+/// ```
+/// use signals_core::ReceiverId;
+///
+/// fn audit(_: &str) {}
+/// let pointer: fn(&str) = audit;
+/// assert_eq!(ReceiverId::of(&pointer), None);
+/// ```
+///
 /// ```
 /// use signals_core::ReceiverId;
 ///
