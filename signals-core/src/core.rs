@@ -260,9 +260,9 @@ impl SignalCore {
     }
 
     /// Adds a connection, or finds the one the same receiver already has for the same filter.
-    /// Returns its sequence number and whether it is new. A weakly bound receiver is always a
-    /// connection of its own: it neither finds another nor is found (its target may go at any
-    /// moment, and must not take a strong connection with it).
+    /// Returns its sequence number and whether it is new. Weakly bound and strong connections
+    /// never find each other (a weak one may go at any moment, and must not take a strong one
+    /// with it); a weak connect finds a weak connection of the same key whose target lives.
     pub(crate) fn connect(
         &'static self,
         filter: SenderFilter,
@@ -273,16 +273,25 @@ impl SignalCore {
     ) -> (u64, bool) {
         self.change(|state, after| {
             let same = |r: &Record| {
-                r.alive.is_none()
+                r.alive.is_none() == alive.is_none()
                     && r.info.id == info.id
                     && r.filter == filter
                     && r.info.plugin == info.plugin
             };
-            if alive.is_none() {
-                if let Some(existing) = state.records.iter_mut().find(|r| same(r)) {
+            if let Some(index) = state.records.iter().position(same) {
+                let existing = &mut state.records[index];
+                if existing.alive.as_ref().is_none_or(|alive| alive()) {
                     existing.claims += 1;
                     return (existing.seq, false);
                 }
+                // A weakly bound receiver whose target is gone holds its key no longer:
+                // remove it now rather than at the next send, and connect the new one.
+                let dead = state.records.remove(index);
+                dead.active.store(false, Ordering::Release);
+                after
+                    .disconnected
+                    .push((dead.info.clone(), dead.filter.clone()));
+                after.dropped_records.push(dead);
             }
             let seq = state.next_seq;
             state.next_seq += 1;

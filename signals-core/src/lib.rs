@@ -107,8 +107,9 @@
 //!
 //! - Receivers run in connection order. A receiver connected for every sender and for
 //!   sender X runs once when X sends, at its first connection's place. A weakly bound
-//!   receiver is a connection of its own: it is not merged with another connection of the
-//!   same key (it may die at any moment, and must not hide or be hidden by it).
+//!   receiver is never merged with a strong connection of the same key (it may die at any
+//!   moment, and must not hide or be hidden by it); two weak connects with the same key and
+//!   senders are one connection while its target lives.
 //! - A receiver connected during a send is not called by that send; one disconnected earlier
 //!   in the same send is not called after that; after `disconnect` returns, no send that
 //!   starts later calls it. A send already running on another thread may still call it.

@@ -98,8 +98,9 @@ meta_signal!(
     /// Sent after a receiver is connected to any signal; the sender is that signal's
     /// qualified name. As in blinker, it is not sent for receivers of `receiver_connected`
     /// itself, so a watcher is not told of its own connection. The connections made while
-    /// the registry is built (link-time subscribers) are announced once it is built, so their
-    /// receivers may use the registry.
+    /// the registry is built (link-time subscribers) are announced once it is built, by the
+    /// thread that built it, so their receivers may use the registry. Not guaranteed: the
+    /// order of those announcements and of the changes another thread makes meanwhile.
     ///
     /// ```
     /// use signals_core::{Namespace, ReceiverConnected, Signal};
@@ -184,6 +185,8 @@ pub(crate) fn announce(
         DEFERRED.with(|queue| queue.borrow_mut().extend(changes));
         return;
     }
+    // Any left by a build that panicked go first, in order.
+    send_deferred();
     for change in changes {
         send(change);
     }
@@ -191,7 +194,9 @@ pub(crate) fn announce(
 
 /// Sends the announcements deferred while this thread built the registry.
 pub(crate) fn send_deferred() {
-    let queued = DEFERRED.with(|queue| std::mem::take(&mut *queue.borrow_mut()));
+    let queued = DEFERRED
+        .try_with(|queue| std::mem::take(&mut *queue.borrow_mut()))
+        .unwrap_or_default();
     for change in queued {
         send(change);
     }

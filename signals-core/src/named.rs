@@ -527,8 +527,9 @@ impl NamedSignal {
 
     /// Sends the signal by name, awaiting every receiver, sync and async, one at a time in
     /// connection order: [`send`](Self::send)'s checks and report, with
-    /// [`Signal::send_async`]'s behaviour (nothing runs before the first poll; dropping the
-    /// future stops the send at its await point).
+    /// [`Signal::send_async`]'s behaviour (no receiver runs before the first poll, though the
+    /// sender's [`sender_key`](Sender::sender_key) is taken at the call; dropping the future
+    /// stops the send at its await point).
     ///
     /// ```
     /// use signals_core::{DynKwargs, Namespace};

@@ -193,7 +193,8 @@ impl Subscriptions {
         self.keep(signal.connect_with(options, receiver))
     }
 
-    /// Subscribes `receiver` to one sender of a typed signal.
+    /// Subscribes `receiver` to one sender of a typed signal, of its sender type (a sender of
+    /// another type, which could never match, does not compile).
     ///
     /// ```
     /// use signals_core::plugins::{self, Plugin, Subscriptions};
@@ -217,16 +218,25 @@ impl Subscriptions {
     /// assert_eq!(Saved { id: 1 }.send("group").receivers_called(), 0);
     /// # Ok::<(), signals_core::plugins::PluginError>(())
     /// ```
+    ///
+    /// ```compile_fail
+    /// # use signals_core::plugins::Subscriptions;
+    /// # use signals_core::{signal, Signal};
+    /// # #[signal(namespace = "doc_subscriptions_connect_to_wrong")]
+    /// # struct Saved { id: u32 }
+    /// fn subscriptions(s: &mut Subscriptions) {
+    ///     s.connect_to(Saved::signal(), &7, |_: &str, _: &Saved| {});
+    /// }
+    /// ```
     #[track_caller]
-    pub fn connect_to<T, S, F, R>(
+    pub fn connect_to<T, F, R>(
         &mut self,
         signal: TypedSignal<T>,
-        sender: &S,
+        sender: &T::Sender,
         receiver: F,
     ) -> &mut Self
     where
         T: Signal,
-        S: Sender + ?Sized,
         F: Fn(&T::Sender, &T) -> R + Send + Sync + 'static,
         R: IntoOutcome<T::Output>,
     {
@@ -270,7 +280,7 @@ impl Subscriptions {
         self.keep(signal.connect_async_with(options, receiver))
     }
 
-    /// Subscribes an async `receiver` to one sender of a typed signal.
+    /// Subscribes an async `receiver` to one sender of a typed signal, of its sender type.
     ///
     /// ```
     /// use signals_core::plugins::{self, Plugin, Subscriptions};
@@ -297,15 +307,14 @@ impl Subscriptions {
     /// # Ok::<(), signals_core::plugins::PluginError>(())
     /// ```
     #[track_caller]
-    pub fn connect_async_to<T, S, F, R>(
+    pub fn connect_async_to<T, F, R>(
         &mut self,
         signal: TypedSignal<T>,
-        sender: &S,
+        sender: &T::Sender,
         receiver: F,
     ) -> &mut Self
     where
         T: Signal,
-        S: Sender + ?Sized,
         F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
         R: IntoOutcome<T::Output> + 'static,
     {

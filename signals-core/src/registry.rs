@@ -460,20 +460,32 @@ pub(crate) fn building_here() -> bool {
 /// assert!(Saved::signal().has_receivers()); // connected when the registry was built
 /// ```
 pub fn registry() -> &'static Registry {
-    let mut built_here = false;
     let registry = REGISTRY.get_or_init(|| {
-        BUILDING.with(|b| b.set(true));
-        let registry = Registry::build();
-        BUILDING.with(|b| b.set(false));
-        built_here = true;
-        registry
+        let _building = Building::start();
+        Registry::build()
     });
-    if built_here {
-        // The build's `receiver_connected` announcements: their receivers may use the
-        // registry, which they could not while it was being built.
-        crate::meta::send_deferred();
-    }
+    // The announcements of the connections this thread made while building the registry (or
+    // trying to: user code runs in a build, and may panic): their receivers may use the
+    // registry, which they could not while it was being built.
+    crate::meta::send_deferred();
     registry
+}
+
+/// Marks this thread as building the registry while it lives, and no longer after, even when
+/// the build unwinds.
+struct Building;
+
+impl Building {
+    fn start() -> Building {
+        BUILDING.with(|b| b.set(true));
+        Building
+    }
+}
+
+impl Drop for Building {
+    fn drop(&mut self) {
+        BUILDING.with(|b| b.set(false));
+    }
 }
 
 /// Builds a fresh registry, as the first use of a signal does, for the registry benchmark.

@@ -177,61 +177,90 @@ pub trait Sender {
     const KEY_KINDS: KeyKinds = KeyKinds::ANY;
 }
 
-/// The kinds of key a sender type gives (see [`Sender::KEY_KINDS`]).
+/// The kinds of key a sender type gives (see [`Sender::KEY_KINDS`]): `None`, strings, and
+/// integers within a range (empty when `int_min > int_max`).
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyKinds {
     none: bool,
-    int: bool,
     str: bool,
+    int_min: i128,
+    int_max: i128,
 }
 
 impl KeyKinds {
     /// Any kind.
     pub const ANY: KeyKinds = KeyKinds {
         none: true,
-        int: true,
         str: true,
+        int_min: i128::MIN,
+        int_max: i128::MAX,
     };
     const NONE: KeyKinds = KeyKinds {
         none: true,
-        int: false,
         str: false,
-    };
-    const INT: KeyKinds = KeyKinds {
-        none: false,
-        int: true,
-        str: false,
+        int_min: 1,
+        int_max: 0,
     };
     const STR: KeyKinds = KeyKinds {
         none: false,
-        int: false,
         str: true,
+        int_min: 1,
+        int_max: 0,
     };
 
+    /// Integers from `min` to `max`.
+    const fn ints(min: i128, max: i128) -> KeyKinds {
+        KeyKinds {
+            none: false,
+            str: false,
+            int_min: min,
+            int_max: max,
+        }
+    }
+
     const fn or(self, other: KeyKinds) -> KeyKinds {
+        let (self_ints, other_ints) =
+            (self.int_min <= self.int_max, other.int_min <= other.int_max);
+        let (int_min, int_max) = match (self_ints, other_ints) {
+            (true, true) => (
+                if self.int_min < other.int_min {
+                    self.int_min
+                } else {
+                    other.int_min
+                },
+                if self.int_max > other.int_max {
+                    self.int_max
+                } else {
+                    other.int_max
+                },
+            ),
+            (true, false) => (self.int_min, self.int_max),
+            (false, _) => (other.int_min, other.int_max),
+        };
         KeyKinds {
             none: self.none || other.none,
-            int: self.int || other.int,
             str: self.str || other.str,
+            int_min,
+            int_max,
         }
     }
 }
 
-/// The kind of a sender literal in `#[subscriber(sender = ...)]`.
+/// A sender literal in `#[subscriber(sender = ...)]`.
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
 pub enum SenderLiteral {
     /// `sender = "..."`.
     Str,
     /// `sender = 7`.
-    Int,
+    Int(i128),
     /// `sender = None`.
     None,
 }
 
-/// Fails the build, from a `const` item `#[subscriber]` generates, when a sender literal of
-/// kind `literal` can never equal a key of a sender type that gives `kinds`.
+/// Fails the build, from a `const` item `#[subscriber]` generates, when `literal` can never
+/// equal a key of a sender type that gives `kinds`.
 #[doc(hidden)]
 pub const fn check_sender_literal(kinds: KeyKinds, literal: SenderLiteral) {
     match literal {
@@ -239,9 +268,13 @@ pub const fn check_sender_literal(kinds: KeyKinds, literal: SenderLiteral) {
             "this `sender = \"...\"` can never match: the signal's sender type gives no string \
              keys; filter with a value of its sender type"
         ),
-        SenderLiteral::Int if !kinds.int => panic!(
+        SenderLiteral::Int(_) if kinds.int_min > kinds.int_max => panic!(
             "this integer `sender` can never match: the signal's sender type gives no integer \
              keys; filter with a value of its sender type"
+        ),
+        SenderLiteral::Int(value) if value < kinds.int_min || value > kinds.int_max => panic!(
+            "this integer `sender` can never match: it is out of the range of the signal's \
+             sender type"
         ),
         SenderLiteral::None if !kinds.none => panic!(
             "this `sender = None` can never match: the signal's sender type is never `None`; \
@@ -316,7 +349,7 @@ impl Sender for SenderKey<'_> {
 macro_rules! int_senders {
     ($($t:ty),*) => {$(
         impl Sender for $t {
-            const KEY_KINDS: KeyKinds = KeyKinds::INT;
+            const KEY_KINDS: KeyKinds = KeyKinds::ints(<$t>::MIN as i128, <$t>::MAX as i128);
             fn sender_key(&self) -> SenderKey<'_> {
                 SenderKey::Int(*self as i128)
             }
@@ -332,7 +365,7 @@ macro_rules! int_senders {
 int_senders!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Sender for i128 {
-    const KEY_KINDS: KeyKinds = KeyKinds::INT;
+    const KEY_KINDS: KeyKinds = KeyKinds::ints(i128::MIN, i128::MAX);
     fn sender_key(&self) -> SenderKey<'_> {
         SenderKey::Int(*self)
     }

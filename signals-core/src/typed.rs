@@ -748,7 +748,7 @@ impl<T: Signal> TypedSignal<T> {
         self.connect_async_with(ConnectOptions::new(), receiver)
     }
 
-    /// Connects an async receiver for one sender.
+    /// Connects an async receiver for one sender, of the signal's sender type.
     ///
     /// ```
     /// use signals_core::{signal, Signal};
@@ -765,9 +765,8 @@ impl<T: Signal> TypedSignal<T> {
     /// assert_eq!(to_group.receivers_called(), 0);
     /// ```
     #[track_caller]
-    pub fn connect_async_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
+    pub fn connect_async_to<F, R>(&self, sender: &T::Sender, receiver: F) -> Connection
     where
-        S: Sender + ?Sized,
         F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
         R: IntoOutcome<T::Output> + 'static,
     {

@@ -494,6 +494,15 @@ fn a_weak_receiver_is_never_merged_with_a_strong_one_of_the_same_key() {
     assert!(again.receiver().unwrap().weak);
     let _ = WeakKeyed {}.send("s");
     assert_eq!(log.take(), ["strong", "weak again"]);
+
+    // Two weak connects with the same key are one connection, while its target lives.
+    let twice = signal.connect_weak(&target, key(), |l: &Log, _: &str, _: &WeakKeyed| {
+        l.push("weak twice")
+    });
+    assert!(!twice.is_new());
+    assert_eq!(twice, again);
+    let _ = WeakKeyed {}.send("s");
+    assert_eq!(log.take(), ["strong", "weak again"]);
     assert!(strong.disconnect());
     assert!(again.disconnect());
 }

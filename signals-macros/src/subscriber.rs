@@ -429,7 +429,10 @@ impl Subscriber {
         let (kind, span) = match &self.sender {
             None => return quote!(),
             Some(SenderValue::Str(lit)) => (quote!(Str), lit.span()),
-            Some(SenderValue::Int { span, .. }) => (quote!(Int), *span),
+            Some(SenderValue::Int { value, span }) => {
+                let value = proc_macro2::Literal::i128_suffixed(*value);
+                (quote!(Int(#value)), *span)
+            }
             Some(SenderValue::None(ident)) => (quote!(None), ident.span()),
         };
         quote_spanned! {span=>

@@ -5,7 +5,8 @@
 //! more: a send from `s` calls, in order, every record that is not blocked and whose filter is
 //! "every sender" or `s`, skipping a receiver whose identity was already called by this send;
 //! nothing when muted. Connecting the same identity with the same filter and plugin again finds
-//! the record already there, unless either is weakly bound; each such connect call holds the
+//! the record already there, unless one is weakly bound and the other not (a weak one whose
+//! target is gone is gone for the model); each such connect call holds the
 //! record, and dropping a scoped handle gives up its call's hold (the record goes with the
 //! last; a plain connect holds it until it is disconnected). A weakly bound receiver is removed from the model the moment its
 //! target is dropped.
@@ -403,8 +404,7 @@ impl Model {
     /// Returns the record's `seq` and whether it is new.
     fn connect(&mut self, mut rec: Rec) -> (usize, bool) {
         if let Some(existing) = self.recs.iter_mut().find(|r| {
-            rec.weak.is_none()
-                && r.weak.is_none()
+            rec.weak.is_some() == r.weak.is_some()
                 && r.id == rec.id
                 && r.filter == rec.filter
                 && r.plugin == rec.plugin
