@@ -208,6 +208,7 @@ pub mod __private {
     pub use std::marker::{Send, Sync};
     pub use std::ops::Fn;
     pub use std::option::Option;
+    pub use std::primitive::str;
     pub use std::result::Result;
     pub use std::thread::LocalKey;
     pub use std::thread_local;

@@ -154,6 +154,26 @@ impl plugins::Plugin for Panicky {
 #[subscriber(plugin = "m_panicky")]
 fn panicky_subscriber(_sender: &str, _event: &PanickyEvent) {}
 
+#[signal(namespace = "m_macro_rules")]
+struct FromMacro {
+    n: usize,
+}
+
+static FROM_MACRO: AtomicUsize = AtomicUsize::new(0);
+
+/// A subscriber written by a `macro_rules!` macro: its argument types arrive as `$t:ty`
+/// fragments, wrapped in invisible groups.
+macro_rules! counting_subscriber {
+    ($name:ident, $sender:ty, $event:ty) => {
+        #[subscriber]
+        fn $name(_sender: $sender, event: $event) {
+            FROM_MACRO.fetch_add(event.n, Ordering::SeqCst);
+        }
+    };
+}
+
+counting_subscriber!(counted_from_a_macro, &str, &FromMacro);
+
 /// Named from its type: `default_named`.
 #[plugin]
 #[derive(Default)]
@@ -394,6 +414,13 @@ fn a_plugin_that_panics_while_loading_is_undone_and_the_panic_goes_on() {
         plugins::unload("m_panicky"),
         Err(plugins::PluginError::NotLoaded { .. })
     ));
+}
+
+#[test]
+fn a_subscriber_written_by_macro_rules_is_connected() {
+    started();
+    ok(FromMacro { n: 5 }.send("x"));
+    assert_eq!(FROM_MACRO.load(Ordering::SeqCst), 5);
 }
 
 #[test]

@@ -11,9 +11,11 @@ use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
 use syn::{Ident, LitInt, LitStr, Token, Type};
 
-/// Errors gathered while expanding one attribute, combined into one `syn::Error`.
+/// Errors gathered while expanding one attribute, combined into one `syn::Error`, and the
+/// compile-time checks of the names that parsed, so that a bad name is reported in the same
+/// compile as the attribute's other mistakes.
 #[derive(Default)]
-pub struct Errors(Option<syn::Error>);
+pub struct Errors(Option<syn::Error>, Vec<TokenStream>);
 
 impl Errors {
     /// Records `error`.
@@ -39,11 +41,20 @@ impl Errors {
         self.0.is_some()
     }
 
-    /// The item as written, followed by the errors: code that uses the item then still
-    /// resolves, and only the attribute's own mistakes are reported.
+    /// Checks `name` against the naming rules at compile time, should the expansion stop at
+    /// another error (a successful expansion emits its own checks).
+    pub fn check_name_too(&mut self, name: Option<&LitStr>) {
+        if let Some(name) = name {
+            self.1.push(check_name(name));
+        }
+    }
+
+    /// The item as written, followed by the errors and the name checks: code that uses the
+    /// item then still resolves, and only the attribute's own mistakes are reported.
     pub fn emit_after(self, item: TokenStream) -> TokenStream {
         let errors = self.0.map(syn::Error::into_compile_error);
-        quote!(#item #errors)
+        let checks = self.1;
+        quote!(#item #errors #(#checks)*)
     }
 }
 

@@ -2,7 +2,10 @@
 //! `#[subscriber]` and `#[plugin]`.
 //!
 //! Use them through `signals_core`, which re-exports them (`use signals_core::signal;`): the
-//! code they generate names `::signals_core` and nothing else.
+//! code they generate names `::signals_core` and nothing else. Not supported yet: a crate that
+//! depends on `signals-core` under another name (`package = "signals-core"` with a rename),
+//! or reaches it only through a facade crate's re-export; the generated code would not find
+//! `::signals_core`.
 
 mod attr;
 mod case;

@@ -18,6 +18,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let mut args = attr::parse(attr, "plugin", KEYS, &mut errors);
     let name = args.string("name");
+    errors.check_name_too(name.as_ref());
 
     let strukt = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Struct(strukt)) => strukt,

@@ -52,6 +52,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let name = args.string("name");
     let sender = args.ty("sender");
     let output = args.ty("output");
+    errors.check_name_too(namespace.as_ref());
+    errors.check_name_too(name.as_ref());
 
     if let Some(strukt) = &strukt {
         check_struct(strukt, &mut errors);
@@ -67,9 +69,15 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let name = name.unwrap_or_else(|| {
         LitStr::new(&case::snake_case(&ident.unraw().to_string()), ident.span())
     });
-    let sender = sender.map_or_else(|| quote!(str), ToTokens::into_token_stream);
+    // The default sender, `str`, named by a path the user's own items cannot shadow.
+    let sender_type = sender
+        .as_ref()
+        .map_or_else(|| "str".to_owned(), tokens::to_text);
+    let sender = sender.map_or_else(
+        || quote!(::signals_core::__private::str),
+        ToTokens::into_token_stream,
+    );
     let output = output.map_or_else(|| quote!(()), ToTokens::into_token_stream);
-    let sender_type = tokens::to_text(&sender);
     let output_type = tokens::to_text(&output);
     let type_name = ident.unraw().to_string();
     let docs = docs::collect(&strukt.attrs);
@@ -100,7 +108,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         quote! {
             fn kwarg(
                 &self,
-                _name: &str,
+                _name: &::signals_core::__private::str,
             ) -> ::signals_core::__private::Option<::signals_core::__private::Kwarg<'_>> {
                 ::signals_core::__private::Option::None
             }
@@ -109,7 +117,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         quote! {
             fn kwarg(
                 &self,
-                name: &str,
+                name: &::signals_core::__private::str,
             ) -> ::signals_core::__private::Option<::signals_core::__private::Kwarg<'_>> {
                 match name {
                     #(#kwarg_names => ::signals_core::__private::Option::Some(#kwarg_exprs),)*
@@ -130,7 +138,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         quote! {
             fn kwarg_value(
                 &self,
-                name: &str,
+                name: &::signals_core::__private::str,
             ) -> ::signals_core::__private::Option<
                 &(dyn ::signals_core::__private::Any
                     + ::signals_core::__private::Send
@@ -192,9 +200,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         impl #signal_trait for #ident {
             type Sender = #sender;
             type Output = #output;
-            const NAMESPACE: &'static str = #namespace;
-            const NAME: &'static str = #name;
-            const DOCS: &'static str = #docs;
+            const NAMESPACE: &'static ::signals_core::__private::str = #namespace;
+            const NAME: &'static ::signals_core::__private::str = #name;
+            const DOCS: &'static ::signals_core::__private::str = #docs;
 
             fn named() -> ::signals_core::__private::NamedSignal {
                 static CELL: ::signals_core::__private::SignalCell =
@@ -266,11 +274,13 @@ fn check_struct(strukt: &ItemStruct, errors: &mut Errors) {
     match &strukt.fields {
         Fields::Named(named) => {
             for field in &named.named {
-                if let Some(cfg) = field.attrs.iter().find(|a| a.path().is_ident("cfg")) {
+                let conditional =
+                    |a: &&syn::Attribute| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr");
+                if let Some(cfg) = field.attrs.iter().find(conditional) {
                     errors.on(
                         cfg,
-                        "`#[cfg]` on a signal's field is not supported: a signal's keyword \
-                         arguments are the same in every build",
+                        "`#[cfg]` and `#[cfg_attr]` on a signal's field are not supported: a \
+                         signal's keyword arguments are the same in every build",
                     );
                 }
             }

@@ -74,6 +74,9 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let plugin = args.string("plugin");
     let namespace = args.string("namespace");
     let signal = args.string("signal");
+    errors.check_name_too(plugin.as_ref());
+    errors.check_name_too(namespace.as_ref());
+    errors.check_name_too(signal.as_ref());
 
     let func = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Fn(func)) => func,
@@ -204,12 +207,22 @@ fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<
         );
         return None;
     }
-    let sender = &typed[0].ty;
-    let signal = &typed[1].ty;
-    match &**sender {
+    let sender = peel(&typed[0].ty);
+    let signal = peel(&typed[1].ty);
+    match sender {
         Type::Reference(TypeReference {
-            mutability: None, ..
-        }) => {}
+            mutability: None,
+            elem,
+            ..
+        }) => {
+            if let Type::ImplTrait(_) = peel(elem) {
+                errors.on(
+                    peel(elem),
+                    "a subscriber cannot be generic: name the signal's sender type, as in \
+                     `&str`",
+                );
+            }
+        }
         _ => errors.on(
             sender,
             format_args!(
@@ -218,14 +231,15 @@ fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<
             ),
         ),
     }
-    match &**signal {
+    match signal {
         Type::Reference(TypeReference {
             mutability: None,
             elem,
             ..
         }) => {
+            let elem = peel(elem);
             if !by_name {
-                if let Type::TraitObject(_) = &**elem {
+                if let Type::TraitObject(_) = elem {
                     errors.on(
                         elem,
                         format_args!(
@@ -236,14 +250,14 @@ fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<
                     );
                     return None;
                 }
-                if let Type::ImplTrait(_) = &**elem {
+                if let Type::ImplTrait(_) = elem {
                     errors.on(
                         elem,
                         "a subscriber cannot take `impl Trait`: name the signal's struct",
                     );
                     return None;
                 }
-                return Some(elem.clone());
+                return Some(Box::new(elem.clone()));
             }
         }
         Type::Reference(reference) => errors.on(
@@ -475,4 +489,14 @@ fn async_receiver(ident: &Ident) -> TokenStream {
 /// `mixed_site`: a subscriber called `options` is still the subscriber.
 fn options_ident() -> Ident {
     Ident::new("options", Span::mixed_site())
+}
+
+/// `ty` without the invisible groups a `macro_rules!` `$t:ty` wraps it in, and without
+/// parentheses: `&str` whatever way it was written.
+fn peel(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => peel(&group.elem),
+        Type::Paren(paren) => peel(&paren.elem),
+        other => other,
+    }
 }
