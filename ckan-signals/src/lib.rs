@@ -9,7 +9,7 @@
 //! | CKAN (Python) | this crate (Rust) |
 //! |---|---|
 //! | `def subscriber(sender, **kwargs):` | `fn subscriber(sender: &str, ev: &UserCreated)` (typed), or `fn subscriber(sender: &SenderKey, kwargs: &dyn Kwargs)` (by name) |
-//! | `kwargs.get("user")` | `ev.user`, or `kwargs.get::<User>("user")` (`None` when absent) |
+//! | `kwargs.get("user")` | `ev.user`, or `kwargs.get::<User>("user")` (`None` when absent or of another type: ask for the field's own type, `String` not `&str`) |
 //! | `@p.toolkit.signals.user_created.connect` | `#[subscriber] fn f(name: &str, ev: &UserCreated)` |
 //! | `signal.connect(f, sender="x")` | `#[subscriber(sender = "x")]`, or `UserCreated::signal().connect_to("x", f)` |
 //! | `class P(p.SingletonPlugin): p.implements(p.ISignal)` | `#[plugin(name = "p")] #[derive(Default)] struct P;` + `impl Plugin for P` |

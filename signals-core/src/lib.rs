@@ -11,9 +11,14 @@
 //! - **Receivers** listen to every sender or to one ([`SenderFilter`]), run in connection
 //!   order, may return values ([`Signal::send_collect`]) or errors, and may panic: a send
 //!   reports each failure with the receiver's name and location ([`SendReport`]).
-//! - **Sends take no lock** and write no shared memory; connect and disconnect publish a new
-//!   snapshot (see the `snapshot` module's docs). No lock is held while receivers run, so a
-//!   receiver may send, connect or disconnect, itself included.
+//! - **Sends take no lock** and write no shared memory in steady state: connect and disconnect
+//!   publish a new immutable list of receivers, and the first send on each thread after such
+//!   a change takes the signal's mutex once to fetch it. No lock is held while receivers
+//!   run, so a receiver may send, connect or disconnect, itself included.
+//! - **Connections are strong** and stay until they are disconnected: dropping a
+//!   [`Connection`] disconnects nothing (it is a `Copy` handle). Use
+//!   [`Connection::scoped`] for a connection that ends with a scope, and
+//!   [`TypedSignal::connect_weak`] for blinker's `weak=True`.
 //!
 //! ```
 //! use signals_core::{DynKwargs, Kwarg, Kwargs, Namespace, NamedSignal, Signal, SignalCell};
@@ -113,7 +118,18 @@
 //! - A receiver connected during a send is not called by that send; one disconnected earlier
 //!   in the same send is not called after that; after `disconnect` returns, no send that
 //!   starts later calls it. A send already running on another thread may still call it.
-//! - Panics in receivers are caught (unless the binary uses `panic = "abort"`) and reported.
+//! - Panics in receivers are caught (unless the binary uses `panic = "abort"`) and reported;
+//!   the panic hook still runs, so the default hook still prints the panic to stderr.
+//! - Receivers run synchronously on the sending thread (an async send: on the task that polls
+//!   it). There is no recursion limit: a receiver that sends its own signal every time
+//!   overflows the stack.
+//! - A signal looked up by a name nobody declares is created, empty
+//!   ([`Namespace::signal`]): a misspelt name is a new signal nobody sends.
+//!   [`registry()`](fn@registry)`.is_declared(namespace, name)` tells, and [`listing`](fn@listing) shows such signals.
+//! - Not guaranteed: the order in which link-time subscribers run beyond "sorted by their
+//!   function's path" (renaming a function moves it); the order of `receiver_connected`
+//!   announcements at start-up against other threads' changes. More limits, each with the
+//!   test that shows it: `docs/reliability.md` in the repository.
 //! - A thread keeps the last snapshot of each signal it sent, and the receivers in it, until
 //!   it sends that signal again while the signal has a receiver, or exits: a disconnected
 //!   closure's captures may live that long (a send to a signal without receivers returns

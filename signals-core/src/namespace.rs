@@ -132,7 +132,9 @@ impl Namespace {
     }
 
     /// The signal called `name` in this namespace, created on first use: every name is a
-    /// singleton inside its namespace.
+    /// singleton inside its namespace. As in blinker, a name nobody declares is not an
+    /// error: a misspelt name gives a new signal nobody sends. To check a name, ask
+    /// [`registry()`](fn@crate::registry)`.is_declared(namespace, name)`.
     ///
     /// ```
     /// use signals_core::Namespace;

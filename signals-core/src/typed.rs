@@ -540,7 +540,10 @@ impl<T: Signal> TypedSignal<T> {
 
     /// Connects `receiver` for every sender. Connecting the same function again is a no-op
     /// that returns the same connection (only functions and closures that capture nothing
-    /// are recognised; each capturing closure is a connection of its own).
+    /// are recognised; each capturing closure is a connection of its own). The connection is
+    /// strong and stays until it is disconnected: dropping the returned handle does nothing.
+    /// Use [`Connection::scoped`] to end it with a scope, or
+    /// [`connect_weak`](Self::connect_weak) for blinker's `weak=True`.
     ///
     /// ```
     /// use signals_core::{signal, Signal};

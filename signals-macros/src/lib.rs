@@ -124,6 +124,11 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
+/// Link-time subscribers of no plugin are connected when the registry is built, before any
+/// run-time connection, so they run first, among themselves in the order of their
+/// functions' paths (`crate::module::fn`): renaming a function can move it. A plugin's are
+/// connected when it loads. Depend on no other order.
+///
 /// A **by-name** subscriber names the signal in the attribute and reads its arguments by
 /// name, without depending on the crate that declares the struct:
 ///
