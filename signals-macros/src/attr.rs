@@ -41,6 +41,18 @@ impl Errors {
         self.0.is_some()
     }
 
+    /// Records the errors of `other` (its name checks are dropped).
+    pub fn absorb(&mut self, other: Errors) {
+        if let Some(error) = other.0 {
+            self.push(error);
+        }
+    }
+
+    /// The errors alone, for an expansion that goes on and emits its own name checks.
+    pub fn into_compile_errors(self) -> Option<TokenStream> {
+        self.0.map(syn::Error::into_compile_error)
+    }
+
     /// Checks `name` against the naming rules at compile time, should the expansion stop at
     /// another error (a successful expansion emits its own checks).
     pub fn check_name_too(&mut self, name: Option<&LitStr>) {

@@ -55,15 +55,20 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     errors.check_name_too(namespace.as_ref());
     errors.check_name_too(name.as_ref());
 
+    let mut struct_errors = Errors::default();
     if let Some(strukt) = &strukt {
-        check_struct(strukt, &mut errors);
+        check_struct(strukt, &mut struct_errors);
     }
-    let (Some(strukt), Some(namespace)) = (strukt, namespace) else {
+    let struct_ok = !struct_errors.any();
+    errors.absorb(struct_errors);
+    let Some(strukt) = strukt.filter(|_| struct_ok) else {
         return errors.emit_after(item);
     };
-    if errors.any() {
-        return errors.emit_after(item);
-    }
+    // When only the attribute is wrong, the struct still gets its impls, made of the
+    // attribute's valid parts and defaults for the rest, so that code using it resolves and
+    // the attribute's own mistakes are the only errors (as thiserror does).
+    let attribute_errors = errors.into_compile_errors();
+    let namespace = namespace.unwrap_or_else(|| LitStr::new("invalid", Span::call_site()));
 
     let ident = &strukt.ident;
     let name = name.unwrap_or_else(|| {
@@ -185,6 +190,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 
     quote! {
         #strukt
+        #attribute_errors
 
         impl #kwargs_trait for #ident {
             #kwarg_fn
