@@ -170,6 +170,17 @@ pub trait Sender {
         None
     }
 
+    /// Calls `f` with the sender `key` stands for: lent by the key, or rebuilt, on the stack
+    /// where it can be (integers), so that a by-name send allocates nothing for it. `None`
+    /// when it cannot be rebuilt.
+    #[doc(hidden)]
+    fn with_sender_from_key<R>(key: &SenderKey<'_>, f: impl FnOnce(&Self) -> R) -> Option<R> {
+        if let Some(sender) = Self::from_sender_key(key) {
+            return Some(f(sender));
+        }
+        Self::owned_from_sender_key(key).map(|sender| f(&sender))
+    }
+
     /// The kinds of key `sender_key` can give, so that `#[subscriber(sender = ...)]` rejects
     /// at compile time a literal that could never match. The default, every kind, suits any
     /// type; the crate's own sender types narrow it.
@@ -354,8 +365,14 @@ macro_rules! int_senders {
                 SenderKey::Int(*self as i128)
             }
             fn owned_from_sender_key(key: &SenderKey<'_>) -> Option<Box<Self>> {
+                Self::with_sender_from_key(key, |sender| Box::new(*sender))
+            }
+            fn with_sender_from_key<R>(
+                key: &SenderKey<'_>,
+                f: impl FnOnce(&Self) -> R,
+            ) -> Option<R> {
                 match key {
-                    SenderKey::Int(value) => <$t>::try_from(*value).ok().map(Box::new),
+                    SenderKey::Int(value) => <$t>::try_from(*value).ok().map(|sender| f(&sender)),
                     _ => None,
                 }
             }

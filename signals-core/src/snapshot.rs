@@ -184,19 +184,22 @@ impl<T: Signal> Shape for Typed<T> {
         args: &dyn Kwargs,
         mode: Mode,
     ) -> Result<SendReport, Error> {
-        let (args, sender) = typed_args::<T>(core, key, args)?;
-        let sender = &*sender;
-        if !core.live.load(Ordering::Acquire) {
-            return Ok(SendReport::default());
-        }
-        Ok(deliver(
-            core,
-            snapshot.replaced(),
-            snapshot.receivers_for_key(key),
-            mode,
-            |call| call(sender, args),
-            None,
-        ))
+        let args = typed_bag::<T>(core, args)?;
+        // The sender lent by the key, or rebuilt on the stack: the send allocates nothing.
+        T::Sender::with_sender_from_key(key, |sender| {
+            if !core.live.load(Ordering::Acquire) {
+                return SendReport::default();
+            }
+            deliver(
+                core,
+                snapshot.replaced(),
+                snapshot.receivers_for_key(key),
+                mode,
+                |call| call(sender, args),
+                None,
+            )
+        })
+        .ok_or_else(|| not_recoverable::<T>(core, key))
     }
 
     fn send_dyn_async<'a>(
@@ -233,27 +236,33 @@ fn typed_args<'k, T: Signal>(
     key: &'k SenderKey<'_>,
     args: &'k dyn Kwargs,
 ) -> Result<(&'k T, Cow<'k, T::Sender>), Error> {
-    let Some(args) = args.downcast_ref::<T>() else {
-        return Err(Error::WrongKwargs {
-            signal: core.qualified.to_owned(),
-            expected: std::any::type_name::<T>(),
-            got: args.bag_type_name(),
-        });
-    };
+    let args = typed_bag::<T>(core, args)?;
     let sender = match T::Sender::from_sender_key(key) {
         Some(sender) => Cow::Borrowed(sender),
         None => match T::Sender::owned_from_sender_key(key) {
             Some(sender) => Cow::Owned(sender),
-            None => {
-                return Err(Error::SenderNotRecoverable {
-                    signal: core.qualified.to_owned(),
-                    sender_type: std::any::type_name::<T::Sender>(),
-                    key: key.to_string(),
-                })
-            }
+            None => return Err(not_recoverable::<T>(core, key)),
         },
     };
     Ok((args, sender))
+}
+
+/// The bag of a by-name send to the signal declared by `T`, as a `T`.
+fn typed_bag<'k, T: Signal>(core: &SignalCore, args: &'k dyn Kwargs) -> Result<&'k T, Error> {
+    args.downcast_ref::<T>().ok_or_else(|| Error::WrongKwargs {
+        signal: core.qualified.to_owned(),
+        expected: std::any::type_name::<T>(),
+        got: args.bag_type_name(),
+    })
+}
+
+/// The error of a by-name send whose key cannot stand for a sender of `T`'s type.
+fn not_recoverable<T: Signal>(core: &SignalCore, key: &SenderKey<'_>) -> Error {
+    Error::SenderNotRecoverable {
+        signal: core.qualified.to_owned(),
+        sender_type: std::any::type_name::<T::Sender>(),
+        key: key.to_string(),
+    }
 }
 
 /// A sender lent by a key or rebuilt from it.

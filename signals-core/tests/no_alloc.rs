@@ -119,6 +119,12 @@ fn sends_that_collect_nothing_allocate_nothing() {
         0,
         "send with outputs"
     );
+    // A by-name send to it: the `i64` sender is rebuilt from the key on the stack.
+    assert_eq!(
+        allocations_during(|| drop(black_box(Valued::named().send(&3u8, &valued)))),
+        0,
+        "by-name send to a typed signal with a rebuilt sender"
+    );
     // The control: a collecting send does allocate (its Vec), so the counter works.
     assert_eq!(
         allocations_during(|| drop(black_box(valued.send_collect(&3)))),
