@@ -478,6 +478,15 @@ pub enum PluginError {
         /// The plugin's name.
         name: String,
     },
+    /// Another thread is loading the plugin now (and may have been asked to unload it).
+    #[error(
+        "plugin `{name}` is being loaded by another thread; load it once that load has \
+         finished (and, if it was unloaded meanwhile, undone)"
+    )]
+    Loading {
+        /// The plugin's name.
+        name: String,
+    },
     /// The plugin is not loaded.
     #[error("plugin `{name}` is not loaded, so it cannot be unloaded; loaded plugins: {loaded}")]
     NotLoaded {
@@ -505,6 +514,28 @@ struct Loaded {
     /// from a later load of the same plugin.
     id: u64,
     connections: Vec<Connection>,
+    /// The load has finished: the plugin is loaded. Until then its place is reserved, so that
+    /// no other load of it starts, and an unload only marks it `cancelled`.
+    ready: bool,
+    /// An unload came while the load ran: the load undoes itself when it finishes.
+    cancelled: bool,
+}
+
+impl Loaded {
+    /// Unloads this load: takes its connections to disconnect when it is loaded (and removes
+    /// it from `list`), or marks it cancelled while it still loads. `None` if it was cancelled
+    /// already: then it is not loaded.
+    fn unload(list: &mut Vec<Loaded>, index: usize) -> Option<Vec<Connection>> {
+        let entry = &mut list[index];
+        if entry.ready {
+            return Some(list.remove(index).connections);
+        }
+        if entry.cancelled {
+            return None;
+        }
+        entry.cancelled = true;
+        Some(Vec::new())
+    }
 }
 
 static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
@@ -529,7 +560,9 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
 /// must be linked into the binary (see [`link!`](crate::link)); loading it twice is an error.
 /// If a subscription fails, the load is undone and the plugin is not loaded. If the plugin's
 /// code panics (its `Default`, its [`Plugin::subscriptions`]), the load is undone too, and the
-/// panic then goes on to the caller.
+/// panic then goes on to the caller. The plugin counts as loaded once `load` returns: while
+/// it runs, [`is_loaded`] says `false`, another `load` of it is [`PluginError::Loading`], and
+/// an [`unload`] takes effect when the load ends (as if it came just after).
 ///
 /// ```
 /// use signals_core::plugins::{self, Plugin, Subscriptions};
@@ -586,9 +619,15 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     // own none of them).
     let id = {
         let mut loaded = loaded_list();
-        if loaded.iter().any(|l| l.name == entry.name) {
-            return Err(PluginError::AlreadyLoaded {
-                name: name.to_owned(),
+        if let Some(other) = loaded.iter().find(|l| l.name == entry.name) {
+            return Err(if other.ready {
+                PluginError::AlreadyLoaded {
+                    name: name.to_owned(),
+                }
+            } else {
+                PluginError::Loading {
+                    name: name.to_owned(),
+                }
             });
         }
         let id = NEXT_LOAD_ID.fetch_add(1, Ordering::Relaxed);
@@ -596,6 +635,8 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
             name: entry.name,
             id,
             connections: Vec::new(),
+            ready: false,
+            cancelled: false,
         });
         id
     };
@@ -627,18 +668,18 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     let mut made = subscriptions.made;
     {
         let mut loaded = loaded_list();
-        let index = loaded.iter().position(|l| l.id == id);
-        match (index, &failure) {
-            // Loaded: hand the connections to the record.
-            (Some(index), None) if connected.is_ok() => {
-                made = std::mem::replace(&mut loaded[index].connections, made)
-            }
-            // Failed or panicked: drop the reservation; the connections are undone below.
-            (Some(index), _) => {
+        // The reservation stays until here: unloads only mark it.
+        if let Some(index) = loaded.iter().position(|l| l.id == id) {
+            let entry = &mut loaded[index];
+            if failure.is_none() && connected.is_ok() && !entry.cancelled {
+                // Loaded: hand the connections to the record.
+                entry.ready = true;
+                made = std::mem::replace(&mut entry.connections, made);
+            } else {
+                // Failed, panicked, or unloaded while it loaded (the unload then counts as
+                // coming after this load): drop the reservation; undo the connections below.
                 loaded.remove(index);
             }
-            // Unloaded by another thread while loading: undo what this load made.
-            (None, _) => {}
         }
     }
     for connection in made {
@@ -656,7 +697,8 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     Ok(id)
 }
 
-/// Unloads the plugin `name`: disconnects exactly the connections its load made.
+/// Unloads the plugin `name`: disconnects exactly the connections its load made. While
+/// another thread is loading it, the unload is recorded and takes effect when that load ends.
 ///
 /// A name that breaks the naming rules is [`PluginError::InvalidName`], as in [`load`]. A
 /// receiver the plugin connected is still called by sends already running on other threads.
@@ -688,17 +730,21 @@ pub fn unload(name: &str) -> Result<(), PluginError> {
     check_plugin_name(name)?;
     let removed = {
         let mut loaded = loaded_list();
-        match loaded.iter().position(|l| l.name == name) {
-            Some(index) => loaded.remove(index),
+        let unloaded = loaded
+            .iter()
+            .position(|l| l.name == name)
+            .and_then(|index| Loaded::unload(&mut loaded, index));
+        match unloaded {
+            Some(connections) => connections,
             None => {
                 return Err(PluginError::NotLoaded {
                     name: name.to_owned(),
-                    loaded: join_or_none(loaded.iter().map(|l| l.name)),
+                    loaded: join_or_none(loaded.iter().filter(|l| l.ready).map(|l| l.name)),
                 })
             }
         }
     };
-    for connection in removed.connections {
+    for connection in removed {
         connection.disconnect();
     }
     Ok(())
@@ -708,12 +754,16 @@ pub fn unload(name: &str) -> Result<(), PluginError> {
 fn unload_load(name: &str, id: u64) {
     let removed = {
         let mut loaded = loaded_list();
-        match loaded.iter().position(|l| l.name == name && l.id == id) {
-            Some(index) => loaded.remove(index),
+        let unloaded = loaded
+            .iter()
+            .position(|l| l.name == name && l.id == id)
+            .and_then(|index| Loaded::unload(&mut loaded, index));
+        match unloaded {
+            Some(connections) => connections,
             None => return,
         }
     };
-    for connection in removed.connections {
+    for connection in removed {
         connection.disconnect();
     }
 }
@@ -745,7 +795,14 @@ fn unload_load(name: &str, id: u64) {
 /// # Ok::<(), signals_core::plugins::PluginError>(())
 /// ```
 pub fn unload_all() {
-    let all = std::mem::take(&mut *loaded_list());
+    let all: Vec<Loaded> = {
+        let mut loaded = loaded_list();
+        // Loads still running are marked, and undo themselves when they finish.
+        for loading in loaded.iter_mut().filter(|l| !l.ready) {
+            loading.cancelled = true;
+        }
+        loaded.extract_if(.., |l| l.ready).collect()
+    };
     for plugin in all.into_iter().rev() {
         for connection in plugin.connections {
             connection.disconnect();
@@ -776,7 +833,11 @@ pub fn unload_all() {
 /// # Ok::<(), signals_core::plugins::PluginError>(())
 /// ```
 pub fn loaded() -> Vec<&'static str> {
-    loaded_list().iter().map(|l| l.name).collect()
+    loaded_list()
+        .iter()
+        .filter(|l| l.ready)
+        .map(|l| l.name)
+        .collect()
 }
 
 /// Whether the plugin `name` is loaded (`false` for a name no linked plugin has).
@@ -797,7 +858,7 @@ pub fn loaded() -> Vec<&'static str> {
 /// # Ok::<(), signals_core::plugins::PluginError>(())
 /// ```
 pub fn is_loaded(name: &str) -> bool {
-    loaded_list().iter().any(|l| l.name == name)
+    loaded_list().iter().any(|l| l.ready && l.name == name)
 }
 
 /// Loads `name` until the guard is dropped (CKAN's `with plugins.use_plugin(...)`).

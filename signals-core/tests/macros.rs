@@ -174,6 +174,32 @@ macro_rules! counting_subscriber {
 
 counting_subscriber!(counted_from_a_macro, &str, &FromMacro);
 
+#[signal(namespace = "m_slow")]
+struct SlowEvent {}
+
+/// Where the slow plugin's load is: 0 not started, 1 inside `subscriptions`, 2 let go.
+static SLOW_GATE: (Mutex<u8>, std::sync::Condvar) = (Mutex::new(0), std::sync::Condvar::new());
+
+/// A plugin whose load waits, inside `subscriptions`, until the test lets it go.
+#[plugin(name = "m_slow")]
+#[derive(Default)]
+struct Slow;
+
+impl plugins::Plugin for Slow {
+    fn subscriptions(&self, subscriptions: &mut plugins::Subscriptions) {
+        subscriptions.connect(SlowEvent::signal(), |_: &str, _: &SlowEvent| {});
+        let (state, changed) = &SLOW_GATE;
+        let mut state = state.lock().unwrap();
+        if *state == 0 {
+            *state = 1;
+            changed.notify_all();
+            while *state != 2 {
+                state = changed.wait(state).unwrap();
+            }
+        }
+    }
+}
+
 /// Named from its type: `default_named`.
 #[plugin]
 #[derive(Default)]
@@ -421,6 +447,42 @@ fn a_subscriber_written_by_macro_rules_is_connected() {
     started();
     ok(FromMacro { n: 5 }.send("x"));
     assert_eq!(FROM_MACRO.load(Ordering::SeqCst), 5);
+}
+
+#[test]
+fn an_unload_during_a_load_takes_effect_when_the_load_ends() {
+    started();
+    let loading = std::thread::spawn(|| plugins::load("m_slow"));
+    let (state, changed) = &SLOW_GATE;
+    let mut gate = state.lock().unwrap();
+    while *gate != 1 {
+        gate = changed.wait(gate).unwrap();
+    }
+    // The load is inside the plugin's code: not loaded yet, and its place is taken.
+    assert!(!plugins::is_loaded("m_slow"));
+    assert!(!plugins::loaded().contains(&"m_slow"));
+    assert_eq!(plugins::unload("m_slow"), Ok(()));
+    assert!(matches!(
+        plugins::unload("m_slow"),
+        Err(plugins::PluginError::NotLoaded { .. })
+    ));
+    assert_eq!(
+        plugins::load("m_slow").unwrap_err().to_string(),
+        "plugin `m_slow` is being loaded by another thread; load it once that load has \
+         finished (and, if it was unloaded meanwhile, undone)"
+    );
+    *gate = 2;
+    changed.notify_all();
+    drop(gate);
+    assert_eq!(loading.join().unwrap(), Ok(()));
+    // The unload counted as coming after the load: nothing is left loaded or connected.
+    assert!(!plugins::is_loaded("m_slow"));
+    assert_eq!(SlowEvent {}.send("x").receivers_called(), 0);
+    // And the plugin loads again as usual.
+    plugins::load("m_slow").unwrap();
+    assert_eq!(SlowEvent {}.send("x").receivers_called(), 1);
+    plugins::unload("m_slow").unwrap();
+    assert_eq!(SlowEvent {}.send("x").receivers_called(), 0);
 }
 
 #[test]
