@@ -420,7 +420,8 @@ fn stress(duration: Duration) {
                 while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
                     match plugins::load("rel_stress_c") {
                         Ok(()) => loads += 1,
-                        Err(PluginError::AlreadyLoaded { .. }) => {}
+                        // Loaded by the other racer, or being loaded by it right now.
+                        Err(PluginError::AlreadyLoaded { .. } | PluginError::Loading { .. }) => {}
                         Err(other) => panic!("load: {other}"),
                     }
                     thread::yield_now();
@@ -574,11 +575,12 @@ fn racing_loads_of_one_plugin_leave_it_loaded_once_and_whole() {
             assert_eq!(wins, 1, "round {round}: {results:?}");
             for r in &results {
                 if let Err(e) = r {
-                    assert_eq!(
-                        *e,
-                        PluginError::AlreadyLoaded {
-                            name: "rel_race".into()
-                        }
+                    // The other racer had finished its load, or was still in it.
+                    let name = "rel_race".to_owned();
+                    assert!(
+                        *e == PluginError::AlreadyLoaded { name: name.clone() }
+                            || *e == PluginError::Loading { name },
+                        "round {round}: {e}"
                     );
                 }
             }
