@@ -64,8 +64,10 @@ pub fn enabled_plugins(config: &Config, env: Option<&OsStr>) -> Result<Vec<Strin
 }
 
 /// Loads `names` in order. If one fails, the ones this call loaded are unloaded again (last
-/// first) and the error is returned: start-up stops, as CKAN's does. Plugins loaded before
-/// this call are left alone (loading one of them again is an error).
+/// first) and the error is returned: start-up stops, as CKAN's does. If a plugin's code
+/// panics, they are unloaded too, and the panic goes on. Plugins loaded before this call are
+/// left alone (loading one of them again is an error), and so is a later load of one of
+/// this call's plugins by another thread.
 ///
 /// ```
 /// use ckan_signals::host::{load_plugins, loaded, unload, Plugin};
@@ -86,16 +88,54 @@ pub fn enabled_plugins(config: &Config, env: Option<&OsStr>) -> Result<Vec<Strin
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn load_plugins<S: AsRef<str>>(names: &[S]) -> Result<(), HostError> {
-    let mut done: Vec<&str> = Vec::new();
-    for name in names {
-        let name = name.as_ref();
-        if let Err(error) = load(name) {
-            for loaded in done.into_iter().rev() {
-                let _ = unload(loaded);
+    /// The loads made so far, undone last first when dropped: on an error or a panic.
+    struct Rollback(Vec<PluginGuard>);
+    impl Drop for Rollback {
+        fn drop(&mut self) {
+            while let Some(guard) = self.0.pop() {
+                drop(guard);
             }
-            return Err(error.into());
         }
-        done.push(name);
+    }
+    let mut made = Rollback(Vec::with_capacity(names.len()));
+    for name in names {
+        made.0.push(use_plugin(name.as_ref())?);
+    }
+    for guard in std::mem::take(&mut made.0) {
+        guard.keep();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use signals_core::plugin;
+
+    #[plugin(name = "host_test_first")]
+    #[derive(Default)]
+    struct First;
+    impl Plugin for First {}
+
+    #[plugin(name = "host_test_panicky")]
+    #[derive(Default)]
+    struct Panicky;
+    impl Plugin for Panicky {
+        fn subscriptions(&self, _: &mut Subscriptions) {
+            panic!("the panicky plugin cannot start");
+        }
+    }
+
+    #[test]
+    fn a_plugin_that_panics_unloads_the_ones_loaded_before_it() {
+        let started =
+            std::panic::catch_unwind(|| load_plugins(&["host_test_first", "host_test_panicky"]));
+        assert!(started.is_err(), "the panic goes on");
+        assert!(!is_loaded("host_test_first"), "{:?}", loaded());
+        assert!(!is_loaded("host_test_panicky"));
+        // Nothing is left half-loaded: the first plugin loads again.
+        load_plugins(&["host_test_first"]).unwrap();
+        assert!(is_loaded("host_test_first"));
+        unload("host_test_first").unwrap();
+    }
 }

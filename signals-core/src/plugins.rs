@@ -896,6 +896,7 @@ pub fn use_plugin(name: &str) -> Result<PluginGuard, PluginError> {
     Ok(PluginGuard {
         name: name.to_owned(),
         id,
+        kept: false,
     })
 }
 
@@ -923,12 +924,38 @@ pub struct PluginGuard {
     name: String,
     /// The id of the load the guard made.
     id: u64,
+    /// Set by [`keep`](Self::keep): the drop leaves the plugin loaded.
+    kept: bool,
+}
+
+impl PluginGuard {
+    /// Keeps the plugin loaded: dropping the guard no longer unloads it (a start-up that
+    /// loads several plugins keeps them all once the last one loaded).
+    ///
+    /// ```
+    /// use signals_core::plugin;
+    /// use signals_core::plugins::{self, Plugin};
+    ///
+    /// #[plugin(name = "doc_plugin_guard_keep")]
+    /// #[derive(Default)]
+    /// struct Audit;
+    /// impl Plugin for Audit {}
+    ///
+    /// plugins::use_plugin("doc_plugin_guard_keep")?.keep();
+    /// assert!(plugins::is_loaded("doc_plugin_guard_keep"));
+    /// # Ok::<(), signals_core::plugins::PluginError>(())
+    /// ```
+    pub fn keep(mut self) {
+        self.kept = true;
+    }
 }
 
 impl Drop for PluginGuard {
     fn drop(&mut self) {
         // It may have been unloaded by hand inside the scope, and perhaps loaded again by
         // someone else: then there is nothing of ours to undo.
-        unload_load(&self.name, self.id);
+        if !self.kept {
+            unload_load(&self.name, self.id);
+        }
     }
 }
