@@ -119,6 +119,18 @@ pub enum ConfigError {
         /// The repeated name, whole.
         name: String,
     },
+    /// A plugin list holds a comma, a quote or a comment sign: written as in another format.
+    #[error(
+        "{origin}: the plugin list has {}, which is not a plugin name; separate plugin names \
+         with spaces only (no commas or quotes; a `#` or `;` there is not a comment)",
+        quote_input(.name)
+    )]
+    NotAPluginName {
+        /// Where the list came from: the file and line, or the variable.
+        origin: String,
+        /// The word, whole.
+        name: String,
+    },
 }
 
 /// A parsed configuration: the keys of `[app:main]` and of `[DEFAULT]`, each with its value and
@@ -398,9 +410,15 @@ impl Config {
 /// # Ok::<(), ckan_signals::config::ConfigError>(())
 /// ```
 pub fn parse_plugin_list(value: &str, origin: &str) -> Result<Vec<String>, ConfigError> {
-    split_plugin_list(value).map_err(|name| ConfigError::DuplicatePlugin {
-        origin: origin.to_owned(),
-        name,
+    split_plugin_list(value).map_err(|problem| match problem {
+        ListProblem::Repeated(name) => ConfigError::DuplicatePlugin {
+            origin: origin.to_owned(),
+            name,
+        },
+        ListProblem::NotAName(name) => ConfigError::NotAPluginName {
+            origin: origin.to_owned(),
+            name,
+        },
     })
 }
 
@@ -421,21 +439,38 @@ pub fn parse_plugin_list_from_variable(
     value: &str,
     variable: &str,
 ) -> Result<Vec<String>, ConfigError> {
-    split_plugin_list(value).map_err(|name| ConfigError::DuplicatePluginInVariable {
-        variable: variable.to_owned(),
-        name,
+    split_plugin_list(value).map_err(|problem| match problem {
+        ListProblem::Repeated(name) => ConfigError::DuplicatePluginInVariable {
+            variable: variable.to_owned(),
+            name,
+        },
+        ListProblem::NotAName(name) => ConfigError::NotAPluginName {
+            origin: variable.to_owned(),
+            name,
+        },
     })
 }
 
-/// The names in a plugin list, in order; `Err` with the first name listed twice (the name
-/// whose second occurrence comes first). Linear in the list's length: the names seen so far
+/// What is wrong with a plugin list.
+#[derive(Debug, PartialEq, Eq)]
+enum ListProblem {
+    /// The first name listed twice (the name whose second occurrence comes first).
+    Repeated(String),
+    /// A word with a comma, a quote or a comment sign.
+    NotAName(String),
+}
+
+/// The names in a plugin list, in order. Linear in the list's length: the names seen so far
 /// are kept in a set.
-fn split_plugin_list(value: &str) -> Result<Vec<String>, String> {
+fn split_plugin_list(value: &str) -> Result<Vec<String>, ListProblem> {
     let mut seen: HashSet<&str> = HashSet::new();
     let mut names: Vec<String> = Vec::new();
     for name in value.split_whitespace() {
+        if name.contains([',', '"', '\'', '#', ';']) {
+            return Err(ListProblem::NotAName(name.to_owned()));
+        }
         if !seen.insert(name) {
-            return Err(name.to_owned());
+            return Err(ListProblem::Repeated(name.to_owned()));
         }
         names.push(name.to_owned());
     }
@@ -445,6 +480,29 @@ fn split_plugin_list(value: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commas_quotes_and_comment_signs_in_the_plugin_list_say_how_to_write_it() {
+        let config = Config::parse("[app:main]\nckan.plugins = good, stats\n", "p.ini").unwrap();
+        assert_eq!(
+            config.plugins().unwrap_err().to_string(),
+            "p.ini:2: the plugin list has `good,`, which is not a plugin name; separate plugin \
+             names with spaces only (no commas or quotes; a `#` or `;` there is not a comment)"
+        );
+        for list in ["\"audit\"", "audit # the audit log", "a;b"] {
+            assert!(
+                matches!(
+                    parse_plugin_list(list, "x"),
+                    Err(ConfigError::NotAPluginName { .. })
+                ),
+                "{list}"
+            );
+        }
+        assert!(matches!(
+            parse_plugin_list_from_variable("a,b", PLUGINS_ENV_VAR),
+            Err(ConfigError::NotAPluginName { origin, .. }) if origin == PLUGINS_ENV_VAR
+        ));
+    }
 
     #[test]
     fn reads_sections_comments_and_continuations() {
@@ -563,7 +621,10 @@ mod tests {
     #[test]
     fn the_first_name_listed_twice_is_the_one_reported() {
         // `b`'s second occurrence comes before `a`'s.
-        assert_eq!(split_plugin_list("a b c b a"), Err("b".to_owned()));
+        assert_eq!(
+            split_plugin_list("a b c b a"),
+            Err(ListProblem::Repeated("b".to_owned()))
+        );
         assert_eq!(
             split_plugin_list("a\n  b\tc"),
             Ok(vec!["a".into(), "b".into(), "c".into()])
