@@ -102,7 +102,8 @@ pub trait Plugin: Send + Sync + 'static {
 pub struct Subscriptions {
     plugin: &'static str,
     made: Vec<Connection>,
-    errors: Vec<Error>,
+    /// Each subscription that failed: where it was made, and why.
+    errors: Vec<(SourceLocation, Error)>,
 }
 
 impl Subscriptions {
@@ -121,6 +122,7 @@ impl Subscriptions {
     /// invalid (the load then fails and undoes what it made).
     fn keep_by_name(
         &mut self,
+        at: SourceLocation,
         namespace: &str,
         name: &str,
         connect: impl FnOnce(NamedSignal) -> Connection,
@@ -128,7 +130,7 @@ impl Subscriptions {
         match crate::Namespace::get(namespace).and_then(|ns| ns.signal(name)) {
             Ok(signal) => self.keep(connect(signal)),
             Err(error) => {
-                self.errors.push(error);
+                self.errors.push((at, error));
                 self
             }
         }
@@ -362,8 +364,9 @@ impl Subscriptions {
             + 'static,
         R: IntoOutcome<()> + 'static,
     {
-        let options = self.options(SourceLocation::caller());
-        self.keep_by_name(namespace, name, |signal| {
+        let at = SourceLocation::caller();
+        let options = self.options(at);
+        self.keep_by_name(at, namespace, name, |signal| {
             signal.connect_async_with(options, receiver)
         })
     }
@@ -383,12 +386,19 @@ impl Subscriptions {
     /// impl Plugin for Audit {
     ///     fn subscriptions(&self, s: &mut Subscriptions) {
     ///         s.connect_by_name("doc_subscriptions_by_name", "saved", |_, _| {})
-    ///             .connect_by_name("doc_subscriptions_by_name", "not a name", |_, _| {});
+    ///             .connect_by_name("doc_subscriptions_by_name", "not a name", |_, _| {})
+    ///             .connect_by_name("doc_subscriptions_by_name", "nor this", |_, _| {});
     ///     }
     /// }
     ///
     /// let err = plugins::load("doc_subscriptions_by_name").unwrap_err();
-    /// assert!(matches!(err, PluginError::Subscription { .. }));
+    /// assert!(matches!(err, PluginError::Subscription { more: 1, .. }));
+    /// // The message says where the first failed subscription was made, and why.
+    /// let text = err.to_string();
+    /// assert!(text.starts_with("plugin `doc_subscriptions_by_name` could not subscribe at "));
+    /// assert!(text.contains("plugins.rs:"), "{text}");
+    /// assert!(text.contains("\"not a name\""), "{text}");
+    /// assert!(text.ends_with(" (and 1 more); it was not loaded"), "{text}");
     /// assert!(!plugins::is_loaded("doc_subscriptions_by_name"));
     /// let signal = Namespace::get("doc_subscriptions_by_name")?.signal("saved")?;
     /// assert!(!signal.has_receivers()); // the valid subscription was undone too
@@ -400,8 +410,9 @@ impl Subscriptions {
         F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
         R: IntoOutcome<()>,
     {
-        let options = self.options(SourceLocation::caller());
-        self.keep_by_name(namespace, name, |signal| {
+        let at = SourceLocation::caller();
+        let options = self.options(at);
+        self.keep_by_name(at, namespace, name, |signal| {
             signal.connect_with(options, receiver)
         })
     }
@@ -441,8 +452,9 @@ impl Subscriptions {
         F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
         R: IntoOutcome<()>,
     {
-        let options = self.options(SourceLocation::caller()).sender(sender);
-        self.keep_by_name(namespace, name, |signal| {
+        let at = SourceLocation::caller();
+        let options = self.options(at).sender(sender);
+        self.keep_by_name(at, namespace, name, |signal| {
             signal.connect_with(options, receiver)
         })
     }
@@ -496,12 +508,20 @@ pub enum PluginError {
         loaded: String,
     },
     /// The plugin's subscriptions could not all be made; it is not loaded.
-    #[error("plugin `{name}` could not subscribe: {error}; it was not loaded")]
+    #[error(
+        "plugin `{name}` could not subscribe at {at}: {error}{}; it was not loaded",
+        and_more(*.more)
+    )]
     Subscription {
         /// The plugin's name.
         name: String,
         /// The first error.
         error: Error,
+        /// Where the failed subscription was made (the `#[subscriber]` function, or the
+        /// call in [`Plugin::subscriptions`]).
+        at: SourceLocation,
+        /// How many more failed.
+        more: usize,
     },
     /// The name breaks the naming rules.
     #[error(transparent)]
@@ -657,13 +677,14 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
                 Ok(connection) => {
                     subscriptions.keep(connection);
                 }
-                Err(error) => subscriptions.errors.push(error),
+                Err(error) => subscriptions.errors.push((subscriber.location, error)),
             }
         }
         if let Some(declaration) = entry.declaration {
             (declaration.create)().subscriptions(&mut subscriptions);
         }
     }));
+    let more = subscriptions.errors.len().saturating_sub(1);
     let failure = subscriptions.errors.into_iter().next();
     let mut made = subscriptions.made;
     {
@@ -688,10 +709,12 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     if let Err(panic) = connected {
         resume_unwind(panic);
     }
-    if let Some(error) = failure {
+    if let Some((at, error)) = failure {
         return Err(PluginError::Subscription {
             name: name.to_owned(),
             error,
+            at,
+            more,
         });
     }
     Ok(id)
@@ -957,5 +980,14 @@ impl Drop for PluginGuard {
         if !self.kept {
             unload_load(&self.name, self.id);
         }
+    }
+}
+
+/// ` (and N more)` after the first failed subscription, when there are more.
+fn and_more(more: usize) -> String {
+    match more {
+        0 => String::new(),
+        1 => " (and 1 more)".to_owned(),
+        n => format!(" (and {n} more)"),
     }
 }
