@@ -611,7 +611,8 @@ fn every_load_and_unload_error_has_its_exact_message() {
     // A plugin whose subscriptions fail is not loaded, and what it connected is undone.
     assert_eq!(
         host::load("broken_subscriptions").unwrap_err().to_string(),
-        "plugin `broken_subscriptions` could not subscribe: invalid signal name \"no spaces \
+        "plugin `broken_subscriptions` could not subscribe at \
+         tests/portal/isignal-plugin/src/lib.rs:84:14: invalid signal name \"no spaces \
          allowed\": the character at byte 2 is not allowed; use only ASCII letters, digits, \
          `_`, `.` and `-`; it was not loaded"
     );

@@ -439,8 +439,9 @@ fn a_plugin_that_cannot_subscribe_is_not_loaded_and_leaves_nothing_connected() {
     assert_eq!(
         plugins::load("rel_bad_broken").unwrap_err().to_string(),
         format!(
-            "plugin `rel_bad_broken` could not subscribe: invalid signal name \"no such signal\": \
-             the character at byte 2 is not allowed; {ALLOWED}; it was not loaded"
+            "plugin `rel_bad_broken` could not subscribe at tests/reliability/tests/bad_input.rs:\
+             391:14: invalid signal name \"no such signal\": the character at byte 2 is not \
+             allowed; {ALLOWED}; it was not loaded"
         )
     );
     assert!(!plugins::is_loaded("rel_bad_broken"));
@@ -763,6 +764,10 @@ proptest! {
                 Err(ConfigError::DuplicatePlugin { origin, name }) => {
                     prop_assert!(origin.starts_with("p.ini"));
                     prop_assert!(!name.is_empty());
+                }
+                Err(ConfigError::NotAPluginName { origin, name }) => {
+                    prop_assert!(origin.starts_with("p.ini"));
+                    prop_assert!(name.contains([',', '"', '\'', '#', ';']), "{}", name);
                 }
                 Err(other) => prop_assert!(false, "unexpected error {other}"),
             },
