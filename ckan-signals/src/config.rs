@@ -410,15 +410,11 @@ impl Config {
 /// # Ok::<(), ckan_signals::config::ConfigError>(())
 /// ```
 pub fn parse_plugin_list(value: &str, origin: &str) -> Result<Vec<String>, ConfigError> {
-    split_plugin_list(value).map_err(|problem| match problem {
-        ListProblem::Repeated(name) => ConfigError::DuplicatePlugin {
+    split_plugin_list(value).map_err(|problem| {
+        problem.into_error(origin, |name| ConfigError::DuplicatePlugin {
             origin: origin.to_owned(),
             name,
-        },
-        ListProblem::NotAName(name) => ConfigError::NotAPluginName {
-            origin: origin.to_owned(),
-            name,
-        },
+        })
     })
 }
 
@@ -439,15 +435,11 @@ pub fn parse_plugin_list_from_variable(
     value: &str,
     variable: &str,
 ) -> Result<Vec<String>, ConfigError> {
-    split_plugin_list(value).map_err(|problem| match problem {
-        ListProblem::Repeated(name) => ConfigError::DuplicatePluginInVariable {
+    split_plugin_list(value).map_err(|problem| {
+        problem.into_error(variable, |name| ConfigError::DuplicatePluginInVariable {
             variable: variable.to_owned(),
             name,
-        },
-        ListProblem::NotAName(name) => ConfigError::NotAPluginName {
-            origin: variable.to_owned(),
-            name,
-        },
+        })
     })
 }
 
@@ -458,6 +450,20 @@ enum ListProblem {
     Repeated(String),
     /// A word with a comma, a quote or a comment sign.
     NotAName(String),
+}
+
+impl ListProblem {
+    /// The error for a list from `origin`; a repeat's error (which differs for a file and a
+    /// variable) is `repeated`'s.
+    fn into_error(self, origin: &str, repeated: impl FnOnce(String) -> ConfigError) -> ConfigError {
+        match self {
+            ListProblem::Repeated(name) => repeated(name),
+            ListProblem::NotAName(name) => ConfigError::NotAPluginName {
+                origin: origin.to_owned(),
+                name,
+            },
+        }
+    }
 }
 
 /// The names in a plugin list, in order. Linear in the list's length: the names seen so far
