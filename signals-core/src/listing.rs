@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::namespace::Namespace;
 use crate::receiver::SourceLocation;
-use crate::registry::{registry, KwargDecl, SignalDecl};
+use crate::registry::{registry, KwargDecl, SignalDecl, SubscriberDecl, SubscriberTarget};
 
 /// The whole listing: a snapshot taken when [`listing`] is called.
 ///
@@ -94,6 +94,8 @@ pub struct SubscriberListing {
     pub location: SourceLocation,
     /// Whether it is connected now.
     pub connected: bool,
+    /// Whether it is connected but blocked (see `Connection::block`): sends skip it.
+    pub blocked: bool,
     /// Whether it is an async receiver (a sync send reports it instead of running it).
     pub is_async: bool,
 }
@@ -156,12 +158,13 @@ pub fn listing() -> Listing {
             let mut subscribers: Vec<SubscriberListing> = signal
                 .connections()
                 .into_iter()
-                .map(|(info, filter, _blocked)| SubscriberListing {
+                .map(|(info, filter, blocked)| SubscriberListing {
                     name: info.name.to_string(),
                     plugin: info.plugin.as_ref().map(ToString::to_string),
                     sender: filter.to_string(),
                     location: info.location,
                     connected: true,
+                    blocked,
                     is_async: info.is_async,
                 })
                 .collect();
@@ -172,14 +175,7 @@ pub fn listing() -> Listing {
                     .iter()
                     .any(|s| s.name == decl.path && s.sender == sender && s.plugin == plugin);
                 if !live {
-                    subscribers.push(SubscriberListing {
-                        name: decl.path.to_owned(),
-                        plugin,
-                        sender,
-                        location: decl.location,
-                        connected: false,
-                        is_async: decl.is_async,
-                    });
+                    subscribers.push(not_connected(decl));
                 }
             }
             signals.push(SignalListing {
@@ -190,6 +186,29 @@ pub fn listing() -> Listing {
             });
         }
     }
+    // By-name subscribers of plugins not loaded, to signals nobody has looked up yet: their
+    // signals do not exist, and are listed for them.
+    for decl in registry.subscribers() {
+        if let SubscriberTarget::ByName { namespace, signal } = decl.target {
+            let listed = signals
+                .iter_mut()
+                .find(|s| s.namespace == namespace && s.name == signal);
+            match listed {
+                Some(entry) => {
+                    if !entry.subscribers.iter().any(|s| s.name == decl.path) {
+                        entry.subscribers.push(not_connected(decl));
+                    }
+                }
+                None => signals.push(SignalListing {
+                    namespace,
+                    name: signal,
+                    declaration: None,
+                    subscribers: vec![not_connected(decl)],
+                }),
+            }
+        }
+    }
+    signals.sort_by_key(|s| (s.namespace, s.name));
     let loaded = crate::plugins::loaded();
     let plugins = registry
         .plugins()
@@ -209,6 +228,19 @@ pub fn listing() -> Listing {
             .iter()
             .map(ToString::to_string)
             .collect(),
+    }
+}
+
+/// A link-time subscriber that is not connected (its plugin is not loaded).
+fn not_connected(decl: &SubscriberDecl) -> SubscriberListing {
+    SubscriberListing {
+        name: decl.path.to_owned(),
+        plugin: decl.plugin.map(str::to_owned),
+        sender: decl.sender.filter().to_string(),
+        location: decl.location,
+        connected: false,
+        blocked: false,
+        is_async: decl.is_async,
     }
 }
 
@@ -278,7 +310,11 @@ impl fmt::Display for Listing {
                     .as_ref()
                     .map(|p| format!(", plugin {p}"))
                     .unwrap_or_default();
-                let state = if s.connected { "" } else { ", not connected" };
+                let state = match (s.connected, s.blocked) {
+                    (false, _) => ", not connected",
+                    (true, true) => ", blocked",
+                    (true, false) => "",
+                };
                 let kind = if s.is_async { "async, " } else { "" };
                 writeln!(
                     f,

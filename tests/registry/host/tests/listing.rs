@@ -475,6 +475,7 @@ fn the_listing_json_shows_declarations_subscribers_and_plugins() {
             "sender": "any sender",
             "location": loc(subscriber_at(SUBSCRIBERS_ONLY, "pong")),
             "connected": false,
+            "blocked": false,
             "is_async": false,
         }])
     );
@@ -525,6 +526,7 @@ fn the_listing_json_shows_declarations_subscribers_and_plugins() {
                 "sender": "any sender",
                 "location": loc(subscriber_at(BY_NAME, "orphan")),
                 "connected": true,
+                "blocked": false,
                 "is_async": false,
             }],
         })
