@@ -210,8 +210,18 @@ impl<T: Signal> Shape for Typed<T> {
         how: Concurrency,
     ) -> BoxFuture<'a, Result<SendReport, Error>> {
         Box::pin(async move {
-            let (args, sender) = typed_args::<T>(core, &key, args)?;
-            let sender = &*sender;
+            let args = typed_bag::<T>(core, args)?;
+            // Lent by the key, or rebuilt (see `Sender::owned_from_sender_key`) and held for
+            // the whole send.
+            let rebuilt;
+            let sender = match T::Sender::from_sender_key(&key) {
+                Some(sender) => sender,
+                None => {
+                    rebuilt = T::Sender::owned_from_sender_key(&key)
+                        .ok_or_else(|| not_recoverable::<T>(core, &key))?;
+                    &*rebuilt
+                }
+            };
             if !core.live.load(Ordering::Acquire) {
                 return Ok(SendReport::default());
             }
@@ -229,24 +239,6 @@ impl<T: Signal> Shape for Typed<T> {
     }
 }
 
-/// The arguments of a by-name send to the signal declared by `T`, as `T` and its sender:
-/// lent by the key when it can be, else rebuilt (see [`Sender::owned_from_sender_key`]).
-fn typed_args<'k, T: Signal>(
-    core: &SignalCore,
-    key: &'k SenderKey<'_>,
-    args: &'k dyn Kwargs,
-) -> Result<(&'k T, Cow<'k, T::Sender>), Error> {
-    let args = typed_bag::<T>(core, args)?;
-    let sender = match T::Sender::from_sender_key(key) {
-        Some(sender) => Cow::Borrowed(sender),
-        None => match T::Sender::owned_from_sender_key(key) {
-            Some(sender) => Cow::Owned(sender),
-            None => return Err(not_recoverable::<T>(core, key)),
-        },
-    };
-    Ok((args, sender))
-}
-
 /// The bag of a by-name send to the signal declared by `T`, as a `T`.
 fn typed_bag<'k, T: Signal>(core: &SignalCore, args: &'k dyn Kwargs) -> Result<&'k T, Error> {
     args.downcast_ref::<T>().ok_or_else(|| Error::WrongKwargs {
@@ -262,22 +254,6 @@ fn not_recoverable<T: Signal>(core: &SignalCore, key: &SenderKey<'_>) -> Error {
         signal: core.qualified.to_owned(),
         sender_type: std::any::type_name::<T::Sender>(),
         key: key.to_string(),
-    }
-}
-
-/// A sender lent by a key or rebuilt from it.
-enum Cow<'k, S: ?Sized> {
-    Borrowed(&'k S),
-    Owned(Box<S>),
-}
-
-impl<S: ?Sized> std::ops::Deref for Cow<'_, S> {
-    type Target = S;
-    fn deref(&self) -> &S {
-        match self {
-            Cow::Borrowed(sender) => sender,
-            Cow::Owned(sender) => sender,
-        }
     }
 }
 

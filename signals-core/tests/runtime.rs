@@ -241,6 +241,12 @@ fn a_by_name_send_rebuilds_owned_senders_from_their_keys() {
         1
     );
     assert_eq!(log.take(), ["Some(\"bob\") u", "None u", "7"]);
+    // The async by-name send holds the rebuilt sender across its awaits.
+    let report = futures::executor::block_on(IntSent::named().send_async(&9u8, &IntSent {}));
+    assert_eq!(report.unwrap().receivers_called(), 1);
+    let report = futures::executor::block_on(NoneSent::named().send_async(&"ann", &bag));
+    assert_eq!(report.unwrap().receivers_called(), 1);
+    assert_eq!(log.take(), ["9", "Some(\"ann\") u"]);
     // Out of the sender type's range: an error, and nobody is called.
     let err = IntSent::named()
         .send(&(1i128 << 70), &IntSent {})
