@@ -1,220 +1,12 @@
-//! Connections: the options a receiver is connected with, and the handles that undo it.
+//! Connections: the handles that undo a connect, and the guards that block or mute.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::core::{unique_receiver_id, Alive, AsyncRecordFn, RecordFn, SignalCore};
+use crate::core::SignalCore;
 use crate::named::NamedSignal;
-use crate::receiver::{ReceiverId, ReceiverInfo, SourceLocation};
-use crate::sender::{Sender, SenderFilter};
+use crate::receiver::ReceiverInfo;
 
-/// How to connect a receiver: which senders, which identity, which name, which plugin.
-///
-/// ```
-/// use signals_core::{ConnectOptions, SenderFilter, SenderKey};
-///
-/// let options = ConnectOptions::new().sender("dataset").key("audit-dataset").plugin("audit");
-/// assert_eq!(options.filter(), &SenderFilter::Only(SenderKey::from("dataset")));
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct ConnectOptions {
-    filter: Option<SenderFilter>,
-    id: Option<ReceiverId>,
-    name: Option<Cow<'static, str>>,
-    plugin: Option<Cow<'static, str>>,
-    location: Option<SourceLocation>,
-}
-
-impl ConnectOptions {
-    /// Every sender, identity from the function, name from its type, no plugin.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, SenderFilter};
-    ///
-    /// assert_eq!(ConnectOptions::new().filter(), &SenderFilter::Any);
-    /// ```
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Listens to `sender` only.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, DynKwargs, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_options_sender")?.signal("saved")?;
-    /// let _c = signal.connect_with(ConnectOptions::new().sender("a"), |_, _| {}).scoped();
-    /// assert_eq!(signal.send(&"a", &DynKwargs::new())?.receivers_called(), 1);
-    /// assert_eq!(signal.send(&"b", &DynKwargs::new())?.receivers_called(), 0);
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn sender<S: Sender + ?Sized>(mut self, sender: &S) -> Self {
-        self.filter = Some(SenderFilter::only(sender));
-        self
-    }
-
-    /// Listens to the senders `filter` selects.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, SenderFilter};
-    ///
-    /// let options = ConnectOptions::new().sender("a").filter_by(SenderFilter::Any);
-    /// assert_eq!(options.filter(), &SenderFilter::Any);
-    /// ```
-    pub fn filter_by(mut self, filter: SenderFilter) -> Self {
-        self.filter = Some(filter);
-        self
-    }
-
-    /// Identifies the receiver by `key`: connecting again with the same key and sender gives
-    /// the same connection, and `disconnect_receiver(ReceiverId::key(..))` removes it.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace, ReceiverId};
-    ///
-    /// let signal = Namespace::get("doc_options_key")?.signal("saved")?;
-    /// let n = 1;
-    /// let first = signal.connect_with(ConnectOptions::new().key("audit"), move |_, _| {
-    ///     let _n = n;
-    /// });
-    /// let again = signal.connect_with(ConnectOptions::new().key("audit"), move |_, _| {
-    ///     let _n = n;
-    /// });
-    /// assert!(first.is_new() && !again.is_new());
-    /// assert_eq!(first, again);
-    /// assert_eq!(signal.disconnect_receiver(ReceiverId::key("audit")), 1);
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn key(mut self, key: impl Into<Cow<'static, str>>) -> Self {
-        self.id = Some(ReceiverId::Key(key.into()));
-        self
-    }
-
-    /// Identifies the receiver by `id`, as [`key`](Self::key) does with a key. An async
-    /// receiver is connected through a closure that calls the function, so it has the
-    /// closure's identity: give it the function's, and `disconnect(&f)` finds it.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, ReceiverId};
-    ///
-    /// async fn notify() {}
-    /// let options = ConnectOptions::new().identity(ReceiverId::of(&notify).unwrap());
-    /// # let _ = options;
-    /// ```
-    pub fn identity(mut self, id: ReceiverId) -> Self {
-        self.id = Some(id);
-        self
-    }
-
-    /// Sets the identity only when none was chosen (for the macros' generated code).
-    pub(crate) fn identity_or(mut self, id: Option<ReceiverId>) -> Self {
-        if self.id.is_none() {
-            self.id = id;
-        }
-        self
-    }
-
-    /// The name shown in listings and failure reports (default: the function's path; a
-    /// closure's is its compiler-given type name, which is not stable across builds).
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_options_name")?.signal("saved")?;
-    /// let c = signal.connect_with(ConnectOptions::new().name("audit"), |_, _| {});
-    /// assert_eq!(c.receiver().unwrap().name, "audit");
-    /// c.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Marks the connection as owned by `plugin`. This is a label only: it is shown in
-    /// listings and reports, and [`plugins::unload`](crate::plugins::unload) does not
-    /// disconnect a connection made this way by hand.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_options_plugin")?.signal("saved")?;
-    /// let c = signal.connect_with(ConnectOptions::new().plugin("audit"), |_, _| {});
-    /// assert_eq!(c.receiver().unwrap().plugin.as_deref(), Some("audit"));
-    /// c.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn plugin(mut self, plugin: impl Into<Cow<'static, str>>) -> Self {
-        self.plugin = Some(plugin.into());
-        self
-    }
-
-    /// The source location shown for the receiver (default: where `connect` was called).
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace, SourceLocation};
-    ///
-    /// let signal = Namespace::get("doc_options_location")?.signal("saved")?;
-    /// let at = SourceLocation { file: "audit.rs", line: 3, column: 1 };
-    /// let c = signal.connect_with(ConnectOptions::new().location(at), |_, _| {});
-    /// assert_eq!(c.receiver().unwrap().location, at);
-    /// c.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn location(mut self, location: SourceLocation) -> Self {
-        self.location = Some(location);
-        self
-    }
-
-    /// The sender filter these options select ([`SenderFilter::Any`] unless one was set).
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, SenderFilter};
-    ///
-    /// assert_eq!(ConnectOptions::new().sender("a").filter(), &SenderFilter::only("a"));
-    /// ```
-    pub fn filter(&self) -> &SenderFilter {
-        self.filter.as_ref().unwrap_or(&SenderFilter::Any)
-    }
-}
-
-/// What a connect call knows about the receiver it is given.
-pub(crate) struct ReceiverParts {
-    pub(crate) identity: Option<ReceiverId>,
-    pub(crate) type_name: &'static str,
-    pub(crate) caller: SourceLocation,
-    pub(crate) func: RecordFn,
-    pub(crate) async_func: Option<AsyncRecordFn>,
-    pub(crate) alive: Option<Alive>,
-}
-
-/// The liveness probe of a receiver bound weakly to the target `weak` points to.
-pub(crate) fn alive_while<X: Send + Sync + 'static>(weak: std::sync::Weak<X>) -> Alive {
-    Arc::new(move || weak.strong_count() > 0)
-}
-
-pub(crate) fn connect_parts(
-    core: &'static SignalCore,
-    options: ConnectOptions,
-    parts: ReceiverParts,
-) -> Connection {
-    let id = match options.id {
-        Some(id) => id,
-        None => parts.identity.unwrap_or_else(unique_receiver_id),
-    };
-    let info = ReceiverInfo {
-        name: options.name.unwrap_or(Cow::Borrowed(parts.type_name)),
-        location: options.location.unwrap_or(parts.caller),
-        plugin: options.plugin,
-        id,
-        weak: parts.alive.is_some(),
-        is_async: parts.async_func.is_some(),
-    };
-    let filter = options.filter.unwrap_or(SenderFilter::Any);
-    let (seq, new) = core.connect(filter, info, parts.func, parts.async_func, parts.alive);
-    Connection { core, seq, new }
-}
 
 /// A handle to one connection. Copy it freely; it does not keep the connection alive (see
 /// [`ScopedConnection`] for one that disconnects when dropped).
@@ -242,6 +34,10 @@ pub struct Connection {
 }
 
 impl Connection {
+    pub(crate) fn new(core: &'static SignalCore, seq: u64, new: bool) -> Self {
+        Connection { core, seq, new }
+    }
+
     /// Disconnects this connection (this receiver and this sender filter only). Returns
     /// whether it was connected. No send that starts after this returns calls it; a send
     /// already running on another thread may still call it once.

@@ -14,14 +14,15 @@ use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::meta;
-use crate::receiver::{CallResult, ReceiverId, ReceiverInfo};
+use crate::receiver::{AnyValue, CallResult, ReceiverId, ReceiverInfo};
 use crate::sender::{SenderFilter, SenderKey};
 use crate::snapshot::{self, SharedSnapshot};
 use crate::sync::{AtomicBool, Mutex, MutexGuard};
 use crate::typed::Signal;
 
 /// A by-name receiver, as stored.
-pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<()> + Send + Sync;
+pub(crate) type DynCall =
+    dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<AnyValue> + Send + Sync;
 
 /// A typed receiver of `T`, as stored.
 pub(crate) type TypedCall<T> =
@@ -32,7 +33,7 @@ pub(crate) type TypedCall<T> =
 pub(crate) type Callable<C> = Arc<C>;
 
 /// An async by-name receiver, as stored.
-pub(crate) type AsyncDynCall = dyn for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<()>>
+pub(crate) type AsyncDynCall = dyn for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<AnyValue>>
     + Send
     + Sync;
 
@@ -57,7 +58,7 @@ where
 /// Gives `f` the signature of [`AsyncDynCall`] and stores it.
 pub(crate) fn dyn_async<F>(f: F) -> Arc<AsyncDynCall>
 where
-    F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<()>>
+    F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<AnyValue>>
         + Send
         + Sync
         + 'static,

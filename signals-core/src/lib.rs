@@ -138,6 +138,7 @@
 #![deny(missing_docs)]
 
 mod calls;
+mod connect;
 mod connection;
 mod core;
 mod error;
@@ -154,22 +155,25 @@ mod receiver;
 pub mod registry;
 mod send;
 mod sender;
+mod sending;
 mod snapshot;
 mod sync;
 mod typed;
 
-pub use connection::{BlockGuard, ConnectOptions, Connection, MuteGuard, ScopedConnection};
+pub use connect::{AsyncKind, IntoReceiver, Receiver, SignalHandle, SyncKind};
+pub use connection::{BlockGuard, Connection, MuteGuard, ScopedConnection};
 pub use error::{Error, KwargError};
 pub use future::BoxFuture;
 pub use kwargs::{DynKwargs, Kwarg, Kwargs};
 pub use listing::{listing, Listing, PluginListing, SignalListing, SubscriberListing};
 pub use meta::{ReceiverConnected, ReceiverDisconnected};
 pub use name::{check_name, check_name_bytes, NameKind, NameRule, MAX_NAME_LEN};
-pub use named::NamedSignal;
+pub use named::{ConnectionInfo, Declaration, NamedSignal};
 pub use namespace::Namespace;
-pub use receiver::{BoxError, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation};
+pub use receiver::{BoxError, IntoOutcome, IntoReply, ReceiverId, ReceiverInfo, SourceLocation};
 pub use send::{Collected, Failure, FailureKind, Response, SendReport};
 pub use sender::{Sender, SenderFilter, SenderKey};
+pub use sending::{Collect, NamedSend, Report, Sending, TypedSend};
 pub use typed::{Signal, SignalCell, TypedSignal};
 
 pub use registry::registry;
@@ -204,8 +208,31 @@ macro_rules! link {
 
 /// Items the macros' generated code and this workspace's other crates use. Not part of the
 /// API: no stability promise.
+/// What a plugin or an application needs, in one `use`: the macros, the traits whose
+/// methods you call (`Signal::send`, `Sender`), the handles and the receiver builder.
+///
+/// ```
+/// use signals_core::prelude::*;
+///
+/// #[signal(namespace = "doc_prelude")]
+/// struct Saved { id: u32 }
+///
+/// let _c = Saved::signal().connect(|_: &str, ev: &Saved| assert_eq!(ev.id, 1)).scoped();
+/// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
+/// ```
+pub mod prelude {
+    pub use crate::plugins::{Plugin, Subscriptions};
+    pub use crate::{
+        plugin, signal, subscriber, BoxError, Connection, DynKwargs, Kwargs, NamedSignal,
+        Namespace, Receiver, SendReport, Sender, SenderKey, Signal, TypedSignal,
+    };
+}
+
+/// Items the macros' generated code and this workspace's other crates use. Not part of the
+/// API: no stability promise.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::connect::ConnectOptions;
     pub use crate::name::assert_valid_name;
     pub use crate::plugins::Plugin;
     pub use crate::registry::{
@@ -214,8 +241,8 @@ pub mod __private {
     pub use crate::sender::{check_sender_literal, SenderLiteral};
     pub use crate::snapshot::ThreadSnapshot;
     pub use crate::{
-        BoxFuture, ConnectOptions, Connection, Error, IntoOutcome, Kwarg, Kwargs, NamedSignal,
-        ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
+        BoxFuture, Connection, Error, IntoOutcome, IntoReply, Kwarg, Kwargs, NamedSignal,
+        Receiver, ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
     };
     pub use inventory;
     pub use std::any::{Any, TypeId};
@@ -253,10 +280,21 @@ pub mod __private {
         TypeId::of::<T>()
     }
 
-    /// `options`, identifying the receiver as the function `f` unless they choose an identity:
-    /// an async subscriber is connected through a closure, and keeps its function's identity.
-    pub fn with_identity_of<F: std::any::Any>(options: ConnectOptions, f: &F) -> ConnectOptions {
-        options.identity_or(ReceiverId::of(f))
+    /// Connects a by-name link-time subscriber. The bound is spelled out so that a wrong
+    /// signature is reported as such, at the function.
+    pub fn connect_by_name<F, R>(
+        namespace: &str,
+        name: &str,
+        options: ConnectOptions,
+        receiver: F,
+    ) -> Result<Connection, Error>
+    where
+        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+        R: IntoReply,
+    {
+        Ok(crate::Namespace::get(namespace)?
+            .signal(name)?
+            .connect(Receiver::new(receiver).options(options)))
     }
 
     /// Connects a by-name async link-time subscriber.
@@ -267,31 +305,15 @@ pub mod __private {
         receiver: F,
     ) -> Result<Connection, Error>
     where
-        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+        F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, R>
             + Send
             + Sync
             + 'static,
-        R: IntoOutcome<()> + 'static,
+        R: IntoReply,
     {
         Ok(crate::Namespace::get(namespace)?
             .signal(name)?
-            .connect_async_with(options, receiver))
-    }
-
-    /// Connects a by-name link-time subscriber.
-    pub fn connect_by_name<F, R>(
-        namespace: &str,
-        name: &str,
-        options: ConnectOptions,
-        receiver: F,
-    ) -> Result<Connection, Error>
-    where
-        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoOutcome<()>,
-    {
-        Ok(crate::Namespace::get(namespace)?
-            .signal(name)?
-            .connect_with(options, receiver))
+            .connect(Receiver::new_async(receiver).options(options)))
     }
 }
 

@@ -158,14 +158,14 @@ pub fn listing() -> Listing {
             let mut subscribers: Vec<SubscriberListing> = signal
                 .connections()
                 .into_iter()
-                .map(|(info, filter, blocked)| SubscriberListing {
-                    name: info.name.to_string(),
-                    plugin: info.plugin.as_ref().map(ToString::to_string),
-                    sender: filter.to_string(),
-                    location: info.location,
+                .map(|c| SubscriberListing {
+                    name: c.receiver.name.to_string(),
+                    plugin: c.receiver.plugin.as_ref().map(ToString::to_string),
+                    sender: c.filter.to_string(),
+                    location: c.receiver.location,
                     connected: true,
-                    blocked,
-                    is_async: info.is_async,
+                    blocked: c.blocked,
+                    is_async: c.receiver.is_async,
                 })
                 .collect();
             for decl in registry.subscribers_of(signal.namespace(), signal.name()) {

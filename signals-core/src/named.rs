@@ -5,19 +5,16 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::connection::{
-    alive_while, connect_parts, ConnectOptions, Connection, MuteGuard, ReceiverParts,
-};
-use crate::core::{dyn_async, AsyncRecordFn, Callable, DynCall, RecordFn, SignalCore};
+use crate::connect::IntoReceiver;
+use crate::connection::{Connection, MuteGuard};
+use crate::core::SignalCore;
 use crate::error::Error;
-use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
-use crate::receiver::{
-    async_in_sync_send, called, gone, IntoOutcome, ReceiverId, ReceiverInfo, SourceLocation,
-};
-use crate::send::{Concurrency, Mode, SendReport};
+use crate::receiver::{AnyValue, ReceiverId, ReceiverInfo, SourceLocation};
+use crate::send::{Concurrency, Mode, Response, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
-use crate::snapshot;
+use crate::sending::{NamedSend, Sending};
+use crate::snapshot::{self, DynSendFuture};
 use crate::typed::{Signal, TypedSignal};
 
 /// A signal found by its namespace and name: the same signal whether or not a struct declares
@@ -96,41 +93,31 @@ impl NamedSignal {
         self.core.qualified
     }
 
-    /// The Rust type of the struct that declares this signal, as `std::any::type_name` spells
-    /// it; `None` for a signal no struct declares. A `#[signal]` struct linked into the binary
-    /// is known from the first lookup of any signal (the registry declares them all then); a
-    /// hand-written [`Signal`] impl only once the type itself has been used.
+    /// How a struct declares this signal: the struct's, sender's and output's type names, as
+    /// `std::any::type_name` spells them; `None` for a signal no struct declares. A
+    /// `#[signal]` struct linked into the binary is known from the first lookup of any signal
+    /// (the registry declares them all then); a hand-written [`Signal`] impl only once the
+    /// type itself has been used.
     ///
     /// ```
     /// use signals_core::{signal, Namespace};
     ///
-    /// #[signal(namespace = "doc_named_declared_type")]
+    /// #[signal(namespace = "doc_named_declaration", output = u32)]
     /// struct Saved { id: u32 }
     ///
-    /// let ns = Namespace::get("doc_named_declared_type")?;
-    /// assert!(ns.signal("saved")?.declared_type().unwrap().ends_with("Saved"));
-    /// assert_eq!(ns.signal("not_declared")?.declared_type(), None);
+    /// let ns = Namespace::get("doc_named_declaration")?;
+    /// let declared = ns.signal("saved")?.declaration().unwrap();
+    /// assert!(declared.type_name.ends_with("Saved"));
+    /// assert_eq!((declared.sender_type, declared.output_type), ("str", "u32"));
+    /// assert_eq!(ns.signal("not_declared")?.declaration(), None);
     /// # Ok::<(), signals_core::Error>(())
     /// ```
-    pub fn declared_type(&self) -> Option<&'static str> {
-        self.core.binding().map(|b| b.type_name)
-    }
-
-    /// The declared sender and output types, as `std::any::type_name` spells them; known
-    /// when [`declared_type`](Self::declared_type) is.
-    ///
-    /// ```
-    /// use signals_core::{signal, Namespace};
-    ///
-    /// #[signal(namespace = "doc_named_declared_sender", output = u32)]
-    /// struct Saved { id: u32 }
-    ///
-    /// let signal = Namespace::get("doc_named_declared_sender")?.signal("saved")?;
-    /// assert_eq!(signal.declared_sender_and_output(), Some(("str", "u32")));
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn declared_sender_and_output(&self) -> Option<(&'static str, &'static str)> {
-        self.core.binding().map(|b| (b.sender_type, b.output_type))
+    pub fn declaration(&self) -> Option<Declaration> {
+        self.core.binding().map(|b| Declaration {
+            type_name: b.type_name,
+            sender_type: b.sender_type,
+            output_type: b.output_type,
+        })
     }
 
     /// This signal as declared by `T`, or an error when another struct declares it or `T`
@@ -156,28 +143,31 @@ impl NamedSignal {
         if own.named() == *self {
             return Ok(own);
         }
-        match self.declared_type() {
+        match self.declaration() {
             Some(declared) => Err(Error::TypeConflict {
                 signal: self.qualified_name().to_owned(),
-                declared,
+                declared: declared.type_name,
                 requested: std::any::type_name::<T>(),
             }),
             None => Err(Error::NotDeclaredBy {
                 signal: self.qualified_name().to_owned(),
                 requested: std::any::type_name::<T>(),
-                declares: own.qualified_name(),
+                declares: own.named().qualified_name(),
             }),
         }
     }
 
-    /// Connects a by-name receiver for every sender. Connecting the same function (or closure
-    /// that captures nothing) again is a no-op that returns the same connection.
+    /// Connects `receiver`: a function or closure `Fn(&SenderKey, &dyn Kwargs) -> R` for
+    /// every sender, or a [`Receiver`](crate::Receiver) that says more (one sender, async,
+    /// weak, a key, a name). `R` is `()`, a value a collecting send gathers, or a `Result`
+    /// (see [`IntoReply`](crate::IntoReply)). Connecting the same function again is a no-op
+    /// that returns the same connection.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Kwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_named_connect")?.signal("saved")?;
-    /// let c = signal.connect(|sender, kwargs: &dyn Kwargs| {
+    /// let c = signal.connect(|sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
     ///     assert_eq!(sender.as_str(), Some("web"));
     ///     assert_eq!(kwargs.get::<u32>("id"), Some(&1));
     /// });
@@ -186,296 +176,15 @@ impl NamedSignal {
     /// # Ok::<(), signals_core::Error>(())
     /// ```
     #[track_caller]
-    pub fn connect<F, R>(&self, receiver: F) -> Connection
-    where
-        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoOutcome<()>,
-    {
-        self.connect_with(ConnectOptions::new(), receiver)
+    pub fn connect<M>(&self, receiver: impl IntoReceiver<dyn Kwargs, M>) -> Connection {
+        receiver
+            .lower()
+            .connect(self.core, SourceLocation::caller())
     }
 
-    /// Connects a by-name receiver for one sender.
-    ///
-    /// ```
-    /// use signals_core::{DynKwargs, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_connect_to")?.signal("saved")?;
-    /// let c = signal.connect_to("dataset", |_, _| {});
-    /// assert_eq!(signal.send(&"dataset", &DynKwargs::new())?.receivers_called(), 1);
-    /// assert_eq!(signal.send(&"group", &DynKwargs::new())?.receivers_called(), 0);
-    /// c.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
-    where
-        S: Sender + ?Sized,
-        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoOutcome<()>,
-    {
-        self.connect_with(ConnectOptions::new().sender(sender), receiver)
-    }
-
-    /// Connects a by-name receiver with explicit [`ConnectOptions`].
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_connect_with")?.signal("saved")?;
-    /// let options = ConnectOptions::new().sender("dataset").key("audit").plugin("audit");
-    /// let c = signal.connect_with(options, |_, _| {});
-    /// let info = c.receiver().unwrap();
-    /// assert_eq!(info.plugin.as_deref(), Some("audit"));
-    /// c.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
-    where
-        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoOutcome<()>,
-    {
-        let identity = ReceiverId::of(&receiver);
-        let call: Callable<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
-            called(receiver(sender, args).into_outcome())
-        });
-        connect_parts(
-            self.core,
-            options,
-            ReceiverParts {
-                identity,
-                type_name: std::any::type_name::<F>(),
-                caller: SourceLocation::caller(),
-                func: RecordFn::Dynamic(call),
-                async_func: None,
-                alive: None,
-            },
-        )
-    }
-
-    /// Connects a by-name receiver bound weakly to `target`: it gets `&X` on each call and is
-    /// disconnected once `target` is dropped. As with
-    /// [`TypedSignal::connect_weak`], the removal is lazy: the first send after the drop
-    /// disconnects it, and until then [`has_receivers`](Self::has_receivers) still says
-    /// `true`.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, DynKwargs, Namespace};
-    /// use std::sync::{Arc, Mutex};
-    ///
-    /// let signal = Namespace::get("doc_named_connect_weak")?.signal("saved")?;
-    /// let seen = Arc::new(Mutex::new(Vec::new()));
-    /// signal.connect_weak(&seen, ConnectOptions::new(), |seen: &Mutex<Vec<String>>, sender, _| {
-    ///     seen.lock().unwrap().push(sender.to_string());
-    /// });
-    /// let _ = signal.send(&"web", &DynKwargs::new())?;
-    /// assert_eq!(seen.lock().unwrap().len(), 1);
-    /// drop(seen);
-    /// assert_eq!(signal.send(&"web", &DynKwargs::new())?.receivers_called(), 0);
-    /// assert!(signal.connections().is_empty());
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_weak<X, F, R>(
-        &self,
-        target: &Arc<X>,
-        options: ConnectOptions,
-        receiver: F,
-    ) -> Connection
-    where
-        X: Send + Sync + 'static,
-        F: Fn(&X, &SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoOutcome<()>,
-    {
-        let weak = Arc::downgrade(target);
-        let alive = alive_while(weak.clone());
-        let call: Callable<DynCall> = Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
-            let Some(target) = weak.upgrade() else {
-                return gone();
-            };
-            called(receiver(&target, sender, args).into_outcome())
-        });
-        connect_parts(
-            self.core,
-            options,
-            ReceiverParts {
-                identity: None,
-                type_name: std::any::type_name::<F>(),
-                caller: SourceLocation::caller(),
-                func: RecordFn::Dynamic(call),
-                async_func: None,
-                alive: Some(alive),
-            },
-        )
-    }
-
-    /// Connects an async by-name receiver for every sender. A typed send reaches it too
-    /// (through `send_async`); a sync send reports it as a failure, as it does any async
-    /// receiver (see [`Signal::send`]).
-    ///
-    /// ```
-    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
-    ///
-    /// let signal = Namespace::get("doc_named_async")?.signal("uploaded")?;
-    /// let _hook = signal
-    ///     .connect_async(|sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
-    ///         Box::pin(async move {
-    ///             assert_eq!(kwargs.get::<u32>("n"), Some(&3));
-    ///             assert_eq!(sender.as_str(), Some("me"));
-    ///         })
-    ///     })
-    ///     .scoped();
-    /// let report =
-    ///     futures::executor::block_on(signal.send_async(&"me", &DynKwargs::new().with("n", 3u32)))?;
-    /// assert_eq!(report.receivers_called(), 1);
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_async<F, R>(&self, receiver: F) -> Connection
-    where
-        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
-            + Send
-            + Sync
-            + 'static,
-        R: IntoOutcome<()> + 'static,
-    {
-        self.connect_async_with(ConnectOptions::new(), receiver)
-    }
-
-    /// Connects an async by-name receiver for one sender.
-    ///
-    /// ```
-    /// use signals_core::{DynKwargs, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_connect_async_to")?.signal("saved")?;
-    /// let c = signal.connect_async_to("dataset", |_, _| Box::pin(async {}));
-    /// let args = DynKwargs::new();
-    /// let report = futures::executor::block_on(signal.send_async(&"dataset", &args))?;
-    /// assert_eq!(report.receivers_called(), 1);
-    /// let report = futures::executor::block_on(signal.send_async(&"group", &args))?;
-    /// assert_eq!(report.receivers_called(), 0);
-    /// c.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_async_to<S, F, R>(&self, sender: &S, receiver: F) -> Connection
-    where
-        S: Sender + ?Sized,
-        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
-            + Send
-            + Sync
-            + 'static,
-        R: IntoOutcome<()> + 'static,
-    {
-        self.connect_async_with(ConnectOptions::new().sender(sender), receiver)
-    }
-
-    /// Connects an async by-name receiver with explicit [`ConnectOptions`].
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_connect_async_with")?.signal("saved")?;
-    /// let c = signal.connect_async_with(ConnectOptions::new().name("notify"), |_, _| {
-    ///     Box::pin(async {})
-    /// });
-    /// assert!(c.receiver().unwrap().is_async);
-    /// c.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_async_with<F, R>(&self, options: ConnectOptions, receiver: F) -> Connection
-    where
-        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
-            + Send
-            + Sync
-            + 'static,
-        R: IntoOutcome<()> + 'static,
-    {
-        let identity = ReceiverId::of(&receiver);
-        let call = dyn_async(move |sender, args| {
-            let future = receiver(sender, args);
-            Box::pin(async move { called(future.await.into_outcome()) })
-        });
-        connect_parts(
-            self.core,
-            options,
-            ReceiverParts {
-                identity,
-                type_name: std::any::type_name::<F>(),
-                caller: SourceLocation::caller(),
-                func: async_shim(),
-                async_func: Some(AsyncRecordFn::Dynamic(call)),
-                alive: None,
-            },
-        )
-    }
-
-    /// Connects an async by-name receiver bound weakly to `target` (see
-    /// [`TypedSignal::connect_async_weak`](crate::TypedSignal::connect_async_weak)).
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, DynKwargs, Kwargs, Namespace, SenderKey};
-    /// use std::sync::Arc;
-    ///
-    /// let signal = Namespace::get("doc_named_connect_async_weak")?.signal("saved")?;
-    /// let target = Arc::new(String::from("audit"));
-    /// let c = signal.connect_async_weak(
-    ///     &target,
-    ///     ConnectOptions::new(),
-    ///     |name: Arc<String>, _: &SenderKey<'_>, _: &dyn Kwargs| {
-    ///         Box::pin(async move { assert_eq!(*name, "audit") })
-    ///     },
-    /// );
-    /// let args = DynKwargs::new();
-    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
-    /// assert_eq!(report.receivers_called(), 1);
-    /// drop(target);
-    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
-    /// assert_eq!(report.receivers_called(), 0);
-    /// assert!(!c.is_connected());
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_async_weak<X, F, R>(
-        &self,
-        target: &Arc<X>,
-        options: ConnectOptions,
-        receiver: F,
-    ) -> Connection
-    where
-        X: Send + Sync + 'static,
-        F: for<'a> Fn(Arc<X>, &'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
-            + Send
-            + Sync
-            + 'static,
-        R: IntoOutcome<()> + 'static,
-    {
-        let weak = Arc::downgrade(target);
-        let alive = alive_while(weak.clone());
-        let call = dyn_async(move |sender, args| match weak.upgrade() {
-            Some(target) => {
-                let future = receiver(target, sender, args);
-                Box::pin(async move { called(future.await.into_outcome()) })
-            }
-            None => Box::pin(async { gone() }),
-        });
-        connect_parts(
-            self.core,
-            options,
-            ReceiverParts {
-                identity: None,
-                type_name: std::any::type_name::<F>(),
-                caller: SourceLocation::caller(),
-                func: async_shim(),
-                async_func: Some(AsyncRecordFn::Dynamic(call)),
-                alive: Some(alive),
-            },
-        )
-    }
-
-    /// Sends the signal by name, calling every matching receiver, typed and by-name, in
-    /// connection order, and reporting each failure.
+    /// Sends `args` from `sender` to every matching receiver, in connection order; failures
+    /// are reported and do not stop the send. For the other ways to send, see
+    /// [`sending`](Self::sending).
     ///
     /// Async receivers do not run in a sync send: each is reported as a failure at its
     /// place, as [`Signal::send`] explains; use [`send_async`](Self::send_async).
@@ -485,10 +194,10 @@ impl NamedSignal {
     /// and no receiver is called.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Kwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_named_send")?.signal("saved")?;
-    /// let c = signal.connect(|_, kwargs: &dyn Kwargs| assert!(kwargs.contains("id")));
+    /// let c = signal.connect(|_: &SenderKey<'_>, kwargs: &dyn Kwargs| assert!(kwargs.contains("id")));
     /// let report = signal.send(&"web", &DynKwargs::new().with("id", 1u32))?;
     /// assert_eq!(report.receivers_called(), 1);
     /// c.disconnect();
@@ -499,133 +208,60 @@ impl NamedSignal {
         sender: &S,
         args: &dyn Kwargs,
     ) -> Result<SendReport, Error> {
-        self.send_in(Mode::Robust, &sender.sender_key(), args)
+        self.send_in(Mode::Robust, &sender.sender_key(), args, None)
     }
 
-    /// Like [`send`](Self::send), but stops at the first receiver that fails: the report holds
-    /// that one failure, and [`stopped_early`](SendReport::stopped_early) says whether
-    /// receivers were left uncalled.
-    ///
-    /// ```
-    /// use signals_core::{DynKwargs, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_send_fail_fast")?.signal("saved")?;
-    /// let _a = signal.connect(|_, _| Err::<(), _>("no")).scoped();
-    /// let _b = signal.connect(|_, _| -> () { unreachable!() }).scoped();
-    /// let report = signal.send_fail_fast(&"web", &DynKwargs::new())?;
-    /// assert_eq!(report.failures().len(), 1);
-    /// assert!(report.stopped_early());
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn send_fail_fast<S: Sender + ?Sized>(
-        &self,
-        sender: &S,
-        args: &dyn Kwargs,
-    ) -> Result<SendReport, Error> {
-        self.send_in(Mode::FailFast, &sender.sender_key(), args)
-    }
-
-    /// Sends the signal by name, awaiting every receiver, sync and async, one at a time in
-    /// connection order: [`send`](Self::send)'s checks and report, with
-    /// [`Signal::send_async`]'s behaviour (no receiver runs before the first poll, though the
-    /// sender's [`sender_key`](Sender::sender_key) is taken at the call; dropping the future
-    /// stops the send at its await point).
-    ///
-    /// ```
-    /// use signals_core::{DynKwargs, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_send_async")?.signal("saved")?;
-    /// let _sync = signal.connect(|_, _| {}).scoped();
-    /// let _async = signal.connect_async(|_, _| Box::pin(async {})).scoped();
-    /// let args = DynKwargs::new();
-    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
-    /// assert_eq!(report.receivers_called(), 2);
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
+    /// Sends `args` from `sender`, awaiting every receiver, sync and async, one at a time in
+    /// connection order (see [`Signal::send_async`]).
     pub fn send_async<'a, S: Sender + ?Sized>(
         &self,
         sender: &'a S,
         args: &'a dyn Kwargs,
     ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
-        self.send_async_in(
-            Concurrency::Sequential(Mode::Robust),
-            sender.sender_key(),
-            args,
-        )
+        self.sending(sender, args).run_async()
     }
 
-    /// Like [`send_async`](Self::send_async), stopping at the first receiver that fails
-    /// (the async counterpart of [`send_fail_fast`](Self::send_fail_fast)): the report's
-    /// [`stopped_early`](SendReport::stopped_early) says whether receivers were left out.
-    ///
-    /// ```
-    /// use signals_core::{DynKwargs, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_send_fail_fast_async")?.signal("saved")?;
-    /// let _bad = signal.connect_async(|_, _| Box::pin(async { Err::<(), _>("no") })).scoped();
-    /// let _late = signal.connect(|_, _| {}).scoped();
-    /// let args = DynKwargs::new();
-    /// let report = futures::executor::block_on(signal.send_fail_fast_async(&"web", &args))?;
-    /// assert_eq!(report.receivers_called(), 1);
-    /// assert!(report.stopped_early());
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn send_fail_fast_async<'a, S: Sender + ?Sized>(
+    /// A send with options: [`fail_fast`](Sending::fail_fast),
+    /// [`collect`](Sending::collect), then `run`, `run_async` or `run_concurrent` (see
+    /// [`Sending`]).
+    pub fn sending<'a, S: Sender + ?Sized>(
         &self,
         sender: &'a S,
         args: &'a dyn Kwargs,
-    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
-        self.send_async_in(
-            Concurrency::Sequential(Mode::FailFast),
-            sender.sender_key(),
+    ) -> Sending<'a, NamedSend<'a>> {
+        Sending::new(NamedSend {
+            signal: *self,
+            key: sender.sender_key(),
             args,
-        )
+        })
     }
 
-    /// Like [`send_async`](Self::send_async), running the async receivers together (see
-    /// [`Signal::send_async_concurrent`]).
-    ///
-    /// ```
-    /// use signals_core::{DynKwargs, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_send_async_concurrent")?.signal("saved")?;
-    /// let _a = signal.connect_async(|_, _| Box::pin(async {})).scoped();
-    /// let _b = signal.connect_async(|_, _| Box::pin(async {})).scoped();
-    /// let args = DynKwargs::new();
-    /// let report = futures::executor::block_on(signal.send_async_concurrent(&"web", &args))?;
-    /// assert_eq!(report.receivers_called(), 2);
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn send_async_concurrent<'a, S: Sender + ?Sized>(
-        &self,
-        sender: &'a S,
-        args: &'a dyn Kwargs,
-    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
-        self.send_async_in(Concurrency::Concurrent, sender.sender_key(), args)
-    }
-
-    fn send_async_in<'a>(
+    pub(crate) fn send_async_in<'a>(
         &self,
         how: Concurrency,
         key: SenderKey<'a>,
         args: &'a dyn Kwargs,
-    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
+        collect: bool,
+    ) -> DynSendFuture<'a> {
         let core = self.core;
-        async move {
+        Box::pin(async move {
             snapshot::owned_snapshot(core)
-                .send_dyn_async(core, key, args, how)
+                .send_dyn_async(core, key, args, how, collect)
                 .await
-        }
+        })
     }
 
-    fn send_in(
+    pub(crate) fn send_in(
         &self,
         mode: Mode,
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
+        collect: Option<&mut Vec<Response<AnyValue>>>,
     ) -> Result<SendReport, Error> {
         let core = self.core;
-        snapshot::with_snapshot(core, |snapshot| snapshot.send_dyn(core, key, args, mode))
+        snapshot::with_snapshot(core, |snapshot| {
+            snapshot.send_dyn(core, key, args, mode, collect)
+        })
     }
 
     /// Whether a send from `sender` now would call at least one receiver: exact (it asks each
@@ -700,120 +336,87 @@ impl NamedSignal {
         })
     }
 
-    /// Every connection: the receiver, its sender filter, and whether it is blocked, in
-    /// connection order. Unlike [`receivers_for`](Self::receivers_for), it lists blocked
-    /// connections, connections of a muted signal, and weak ones whose target is gone but no
-    /// send has noticed yet.
+    /// Every connection, in connection order: the receiver, its sender filter, and whether
+    /// it is blocked. Unlike [`receivers_for`](Self::receivers_for), it lists blocked
+    /// connections and connections of a muted signal. Weak connections whose target is gone
+    /// are not listed.
     ///
     /// ```
-    /// use signals_core::{ConnectOptions, Namespace, SenderFilter};
+    /// use signals_core::{Kwargs, Namespace, Receiver, SenderFilter, SenderKey};
     ///
     /// let signal = Namespace::get("doc_named_connections")?.signal("saved")?;
-    /// let c = signal.connect_with(ConnectOptions::new().name("audit").sender("dataset"), |_, _| {});
+    /// let audit = |_: &SenderKey<'_>, _: &dyn Kwargs| {};
+    /// let c = signal.connect(Receiver::new(audit).name("audit").sender("dataset"));
     /// let _blocked = c.block();
     /// let all = signal.connections();
     /// assert_eq!(all.len(), 1);
-    /// let (info, filter, blocked) = &all[0];
-    /// assert_eq!(info.name, "audit");
-    /// assert_eq!(filter, &SenderFilter::only("dataset"));
-    /// assert!(*blocked);
+    /// assert_eq!(all[0].receiver.name, "audit");
+    /// assert_eq!(all[0].filter, SenderFilter::only("dataset"));
+    /// assert!(all[0].blocked);
     /// c.disconnect();
     /// # Ok::<(), signals_core::Error>(())
     /// ```
-    pub fn connections(&self) -> Vec<(Arc<ReceiverInfo>, SenderFilter, bool)> {
-        self.core.connections()
+    pub fn connections(&self) -> Vec<ConnectionInfo> {
+        self.core
+            .connections()
+            .into_iter()
+            .map(|(receiver, filter, blocked)| ConnectionInfo {
+                receiver,
+                filter,
+                blocked,
+            })
+            .collect()
     }
 
-    /// Disconnects the function `f` from every sender; returns how many connections went.
-    /// Only functions and closures that capture nothing can be named this way (see
-    /// [`ReceiverId`]); disconnect a capturing closure by its key or its [`Connection`]. For a
-    /// capturing closure this returns 0 and disconnects nothing. An async receiver connected
-    /// through a wrapping closure is found only if it was given the function's identity
-    /// ([`ConnectOptions::identity`]).
+    /// Disconnects `receiver` from every sender (blinker's `disconnect(receiver)`) and
+    /// returns how many connections went. `receiver` is a function (or a closure that
+    /// captures nothing), or the key it was connected with (`&"audit"`, a `String`), or a
+    /// [`ReceiverId`]. A capturing closure has no identity to find (see [`ReceiverId`]): for
+    /// it this returns 0; disconnect it by its key or its [`Connection`].
     ///
     /// ```
-    /// use signals_core::{Kwargs, Namespace, SenderKey};
+    /// use signals_core::{Kwargs, Namespace, Receiver, SenderKey};
     ///
     /// fn audit(_: &SenderKey<'_>, _: &dyn Kwargs) {}
     ///
     /// let signal = Namespace::get("doc_named_disconnect")?.signal("saved")?;
     /// signal.connect(audit);
-    /// signal.connect_to("dataset", audit);
+    /// signal.connect(Receiver::new(audit).sender("dataset"));
     /// assert_eq!(signal.disconnect(&audit), 2);
     ///
     /// let n = 1;
-    /// let capturing = move |_: &SenderKey<'_>, _: &dyn Kwargs| { let _n = n; };
-    /// let c = signal.connect(capturing);
-    /// assert_eq!(signal.disconnect(&capturing), 0); // has no identity to find
-    /// c.disconnect();
+    /// signal.connect(Receiver::new(move |_: &SenderKey<'_>, _: &dyn Kwargs| { let _n = n; }).key("counter"));
+    /// assert_eq!(signal.disconnect(&"counter"), 1);
     /// # Ok::<(), signals_core::Error>(())
     /// ```
-    pub fn disconnect<F: Any>(&self, f: &F) -> usize {
-        match ReceiverId::of(f) {
-            Some(id) => self.disconnect_receiver(id),
+    pub fn disconnect<R: Any>(&self, receiver: &R) -> usize {
+        match identity_of(receiver) {
+            Some(id) => self.core.disconnect_where(|r| r.info.id == id),
             None => 0,
         }
     }
 
-    /// Disconnects the function `f` from `sender` only, leaving its other connections (its
-    /// connection for every sender included). Like [`disconnect`](Self::disconnect), it
-    /// finds only functions and closures that capture nothing.
+    /// Disconnects `receiver` from `sender` only, leaving its other connections (its
+    /// connection for every sender included). `receiver` is named as for
+    /// [`disconnect`](Self::disconnect).
     ///
     /// ```
-    /// use signals_core::{Kwargs, Namespace, SenderKey};
+    /// use signals_core::{Kwargs, Namespace, Receiver, SenderKey};
     ///
     /// fn audit(_: &SenderKey<'_>, _: &dyn Kwargs) {}
     ///
     /// let signal = Namespace::get("doc_named_disconnect_from")?.signal("saved")?;
     /// let any = signal.connect(audit);
-    /// signal.connect_to("dataset", audit);
+    /// signal.connect(Receiver::new(audit).sender("dataset"));
     /// assert_eq!(signal.disconnect_from(&audit, &"dataset"), 1);
     /// assert!(any.is_connected());
     /// any.disconnect();
     /// # Ok::<(), signals_core::Error>(())
     /// ```
-    pub fn disconnect_from<F: Any, S: Sender + ?Sized>(&self, f: &F, sender: &S) -> usize {
-        match ReceiverId::of(f) {
-            Some(id) => self.disconnect_receiver_from(id, sender),
-            None => 0,
-        }
-    }
-
-    /// Disconnects the receiver `id` from every sender.
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace};
-    ///
-    /// let signal = Namespace::get("doc_named_disconnect_receiver")?.signal("saved")?;
-    /// signal.connect_with(ConnectOptions::new().key("audit"), |_, _| {});
-    /// signal.connect_with(ConnectOptions::new().key("audit").sender("dataset"), |_, _| {});
-    /// assert_eq!(signal.disconnect_receiver("audit"), 2);
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn disconnect_receiver(&self, id: impl Into<ReceiverId>) -> usize {
-        let id = id.into();
-        self.core.disconnect_where(|r| r.info.id == id)
-    }
-
-    /// Disconnects the receiver `id` from `sender` only (not its connection for every sender).
-    ///
-    /// ```
-    /// use signals_core::{ConnectOptions, Namespace, ReceiverId};
-    ///
-    /// let signal = Namespace::get("doc_named_disconnect_receiver_from")?.signal("saved")?;
-    /// let any = signal.connect_with(ConnectOptions::new().key("audit"), |_, _| {});
-    /// signal.connect_with(ConnectOptions::new().key("audit").sender("dataset"), |_, _| {});
-    /// assert_eq!(signal.disconnect_receiver_from(ReceiverId::key("audit"), &"dataset"), 1);
-    /// assert!(any.is_connected());
-    /// any.disconnect();
-    /// # Ok::<(), signals_core::Error>(())
-    /// ```
-    pub fn disconnect_receiver_from<S: Sender + ?Sized>(
-        &self,
-        id: impl Into<ReceiverId>,
-        sender: &S,
-    ) -> usize {
-        let id = id.into();
+    pub fn disconnect_from<R: Any, S: Sender + ?Sized>(&self, receiver: &R, sender: &S) -> usize {
+        let Some(id) = identity_of(receiver) else {
+            return 0;
+        };
         let filter = SenderFilter::only(sender);
         self.core
             .disconnect_where(|r| r.info.id == id && r.filter == filter)
@@ -875,10 +478,43 @@ impl fmt::Display for NamedSignal {
     }
 }
 
-/// What a sync send calls in place of an async by-name receiver: a shim that reports it
-/// cannot run it.
-fn async_shim() -> RecordFn {
-    RecordFn::Dynamic(Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
-        async_in_sync_send::<()>()
-    }))
+
+/// The identity `receiver` names: a [`ReceiverId`], a key (`&'static str` or `String`), or a
+/// function's own identity.
+fn identity_of<R: Any>(receiver: &R) -> Option<ReceiverId> {
+    let any = receiver as &dyn Any;
+    if let Some(id) = any.downcast_ref::<ReceiverId>() {
+        return Some(id.clone());
+    }
+    if let Some(key) = any.downcast_ref::<&'static str>() {
+        return Some(ReceiverId::key(*key));
+    }
+    if let Some(key) = any.downcast_ref::<String>() {
+        return Some(ReceiverId::key(key.clone()));
+    }
+    ReceiverId::of(receiver)
+}
+
+/// One connection of a signal, as [`NamedSignal::connections`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConnectionInfo {
+    /// The receiver's description.
+    pub receiver: Arc<ReceiverInfo>,
+    /// Which senders it listens to.
+    pub filter: SenderFilter,
+    /// Whether the connection is blocked ([`Connection::block`]).
+    pub blocked: bool,
+}
+
+/// How a struct declares a signal, as [`NamedSignal::declaration`] gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Declaration {
+    /// The struct's type name.
+    pub type_name: &'static str,
+    /// The sender's type name (`str` for CKAN's string senders).
+    pub sender_type: &'static str,
+    /// The type of the receivers' values (`()` when they give none).
+    pub output_type: &'static str,
 }

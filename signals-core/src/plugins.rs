@@ -18,16 +18,13 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use crate::connection::{ConnectOptions, Connection};
+use crate::connect::{IntoReceiver, SignalHandle};
+use crate::connection::Connection;
 use crate::error::Error;
-use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::name::{check_name, NameKind};
-use crate::named::NamedSignal;
-use crate::receiver::{IntoOutcome, SourceLocation};
+use crate::receiver::SourceLocation;
 use crate::registry::registry;
-use crate::sender::{Sender, SenderKey};
-use crate::typed::{Signal, TypedSignal};
 
 /// A plugin type. `#[plugin(name = "...")]` registers it; it needs `Default`.
 ///
@@ -107,356 +104,62 @@ pub struct Subscriptions {
 }
 
 impl Subscriptions {
-    fn options(&self, location: SourceLocation) -> ConnectOptions {
-        ConnectOptions::new().plugin(self.plugin).location(location)
-    }
-
     fn keep(&mut self, connection: Connection) -> &mut Self {
+        // A connection the plugin did not make (another owner's, found again) is not its to
+        // undo on unload.
         if connection.is_new() {
             self.made.push(connection);
         }
         self
     }
 
-    /// Connects to the signal `namespace.name` with `connect`, or records why the name is
-    /// invalid (the load then fails and undoes what it made).
-    fn keep_by_name(
+    /// The name of the plugin these subscriptions belong to.
+    pub fn plugin(&self) -> &'static str {
+        self.plugin
+    }
+
+    /// Connects `receiver` to `signal` (a typed or a by-name handle) on behalf of the plugin,
+    /// as the handle's own `connect` does: a function or closure as it is, or a
+    /// [`Receiver`](crate::Receiver) for one sender, async, weak, a key or a name. The
+    /// connection is the plugin's: listings show it, and unloading the plugin undoes it.
+    #[track_caller]
+    pub fn connect<H, M>(&mut self, signal: H, receiver: impl IntoReceiver<H::Kind, M>) -> &mut Self
+    where
+        H: SignalHandle,
+    {
+        let at = SourceLocation::caller();
+        let connection = receiver
+            .lower()
+            .on_behalf_of(self.plugin, at)
+            .connect(signal.named().core(), at);
+        self.keep(connection)
+    }
+
+    /// Connects `receiver` to the signal `namespace.name` by name, as
+    /// [`connect`](Self::connect) does; the plugin need not depend on the crate that declares
+    /// it. An invalid name is reported when the plugin loads (the load then fails and undoes
+    /// what it made).
+    #[track_caller]
+    pub fn connect_by_name<M>(
         &mut self,
-        at: SourceLocation,
         namespace: &str,
         name: &str,
-        connect: impl FnOnce(NamedSignal) -> Connection,
+        receiver: impl IntoReceiver<dyn Kwargs, M>,
     ) -> &mut Self {
+        let at = SourceLocation::caller();
         match crate::Namespace::get(namespace).and_then(|ns| ns.signal(name)) {
-            Ok(signal) => self.keep(connect(signal)),
+            Ok(signal) => {
+                let connection = receiver
+                    .lower()
+                    .on_behalf_of(self.plugin, at)
+                    .connect(signal.core(), at);
+                self.keep(connection)
+            }
             Err(error) => {
                 self.errors.push((at, error));
                 self
             }
         }
-    }
-
-    /// The plugin being loaded.
-    ///
-    /// ```
-    /// use signals_core::plugin;
-    /// use signals_core::plugins::{self, Plugin, Subscriptions};
-    ///
-    /// #[plugin(name = "doc_subscriptions_plugin")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         assert_eq!(s.plugin(), "doc_subscriptions_plugin");
-    ///     }
-    /// }
-    ///
-    /// plugins::load("doc_subscriptions_plugin")?;
-    /// # Ok::<(), signals_core::plugins::PluginError>(())
-    /// ```
-    pub fn plugin(&self) -> &'static str {
-        self.plugin
-    }
-
-    /// Subscribes `receiver` to every sender of a typed signal.
-    ///
-    /// ```
-    /// use signals_core::plugins::{self, Plugin, Subscriptions};
-    /// use signals_core::{plugin, signal, Signal};
-    ///
-    /// #[signal(namespace = "doc_subscriptions_connect")]
-    /// struct Saved { id: u32 }
-    ///
-    /// #[plugin(name = "doc_subscriptions_connect")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         s.connect(Saved::signal(), |_: &str, ev: &Saved| assert_eq!(ev.id, 1));
-    ///     }
-    /// }
-    ///
-    /// plugins::load("doc_subscriptions_connect")?;
-    /// let c = Saved::signal().connections();
-    /// assert_eq!(c[0].0.plugin.as_deref(), Some("doc_subscriptions_connect"));
-    /// assert_eq!(Saved { id: 1 }.send("web").receivers_called(), 1);
-    /// # Ok::<(), signals_core::plugins::PluginError>(())
-    /// ```
-    #[track_caller]
-    pub fn connect<T, F, R>(&mut self, signal: TypedSignal<T>, receiver: F) -> &mut Self
-    where
-        T: Signal,
-        F: Fn(&T::Sender, &T) -> R + Send + Sync + 'static,
-        R: IntoOutcome<T::Output>,
-    {
-        let options = self.options(SourceLocation::caller());
-        self.keep(signal.connect_with(options, receiver))
-    }
-
-    /// Subscribes `receiver` to one sender of a typed signal, of its sender type (a sender of
-    /// another type, which could never match, does not compile).
-    ///
-    /// ```
-    /// use signals_core::plugins::{self, Plugin, Subscriptions};
-    /// use signals_core::{plugin, signal, Signal};
-    ///
-    /// #[signal(namespace = "doc_subscriptions_connect_to")]
-    /// struct Saved { id: u32 }
-    ///
-    /// #[plugin(name = "doc_subscriptions_connect_to")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         s.connect_to(Saved::signal(), "dataset", |_: &str, _: &Saved| {});
-    ///     }
-    /// }
-    ///
-    /// plugins::load("doc_subscriptions_connect_to")?;
-    /// assert_eq!(Saved { id: 1 }.send("dataset").receivers_called(), 1);
-    /// assert_eq!(Saved { id: 1 }.send("group").receivers_called(), 0);
-    /// # Ok::<(), signals_core::plugins::PluginError>(())
-    /// ```
-    ///
-    /// ```compile_fail
-    /// # use signals_core::plugins::Subscriptions;
-    /// # use signals_core::{signal, Signal};
-    /// # #[signal(namespace = "doc_subscriptions_connect_to_wrong")]
-    /// # struct Saved { id: u32 }
-    /// fn subscriptions(s: &mut Subscriptions) {
-    ///     s.connect_to(Saved::signal(), &7, |_: &str, _: &Saved| {});
-    /// }
-    /// ```
-    #[track_caller]
-    pub fn connect_to<T, F, R>(
-        &mut self,
-        signal: TypedSignal<T>,
-        sender: &T::Sender,
-        receiver: F,
-    ) -> &mut Self
-    where
-        T: Signal,
-        F: Fn(&T::Sender, &T) -> R + Send + Sync + 'static,
-        R: IntoOutcome<T::Output>,
-    {
-        let options = self.options(SourceLocation::caller()).sender(sender);
-        self.keep(signal.connect_with(options, receiver))
-    }
-
-    /// Subscribes an async `receiver` to every sender of a typed signal (see
-    /// [`TypedSignal::connect_async`]).
-    ///
-    /// ```
-    /// use signals_core::plugins::{self, Plugin, Subscriptions};
-    /// use signals_core::{plugin, signal, Signal};
-    ///
-    /// #[signal(namespace = "doc_subscriptions_connect_async")]
-    /// struct Saved { id: u32 }
-    ///
-    /// #[plugin(name = "doc_subscriptions_connect_async")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         s.connect_async(Saved::signal(), |_: &str, _: &Saved| Box::pin(async {}));
-    ///     }
-    /// }
-    ///
-    /// plugins::load("doc_subscriptions_connect_async")?;
-    /// let report = futures::executor::block_on(Saved { id: 1 }.send_async("web"));
-    /// assert_eq!(report.receivers_called(), 1);
-    /// # Ok::<(), signals_core::plugins::PluginError>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_async<T, F, R>(&mut self, signal: TypedSignal<T>, receiver: F) -> &mut Self
-    where
-        T: Signal,
-        F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
-        R: IntoOutcome<T::Output> + 'static,
-    {
-        let options = self.options(SourceLocation::caller());
-        self.keep(signal.connect_async_with(options, receiver))
-    }
-
-    /// Subscribes an async `receiver` to one sender of a typed signal, of its sender type.
-    ///
-    /// ```
-    /// use signals_core::plugins::{self, Plugin, Subscriptions};
-    /// use signals_core::{plugin, signal, Signal};
-    ///
-    /// #[signal(namespace = "doc_subscriptions_connect_async_to")]
-    /// struct Saved { id: u32 }
-    ///
-    /// #[plugin(name = "doc_subscriptions_connect_async_to")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         s.connect_async_to(Saved::signal(), "dataset", |_: &str, _: &Saved| {
-    ///             Box::pin(async {})
-    ///         });
-    ///     }
-    /// }
-    ///
-    /// plugins::load("doc_subscriptions_connect_async_to")?;
-    /// let report = futures::executor::block_on(Saved { id: 1 }.send_async("group"));
-    /// assert_eq!(report.receivers_called(), 0);
-    /// # Ok::<(), signals_core::plugins::PluginError>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_async_to<T, F, R>(
-        &mut self,
-        signal: TypedSignal<T>,
-        sender: &T::Sender,
-        receiver: F,
-    ) -> &mut Self
-    where
-        T: Signal,
-        F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
-        R: IntoOutcome<T::Output> + 'static,
-    {
-        let options = self.options(SourceLocation::caller()).sender(sender);
-        self.keep(signal.connect_async_with(options, receiver))
-    }
-
-    /// Subscribes an async by-name `receiver` to every sender of `namespace.name` (see
-    /// [`NamedSignal::connect_async`]).
-    ///
-    /// ```
-    /// use signals_core::plugins::{self, Plugin, Subscriptions};
-    /// use signals_core::{plugin, DynKwargs, Namespace};
-    ///
-    /// #[plugin(name = "doc_subscriptions_by_name_async")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         s.connect_by_name_async("doc_subscriptions_by_name_async", "saved", |_, _| {
-    ///             Box::pin(async {})
-    ///         });
-    ///     }
-    /// }
-    ///
-    /// plugins::load("doc_subscriptions_by_name_async")?;
-    /// let signal = Namespace::get("doc_subscriptions_by_name_async")?.signal("saved")?;
-    /// let args = DynKwargs::new();
-    /// let report = futures::executor::block_on(signal.send_async(&"web", &args))?;
-    /// assert_eq!(report.receivers_called(), 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_by_name_async<F, R>(
-        &mut self,
-        namespace: &str,
-        name: &str,
-        receiver: F,
-    ) -> &mut Self
-    where
-        F: for<'a> Fn(&'a SenderKey<'a>, &'a dyn Kwargs) -> BoxFuture<'a, R>
-            + Send
-            + Sync
-            + 'static,
-        R: IntoOutcome<()> + 'static,
-    {
-        let at = SourceLocation::caller();
-        let options = self.options(at);
-        self.keep_by_name(at, namespace, name, |signal| {
-            signal.connect_async_with(options, receiver)
-        })
-    }
-
-    /// Subscribes a by-name `receiver` to every sender of `namespace.name`: the way to
-    /// subscribe to a signal of a crate you do not depend on. An invalid name is not reported
-    /// here: it makes [`load`] fail with [`PluginError::Subscription`].
-    ///
-    /// ```
-    /// use signals_core::plugins::{self, Plugin, PluginError, Subscriptions};
-    /// use signals_core::{plugin, Namespace};
-    ///
-    /// #[plugin(name = "doc_subscriptions_by_name")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         s.connect_by_name("doc_subscriptions_by_name", "saved", |_, _| {})
-    ///             .connect_by_name("doc_subscriptions_by_name", "not a name", |_, _| {})
-    ///             .connect_by_name("doc_subscriptions_by_name", "nor this", |_, _| {});
-    ///     }
-    /// }
-    ///
-    /// let err = plugins::load("doc_subscriptions_by_name").unwrap_err();
-    /// assert!(matches!(err, PluginError::Subscription { more: 1, .. }));
-    /// // The message says where the first failed subscription was made, and why.
-    /// let text = err.to_string();
-    /// assert!(text.starts_with("plugin `doc_subscriptions_by_name` could not subscribe at "));
-    /// assert!(text.contains("plugins.rs:"), "{text}");
-    /// assert!(text.contains("\"not a name\""), "{text}");
-    /// assert!(text.ends_with(" (and 1 more); it was not loaded"), "{text}");
-    /// assert!(!plugins::is_loaded("doc_subscriptions_by_name"));
-    /// let signal = Namespace::get("doc_subscriptions_by_name")?.signal("saved")?;
-    /// assert!(!signal.has_receivers()); // the valid subscription was undone too
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_by_name<F, R>(&mut self, namespace: &str, name: &str, receiver: F) -> &mut Self
-    where
-        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoOutcome<()>,
-    {
-        let at = SourceLocation::caller();
-        let options = self.options(at);
-        self.keep_by_name(at, namespace, name, |signal| {
-            signal.connect_with(options, receiver)
-        })
-    }
-
-    /// Subscribes a by-name `receiver` to one sender of `namespace.name`.
-    ///
-    /// ```
-    /// use signals_core::plugins::{self, Plugin, Subscriptions};
-    /// use signals_core::{plugin, Namespace};
-    ///
-    /// #[plugin(name = "doc_subscriptions_by_name_to")]
-    /// #[derive(Default)]
-    /// struct Audit;
-    ///
-    /// impl Plugin for Audit {
-    ///     fn subscriptions(&self, s: &mut Subscriptions) {
-    ///         s.connect_by_name_to("doc_subscriptions_by_name_to", "saved", "dataset", |_, _| {});
-    ///     }
-    /// }
-    ///
-    /// plugins::load("doc_subscriptions_by_name_to")?;
-    /// let signal = Namespace::get("doc_subscriptions_by_name_to")?.signal("saved")?;
-    /// assert!(signal.has_receivers_for(&"dataset"));
-    /// assert!(!signal.has_receivers_for(&"group"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn connect_by_name_to<S, F, R>(
-        &mut self,
-        namespace: &str,
-        name: &str,
-        sender: &S,
-        receiver: F,
-    ) -> &mut Self
-    where
-        S: Sender + ?Sized,
-        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoOutcome<()>,
-    {
-        let at = SourceLocation::caller();
-        let options = self.options(at).sender(sender);
-        self.keep_by_name(at, namespace, name, |signal| {
-            signal.connect_with(options, receiver)
-        })
     }
 }
 

@@ -251,16 +251,74 @@ pub(crate) enum CallResult<O> {
     Abnormal(Box<Abnormal>),
 }
 
-impl CallResult<()> {
-    /// The same outcome without its value: what a by-name receiver gives a typed send.
+impl CallResult<AnyValue> {
+    /// The outcome of a by-name receiver as a receiver of a signal whose values are `O`: a
+    /// value of another type is a failure ([`WrongValue`]), never a panic.
     #[inline]
-    pub(crate) fn without_value<O>(self) -> CallResult<O> {
+    pub(crate) fn downcast<O: Any>(self) -> CallResult<O> {
         match self {
-            CallResult::Value(()) | CallResult::NoValue => CallResult::NoValue,
+            CallResult::NoValue => CallResult::NoValue,
+            CallResult::Value(value) => value.downcast::<O>(),
             CallResult::Abnormal(abnormal) => CallResult::Abnormal(abnormal),
         }
     }
 }
+
+/// A value returned by a by-name receiver, with the name of its type for error messages.
+pub(crate) struct AnyValue {
+    value: Box<dyn Any + Send>,
+    type_name: &'static str,
+}
+
+impl AnyValue {
+    /// `value`, or nothing for `()` (a receiver with no value to give).
+    #[inline]
+    pub(crate) fn of<V: Any + Send>(value: V) -> CallResult<AnyValue> {
+        if TypeId::of::<V>() == TypeId::of::<()>() {
+            return CallResult::NoValue;
+        }
+        CallResult::Value(AnyValue {
+            value: Box::new(value),
+            type_name: std::any::type_name::<V>(),
+        })
+    }
+
+    /// `value` as it is, `()` included (a typed receiver's value seen by name).
+    pub(crate) fn any<V: Any + Send>(value: V) -> AnyValue {
+        AnyValue {
+            value: Box::new(value),
+            type_name: std::any::type_name::<V>(),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn downcast<O: Any>(self) -> CallResult<O> {
+        match self.value.downcast::<O>() {
+            Ok(value) => CallResult::Value(*value),
+            Err(_) => CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(WrongValue {
+                expected: std::any::type_name::<O>(),
+                actual: self.type_name,
+            })))),
+        }
+    }
+}
+
+/// The marker error of a by-name receiver whose value is not of the type the send collects
+/// (or the signal declares). The report turns it into
+/// [`FailureKind::WrongValue`](crate::FailureKind::WrongValue).
+#[derive(Debug)]
+pub(crate) struct WrongValue {
+    pub(crate) expected: &'static str,
+    pub(crate) actual: &'static str,
+}
+
+impl fmt::Display for WrongValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "returned a `{}` where `{}` was expected", self.actual, self.expected)
+    }
+}
+
+impl std::error::Error for WrongValue {}
 
 /// A receiver's converted return value as a call result.
 #[inline]
@@ -316,3 +374,60 @@ impl<O, E: Into<BoxError>> IntoOutcome<O> for Result<O, E> {
         self.map_err(Into::into)
     }
 }
+
+/// What a by-name receiver may return: nothing (`()`), a value of a common type (numbers,
+/// `bool`, `char`, `String`, `&'static str`, `Vec`, `Option`, a JSON value), or a
+/// `Result<V, E>` for any value type `V` (`Ok(())` gives no value; an error is reported in
+/// the send's report). A collecting send gets the values (see
+/// [`Sending::collect`](crate::Sending::collect)); a value of another type than the one
+/// collected is reported as [`FailureKind::WrongValue`](crate::FailureKind::WrongValue).
+///
+/// A type of your own: return `Ok::<_, std::convert::Infallible>(value)`, or implement this
+/// trait for it (the method is provided).
+///
+/// ```
+/// use signals_core::{IntoReply, Kwargs, SenderKey};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Score(u32);
+/// impl IntoReply for Score {}
+///
+/// fn score(_: &SenderKey<'_>, _: &dyn Kwargs) -> Score {
+///     Score(3)
+/// }
+/// # let _ = score;
+/// ```
+pub trait IntoReply: Any + Send + Sized {
+    /// The value, or `None` for no value, or the receiver's error.
+    #[doc(hidden)]
+    fn into_reply(self) -> CallResultOf {
+        CallResultOf(AnyValue::of(self))
+    }
+}
+
+/// A by-name receiver's converted return value. Not public API.
+#[doc(hidden)]
+pub struct CallResultOf(pub(crate) CallResult<AnyValue>);
+
+impl IntoReply for () {}
+
+impl<V: Any + Send, E: Into<BoxError> + Any + Send> IntoReply for Result<V, E> {
+    fn into_reply(self) -> CallResultOf {
+        CallResultOf(match self {
+            Ok(value) => AnyValue::of(value),
+            Err(error) => CallResult::Abnormal(Box::new(Abnormal::Failed(error.into()))),
+        })
+    }
+}
+
+macro_rules! reply_values {
+    ($($ty:ty),* $(,)?) => { $(impl IntoReply for $ty {})* };
+}
+
+reply_values!(
+    bool, char, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64,
+    String, &'static str, serde_json::Value,
+);
+
+impl<V: Any + Send> IntoReply for Vec<V> {}
+impl<V: Any + Send> IntoReply for Option<V> {}

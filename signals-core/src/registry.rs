@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use crate::connection::{ConnectOptions, Connection};
+use crate::connect::ConnectOptions;
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::named::NamedSignal;
 use crate::plugins::Plugin;
@@ -230,10 +231,10 @@ impl SubscriberDecl {
     /// assert_eq!(decl.options().filter(), &SenderFilter::only("dataset"));
     /// ```
     pub fn options(&self) -> ConnectOptions {
-        let mut options = ConnectOptions::new()
+        let mut options = ConnectOptions::default()
             .name(self.path)
             .location(self.location)
-            .filter_by(self.sender.filter());
+            .filter(self.sender.filter());
         if let Some(plugin) = self.plugin {
             options = options.plugin(plugin);
         }

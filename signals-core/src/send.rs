@@ -20,7 +20,9 @@ use std::task::Poll;
 
 use crate::core::SignalCore;
 use crate::future::{poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
-use crate::receiver::{Abnormal, AsyncInSyncSend, BoxError, CallResult, ReceiverInfo};
+use crate::receiver::{
+    Abnormal, AnyValue, AsyncInSyncSend, BoxError, CallResult, ReceiverInfo, WrongValue,
+};
 use crate::snapshot::{EntryMeta, ReceiverList};
 use crate::sync::AtomicBool;
 
@@ -70,6 +72,14 @@ pub enum FailureKind {
     /// It is async, and a sync send met it: it did not run. Send with `send_async` (or one of
     /// its variants) to run it.
     AsyncReceiver,
+    /// A by-name receiver returned a value of another type than the one the send collects
+    /// (or the signal declares as its output). The value is dropped; nothing panics.
+    WrongValue {
+        /// The type the send expected.
+        expected: &'static str,
+        /// The type the receiver returned.
+        actual: &'static str,
+    },
 }
 
 /// One receiver's failure during a send. It displays the receiver's name, location and plugin;
@@ -107,6 +117,11 @@ impl fmt::Display for Failure {
                 "receiver {} is async; a sync send cannot run it \u{2014} use send_async",
                 self.receiver
             ),
+            FailureKind::WrongValue { expected, actual } => write!(
+                f,
+                "receiver {} returned a `{actual}`, but this send collects `{expected}` values \u{2014} return `{expected}` (or `()` for no value)",
+                self.receiver
+            ),
         }
     }
 }
@@ -115,7 +130,7 @@ impl std::error::Error for Failure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             FailureKind::Error(e) => Some(&**e),
-            FailureKind::Panic(_) | FailureKind::AsyncReceiver => None,
+            FailureKind::Panic(_) | FailureKind::AsyncReceiver | FailureKind::WrongValue { .. } => None,
         }
     }
 }
@@ -260,6 +275,14 @@ impl SendReport {
             None => Ok(called),
         }
     }
+
+    /// Adds a failure found after the receivers ran (a collected value of the wrong type).
+    pub(crate) fn push_failure(&mut self, failure: Failure) {
+        self.failed
+            .get_or_insert_with(Box::default)
+            .failures
+            .push(failure);
+    }
 }
 
 /// One receiver's returned value in a collecting send: blinker's `(receiver, value)` pair.
@@ -324,7 +347,7 @@ impl<O> Collected<O> {
     /// let _b = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n + 1);
     /// assert_eq!(Count { n: 1 }.send_collect("me").values(), [1, 2]);
     /// ```
-    pub fn values(self) -> Vec<O> {
+    pub fn into_values(self) -> Vec<O> {
         self.responses.into_iter().map(|r| r.value).collect()
     }
 }
@@ -512,9 +535,16 @@ impl Rare {
                 true
             }
             Abnormal::Failed(error) => {
+                let kind = match error.downcast::<WrongValue>() {
+                    Ok(wrong) => FailureKind::WrongValue {
+                        expected: wrong.expected,
+                        actual: wrong.actual,
+                    },
+                    Err(error) => FailureKind::Error(error),
+                };
                 self.fail(Failure {
                     receiver: receiver.clone(),
-                    kind: FailureKind::Error(error),
+                    kind,
                 });
                 true
             }
@@ -640,4 +670,36 @@ where
         }
     }
     rare.finish(core, next, count)
+}
+
+/// The values of a by-name collecting send as `V`: a value of another type is a failure in
+/// the report, never a panic.
+pub(crate) fn collected_as<V: Any>(
+    responses: Vec<Response<AnyValue>>,
+    mut report: SendReport,
+) -> Collected<V> {
+    let mut values = Vec::with_capacity(responses.len());
+    for Response { receiver, value } in responses {
+        match value.downcast::<V>() {
+            CallResult::Value(value) => values.push(Response { receiver, value }),
+            CallResult::NoValue => {}
+            CallResult::Abnormal(abnormal) => {
+                if let Abnormal::Failed(error) = *abnormal {
+                    if let Ok(wrong) = error.downcast::<WrongValue>() {
+                        report.push_failure(Failure {
+                            receiver,
+                            kind: FailureKind::WrongValue {
+                                expected: wrong.expected,
+                                actual: wrong.actual,
+                            },
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Collected {
+        responses: values,
+        report,
+    }
 }

@@ -69,6 +69,15 @@ impl SenderKey<'_> {
         }
     }
 
+    /// The integer, when this is an integer sender (CKAN's `isignal_number` example sends
+    /// numbers).
+    pub fn as_int(&self) -> Option<i128> {
+        match self {
+            SenderKey::Int(value) => Some(*value),
+            _ => None,
+        }
+    }
+
     /// The string, when this is a string sender.
     ///
     /// ```
@@ -76,6 +85,7 @@ impl SenderKey<'_> {
     ///
     /// assert_eq!(SenderKey::from("dataset").as_str(), Some("dataset"));
     /// assert_eq!(SenderKey::Int(5).as_str(), None);
+    /// assert_eq!(SenderKey::Int(5).as_int(), Some(5));
     /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {

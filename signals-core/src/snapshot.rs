@@ -39,8 +39,8 @@ use crate::core::{
 use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
-use crate::receiver::{ReceiverId, ReceiverInfo};
-use crate::send::{deliver, deliver_async, Concurrency, Mode, SendReport};
+use crate::receiver::{AnyValue, ReceiverId, ReceiverInfo};
+use crate::send::{deliver, deliver_async, Concurrency, Mode, Response, SendReport};
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::sync::AtomicBool;
 use crate::typed::Signal;
@@ -125,16 +125,19 @@ pub(crate) trait Shape: 'static + Sized {
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
+        collect: Option<&mut Vec<Response<AnyValue>>>,
     ) -> Result<SendReport, Error>;
 
-    /// A by-name async send through a snapshot of this shape.
+    /// A by-name async send through a snapshot of this shape, with the values it collected
+    /// when `collect` is set.
     fn send_dyn_async<'a>(
         snapshot: Arc<Snapshot<Self>>,
         core: &'static SignalCore,
         key: SenderKey<'a>,
         args: &'a dyn Kwargs,
         how: Concurrency,
-    ) -> BoxFuture<'a, Result<SendReport, Error>>;
+        collect: bool,
+    ) -> DynSendFuture<'a>;
 }
 
 /// Receivers of a signal declared by the struct `T`.
@@ -153,8 +156,8 @@ impl<T: Signal> Shape for Typed<T> {
             RecordFn::Dynamic(by_name) => {
                 let by_name = by_name.clone();
                 Some(Arc::new(move |sender: &T::Sender, args: &T| {
-                    // A by-name receiver gives no value of the signal's output type.
-                    by_name(&sender.sender_key(), args).without_value()
+                    // A by-name receiver's value, if any, must be of the signal's output type.
+                    by_name(&sender.sender_key(), args).downcast::<T::Output>()
                 }))
             }
         }
@@ -168,9 +171,9 @@ impl<T: Signal> Shape for Typed<T> {
                 Some(typed_async::<T, _>(move |sender, args| {
                     let by_name = by_name.clone();
                     Box::pin(async move {
-                        let key = sender.sender_key();
-                        // A by-name receiver gives no value of the signal's output type.
-                        by_name(&key, args).await.without_value()
+                        // An async by-name receiver may keep its sender's key.
+                        let key = sender.sender_key().into_owned();
+                        by_name(&key, args).await.downcast::<T::Output>()
                     })
                 }))
             }
@@ -183,20 +186,27 @@ impl<T: Signal> Shape for Typed<T> {
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
+        mut collect: Option<&mut Vec<Response<AnyValue>>>,
     ) -> Result<SendReport, Error> {
         let args = typed_bag::<T>(core, args)?;
-        // The sender lent by the key, or rebuilt on the stack: the send allocates nothing.
+        // The sender lent by the key, or rebuilt on the stack: the send allocates nothing
+        // unless it collects.
         T::Sender::with_sender_from_key(key, |sender| {
             if !core.live.load(Ordering::Acquire) {
                 return SendReport::default();
             }
+            let mut push = |receiver: &Arc<ReceiverInfo>, value: T::Output| {
+                if let Some(responses) = collect.as_mut() {
+                    responses.push(any_response(receiver, value));
+                }
+            };
             deliver(
                 core,
                 snapshot.replaced(),
                 snapshot.receivers_for_key(key),
                 mode,
                 |call| call(sender, args),
-                None,
+                Some(&mut push),
             )
         })
         .ok_or_else(|| not_recoverable::<T>(core, key))
@@ -208,7 +218,8 @@ impl<T: Signal> Shape for Typed<T> {
         key: SenderKey<'a>,
         args: &'a dyn Kwargs,
         how: Concurrency,
-    ) -> BoxFuture<'a, Result<SendReport, Error>> {
+        collect: bool,
+    ) -> DynSendFuture<'a> {
         Box::pin(async move {
             let args = typed_bag::<T>(core, args)?;
             // Lent by the key, or rebuilt (see `Sender::owned_from_sender_key`) and held for
@@ -223,19 +234,36 @@ impl<T: Signal> Shape for Typed<T> {
                 }
             };
             if !core.live.load(Ordering::Acquire) {
-                return Ok(SendReport::default());
+                return Ok((SendReport::default(), Vec::new()));
             }
             let list = snapshot.receivers_for_key(&key);
-            Ok(deliver_async(
+            let mut values = Vec::new();
+            let report = deliver_async(
                 core,
                 list,
                 how,
                 |call| call(sender, args),
                 |call| call(sender, args),
-                None,
+                collect.then_some(&mut values),
             )
-            .await)
+            .await;
+            let values = values
+                .into_iter()
+                .map(|r| any_response(&r.receiver, r.value))
+                .collect();
+            Ok((report, values))
         })
+    }
+}
+
+/// What a by-name async send resolves to: the report and the values it collected.
+pub(crate) type DynSendFuture<'a> =
+    BoxFuture<'a, Result<(SendReport, Vec<Response<AnyValue>>), Error>>;
+
+fn any_response<O: Send + 'static>(receiver: &Arc<ReceiverInfo>, value: O) -> Response<AnyValue> {
+    Response {
+        receiver: receiver.clone(),
+        value: AnyValue::any(value),
     }
 }
 
@@ -281,17 +309,26 @@ impl Shape for Dynamic {
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
+        mut collect: Option<&mut Vec<Response<AnyValue>>>,
     ) -> Result<SendReport, Error> {
         if !core.live.load(Ordering::Acquire) {
             return Ok(SendReport::default());
         }
+        let mut push = |receiver: &Arc<ReceiverInfo>, value: AnyValue| {
+            if let Some(responses) = collect.as_mut() {
+                responses.push(Response {
+                    receiver: receiver.clone(),
+                    value,
+                });
+            }
+        };
         Ok(deliver(
             core,
             snapshot.replaced(),
             snapshot.receivers_for_key(key),
             mode,
             |call| call(key, args),
-            None,
+            Some(&mut push),
         ))
     }
 
@@ -301,21 +338,26 @@ impl Shape for Dynamic {
         key: SenderKey<'a>,
         args: &'a dyn Kwargs,
         how: Concurrency,
-    ) -> BoxFuture<'a, Result<SendReport, Error>> {
+        collect: bool,
+    ) -> DynSendFuture<'a> {
         Box::pin(async move {
             if !core.live.load(Ordering::Acquire) {
-                return Ok(SendReport::default());
+                return Ok((SendReport::default(), Vec::new()));
             }
             let list = snapshot.receivers_for_key(&key);
-            Ok(deliver_async(
+            // An async by-name receiver may keep its sender's key: it gets an owned one.
+            let owned = key.clone().into_owned();
+            let mut values = Vec::new();
+            let report = deliver_async(
                 core,
                 list,
                 how,
                 |call| call(&key, args),
-                |call| call(&key, args),
-                None,
+                |call| call(&owned, args),
+                collect.then_some(&mut values),
             )
-            .await)
+            .await;
+            Ok((report, values))
         })
     }
 }
@@ -517,6 +559,7 @@ pub(crate) trait ErasedSnapshot: Any + Send + Sync {
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
+        collect: Option<&mut Vec<Response<AnyValue>>>,
     ) -> Result<SendReport, Error>;
     /// A by-name async send, holding this snapshot until it ends.
     fn send_dyn_async<'a>(
@@ -525,7 +568,8 @@ pub(crate) trait ErasedSnapshot: Any + Send + Sync {
         key: SenderKey<'a>,
         args: &'a dyn Kwargs,
         how: Concurrency,
-    ) -> BoxFuture<'a, Result<SendReport, Error>>;
+        collect: bool,
+    ) -> DynSendFuture<'a>;
 }
 
 impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
@@ -560,8 +604,9 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
         key: &SenderKey<'_>,
         args: &dyn Kwargs,
         mode: Mode,
+        collect: Option<&mut Vec<Response<AnyValue>>>,
     ) -> Result<SendReport, Error> {
-        Sh::send_dyn(self, core, key, args, mode)
+        Sh::send_dyn(self, core, key, args, mode, collect)
     }
 
     fn send_dyn_async<'a>(
@@ -570,8 +615,9 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
         key: SenderKey<'a>,
         args: &'a dyn Kwargs,
         how: Concurrency,
-    ) -> BoxFuture<'a, Result<SendReport, Error>> {
-        Sh::send_dyn_async(self, core, key, args, how)
+        collect: bool,
+    ) -> DynSendFuture<'a> {
+        Sh::send_dyn_async(self, core, key, args, how, collect)
     }
 }
 

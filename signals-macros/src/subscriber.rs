@@ -364,7 +364,7 @@ impl Subscriber {
             (Target::Typed(ty), Flavor::Sync) => {
                 // Through a generic helper rather than a method call on
                 // `<T as Signal>::signal()`: when `T` is not a signal, that call would also
-                // match `NamedSignal::connect_with` through `Deref` and report a confusing
+                // be resolved against whatever method `T` has and report a confusing
                 // mismatch. The call is spanned at the function's name, so a wrong sender or
                 // return type is reported there, once.
                 let __signals_connect_typed = quote_spanned!(ident.span()=> __signals_connect_typed::<#ty, _, _>(#options, #ident));
@@ -387,7 +387,7 @@ impl Subscriber {
                         >,
                     {
                         <T as ::signals_core::__private::Signal>::signal()
-                            .connect_with(options, receiver)
+                            .connect(::signals_core::__private::Receiver::new(receiver).options(options))
                     }
                     ::signals_core::__private::Result::Ok(#__signals_connect_typed)
                 }
@@ -420,9 +420,9 @@ impl Subscriber {
                             > + 'static,
                     {
                         <T as ::signals_core::__private::Signal>::signal()
-                            .connect_async_with(options, receiver)
+                            .connect(::signals_core::__private::Receiver::new_async(receiver).options(options))
                     }
-                    let #options = ::signals_core::__private::with_identity_of(#options, &#ident);
+                    let #options = #options.identity_of(&#ident);
                     ::signals_core::__private::Result::Ok(#connect)
                 }
             }
@@ -430,7 +430,7 @@ impl Subscriber {
                 let receiver = async_receiver(ident);
                 let connect = quote_spanned!(ident.span()=> ::signals_core::__private::connect_async_by_name(#namespace, #signal, #options, #receiver));
                 quote! {
-                    let #options = ::signals_core::__private::with_identity_of(#options, &#ident);
+                    let #options = #options.identity_of(&#ident);
                     #connect
                 }
             }
