@@ -10,7 +10,7 @@ use std::hint::black_box;
 use std::pin::{pin, Pin};
 use std::task::{Context, Poll, Waker};
 
-use signals_core::{signal, ConnectOptions, Connection, Kwargs, SenderKey, Signal};
+use signals_core::{signal, Connection, Kwargs, Receiver, SenderKey, Signal};
 
 /// The typed send cases.
 #[signal(namespace = "bench")]
@@ -143,19 +143,22 @@ pub fn run_ready<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Options giving receiver `i` an identity of its own: the same closure connected again
-/// without a key is the same receiver, connected once.
-fn keyed(i: usize) -> ConnectOptions {
-    ConnectOptions::new().key(format!("bench-{i}"))
+/// Gives receiver `i` an identity of its own: the same closure connected again without a
+/// key is the same receiver, connected once.
+fn keyed<F, K>(receiver: Receiver<F, K>, i: usize) -> Receiver<F, K> {
+    receiver.key(format!("bench-{i}"))
 }
 
 /// Connects `n` typed receivers to `Tick`, every sender.
 pub fn connect_ticks(n: usize) -> Vec<Connection> {
     (0..n)
         .map(|i| {
-            Tick::signal().connect_with(keyed(i), |_: &str, t: &Tick| {
-                black_box(t.n);
-            })
+            Tick::signal().connect(keyed(
+                Receiver::new(|_: &str, t: &Tick| {
+                    black_box(t.n);
+                }),
+                i,
+            ))
         })
         .collect()
 }
@@ -164,11 +167,14 @@ pub fn connect_ticks(n: usize) -> Vec<Connection> {
 pub fn connect_async_ticks(n: usize) -> Vec<Connection> {
     (0..n)
         .map(|i| {
-            AsyncTick::signal().connect_async_with(keyed(i), |_: &str, t: &AsyncTick| {
-                Box::pin(async move {
-                    black_box(t.n);
-                })
-            })
+            AsyncTick::signal().connect(keyed(
+                Receiver::new_async(|_: &str, t: &AsyncTick| {
+                    Box::pin(async move {
+                        black_box(t.n);
+                    })
+                }),
+                i,
+            ))
         })
         .collect()
 }
@@ -177,9 +183,12 @@ pub fn connect_async_ticks(n: usize) -> Vec<Connection> {
 pub fn connect_dynamic(n: usize) -> Vec<Connection> {
     (0..n)
         .map(|i| {
-            Dynamic::named().connect_with(keyed(i), |_: &SenderKey<'_>, kw: &dyn Kwargs| {
-                black_box(kw.get::<u64>("n"));
-            })
+            Dynamic::named().connect(keyed(
+                Receiver::new(|_: &SenderKey<'_>, kw: &dyn Kwargs| {
+                    black_box(kw.get::<u64>("n"));
+                }),
+                i,
+            ))
         })
         .collect()
 }
@@ -191,18 +200,19 @@ pub fn connect_filtered(waiting: usize, matching: usize) -> Vec<Connection> {
     for i in 0..waiting {
         let sender = format!("other-{i}");
         all.push(
-            Filtered::signal().connect_to(sender.as_str(), |_: &str, t: &Filtered| {
-                black_box(t.n);
-            }),
+            Filtered::signal().connect(
+                Receiver::new(|_: &str, t: &Filtered| {
+                    black_box(t.n);
+                })
+                .sender(sender.as_str()),
+            ),
         );
     }
     for i in 0..matching {
-        let options = keyed(i).sender("hit");
-        all.push(
-            Filtered::signal().connect_with(options, |_: &str, t: &Filtered| {
-                black_box(t.n);
-            }),
-        );
+        let receiver = Receiver::new(|_: &str, t: &Filtered| {
+            black_box(t.n);
+        });
+        all.push(Filtered::signal().connect(keyed(receiver, i).sender("hit")));
     }
     all
 }
@@ -212,9 +222,12 @@ pub fn connect_filtered_few(waiting: usize) -> Vec<Connection> {
     (0..waiting)
         .map(|i| {
             let sender = format!("other-{i}");
-            FilteredFew::signal().connect_to(sender.as_str(), |_: &str, t: &FilteredFew| {
-                black_box(t.n);
-            })
+            FilteredFew::signal().connect(
+                Receiver::new(|_: &str, t: &FilteredFew| {
+                    black_box(t.n);
+                })
+                .sender(sender.as_str()),
+            )
         })
         .collect()
 }

@@ -41,9 +41,11 @@ pub fn connections_of_plugin(plugin: &str) -> Vec<String> {
     let mut lines = Vec::new();
     for namespace in signals_core::Namespace::all() {
         for signal in namespace.signals() {
-            for (info, filter, _) in signal.connections() {
+            for connection in signal.connections() {
+                let info = &connection.receiver;
                 if info.plugin.as_deref() == Some(plugin) {
                     let kind = if info.is_async { "async, " } else { "" };
+                    let filter = &connection.filter;
                     lines.push(format!("{signal} <- {} ({kind}{filter})", info.name));
                 }
             }

@@ -209,11 +209,13 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
         }
     };
     let on_start = count(&started);
-    let _started =
-        RequestStarted::signal().connect_scoped(move |_: &WebApp, _: &RequestStarted| on_start());
+    let _started = RequestStarted::signal()
+        .connect(move |_: &WebApp, _: &RequestStarted| on_start())
+        .scoped();
     let on_finish = count(&finished);
     let _finished = RequestFinished::signal()
-        .connect_scoped(move |_: &WebApp, _: &RequestFinished| on_finish());
+        .connect(move |_: &WebApp, _: &RequestFinished| on_finish())
+        .scoped();
 
     let mut portal = Portal::new();
     let admin = ActionContext {
@@ -384,6 +386,7 @@ fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), S
         "  unloaded {} (last loaded first); receivers left on action_succeed: {}",
         loaded.iter().rev().cloned().collect::<Vec<_>>().join(", "),
         ckan_signals::toolkit::signals::action_succeeded()
+            .named()
             .connections()
             .len()
     )?;

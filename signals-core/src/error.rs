@@ -129,4 +129,18 @@ pub enum KwargError {
         /// The type it holds.
         actual: &'static str,
     },
+    /// The argument came from outside the process as JSON and does not decode as the type
+    /// asked for.
+    #[error(
+        "keyword argument `{name}` does not decode as a `{requested}`: {reason}; read it as \
+         the type its signal declares, or as a `serde_json::Value`"
+    )]
+    Undecodable {
+        /// The argument's name.
+        name: String,
+        /// The type that was asked for.
+        requested: &'static str,
+        /// What the decoder said.
+        reason: String,
+    },
 }

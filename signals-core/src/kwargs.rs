@@ -161,15 +161,7 @@ impl dyn Kwargs {
     /// ```
     pub fn try_get<T: Any>(&self, name: &str) -> Result<&T, KwargError> {
         let Some(kwarg) = self.kwarg(name) else {
-            let names = self.names();
-            return Err(KwargError::Missing {
-                name: name.to_owned(),
-                available: if names.is_empty() {
-                    "(none)".to_owned()
-                } else {
-                    names.join(", ")
-                },
-            });
+            return Err(self.missing(name));
         };
         kwarg
             .value
@@ -179,6 +171,65 @@ impl dyn Kwargs {
                 requested: type_name::<T>(),
                 actual: kwarg.type_name,
             })
+    }
+
+    /// Reads the argument `name` as a `T`, wherever the bag came from: borrowed from a
+    /// signal's struct or a [`DynKwargs`] that holds a `T`, or decoded from a JSON value (a
+    /// bag that crossed a process boundary holds `serde_json::Value`s). The same call serves
+    /// both, so a by-name subscriber works in the sending process and in another one. Errors
+    /// say which argument was missing, of another type, or did not decode; nothing panics.
+    ///
+    /// ```
+    /// use signals_core::{signal, DynKwargs, Kwargs};
+    ///
+    /// #[signal(namespace = "doc_kwargs_read")]
+    /// struct Upserted { resource_id: String, records: Option<Vec<i64>> }
+    ///
+    /// let here = Upserted { resource_id: "r1".into(), records: Some(vec![1, 2]) };
+    /// let from_json = DynKwargs::new()
+    ///     .with("resource_id", serde_json::json!("r1"))
+    ///     .with("records", serde_json::json!([1, 2]));
+    /// for bag in [&here as &dyn Kwargs, &from_json] {
+    ///     assert_eq!(*bag.read::<String>("resource_id")?, "r1");
+    ///     assert_eq!(*bag.read::<Option<Vec<i64>>>("records")?, Some(vec![1, 2]));
+    ///     assert!(bag.read::<u32>("resource_id").is_err());
+    /// }
+    /// # Ok::<(), signals_core::KwargError>(())
+    /// ```
+    pub fn read<T>(&self, name: &str) -> Result<Cow<'_, T>, KwargError>
+    where
+        T: serde::de::DeserializeOwned + Clone + Any,
+    {
+        let kwarg = self.kwarg(name).ok_or_else(|| self.missing(name))?;
+        if let Some(value) = kwarg.value.downcast_ref::<T>() {
+            return Ok(Cow::Borrowed(value));
+        }
+        match kwarg.value.downcast_ref::<serde_json::Value>() {
+            Some(json) => T::deserialize(json).map(Cow::Owned).map_err(|error| {
+                KwargError::Undecodable {
+                    name: name.to_owned(),
+                    requested: type_name::<T>(),
+                    reason: error.to_string(),
+                }
+            }),
+            None => Err(KwargError::WrongType {
+                name: name.to_owned(),
+                requested: type_name::<T>(),
+                actual: kwarg.type_name,
+            }),
+        }
+    }
+
+    fn missing(&self, name: &str) -> KwargError {
+        let names = self.names();
+        KwargError::Missing {
+            name: name.to_owned(),
+            available: if names.is_empty() {
+                "(none)".to_owned()
+            } else {
+                names.join(", ")
+            },
+        }
     }
 
     /// Whether an argument called `name` exists.

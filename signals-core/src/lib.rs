@@ -156,6 +156,7 @@ pub mod registry;
 mod send;
 mod sender;
 mod sending;
+mod suggest;
 mod snapshot;
 mod sync;
 mod typed;

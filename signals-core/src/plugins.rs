@@ -177,7 +177,7 @@ impl Subscriptions {
 pub enum PluginError {
     /// No linked crate declares the plugin.
     #[error(
-        "no plugin named `{name}` is linked into this binary; linked plugins: {linked}. \
+        "no plugin named `{name}` is linked into this binary{hint}; linked plugins: {linked}. \
          If `{name}` lives in another crate, add that crate as a dependency and write \
          `signals_core::link!(that_crate);` once in the host"
     )]
@@ -186,6 +186,8 @@ pub enum PluginError {
         name: String,
         /// The plugins that are linked, comma-separated (or `(none)`).
         linked: String,
+        /// `"; did you mean ..."` when a linked plugin's name is close, or empty.
+        hint: String,
     },
     /// The plugin is loaded already.
     #[error("plugin `{name}` is already loaded; unload it first, or load it only once")]
@@ -335,6 +337,7 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
         return Err(PluginError::Unknown {
             name: name.to_owned(),
             linked: join_or_none(registry.plugins().iter().map(|p| p.name)),
+            hint: crate::suggest::hint(name, registry.plugins().iter().map(|p| p.name)),
         });
     };
     // Reserve the plugin's place before connecting anything, so that two threads loading the

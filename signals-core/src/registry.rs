@@ -10,6 +10,7 @@
 
 use std::any::TypeId;
 use std::cell::Cell;
+use std::fmt;
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -393,10 +394,12 @@ pub struct Registry {
     plugins: Vec<PluginEntry>,
     #[serde(serialize_with = "serialize_problems")]
     problems: Vec<RegistryError>,
+    #[serde(serialize_with = "serialize_problems")]
+    warnings: Vec<RegistryWarning>,
 }
 
-fn serialize_problems<S: serde::Serializer>(
-    problems: &[RegistryError],
+fn serialize_problems<S: serde::Serializer, P: fmt::Display>(
+    problems: &[P],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(problems.iter().map(ToString::to_string))
@@ -544,13 +547,15 @@ impl Registry {
             .collect();
         names.sort_unstable();
         names.dedup();
-        let plugins = names
+        let plugins: Vec<PluginEntry> = names
             .into_iter()
             .map(|name| PluginEntry {
                 name,
                 declaration: declared.iter().copied().find(|p| p.name == name),
             })
             .collect();
+
+        let warnings = warnings(&signals, &subscribers, &declared, &plugins);
 
         for subscriber in subscribers.iter().filter(|s| s.plugin.is_none()) {
             if let Err(error) = (subscriber.connect)(subscriber.options()) {
@@ -567,6 +572,7 @@ impl Registry {
             subscribers,
             plugins,
             problems,
+            warnings,
         }
     }
 
@@ -707,7 +713,34 @@ impl Registry {
         &self.problems
     }
 
-    /// `Ok` when there are no problems; otherwise every problem.
+    /// What is allowed but probably a mistake: a by-name subscriber to a signal no linked
+    /// crate declares (CKAN allows it: the extension that sends it may not be installed), a
+    /// subscriber's `plugin = "..."` that looks like a typo of another plugin's name. Each
+    /// says "did you mean" when a declared name is close. Warnings never fail
+    /// [`check`](Self::check).
+    ///
+    /// ```
+    /// use signals_core::{registry, signal, subscriber, Kwargs, SenderKey};
+    ///
+    /// #[signal(namespace = "doc_registry_warnings")]
+    /// struct Saved { id: u32 }
+    ///
+    /// #[subscriber(namespace = "doc_registry_warnings", signal = "saevd")]
+    /// fn audit(_: &SenderKey<'_>, _: &dyn Kwargs) {}
+    ///
+    /// let warning = registry()
+    ///     .warnings()
+    ///     .iter()
+    ///     .find(|w| w.to_string().contains("doc_registry_warnings.saevd"))
+    ///     .unwrap();
+    /// assert!(warning.to_string().ends_with("did you mean `doc_registry_warnings.saved`?"));
+    /// ```
+    pub fn warnings(&self) -> &[RegistryWarning] {
+        &self.warnings
+    }
+
+    /// `Ok` when there are no problems; otherwise every problem, in an error that works with
+    /// `?` and displays them one per line.
     ///
     /// ```
     /// use signals_core::{registry, signal};
@@ -718,14 +751,132 @@ impl Registry {
     /// #[signal(namespace = "doc_registry_check", name = "saved")]
     /// struct SavedToo { id: u64 }
     ///
-    /// let problems = registry().check().unwrap_err();
-    /// assert_eq!(problems.len(), 1);
+    /// let error = registry().check().unwrap_err();
+    /// assert_eq!(error.problems().len(), 1);
+    /// assert!(error.to_string().starts_with("1 problem in the signal registry:\n- signal `doc_registry_check.saved` is declared twice"));
     /// ```
-    pub fn check(&self) -> Result<(), Vec<RegistryError>> {
+    pub fn check(&self) -> Result<(), CheckError> {
         if self.problems.is_empty() {
             Ok(())
         } else {
-            Err(self.problems.clone())
+            Err(CheckError {
+                problems: self.problems.clone(),
+            })
         }
     }
+}
+
+/// Every problem [`Registry::check`] found. Displays them one per line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckError {
+    problems: Vec<RegistryError>,
+}
+
+impl CheckError {
+    /// The problems, in the registry's order.
+    pub fn problems(&self) -> &[RegistryError] {
+        &self.problems
+    }
+
+    /// The problems, owned.
+    pub fn into_problems(self) -> Vec<RegistryError> {
+        self.problems
+    }
+}
+
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{n} problem{} in the signal registry:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n- {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CheckError {}
+
+/// Something the registry allows but that is probably a mistake (see
+/// [`Registry::warnings`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryWarning {
+    /// A by-name subscriber to a signal that no linked crate declares.
+    #[error(
+        "subscriber `{path}` at {location} subscribes by name to `{signal}`, which no linked \
+         crate declares: it runs only if something sends `{signal}` by name{hint}"
+    )]
+    UndeclaredSignal {
+        /// The subscriber's path.
+        path: &'static str,
+        /// Where it is declared.
+        location: SourceLocation,
+        /// The signal's qualified name.
+        signal: String,
+        /// `"; did you mean ..."`, or empty.
+        hint: String,
+    },
+    /// A subscriber's plugin that no `#[plugin]` declares, close to a plugin name that is.
+    #[error(
+        "subscriber `{path}` at {location} belongs to plugin `{plugin}`, which no `#[plugin]` \
+         declares and no other subscriber names{hint} (a plugin made only of subscribers is \
+         fine: load it by this name)"
+    )]
+    UnknownPlugin {
+        /// The subscriber's path.
+        path: &'static str,
+        /// Where it is declared.
+        location: SourceLocation,
+        /// The plugin it names.
+        plugin: &'static str,
+        /// `"; did you mean ..."`, or empty.
+        hint: String,
+    },
+}
+
+fn warnings(
+    signals: &[&'static SignalDecl],
+    subscribers: &[&'static SubscriberDecl],
+    declared: &[&'static PluginDecl],
+    plugins: &[PluginEntry],
+) -> Vec<RegistryWarning> {
+    let qualified: Vec<String> = signals
+        .iter()
+        .map(|s| format!("{}.{}", s.namespace, s.name))
+        .collect();
+    let mut warnings = Vec::new();
+    for subscriber in subscribers {
+        if let SubscriberTarget::ByName { namespace, signal } = subscriber.target {
+            let name = format!("{namespace}.{signal}");
+            if !qualified.contains(&name) {
+                warnings.push(RegistryWarning::UndeclaredSignal {
+                    path: subscriber.path,
+                    location: subscriber.location,
+                    hint: crate::suggest::hint(&name, qualified.iter().map(String::as_str)),
+                    signal: name,
+                });
+            }
+        }
+        let Some(plugin) = subscriber.plugin else {
+            continue;
+        };
+        let named_once = subscribers.iter().filter(|s| s.plugin == Some(plugin)).count() == 1;
+        if declared.iter().all(|d| d.name != plugin) && named_once {
+            let others = plugins.iter().map(|p| p.name).filter(|name| *name != plugin);
+            if let Some(close) = crate::suggest::closest(plugin, others) {
+                warnings.push(RegistryWarning::UnknownPlugin {
+                    path: subscriber.path,
+                    location: subscriber.location,
+                    plugin,
+                    hint: format!("; did you mean `{close}`?"),
+                });
+            }
+        }
+    }
+    warnings
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::Log;
 use signals_core::{
-    ConnectOptions, DynKwargs, Error, FailureKind, Kwargs, NameKind, NameRule, Namespace,
+    DynKwargs, Error, FailureKind, Kwargs, NameKind, NameRule, Namespace, Receiver,
     ReceiverConnected, ReceiverDisconnected, ReceiverId, SenderFilter, SenderKey, Signal,
 };
 
@@ -106,7 +106,7 @@ fn typed_and_by_name_reach_the_same_receivers() {
         .unwrap();
     assert_eq!(by_name, UserCreated::named());
     assert_eq!(
-        by_name.declared_type(),
+        by_name.declaration().map(|d| d.type_name),
         Some(std::any::type_name::<UserCreated>())
     );
     let l = log.clone();
@@ -270,12 +270,12 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
     let any = IntSent::signal().connect(|_: &i64, _: &IntSent| {
         ANY.fetch_add(1, Ordering::SeqCst);
     });
-    // Options take any sender: integers match by value, whatever their width.
-    let ten = IntSent::signal().connect_with(
-        ConnectOptions::new().sender(&10u8),
-        |_: &i64, _: &IntSent| {
+    // A receiver's sender takes any sender type: integers match by value, whatever their width.
+    let ten = IntSent::signal().connect(
+        Receiver::new(|_: &i64, _: &IntSent| {
             TEN.fetch_add(1, Ordering::SeqCst);
-        },
+        })
+        .sender(&10u8),
     );
     let _ = IntSent {}.send(&10);
     let _ = IntSent {}.send(&11);
@@ -283,13 +283,14 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
         (ANY.load(Ordering::SeqCst), TEN.load(Ordering::SeqCst)),
         (2, 1)
     );
-    assert!(IntSent::signal().has_receivers_for(&10i32));
+    assert!(IntSent::signal().named().has_receivers_for(&10i32));
 
     let log = Log::default();
     let l = log.clone();
-    let none = NoneSent::signal().connect_to(&None, move |s: &Option<String>, _: &NoneSent| {
-        l.push(format!("{s:?}"))
-    });
+    let none = NoneSent::signal().connect(
+        Receiver::new(move |s: &Option<String>, _: &NoneSent| l.push(format!("{s:?}")))
+            .sender(&None::<String>),
+    );
     let _ = NoneSent { user: "u".into() }.send(&None);
     let _ = NoneSent { user: "u".into() }.send(&Some("bob".into()));
     assert_eq!(log.take(), ["None"]);
@@ -313,10 +314,12 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
         ("int 0", SenderKey::Int(0)),
     ] {
         let l = log.clone();
-        let options = ConnectOptions::new().sender(&key);
         guards.push(
             signal
-                .connect_with(options, move |_, _| l.push(label))
+                .connect(
+                    Receiver::new(move |_: &SenderKey<'_>, _: &dyn Kwargs| l.push(label))
+                        .sender(&key),
+                )
                 .scoped(),
         );
     }
@@ -336,13 +339,13 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
 #[test]
 fn every_sender_is_not_a_sender_value() {
     let signal = Namespace::get("t_any").unwrap().signal("zero").unwrap();
-    let c = signal.connect_to(&0i64, |_: &SenderKey<'_>, _: &dyn Kwargs| {});
+    let c = signal.connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).sender(&0i64));
     assert!(signal.has_receivers_for(&0));
     assert!(!signal.has_receivers_for(&SenderKey::None));
     assert!(!signal.has_receivers_for(&"0"));
     assert_eq!(c.receiver().unwrap().id, c.receiver().unwrap().id);
     assert_eq!(
-        signal.connections()[0].1,
+        signal.connections()[0].filter,
         SenderFilter::Only(SenderKey::Int(0))
     );
     c.disconnect();
@@ -362,18 +365,18 @@ fn same_fn_twice_is_one_receiver_and_disconnect_removes_it_everywhere() {
     let b = signal.connect(filtered_receiver);
     assert_eq!(a, b);
     assert!(a.is_new() && !b.is_new());
-    let x = signal.connect_to("x", filtered_receiver);
-    let y = signal.connect_to("y", filtered_receiver);
-    assert_eq!(signal.connections().len(), 3);
+    let x = signal.connect(Receiver::new(filtered_receiver).sender("x"));
+    let y = signal.connect(Receiver::new(filtered_receiver).sender("y"));
+    assert_eq!(signal.named().connections().len(), 3);
     // Any + X: called once when X sends.
     let _ = Filtered {}.send("x");
     assert_eq!(FILTERED_CALLS.swap(0, Ordering::SeqCst), 1);
-    assert_eq!(signal.receivers_for("x").len(), 1);
+    assert_eq!(signal.named().receivers_for("x").len(), 1);
     // The pair only.
-    assert_eq!(signal.disconnect_from(&filtered_receiver, "x"), 1);
+    assert_eq!(signal.named().disconnect_from(&filtered_receiver, "x"), 1);
     assert!(!x.is_connected() && y.is_connected() && a.is_connected());
     // Every sender.
-    assert_eq!(signal.disconnect(&filtered_receiver), 2);
+    assert_eq!(signal.named().disconnect(&filtered_receiver), 2);
     assert!(!a.is_connected() && !y.is_connected());
     let _ = Filtered {}.send("y");
     assert_eq!(FILTERED_CALLS.load(Ordering::SeqCst), 0);
@@ -390,20 +393,20 @@ fn closures_are_distinct_unless_keyed() {
     let c1 = signal.connect(mk("a"));
     let c2 = signal.connect(mk("b"));
     assert_ne!(c1, c2);
-    let k1 = signal.connect_with(ConnectOptions::new().key("audit"), mk("k1"));
-    let k2 = signal.connect_with(ConnectOptions::new().key("audit"), mk("k2"));
+    let k1 = signal.connect(Receiver::new(mk("k1")).key("audit"));
+    let k2 = signal.connect(Receiver::new(mk("k2")).key("audit"));
     assert_eq!(k1, k2);
     let _ = Keyed {}.send("s");
     assert_eq!(log.take(), ["a", "b", "k1"]);
-    assert_eq!(signal.disconnect_receiver(ReceiverId::key("audit")), 1);
+    assert_eq!(signal.named().disconnect(&ReceiverId::key("audit")), 1);
     assert_eq!(
-        signal.disconnect(&mk("z")),
+        signal.named().disconnect(&mk("z")),
         0,
         "a capturing closure has no identity"
     );
     c1.disconnect();
     c2.disconnect();
-    assert!(!signal.has_receivers());
+    assert!(!signal.named().has_receivers());
 }
 
 #[test]
@@ -419,13 +422,15 @@ fn handles_block_and_scope_connections() {
         }
         let _ = Blocked {}.send("s");
         assert!(c.is_connected());
-        assert!(!signal.has_receivers_for("s"));
+        assert!(!signal.named().has_receivers_for("s"));
     }
     let _ = Blocked {}.send("s");
     assert_eq!(log.take(), ["called"]);
     {
         let l = log.clone();
-        let _scoped = signal.connect_scoped(move |_: &str, _: &Blocked| l.push("scoped"));
+        let _scoped = signal
+            .connect(move |_: &str, _: &Blocked| l.push("scoped"))
+            .scoped();
         let _ = Blocked {}.send("s");
     }
     let _ = Blocked {}.send("s");
@@ -442,10 +447,14 @@ fn weakly_bound_receivers_go_with_their_target() {
     let log = Log::default();
     let target = Arc::new(Target { log: log.clone() });
     let signal = Weakly::signal();
-    let c = signal.connect_weak(
-        &target,
-        ConnectOptions::new(),
-        |t: &Target, _: &str, _: &Weakly| t.log.push("hit"),
+    let weak = Arc::downgrade(&target);
+    let c = signal.connect(
+        Receiver::new(move |_: &str, _: &Weakly| {
+            if let Some(t) = weak.upgrade() {
+                t.log.push("hit")
+            }
+        })
+        .weak(&target),
     );
     assert!(c.receiver().unwrap().weak);
     let _ = Weakly {}.send("s");
@@ -455,8 +464,8 @@ fn weakly_bound_receivers_go_with_their_target() {
         "the receiver holds the target weakly"
     );
     drop(target);
-    assert!(!signal.has_receivers_for("s"));
-    assert!(signal.receivers_for("s").is_empty());
+    assert!(!signal.named().has_receivers_for("s"));
+    assert!(signal.named().receivers_for("s").is_empty());
     let report = Weakly {}.send("s");
     assert_eq!(report.receivers_called(), 0);
     assert!(
@@ -470,13 +479,22 @@ fn weakly_bound_receivers_go_with_their_target() {
 fn a_weak_receiver_is_never_merged_with_a_strong_one_of_the_same_key() {
     let log = Log::default();
     let signal = WeakKeyed::signal();
-    let key = || ConnectOptions::new().key("k");
+    // A receiver bound weakly to `target`, keyed "k", that logs `entry` while it lives.
+    let weak_receiver = |target: &Arc<Log>, entry: &'static str| {
+        let w = Arc::downgrade(target);
+        Receiver::new(move |_: &str, _: &WeakKeyed| {
+            if let Some(l) = w.upgrade() {
+                l.push(entry)
+            }
+        })
+        .weak(target)
+        .key("k")
+    };
     let target = Arc::new(log.clone());
-    let weak = signal.connect_weak(&target, key(), |l: &Log, _: &str, _: &WeakKeyed| {
-        l.push("weak")
-    });
+    let weak = signal.connect(weak_receiver(&target, "weak"));
     let l = log.clone();
-    let strong = signal.connect_with(key(), move |_: &str, _: &WeakKeyed| l.push("strong"));
+    let strong =
+        signal.connect(Receiver::new(move |_: &str, _: &WeakKeyed| l.push("strong")).key("k"));
     assert!(strong.is_new(), "the strong connection is its own");
     assert!(!strong.receiver().unwrap().weak);
     let _ = WeakKeyed {}.send("s");
@@ -493,18 +511,14 @@ fn a_weak_receiver_is_never_merged_with_a_strong_one_of_the_same_key() {
 
     // The other way round: a weak connect finds no strong connection to return.
     let target = Arc::new(log.clone());
-    let again = signal.connect_weak(&target, key(), |l: &Log, _: &str, _: &WeakKeyed| {
-        l.push("weak again")
-    });
+    let again = signal.connect(weak_receiver(&target, "weak again"));
     assert!(again.is_new());
     assert!(again.receiver().unwrap().weak);
     let _ = WeakKeyed {}.send("s");
     assert_eq!(log.take(), ["strong", "weak again"]);
 
     // Two weak connects with the same key are one connection, while its target lives.
-    let twice = signal.connect_weak(&target, key(), |l: &Log, _: &str, _: &WeakKeyed| {
-        l.push("weak twice")
-    });
+    let twice = signal.connect(weak_receiver(&target, "weak twice"));
     assert!(!twice.is_new());
     assert_eq!(twice, again);
     let _ = WeakKeyed {}.send("s");
@@ -529,12 +543,12 @@ fn robust_send_reports_each_failure_and_fail_fast_stops() {
     let log = Log::default();
     let signal = Failing::signal();
     let l = log.clone();
-    let first = signal.connect_with(
-        ConnectOptions::new().name("first"),
-        move |_: &str, _: &Failing| -> Result<(), Refused> {
+    let first = signal.connect(
+        Receiver::new(move |_: &str, _: &Failing| -> Result<(), Refused> {
             l.push("first");
             Err(Refused)
-        },
+        })
+        .name("first"),
     );
     let l = log.clone();
     let line = line!() + 1;
@@ -560,7 +574,12 @@ fn robust_send_reports_each_failure_and_fail_fast_stops() {
         .to_string()
         .ends_with("returned an error: refused"));
 
-    let err = Failing {}.try_send("s").unwrap_err();
+    let err = Failing {}
+        .sending("s")
+        .fail_fast()
+        .run()
+        .into_result()
+        .unwrap_err();
     assert_eq!(err.receiver.name, "first");
     assert_eq!(
         log.take(),
@@ -572,7 +591,15 @@ fn robust_send_reports_each_failure_and_fail_fast_stops() {
     for c in [first, second] {
         c.disconnect();
     }
-    assert_eq!(Failing {}.try_send("s").unwrap(), 1);
+    assert_eq!(
+        Failing {}
+            .sending("s")
+            .fail_fast()
+            .run()
+            .into_result()
+            .unwrap(),
+        1
+    );
     assert_eq!(log.take(), ["third"]);
     third.disconnect();
 }
@@ -588,15 +615,18 @@ fn x10(sender: &i64, _: &Numbered) -> i64 {
 fn collecting_send_returns_receiver_value_pairs() {
     let signal = Numbered::signal();
     let a = signal.connect(x2);
-    let b = signal.connect_to(&10, x10);
-    let five = Numbered {}.send_collect(&5);
+    let b = signal.connect(Receiver::new(x10).sender(&10i64));
+    let five = Numbered {}.sending(&5).collect().run();
     assert_eq!(five.responses.len(), 1);
     assert!(five.responses[0].receiver.name.ends_with("x2"));
-    assert_eq!(five.values(), [10]);
-    assert_eq!(Numbered {}.send_collect(&10).values(), [20, 100]);
+    assert_eq!(five.into_values(), [10]);
+    assert_eq!(
+        Numbered {}.sending(&10).collect().run().into_values(),
+        [20, 100]
+    );
     a.disconnect();
     b.disconnect();
-    assert!(signal.receivers_for(&10).is_empty());
+    assert!(signal.named().receivers_for(&10).is_empty());
 }
 
 // 7. Order ----------------------------------------------------------------------------------
@@ -612,16 +642,17 @@ fn receivers_run_in_connection_order() {
         connections.push(if i % 2 == 0 {
             signal.connect(move |_: &str, _: &Ordered| l.push(format!("t{i}")))
         } else {
-            by_name.connect_to(&"s", move |_: &SenderKey<'_>, _: &dyn Kwargs| {
-                l.push(format!("n{i}"))
-            })
+            by_name.connect(
+                Receiver::new(move |_: &SenderKey<'_>, _: &dyn Kwargs| l.push(format!("n{i}")))
+                    .sender(&"s"),
+            )
         });
     }
     let _ = Ordered {}.send("s");
     assert_eq!(log.take(), ["t0", "n1", "t2", "n3", "t4"]);
     let _ = Ordered {}.send("other");
     assert_eq!(log.take(), ["t0", "t2", "t4"]);
-    let names: Vec<_> = signal
+    let names: Vec<_> = by_name
         .receivers_for("s")
         .iter()
         .map(|r| r.location.line)
@@ -707,7 +738,7 @@ fn a_merged_receiver_runs_while_any_of_its_connections_holds() {
         }
     });
     let any = signal.connect(merged_receiver);
-    let dataset = signal.connect_to("dataset", merged_receiver);
+    let dataset = signal.connect(Receiver::new(merged_receiver).sender("dataset"));
     *any_slot.lock().unwrap() = Some(any);
     assert_eq!(Merged {}.send("dataset").receivers_called(), 2);
     assert_eq!(MERGED_CALLS.load(Ordering::SeqCst), 1);
@@ -722,7 +753,7 @@ fn a_merged_receiver_runs_while_any_of_its_connections_holds() {
         }
     });
     let any = signal.connect(merged_receiver);
-    let dataset = signal.connect_to("dataset", merged_receiver);
+    let dataset = signal.connect(Receiver::new(merged_receiver).sender("dataset"));
     *any_slot.lock().unwrap() = Some(any);
     assert_eq!(Merged {}.send("dataset").receivers_called(), 3);
     assert_eq!(MERGED_CALLS.load(Ordering::SeqCst), 2);
@@ -757,9 +788,13 @@ fn a_receiver_disconnected_before_the_first_call_of_a_send_is_not_called() {
         .signal("by_name")
         .unwrap();
     let (b, c) = (counter(&b_calls), counter(&c_calls));
-    let b = signal.connect(move |_, _| b()).scoped();
-    let _c = signal.connect(move |_, _| c()).scoped();
-    let a = signal.connect(move |_, _| {
+    let b = signal
+        .connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| b())
+        .scoped();
+    let _c = signal
+        .connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| c())
+        .scoped();
+    let a = signal.connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| {
         let _owned = &b;
     });
     assert_eq!(
@@ -786,7 +821,9 @@ fn a_receiver_disconnected_before_the_first_call_of_a_send_is_not_called() {
     let b = Declared::signal()
         .connect(move |_: &str, _: &Declared| b())
         .scoped();
-    let _c = Declared::signal().connect_scoped(move |_: &str, _: &Declared| c());
+    let _c = Declared::signal()
+        .connect(move |_: &str, _: &Declared| c())
+        .scoped();
     let a = Declared::signal().connect(move |_: &str, _: &Declared| {
         let _owned = &b;
     });
@@ -807,20 +844,23 @@ fn a_receiver_disconnected_before_the_first_call_of_a_send_is_not_called() {
 fn meta_signals_announce_connections_of_one_signal() {
     let log = Log::default();
     let l = log.clone();
-    let on = ReceiverConnected::signal().connect_to(
-        "t_meta.watched",
-        move |_: &str, ev: &ReceiverConnected| {
+    let on = ReceiverConnected::signal().connect(
+        Receiver::new(move |_: &str, ev: &ReceiverConnected| {
             l.push(format!("+{} {}", ev.receiver.name, ev.filter))
-        },
+        })
+        .sender("t_meta.watched"),
     );
     let l = log.clone();
-    let off = ReceiverDisconnected::signal().connect_to(
-        "t_meta.watched",
-        move |_: &str, ev: &ReceiverDisconnected| l.push(format!("-{}", ev.receiver.name)),
+    let off = ReceiverDisconnected::signal().connect(
+        Receiver::new(move |_: &str, ev: &ReceiverDisconnected| {
+            l.push(format!("-{}", ev.receiver.name))
+        })
+        .sender("t_meta.watched"),
     );
-    let c = Meta::signal().connect_with(
-        ConnectOptions::new().name("watcher").sender("s"),
-        |_: &str, _: &Meta| {},
+    let c = Meta::signal().connect(
+        Receiver::new(|_: &str, _: &Meta| {})
+            .name("watcher")
+            .sender("s"),
     );
     c.disconnect();
     // Another signal's changes are not announced to these subscribers.
@@ -836,27 +876,27 @@ fn meta_signals_announce_connections_of_one_signal() {
 fn a_watcher_of_connections_is_not_told_of_connections_to_its_own_signal() {
     let log = Log::default();
     let l = log.clone();
-    let watcher = ReceiverConnected::signal().connect_with(
-        ConnectOptions::new()
-            .name("t_meta_self")
-            .sender("signals.receiver_connected"),
-        move |_: &str, ev: &ReceiverConnected| l.push(format!("+{}", ev.receiver.name)),
+    let watcher = ReceiverConnected::signal().connect(
+        Receiver::new(move |_: &str, ev: &ReceiverConnected| {
+            l.push(format!("+{}", ev.receiver.name))
+        })
+        .name("t_meta_self")
+        .sender("signals.receiver_connected"),
     );
     let l = log.clone();
-    let leaving = ReceiverDisconnected::signal().connect_to(
-        "signals.receiver_connected",
-        move |_: &str, ev: &ReceiverDisconnected| {
+    let leaving = ReceiverDisconnected::signal().connect(
+        Receiver::new(move |_: &str, ev: &ReceiverDisconnected| {
             if ev.receiver.name.starts_with("t_meta_self") {
                 l.push(format!("-{}", ev.receiver.name))
             }
-        },
+        })
+        .sender("signals.receiver_connected"),
     );
     // Another receiver of `receiver_connected`: not announced either (blinker's rule).
-    let other = ReceiverConnected::signal().connect_with(
-        ConnectOptions::new()
+    let other = ReceiverConnected::signal().connect(
+        Receiver::new(|_: &str, _: &ReceiverConnected| {})
             .name("t_meta_self_other")
             .sender("nobody"),
-        |_: &str, _: &ReceiverConnected| {},
     );
     other.disconnect();
     watcher.disconnect();
@@ -866,8 +906,8 @@ fn a_watcher_of_connections_is_not_told_of_connections_to_its_own_signal() {
 
 #[test]
 fn muting_nests() {
-    let signal = Muted::signal();
-    let c = signal.connect(|_: &str, _: &Muted| {});
+    let c = Muted::signal().connect(|_: &str, _: &Muted| {});
+    let signal = Muted::signal().named();
     {
         let _a = signal.mute();
         {
@@ -888,22 +928,22 @@ fn scoped_receiver(_: &str, _: &Scoped) {}
 #[test]
 fn a_temporary_connection_restores_the_state_exactly() {
     let signal = Scoped::signal();
-    let before = signal.connections();
+    let before = signal.named().connections();
     {
-        let _t = signal.connect_scoped(scoped_receiver);
-        assert_eq!(signal.connections().len(), before.len() + 1);
+        let _t = signal.connect(scoped_receiver).scoped();
+        assert_eq!(signal.named().connections().len(), before.len() + 1);
     }
-    assert_eq!(signal.connections(), before);
+    assert_eq!(signal.named().connections(), before);
     // Already connected: the scope leaves the earlier connection alone (blinker's
     // `connected_to` would remove it).
-    let keep = signal.connect_to("x", scoped_receiver);
+    let keep = signal.connect(Receiver::new(scoped_receiver).sender("x"));
     let any = signal.connect(scoped_receiver);
     {
-        let _t = signal.connect_scoped(scoped_receiver);
+        let _t = signal.connect(scoped_receiver).scoped();
     }
     assert!(keep.is_connected() && any.is_connected());
-    assert_eq!(signal.connections().len(), 2);
-    signal.disconnect(&scoped_receiver);
+    assert_eq!(signal.named().connections().len(), 2);
+    signal.named().disconnect(&scoped_receiver);
 }
 
 #[test]
@@ -912,23 +952,23 @@ fn overlapping_scopes_of_one_receiver_keep_it_until_the_last_ends() {
     let called = || Scoped {}.send("y").receivers_called();
     // Two scopes that overlap (two tests on two threads, say): the first to end leaves the
     // receiver to the other.
-    let first = signal.connect_scoped(scoped_receiver);
-    let second = signal.connect_scoped(scoped_receiver);
+    let first = signal.connect(scoped_receiver).scoped();
+    let second = signal.connect(scoped_receiver).scoped();
     assert!(first.connection().is_new() && !second.connection().is_new());
     drop(first);
     assert_eq!(called(), 1, "the second scope still holds it");
     drop(second);
     assert_eq!(called(), 0);
-    assert!(signal.connections().is_empty());
+    assert!(signal.named().connections().is_empty());
 
     // A plain connect made during a scope holds the receiver for good.
-    let scope = signal.connect_scoped(scoped_receiver);
+    let scope = signal.connect(scoped_receiver).scoped();
     let plain = signal.connect(scoped_receiver);
     drop(scope);
     assert!(plain.is_connected());
     assert_eq!(called(), 1);
     // An explicit disconnect ends it whatever holds it.
-    let scope = signal.connect_scoped(scoped_receiver);
+    let scope = signal.connect(scoped_receiver).scoped();
     assert!(plain.disconnect());
     assert!(!scope.connection().is_connected());
     drop(scope);

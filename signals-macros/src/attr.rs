@@ -197,8 +197,8 @@ fn parse_pairs(
                         .join(", ");
                     let guess = keys
                         .iter()
-                        .filter(|k| edit_distance(k.name, &name) <= 2)
-                        .min_by_key(|k| edit_distance(k.name, &name))
+                        .filter(|k| strsim::levenshtein(k.name, &name) <= 2)
+                        .min_by_key(|k| strsim::levenshtein(k.name, &name))
                         .map(|k| format!("did you mean `{}`? ", k.name))
                         .unwrap_or_default();
                     errors.at(
@@ -245,26 +245,6 @@ fn parse_pairs(
         input.parse::<Token![,]>()?;
     }
     Ok(())
-}
-
-/// Levenshtein distance, for "did you mean" hints.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                diagonal
-            } else {
-                1 + diagonal.min(above).min(row[j])
-            };
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 /// Skips tokens up to the next top-level comma (commas inside `<...>` are not separators).
@@ -368,19 +348,5 @@ fn parse_sender(input: ParseStream, key: &Key) -> syn::Result<SenderValue> {
 pub fn check_name(name: &LitStr) -> TokenStream {
     quote_spanned! {name.span()=>
         const _: () = ::signals_core::__private::assert_valid_name(#name);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::edit_distance;
-
-    #[test]
-    fn edit_distances() {
-        assert_eq!(edit_distance("namespace", "namespace"), 0);
-        assert_eq!(edit_distance("namespce", "namespace"), 1);
-        assert_eq!(edit_distance("nmae", "name"), 2);
-        assert_eq!(edit_distance("priority", "plugin"), 6);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 }

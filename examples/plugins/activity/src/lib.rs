@@ -7,8 +7,7 @@ use std::sync::Mutex;
 
 use ckan_signals::ActionSucceeded;
 use serde_json::Value;
-use signals_core::plugins::{Plugin, Subscriptions};
-use signals_core::{plugin, signal, Signal};
+use signals_core::prelude::*;
 
 /// One entry of the activity stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,9 +96,9 @@ pub struct ActivityPlugin;
 impl Plugin for ActivityPlugin {
     fn subscriptions(&self, s: &mut Subscriptions) {
         let action = ActionSucceeded::signal();
-        s.connect_to(action, "package_create", package_created)
-            .connect_to(action, "package_update", package_updated)
-            .connect_to(action, "resource_create", resource_created);
+        s.connect(action, Receiver::new(package_created).sender("package_create"))
+            .connect(action, Receiver::new(package_updated).sender("package_update"))
+            .connect(action, Receiver::new(resource_created).sender("resource_create"));
     }
 }
 

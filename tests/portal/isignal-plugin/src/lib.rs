@@ -9,8 +9,7 @@
 //! - `broken_subscriptions` connects [`shared`] to every sender, then asks for a signal by an
 //!   invalid name: its load fails and must leave nothing connected.
 
-use signals_core::plugins::{Plugin, Subscriptions};
-use signals_core::{plugin, signal, Signal};
+use signals_core::prelude::*;
 
 /// CKAN's example signal: sent by a number, each receiver returns a number.
 #[signal(namespace = "ckanext", name = "isignal_number", sender = i64, output = i64)]
@@ -36,7 +35,8 @@ impl Plugin for ExampleISignalPlugin {
     fn subscriptions(&self, s: &mut Subscriptions) {
         // `{isignal_number: [x2, {"receiver": x10, "sender": 10}]}`
         let number = IsignalNumber::signal();
-        s.connect(number, x2).connect_to(number, &10i64, x10);
+        s.connect(number, x2)
+            .connect(number, Receiver::new(x10).sender(&10i64));
     }
 }
 
@@ -68,7 +68,7 @@ pub struct SharedTen;
 
 impl Plugin for SharedTen {
     fn subscriptions(&self, s: &mut Subscriptions) {
-        s.connect_to(SharedNumber::signal(), &10i64, shared);
+        s.connect(SharedNumber::signal(), Receiver::new(shared).sender(&10i64));
     }
 }
 
@@ -80,8 +80,12 @@ pub struct BrokenSubscriptions;
 
 impl Plugin for BrokenSubscriptions {
     fn subscriptions(&self, s: &mut Subscriptions) {
-        s.connect_to(SharedNumber::signal(), &7i64, shared)
-            .connect_by_name("ckanext", "no spaces allowed", |_, _| {});
+        s.connect(SharedNumber::signal(), Receiver::new(shared).sender(&7i64))
+            .connect_by_name(
+                "ckanext",
+                "no spaces allowed",
+                |_: &SenderKey<'_>, _: &dyn Kwargs| {},
+            );
     }
 }
 
