@@ -137,8 +137,8 @@ fn enabled_plugins(options: &Options) -> Result<(Vec<String>, String), String> {
 }
 
 fn run(options: Options, out: &mut impl Write) -> Result<(), Stop> {
-    if let Err(problems) = signals_core::registry().check() {
-        for problem in problems {
+    if let Err(error) = signals_core::registry().check() {
+        for problem in error.problems() {
             eprintln!("portal: registry: {problem}");
         }
     }

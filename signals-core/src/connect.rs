@@ -253,6 +253,7 @@ impl fmt::Debug for ConnectOptions {
 
 /// A receiver ready to become a connection record. Not public API.
 #[doc(hidden)]
+#[allow(missing_debug_implementations)]
 pub struct Lowered {
     options: ConnectOptions,
     identity: Option<ReceiverId>,
@@ -305,10 +306,12 @@ pub trait IntoReceiver<K: ?Sized, M> {
 
 /// The marker of a function or closure passed to `connect` as it is.
 #[doc(hidden)]
+#[derive(Debug)]
 pub struct Direct<R>(PhantomData<fn() -> R>);
 
 /// The marker of a [`Receiver`].
 #[doc(hidden)]
+#[derive(Debug)]
 pub struct Built<K, R>(PhantomData<fn() -> (K, R)>);
 
 fn lowered(

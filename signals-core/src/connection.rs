@@ -12,10 +12,10 @@ use crate::receiver::ReceiverInfo;
 /// [`ScopedConnection`] for one that disconnects when dropped).
 ///
 /// ```
-/// use signals_core::{DynKwargs, Namespace};
+/// use signals_core::{Kwargs, Namespace, SenderKey};
 ///
 /// let signal = Namespace::get("doc_connection")?.signal("ping")?;
-/// let connection = signal.connect(|_sender, _kwargs| {});
+/// let connection = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {});
 /// assert!(connection.is_connected());
 /// {
 ///     let _blocked = connection.block();
@@ -43,10 +43,10 @@ impl Connection {
     /// already running on another thread may still call it once.
     ///
     /// ```
-    /// use signals_core::Namespace;
+    /// use signals_core::{Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_connection_disconnect")?.signal("saved")?;
-    /// let c = signal.connect(|_, _| {});
+    /// let c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {});
     /// assert!(c.disconnect());
     /// assert!(!c.disconnect()); // already gone
     /// # Ok::<(), signals_core::Error>(())
@@ -59,10 +59,10 @@ impl Connection {
     /// whose target was dropped still exists until a send meets it and disconnects it.
     ///
     /// ```
-    /// use signals_core::Namespace;
+    /// use signals_core::{Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_connection_is_connected")?.signal("saved")?;
-    /// let c = signal.connect(|_, _| {});
+    /// let c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {});
     /// let _blocked = c.block();
     /// assert!(c.is_connected());
     /// c.disconnect();
@@ -98,10 +98,10 @@ impl Connection {
     /// a connection that is gone does nothing.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_connection_block")?.signal("saved")?;
-    /// let c = signal.connect(|_, _| {});
+    /// let c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {});
     /// let outer = c.block();
     /// let inner = c.block();
     /// drop(outer);
@@ -122,10 +122,10 @@ impl Connection {
     /// The receiver's description, while connected; `None` once disconnected.
     ///
     /// ```
-    /// use signals_core::{ConnectOptions, Namespace};
+    /// use signals_core::{Kwargs, Namespace, Receiver, SenderKey};
     ///
     /// let signal = Namespace::get("doc_connection_receiver")?.signal("saved")?;
-    /// let c = signal.connect_with(ConnectOptions::new().name("audit"), |_, _| {});
+    /// let c = signal.connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).name("audit"));
     /// let info = c.receiver().unwrap();
     /// assert_eq!(info.name, "audit");
     /// assert_eq!(info.location.file, file!());
@@ -140,10 +140,10 @@ impl Connection {
     /// The signal this connection belongs to.
     ///
     /// ```
-    /// use signals_core::Namespace;
+    /// use signals_core::{Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_connection_signal")?.signal("saved")?;
-    /// let c = signal.connect(|_, _| {});
+    /// let c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {});
     /// assert_eq!(c.signal(), signal);
     /// assert_eq!(c.signal().qualified_name(), "doc_connection_signal.saved");
     /// c.disconnect();
@@ -206,10 +206,10 @@ impl Eq for Connection {}
 /// unless another connect call still holds it (see [`Connection::scoped`]).
 ///
 /// ```
-/// use signals_core::Namespace;
+/// use signals_core::{Kwargs, Namespace, SenderKey};
 ///
 /// let signal = Namespace::get("doc_scoped_connection")?.signal("saved")?;
-/// let scoped = signal.connect(|_, _| {}).scoped();
+/// let scoped = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped();
 /// let c = scoped.connection();
 /// assert!(c.is_connected());
 /// drop(scoped);
@@ -226,10 +226,10 @@ impl ScopedConnection {
     /// The connection (dropping the handle still disconnects it).
     ///
     /// ```
-    /// use signals_core::Namespace;
+    /// use signals_core::{Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_scoped_connection_connection")?.signal("saved")?;
-    /// let scoped = signal.connect(|_, _| {}).scoped();
+    /// let scoped = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped();
     /// assert!(scoped.connection().is_new());
     /// # Ok::<(), signals_core::Error>(())
     /// ```
@@ -240,10 +240,10 @@ impl ScopedConnection {
     /// Keeps the connection for good: dropping nothing disconnects it any more.
     ///
     /// ```
-    /// use signals_core::Namespace;
+    /// use signals_core::{Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_scoped_release")?.signal("saved")?;
-    /// let c = signal.connect(|_, _| {}).scoped().release();
+    /// let c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped().release();
     /// assert!(c.is_connected());
     /// c.disconnect();
     /// # Ok::<(), signals_core::Error>(())
@@ -264,10 +264,10 @@ impl Drop for ScopedConnection {
 /// Keeps one connection blocked while it lives (see [`Connection::block`]).
 ///
 /// ```
-/// use signals_core::{DynKwargs, Namespace};
+/// use signals_core::{Kwargs, Namespace, SenderKey};
 ///
 /// let signal = Namespace::get("doc_block_guard")?.signal("saved")?;
-/// let c = signal.connect(|_, _| {});
+/// let c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {});
 /// let guard = c.block();
 /// assert!(!signal.has_receivers());
 /// drop(guard);
@@ -294,10 +294,10 @@ impl Drop for BlockGuard {
 /// process-wide: it silences the signal for every thread, not only the one holding the guard.
 ///
 /// ```
-/// use signals_core::{DynKwargs, Namespace};
+/// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
 ///
 /// let signal = Namespace::get("doc_mute_guard")?.signal("saved")?;
-/// let _c = signal.connect(|_, _| {}).scoped();
+/// let _c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped();
 /// let outer = signal.mute();
 /// let inner = signal.mute();
 /// drop(outer);

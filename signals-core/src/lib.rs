@@ -9,7 +9,7 @@
 //!   get the sender and a shared reference to the struct. A by-name view of the same
 //!   arguments ([`Kwargs`]) serves receivers that cannot depend on the declaring crate.
 //! - **Receivers** listen to every sender or to one ([`SenderFilter`]), run in connection
-//!   order, may return values ([`Signal::send_collect`]) or errors, and may panic: a send
+//!   order, may return values ([`Sending::collect`]) or errors, and may panic: a send
 //!   reports each failure with the receiver's name and location ([`SendReport`]).
 //! - **Sends take no lock** and write no shared memory in steady state: connect and disconnect
 //!   publish a new immutable list of receivers, and the first send on each thread after such
@@ -18,10 +18,17 @@
 //! - **Connections are strong** and stay until they are disconnected: dropping a
 //!   [`Connection`] disconnects nothing (it is a `Copy` handle). Use
 //!   [`Connection::scoped`] for a connection that ends with a scope, and
-//!   [`TypedSignal::connect_weak`] for blinker's `weak=True`.
+//!   [`Receiver::weak`] for blinker's `weak=True`.
+//! - **One `connect`, one way to send.** Every handle's `connect` takes a function or closure
+//!   as it is, or a [`Receiver`] for one sender, async, weak, a key or a name. `send` and
+//!   `send_async` cover the usual send; [`sending`](Signal::sending) starts a [`Sending`] for
+//!   the others (stop at the first failure, collect the values, run async receivers
+//!   together).
 //!
 //! ```
-//! use signals_core::{DynKwargs, Kwarg, Kwargs, Namespace, NamedSignal, Signal, SignalCell};
+//! use signals_core::{
+//!     DynKwargs, Kwarg, Kwargs, Namespace, NamedSignal, Receiver, SenderKey, Signal, SignalCell,
+//! };
 //!
 //! // A typed signal, written by hand (the `#[signal]` attribute writes this for you).
 //! struct ResourceDownloaded { bytes: u64 }
@@ -46,17 +53,17 @@
 //!
 //! // A typed receiver for one sender, returning a value.
 //! let typed = ResourceDownloaded::signal()
-//!     .connect_to("r-1", |_id: &str, ev: &ResourceDownloaded| ev.bytes * 2);
+//!     .connect(Receiver::new(|_id: &str, ev: &ResourceDownloaded| ev.bytes * 2).sender("r-1"));
 //! // A by-name receiver that never names the type.
 //! let by_name = Namespace::get("doc_crate")?.signal("resource_downloaded")?;
-//! let dynamic = by_name.connect(|sender, kwargs: &dyn Kwargs| {
+//! let dynamic = by_name.connect(|sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
 //!     assert_eq!(kwargs.get::<u64>("bytes"), Some(&10));
 //!     assert_eq!(sender.as_str(), Some("r-1"));
 //! });
 //!
-//! let collected = ResourceDownloaded { bytes: 10 }.send_collect("r-1");
+//! let collected = ResourceDownloaded { bytes: 10 }.sending("r-1").collect().run();
 //! assert_eq!(collected.report.receivers_called(), 2);
-//! assert_eq!(collected.values(), [20]);
+//! assert_eq!(collected.into_values(), [20]);
 //!
 //! // A by-name send of a declared signal must carry its struct.
 //! assert!(by_name.send(&"r-1", &DynKwargs::new()).is_err());
@@ -67,16 +74,17 @@
 //!
 //! ## Async receivers and sends
 //!
-//! A receiver may be async: `#[subscriber]` on an `async fn`, or
-//! [`TypedSignal::connect_async`] / [`NamedSignal::connect_async`] with a closure returning a
-//! [`BoxFuture`] (`|sender, ev| Box::pin(async move { ... })`). Its future must be `Send`.
+//! A receiver may be async: `#[subscriber]` on an `async fn`, or `connect` (on any handle)
+//! of [`Receiver::new_async`] with a closure returning a [`BoxFuture`]
+//! (`|sender: &str, ev: &Saved| Box::pin(async move { ... })`). Its future must be `Send`.
 //!
-//! - [`Signal::send_async`] awaits every receiver, sync and async alike, one at a time in
-//!   connection order; [`Signal::send_async_concurrent`] calls the sync receivers and starts
-//!   the async ones in connection order, then drives the started futures together. Both give
-//!   the report a sync send gives (failures, caught panics, values in connection order).
-//!   [`Signal::try_send_async`] (by name, [`NamedSignal::send_fail_fast_async`]) awaits them
-//!   one at a time and stops at the first failure, as [`Signal::try_send`] does.
+//! - [`Signal::send_async`] (or `sending(s)`[`.run_async()`](Sending::run_async)) awaits
+//!   every receiver, sync and async alike, one at a time in connection order;
+//!   `sending(s)`[`.run_concurrent()`](Sending::run_concurrent) calls the sync receivers and
+//!   starts the async ones in connection order, then drives the started futures together.
+//!   Both give the report a sync send gives (failures, caught panics, values in connection
+//!   order). `sending(s)`[`.fail_fast()`](Sending::fail_fast)`.run_async()` (by name too)
+//!   awaits them one at a time and stops at the first failure, as `.fail_fast().run()` does.
 //! - A **sync send does not run async receivers**: it runs every sync receiver in order and
 //!   reports each async receiver, at its place, as a failure of kind
 //!   [`FailureKind::AsyncReceiver`] ("... is async; a sync send cannot run it — use
@@ -89,17 +97,17 @@
 //!   receivers not yet started do not run, and no lock is held or connection left behind.
 //!
 //! ```
-//! use signals_core::{signal, Signal};
+//! use signals_core::{signal, Receiver, Signal};
 //!
 //! #[signal(namespace = "doc_crate_async", output = u32)]
 //! struct Ping { n: u32 }
 //!
 //! let sync = Ping::signal().connect(|_: &str, ev: &Ping| ev.n);
-//! let later = Ping::signal().connect_async(|_: &str, ev: &Ping| {
+//! let later = Ping::signal().connect(Receiver::new_async(|_: &str, ev: &Ping| {
 //!     Box::pin(async move { ev.n + 1 })
-//! });
-//! let collected = futures::executor::block_on(Ping { n: 1 }.send_collect_async("me"));
-//! assert_eq!(collected.values(), [1, 2]);
+//! }));
+//! let collected = futures::executor::block_on(Ping { n: 1 }.sending("me").collect().run_async());
+//! assert_eq!(collected.into_values(), [1, 2]);
 //!
 //! let report = Ping { n: 1 }.send("me"); // the async receiver is reported, not run
 //! assert_eq!(report.receivers_called(), 1);
@@ -136,6 +144,7 @@
 //!   before it looks at the cache, to stay cheap).
 
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod calls;
 mod connect;
@@ -207,8 +216,6 @@ macro_rules! link {
     };
 }
 
-/// Items the macros' generated code and this workspace's other crates use. Not part of the
-/// API: no stability promise.
 /// What a plugin or an application needs, in one `use`: the macros, the traits whose
 /// methods you call (`Signal::send`, `Sender`), the handles and the receiver builder.
 ///

@@ -134,10 +134,10 @@ pub struct PluginListing {
 /// loaded.
 ///
 /// ```
-/// use signals_core::Namespace;
+/// use signals_core::{Kwargs, Namespace, SenderKey};
 ///
 /// let signal = Namespace::get("doc_listing")?.signal("custom_thing")?;
-/// let _c = signal.connect(|_, _| {}).scoped();
+/// let _c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped();
 /// let listing = signals_core::listing();
 /// let entry = listing.signals.iter().find(|s| s.name == "custom_thing").unwrap();
 /// assert!(entry.declaration.is_none());

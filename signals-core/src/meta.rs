@@ -103,15 +103,18 @@ meta_signal!(
     /// order of those announcements and of the changes another thread makes meanwhile.
     ///
     /// ```
-    /// use signals_core::{Namespace, ReceiverConnected, Signal};
+    /// use signals_core::{Kwargs, Namespace, Receiver, ReceiverConnected, SenderKey, Signal};
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     ///
     /// static SEEN: AtomicUsize = AtomicUsize::new(0);
-    /// let watch = ReceiverConnected::signal().connect_to("doc_meta.watched", |_: &str, _: &ReceiverConnected| {
-    ///     SEEN.fetch_add(1, Ordering::SeqCst);
-    /// });
+    /// let watch = ReceiverConnected::signal().connect(
+    ///     Receiver::new(|_: &str, _: &ReceiverConnected| {
+    ///         SEEN.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .sender("doc_meta.watched"),
+    /// );
     /// let signal = Namespace::get("doc_meta")?.signal("watched")?;
-    /// signal.connect(|_, _| {}).disconnect();
+    /// signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).disconnect();
     /// assert_eq!(SEEN.load(Ordering::SeqCst), 1);
     /// watch.disconnect();
     /// # Ok::<(), signals_core::Error>(())
@@ -127,19 +130,19 @@ meta_signal!(
     /// send); the sender is that signal's qualified name.
     ///
     /// ```
-    /// use signals_core::{Namespace, ReceiverDisconnected, Signal};
+    /// use signals_core::{Kwargs, Namespace, Receiver, ReceiverDisconnected, SenderKey, Signal};
     /// use std::sync::Mutex;
     ///
     /// static GONE: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    /// let watch = ReceiverDisconnected::signal().connect_to(
-    ///     "doc_meta_disconnected.watched",
-    ///     |_: &str, ev: &ReceiverDisconnected| {
+    /// let watch = ReceiverDisconnected::signal().connect(
+    ///     Receiver::new(|_: &str, ev: &ReceiverDisconnected| {
     ///         GONE.lock().unwrap().push(ev.receiver.name.to_string());
-    ///     },
+    ///     })
+    ///     .sender("doc_meta_disconnected.watched"),
     /// );
     /// let signal = Namespace::get("doc_meta_disconnected")?.signal("watched")?;
-    /// let options = signals_core::ConnectOptions::new().name("audit");
-    /// signal.connect_with(options, |_, _| {}).disconnect();
+    /// let audit = |_: &SenderKey<'_>, _: &dyn Kwargs| {};
+    /// signal.connect(Receiver::new(audit).name("audit")).disconnect();
     /// assert_eq!(*GONE.lock().unwrap(), ["audit"]);
     /// watch.disconnect();
     /// # Ok::<(), signals_core::Error>(())

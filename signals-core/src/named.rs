@@ -24,13 +24,13 @@ use crate::typed::{Signal, TypedSignal};
 /// see typed sends too.
 ///
 /// ```
-/// use signals_core::{DynKwargs, Kwargs, Namespace};
+/// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
 /// use std::sync::{Arc, Mutex};
 ///
 /// let signal = Namespace::get("doc_named")?.signal("custom_something_happened")?;
 /// let seen = Arc::new(Mutex::new(Vec::new()));
 /// let log = seen.clone();
-/// let _connection = signal.connect(move |sender, kwargs: &dyn Kwargs| {
+/// let _connection = signal.connect(move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
 ///     let n = kwargs.get::<u32>("n").copied().unwrap_or_default();
 ///     log.lock().unwrap().push(format!("{sender} {n}"));
 /// });
@@ -134,7 +134,7 @@ impl NamedSignal {
     ///
     /// let by_name = Namespace::get("doc_named_typed")?.signal("saved")?;
     /// let typed = by_name.typed::<Saved>()?;
-    /// assert_eq!(typed.send(&Saved { id: 1 }, "web").receivers_called(), 0);
+    /// assert_eq!(typed.send("web", &Saved { id: 1 }).receivers_called(), 0);
     /// assert!(by_name.typed::<Deleted>().is_err());
     /// # Ok::<(), signals_core::Error>(())
     /// ```
@@ -269,10 +269,10 @@ impl NamedSignal {
     /// bound. "Now" only: another thread may connect or disconnect before you send.
     ///
     /// ```
-    /// use signals_core::Namespace;
+    /// use signals_core::{Kwargs, Namespace, Receiver, SenderKey};
     ///
     /// let signal = Namespace::get("doc_named_has_receivers_for")?.signal("saved")?;
-    /// let c = signal.connect_to("dataset", |_, _| {});
+    /// let c = signal.connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).sender("dataset"));
     /// assert!(signal.has_receivers_for(&"dataset"));
     /// assert!(!signal.has_receivers_for(&"group"));
     /// c.disconnect();
@@ -291,11 +291,11 @@ impl NamedSignal {
     /// [`has_receivers_for`](Self::has_receivers_for) for an exact answer.
     ///
     /// ```
-    /// use signals_core::Namespace;
+    /// use signals_core::{Kwargs, Namespace, Receiver, SenderKey};
     ///
     /// let signal = Namespace::get("doc_named_has_receivers")?.signal("saved")?;
     /// assert!(!signal.has_receivers());
-    /// let c = signal.connect_to("dataset", |_, _| {});
+    /// let c = signal.connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).sender("dataset"));
     /// assert!(signal.has_receivers()); // even for senders the filter excludes
     /// {
     ///     let _muted = signal.mute();
@@ -313,13 +313,13 @@ impl NamedSignal {
     /// while the signal is muted, and none that is blocked or whose weak target is gone.
     ///
     /// ```
-    /// use signals_core::{ConnectOptions, Namespace};
+    /// use signals_core::{Kwargs, Namespace, Receiver, SenderKey};
     ///
     /// let signal = Namespace::get("doc_named_receivers_for")?.signal("saved")?;
-    /// let _a = signal.connect_with(ConnectOptions::new().name("a"), |_, _| {}).scoped();
-    /// let _b = signal
-    ///     .connect_with(ConnectOptions::new().name("b").sender("dataset"), |_, _| {})
-    ///     .scoped();
+    /// let a = |_: &SenderKey<'_>, _: &dyn Kwargs| {};
+    /// let b = |_: &SenderKey<'_>, _: &dyn Kwargs| {};
+    /// let _a = signal.connect(Receiver::new(a).name("a")).scoped();
+    /// let _b = signal.connect(Receiver::new(b).name("b").sender("dataset")).scoped();
     /// let names = |sender: &str| -> Vec<String> {
     ///     signal.receivers_for(&sender).iter().map(|r| r.name.to_string()).collect()
     /// };
@@ -427,10 +427,10 @@ impl NamedSignal {
     /// sends are silenced), and a send already running is not stopped.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_named_mute")?.signal("saved")?;
-    /// let _c = signal.connect(|_, _| {}).scoped();
+    /// let _c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped();
     /// let muted = signal.mute();
     /// assert_eq!(signal.send(&"web", &DynKwargs::new())?.receivers_called(), 0);
     /// drop(muted);

@@ -73,7 +73,7 @@ pub trait Plugin: Send + Sync + 'static {
 ///
 /// ```
 /// use signals_core::plugins::{self, Plugin, Subscriptions};
-/// use signals_core::{plugin, signal, Signal};
+/// use signals_core::{plugin, signal, Kwargs, Receiver, SenderKey, Signal};
 ///
 /// #[signal(namespace = "doc_subscriptions")]
 /// struct Saved { id: u32 }
@@ -85,8 +85,8 @@ pub trait Plugin: Send + Sync + 'static {
 /// impl Plugin for Audit {
 ///     fn subscriptions(&self, s: &mut Subscriptions) {
 ///         s.connect(Saved::signal(), |_: &str, _: &Saved| {})
-///             .connect_to(Saved::signal(), "dataset", |_: &str, _: &Saved| {})
-///             .connect_by_name("doc_subscriptions", "deleted", |_, _| {});
+///             .connect(Saved::signal(), Receiver::new(|_: &str, _: &Saved| {}).sender("dataset"))
+///             .connect_by_name("doc_subscriptions", "deleted", |_: &SenderKey<'_>, _: &dyn Kwargs| {});
 ///     }
 /// }
 ///
@@ -96,6 +96,7 @@ pub trait Plugin: Send + Sync + 'static {
 /// assert_eq!(Saved { id: 1 }.send("dataset").receivers_called(), 0);
 /// # Ok::<(), signals_core::plugins::PluginError>(())
 /// ```
+#[derive(Debug)]
 pub struct Subscriptions {
     plugin: &'static str,
     made: Vec<Connection>,

@@ -88,7 +88,8 @@ impl fmt::Display for SourceLocation {
 /// - Functions and closures that capture nothing are identified by their type: every
 ///   connection of `audit` is the same receiver.
 /// - Closures that capture state are each a receiver of their own, unless you give them a
-///   key ([`ReceiverId::Key`], Django's `dispatch_uid`).
+///   key ([`Receiver::key`](crate::Receiver::key), which makes a [`ReceiverId::Key`];
+///   Django's `dispatch_uid`).
 ///
 /// "Captures nothing" is what the compiler decides: a closure that mentions a variable only
 /// as `let _ = x;` does not capture it, and counts as a function.
@@ -171,18 +172,30 @@ impl From<String> for ReceiverId {
 /// `` (plugin `p`) `` for a plugin's connection.
 ///
 /// ```
-/// use signals_core::{ConnectOptions, Namespace, ReceiverId};
+/// use signals_core::plugins::{self, Plugin, Subscriptions};
+/// use signals_core::{plugin, Kwargs, Namespace, Receiver, ReceiverId, SenderKey};
 ///
+/// #[plugin(name = "p")]
+/// #[derive(Default)]
+/// struct P;
+///
+/// impl Plugin for P {
+///     fn subscriptions(&self, s: &mut Subscriptions) {
+///         let audit = |_: &SenderKey<'_>, _: &dyn Kwargs| {};
+///         s.connect_by_name("doc_receiver_info", "saved", Receiver::new(audit).name("audit").key("audit"));
+///     }
+/// }
+///
+/// let loaded = plugins::use_plugin("p")?;
 /// let signal = Namespace::get("doc_receiver_info")?.signal("saved")?;
-/// let options = ConnectOptions::new().name("audit").key("audit").plugin("p");
-/// let c = signal.connect_with(options, |_, _| {});
-/// let info = c.receiver().unwrap();
+/// let info = signal.receivers_for(&"me").remove(0);
 /// assert_eq!(info.id, ReceiverId::key("audit"));
 /// assert!(!info.weak && !info.is_async);
 /// assert!(info.to_string().starts_with("`audit` at "));
 /// assert!(info.to_string().ends_with(" (plugin `p`)"));
-/// c.disconnect();
-/// # Ok::<(), signals_core::Error>(())
+/// drop(loaded);
+/// assert!(!signal.has_receivers());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReceiverInfo {
@@ -407,6 +420,7 @@ pub trait IntoReply: Any + Send + Sized {
 
 /// A by-name receiver's converted return value. Not public API.
 #[doc(hidden)]
+#[allow(missing_debug_implementations)]
 pub struct CallResultOf(pub(crate) CallResult<AnyValue>);
 
 impl IntoReply for () {}

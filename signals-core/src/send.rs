@@ -49,11 +49,11 @@ pub(crate) enum Concurrency {
 /// Non-exhaustive: match it with a wildcard arm.
 ///
 /// ```
-/// use signals_core::{DynKwargs, FailureKind, Namespace};
+/// use signals_core::{DynKwargs, FailureKind, Kwargs, Namespace, SenderKey};
 ///
 /// let signal = Namespace::get("doc_failure_kind")?.signal("saved")?;
-/// let _errs = signal.connect(|_, _| Err::<(), _>("disk full")).scoped();
-/// let _panics = signal.connect(|_, _| -> () { panic!("boom") }).scoped();
+/// let _errs = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("disk full")).scoped();
+/// let _panics = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| -> () { panic!("boom") }).scoped();
 /// let report = signal.send(&"me", &DynKwargs::new())?;
 /// match &report.failures()[0].kind {
 ///     FailureKind::Error(e) => assert_eq!(e.to_string(), "disk full"),
@@ -69,8 +69,8 @@ pub enum FailureKind {
     Error(BoxError),
     /// It panicked; the panic's message.
     Panic(String),
-    /// It is async, and a sync send met it: it did not run. Send with `send_async` (or one of
-    /// its variants) to run it.
+    /// It is async, and a sync send met it: it did not run. Send with `send_async` (or
+    /// `sending(..)` and `run_async` or `run_concurrent`) to run it.
     AsyncReceiver,
     /// A by-name receiver returned a value of another type than the one the send collects
     /// (or the signal declares as its output). The value is dropped; nothing panics.
@@ -86,18 +86,29 @@ pub enum FailureKind {
 /// its [`source`](std::error::Error::source) is the receiver's error (none for a panic).
 ///
 /// ```
-/// use signals_core::{ConnectOptions, DynKwargs, Namespace};
+/// use signals_core::plugins::{self, Plugin, Subscriptions};
+/// use signals_core::{plugin, DynKwargs, Kwargs, Namespace, Receiver, SenderKey};
 ///
+/// #[plugin(name = "audit_plugin")]
+/// #[derive(Default)]
+/// struct Audit;
+///
+/// impl Plugin for Audit {
+///     fn subscriptions(&self, s: &mut Subscriptions) {
+///         let audit = |_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("no");
+///         s.connect_by_name("doc_failure", "saved", Receiver::new(audit).name("audit"));
+///     }
+/// }
+///
+/// let _loaded = plugins::use_plugin("audit_plugin")?;
 /// let signal = Namespace::get("doc_failure")?.signal("saved")?;
-/// let options = ConnectOptions::new().name("audit").plugin("audit_plugin");
-/// let _c = signal.connect_with(options, |_, _| Err::<(), _>("no")).scoped();
 /// let failure = signal.send(&"me", &DynKwargs::new())?.into_result().unwrap_err();
 /// assert_eq!(failure.receiver.name, "audit");
 /// let text = failure.to_string();
 /// assert!(text.starts_with("receiver `audit` at "), "{text}");
 /// assert!(text.ends_with(" (plugin `audit_plugin`) returned an error: no"), "{text}");
 /// assert!(std::error::Error::source(&failure).is_some());
-/// # Ok::<(), signals_core::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct Failure {
@@ -141,11 +152,11 @@ impl std::error::Error for Failure {
 /// list is allocated only for a failure.
 ///
 /// ```
-/// use signals_core::{DynKwargs, Namespace};
+/// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
 ///
 /// let signal = Namespace::get("doc_send_report")?.signal("saved")?;
-/// let _ok = signal.connect(|_, _| {}).scoped();
-/// let _bad = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+/// let _ok = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped();
+/// let _bad = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("no")).scoped();
 /// let report = signal.send(&"me", &DynKwargs::new())?;
 /// assert_eq!(report.receivers_called(), 2);
 /// assert!(!report.is_ok());
@@ -173,11 +184,11 @@ impl SendReport {
     /// because it was disconnected during the send or its weak target was gone.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_receivers_called")?.signal("saved")?;
     /// assert_eq!(signal.send(&"me", &DynKwargs::new())?.receivers_called(), 0);
-    /// let _c = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// let _c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("no")).scoped();
     /// assert_eq!(signal.send(&"me", &DynKwargs::new())?.receivers_called(), 1);
     /// # Ok::<(), signals_core::Error>(())
     /// ```
@@ -189,11 +200,11 @@ impl SendReport {
     /// could not run, in connection order.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_failures")?.signal("saved")?;
-    /// let _a = signal.connect(|_, _| Err::<(), _>("first")).scoped();
-    /// let _b = signal.connect(|_, _| Err::<(), _>("second")).scoped();
+    /// let _a = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("first")).scoped();
+    /// let _b = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("second")).scoped();
     /// let report = signal.send(&"me", &DynKwargs::new())?;
     /// let texts: Vec<String> = report.failures().iter().map(|f| f.to_string()).collect();
     /// assert!(texts[0].ends_with("first") && texts[1].ends_with("second"));
@@ -206,10 +217,10 @@ impl SendReport {
     /// Takes the failures out of the report.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_into_failures")?.signal("saved")?;
-    /// let _c = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// let _c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("no")).scoped();
     /// let failures = signal.send(&"me", &DynKwargs::new())?.into_failures();
     /// assert_eq!(failures.len(), 1);
     /// # Ok::<(), signals_core::Error>(())
@@ -222,11 +233,11 @@ impl SendReport {
     /// [`receivers_called`](Self::receivers_called) to know whether anyone listened.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_is_ok")?.signal("saved")?;
     /// assert!(signal.send(&"me", &DynKwargs::new())?.is_ok()); // nobody listened
-    /// let _c = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// let _c = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("no")).scoped();
     /// assert!(!signal.send(&"me", &DynKwargs::new())?.is_ok());
     /// # Ok::<(), signals_core::Error>(())
     /// ```
@@ -239,12 +250,12 @@ impl SendReport {
     /// was the last receiver's.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_stopped_early")?.signal("saved")?;
-    /// let _bad = signal.connect(|_, _| Err::<(), _>("no")).scoped();
-    /// let _ok = signal.connect(|_, _| {}).scoped();
-    /// let report = signal.send_fail_fast(&"me", &DynKwargs::new())?;
+    /// let _bad = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("no")).scoped();
+    /// let _ok = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).scoped();
+    /// let report = signal.sending(&"me", &DynKwargs::new()).fail_fast().run()?;
     /// assert!(report.stopped_early());
     /// assert_eq!(report.receivers_called(), 1);
     /// assert!(!signal.send(&"me", &DynKwargs::new())?.stopped_early());
@@ -258,12 +269,12 @@ impl SendReport {
     /// The other failures are dropped: use [`failures`](Self::failures) to see them all.
     ///
     /// ```
-    /// use signals_core::{DynKwargs, Namespace};
+    /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///
     /// let signal = Namespace::get("doc_into_result")?.signal("saved")?;
-    /// let ok = signal.connect(|_, _| {});
+    /// let ok = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {});
     /// assert_eq!(signal.send(&"me", &DynKwargs::new())?.into_result().unwrap(), 1);
-    /// let _bad = signal.connect(|_, _| Err::<(), _>("no")).scoped();
+    /// let _bad = signal.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| Err::<(), _>("no")).scoped();
     /// assert!(signal.send(&"me", &DynKwargs::new())?.into_result().is_err());
     /// ok.disconnect();
     /// # Ok::<(), signals_core::Error>(())
@@ -288,15 +299,15 @@ impl SendReport {
 /// One receiver's returned value in a collecting send: blinker's `(receiver, value)` pair.
 ///
 /// ```
-/// use signals_core::{signal, ConnectOptions, Signal};
+/// use signals_core::{signal, Receiver, Signal};
 ///
 /// #[signal(namespace = "doc_response", output = u32)]
 /// struct Count { n: u32 }
 ///
 /// let _c = Count::signal()
-///     .connect_with(ConnectOptions::new().name("doubler"), |_: &str, ev: &Count| ev.n * 2)
+///     .connect(Receiver::new(|_: &str, ev: &Count| ev.n * 2).name("doubler"))
 ///     .scoped();
-/// let collected = Count { n: 4 }.send_collect("me");
+/// let collected = Count { n: 4 }.sending("me").collect().run();
 /// assert_eq!(collected.responses[0].receiver.name, "doubler");
 /// assert_eq!(collected.responses[0].value, 8);
 /// ```
@@ -318,9 +329,9 @@ pub struct Response<O> {
 /// #[signal(namespace = "doc_collected", output = u32)]
 /// struct Count { n: u32 }
 ///
-/// let _a = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n);
-/// let _b = Count::signal().connect_scoped(|_: &str, _: &Count| Err::<u32, _>("no"));
-/// let collected = Count { n: 4 }.send_collect("me");
+/// let _a = Count::signal().connect(|_: &str, ev: &Count| ev.n).scoped();
+/// let _b = Count::signal().connect(|_: &str, _: &Count| Err::<u32, _>("no")).scoped();
+/// let collected = Count { n: 4 }.sending("me").collect().run();
 /// assert_eq!(collected.report.receivers_called(), 2);
 /// assert_eq!(collected.report.failures().len(), 1);
 /// assert_eq!(collected.responses.len(), 1);
@@ -343,9 +354,9 @@ impl<O> Collected<O> {
     /// #[signal(namespace = "doc_collected_values", output = u32)]
     /// struct Count { n: u32 }
     ///
-    /// let _a = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n);
-    /// let _b = Count::signal().connect_scoped(|_: &str, ev: &Count| ev.n + 1);
-    /// assert_eq!(Count { n: 1 }.send_collect("me").values(), [1, 2]);
+    /// let _a = Count::signal().connect(|_: &str, ev: &Count| ev.n).scoped();
+    /// let _b = Count::signal().connect(|_: &str, ev: &Count| ev.n + 1).scoped();
+    /// assert_eq!(Count { n: 1 }.sending("me").collect().run().into_values(), [1, 2]);
     /// ```
     pub fn into_values(self) -> Vec<O> {
         self.responses.into_iter().map(|r| r.value).collect()

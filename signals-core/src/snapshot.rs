@@ -713,6 +713,7 @@ fn refresh(core: &SignalCore) -> SharedSnapshot {
 /// `thread_local!` of its own (see [`Signal::thread_snapshot`]), so a send finds its snapshot
 /// without an index or a downcast.
 #[doc(hidden)]
+#[allow(missing_debug_implementations)]
 pub struct ThreadSnapshot<T: Signal> {
     cached: RefCell<Option<Arc<Snapshot<Typed<T>>>>>,
 }

@@ -72,7 +72,8 @@ pub trait Signal: Kwargs + Sized {
     /// borrows it across awaits, can move between threads; `Send`, so that a by-name async send
     /// can hold one rebuilt from a key (see [`Sender::owned_from_sender_key`]).
     type Sender: Sender + ?Sized + Send + Sync + 'static;
-    /// What each receiver returns, collected by [`send_collect`](Signal::send_collect).
+    /// What each receiver returns, collected by
+    /// [`sending(..).collect()`](Sending::collect).
     type Output: Send + 'static;
     /// The namespace, such as `ckan`.
     const NAMESPACE: &'static str;
@@ -103,7 +104,8 @@ pub trait Signal: Kwargs + Sized {
         None
     }
 
-    /// The typed handle: connect, inspect, mute.
+    /// The typed handle: connect and send; inspect and mute through its by-name handle,
+    /// [`named`](TypedSignal::named).
     ///
     /// ```
     /// use signals_core::{signal, Signal};
@@ -112,8 +114,8 @@ pub trait Signal: Kwargs + Sized {
     /// struct Saved { id: u32 }
     ///
     /// let handle = Saved::signal();
-    /// assert_eq!(handle.qualified_name(), "doc_signal_signal.saved");
-    /// assert!(!handle.has_receivers());
+    /// assert_eq!(handle.named().qualified_name(), "doc_signal_signal.saved");
+    /// assert!(!handle.named().has_receivers());
     /// ```
     fn signal() -> TypedSignal<Self> {
         TypedSignal {
@@ -199,6 +201,7 @@ pub trait Signal: Kwargs + Sized {
 /// static CELL: SignalCell = SignalCell::new(); // one per signal type; see `SignalCell::resolve`
 /// # let _ = &CELL;
 /// ```
+#[derive(Debug)]
 pub struct SignalCell {
     cell: OnceLock<NamedSignal>,
 }

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use signals_core::{
-    registry, subscriber, Kwarg, Kwargs, NamedSignal, ReceiverConnected, Signal, SignalCell,
+    registry, subscriber, Kwarg, Kwargs, NamedSignal, Receiver, ReceiverConnected, SenderKey,
+    Signal, SignalCell,
 };
 
 static FAIL_ONCE: AtomicBool = AtomicBool::new(true);
@@ -51,18 +52,17 @@ fn a_thread_whose_registry_build_panicked_still_announces_its_changes() {
 
     let heard = Arc::new(Mutex::new(Vec::new()));
     let log = heard.clone();
-    let watcher = ReceiverConnected::signal().connect_to(
-        "build_panic.after",
-        move |_: &str, ev: &ReceiverConnected| {
+    let watcher = ReceiverConnected::signal().connect(
+        Receiver::new(move |_: &str, ev: &ReceiverConnected| {
             log.lock().unwrap().push(ev.receiver.name.to_string());
-        },
+        })
+        .sender("build_panic.after"),
     );
     let signal = signals_core::Namespace::get("build_panic")
         .unwrap()
         .signal("after")
         .unwrap();
-    let options = signals_core::ConnectOptions::new().name("late");
-    let late = signal.connect_with(options, |_, _| {});
+    let late = signal.connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).name("late"));
     assert_eq!(*heard.lock().unwrap(), ["late"]);
     late.disconnect();
     watcher.disconnect();

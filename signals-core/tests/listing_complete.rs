@@ -2,7 +2,7 @@
 //! signals nobody has looked up yet, and blocked connections as blocked. A binary of its own:
 //! the first test to look the signal up would create it.
 
-use signals_core::{listing, subscriber, ConnectOptions, Kwargs, Namespace, SenderKey};
+use signals_core::{listing, subscriber, Kwargs, Namespace, Receiver, SenderKey};
 
 /// A plugin's by-name subscriber to a signal of a crate this binary does not link.
 #[subscriber(
@@ -38,7 +38,7 @@ fn a_subscriber_to_a_signal_nobody_looked_up_is_listed_and_a_blocked_one_says_so
         .unwrap()
         .signal("blocked")
         .unwrap();
-    let c = signal.connect_with(ConnectOptions::new().name("held"), |_, _| {});
+    let c = signal.connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).name("held"));
     let guard = c.block();
     let listed = listing();
     let entry = listed

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex as StdMutex};
 
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::thread;
-use signals_core::{Connection, DynKwargs, NamedSignal, Namespace};
+use signals_core::{Connection, DynKwargs, Kwargs, NamedSignal, Namespace, SenderKey};
 
 /// Builds the link-time registry (which creates the meta-signals' cores) once, in a model
 /// execution of its own: building it inside a test's first execution would make that
@@ -47,7 +47,7 @@ fn fresh_signal(test: &str) -> NamedSignal {
 fn counting(signal: &NamedSignal) -> (Connection, Arc<StdAtomicUsize>) {
     let calls = Arc::new(StdAtomicUsize::new(0));
     let count = calls.clone();
-    let connection = signal.connect(move |_, _| {
+    let connection = signal.connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| {
         count.fetch_add(1, StdOrdering::SeqCst);
     });
     (connection, calls)
@@ -136,7 +136,7 @@ fn a_receiver_disconnecting_a_later_one_wins_over_a_concurrent_connect() {
         let _first = {
             let victim = victim.clone();
             let calls = first_calls.clone();
-            signal.connect(move |_, _| {
+            signal.connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| {
                 calls.fetch_add(1, StdOrdering::SeqCst);
                 let taken = victim.lock().unwrap().take();
                 if let Some(connection) = taken {

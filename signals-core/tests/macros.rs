@@ -360,16 +360,16 @@ fn typed_and_by_name_subscribers_are_connected_at_start_up() {
 #[test]
 fn values_errors_and_integer_senders() {
     started();
-    let collected = Numbered { value: 4 }.send_collect(&7);
-    assert_eq!(collected.values(), [8]);
-    let collected = Numbered { value: 4 }.send_collect(&13);
+    let collected = Numbered { value: 4 }.sending(&7).collect().run();
+    assert_eq!(collected.into_values(), [8]);
+    let collected = Numbered { value: 4 }.sending(&13).collect().run();
     assert_eq!(collected.report.failures().len(), 1);
     let failure = &collected.report.failures()[0];
     assert!(failure.to_string().contains("13 is unlucky"), "{failure}");
     assert_eq!(failure.receiver.name, "macros::unlucky");
-    assert_eq!(collected.values(), [8]);
-    let collected = Numbered { value: 4 }.send_collect(&-1);
-    assert_eq!(collected.values(), [8, 1004]);
+    assert_eq!(collected.into_values(), [8]);
+    let collected = Numbered { value: 4 }.sending(&-1).collect().run();
+    assert_eq!(collected.into_values(), [8, 1004]);
 }
 
 #[test]
@@ -384,8 +384,13 @@ fn sender_filters() {
     let none = Generic {
         r#type: vec!["a".into(), "b".into()],
     };
-    assert_eq!(none.send_collect(&None).values(), [Ok(2)]);
-    assert!(none.send_collect(&Some("x".into())).values().is_empty());
+    assert_eq!(none.sending(&None).collect().run().into_values(), [Ok(2)]);
+    assert!(none
+        .sending(&Some("x".into()))
+        .collect()
+        .run()
+        .into_values()
+        .is_empty());
 }
 
 #[test]
@@ -393,7 +398,7 @@ fn link_time_subscribers_can_be_disconnected_by_function() {
     started();
     ok(Disconnected.send("x"));
     assert_eq!(DISCONNECTED.load(Ordering::SeqCst), 1);
-    assert_eq!(Disconnected::signal().disconnect(&to_disconnect), 1);
+    assert_eq!(Disconnected::signal().named().disconnect(&to_disconnect), 1);
     ok(Disconnected.send("x"));
     assert_eq!(DISCONNECTED.load(Ordering::SeqCst), 1);
 }
@@ -406,7 +411,7 @@ fn plugin_subscribers_follow_load_and_unload() {
     plugins::load("m_counter").unwrap();
     ok(PluginEvent { n: 1 }.send("x"));
     assert_eq!(PLUGIN_CALLS.load(Ordering::SeqCst), 101);
-    let receivers = PluginEvent::signal().receivers_for("x");
+    let receivers = PluginEvent::signal().named().receivers_for("x");
     assert_eq!(receivers.len(), 2);
     assert!(receivers
         .iter()
@@ -433,7 +438,7 @@ fn a_plugin_that_panics_while_loading_is_undone_and_the_panic_goes_on() {
         );
         assert!(!plugins::is_loaded("m_panicky"));
         assert!(!plugins::loaded().contains(&"m_panicky"));
-        assert_eq!(PanickyEvent::signal().receivers_for("x").len(), 0);
+        assert_eq!(PanickyEvent::signal().named().receivers_for("x").len(), 0);
         assert_eq!(PanickyEvent { n: 1 }.send("x").receivers_called(), 0);
     }
     assert!(matches!(
@@ -613,7 +618,7 @@ fn the_registry_lists_every_declaration() {
         .signal("user_created")
         .unwrap();
     assert_eq!(
-        by_name.declared_type(),
+        by_name.declaration().map(|d| d.type_name),
         Some(std::any::type_name::<UserCreated>())
     );
 }

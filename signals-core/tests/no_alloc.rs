@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey, Signal};
+use signals_core::{DynKwargs, Kwargs, Namespace, Receiver, SenderKey, Signal};
 
 struct Counting;
 
@@ -66,9 +66,12 @@ fn sends_that_collect_nothing_allocate_nothing() {
         plain.connect(|_: &str, ev: &Plain| {
             black_box(ev);
         }),
-        plain.connect_to("x", |_: &str, ev: &Plain| {
-            black_box(ev);
-        }),
+        plain.connect(
+            Receiver::new(|_: &str, ev: &Plain| {
+                black_box(ev);
+            })
+            .sender("x"),
+        ),
         plain
             .named()
             .connect(|_: &SenderKey<'_>, kwargs: &dyn Kwargs| {
@@ -89,21 +92,21 @@ fn sends_that_collect_nothing_allocate_nothing() {
     );
     assert_eq!(
         allocations_during(|| {
-            black_box(args.try_send("x").is_ok());
+            black_box(args.sending("x").fail_fast().run().into_result().is_ok());
         }),
         0,
         "fail-fast send"
     );
-    assert!(plain.has_receivers_for("x"));
+    assert!(plain.named().has_receivers_for("x"));
     assert_eq!(
         allocations_during(|| {
-            black_box(plain.has_receivers_for("x"));
+            black_box(plain.named().has_receivers_for("x"));
         }),
         0,
         "has_receivers_for"
     );
     {
-        let _mute = plain.mute();
+        let _mute = plain.named().mute();
         assert_eq!(
             allocations_during(|| drop(black_box(args.send("x")))),
             0,
@@ -127,7 +130,7 @@ fn sends_that_collect_nothing_allocate_nothing() {
     );
     // The control: a collecting send does allocate (its Vec), so the counter works.
     assert_eq!(
-        allocations_during(|| drop(black_box(valued.send_collect(&3)))),
+        allocations_during(|| drop(black_box(valued.sending(&3).collect().run()))),
         10_000
     );
 

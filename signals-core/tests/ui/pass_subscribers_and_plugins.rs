@@ -43,9 +43,11 @@ mod plain {
 fn main() {
     use signals_core::Signal;
     signals_core::plugins::load("pass_plugin").unwrap();
-    let collected = plain::Numbered { value: 7 }.send_collect(&-5);
-    assert_eq!(collected.values(), [7]);
-    let collected = futures::executor::block_on(plain::Numbered { value: 1 }.send_collect_async(&9));
+    let collected = plain::Numbered { value: 7 }.sending(&-5).collect().run();
+    assert_eq!(collected.into_values(), [7]);
+    let collected = futures::executor::block_on(
+        plain::Numbered { value: 1 }.sending(&9).collect().run_async(),
+    );
     assert_eq!(collected.report.receivers_called(), 2);
-    assert_eq!(collected.values(), [10]);
+    assert_eq!(collected.into_values(), [10]);
 }

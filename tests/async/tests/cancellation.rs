@@ -8,7 +8,7 @@ use std::pin::pin;
 use std::task::Poll;
 
 use async_tests::{poll_once, Gate, Log, OnDrop};
-use signals_core::{signal, ConnectOptions, ScopedConnection, Signal};
+use signals_core::{signal, Receiver, ScopedConnection, Signal};
 
 on_every_executor! {
     sequential => dropping_a_sequential_send_stops_it_at_the_receiver_in_flight;
@@ -38,24 +38,25 @@ fn connect_four<T: Case>(log: &Log, gate: &Gate) -> Vec<ScopedConnection> {
     let sync = |name: &'static str| {
         let log = log.clone();
         signal
-            .connect_with(ConnectOptions::new().name(name), move |_: &str, _: &T| {
-                log.push(name)
-            })
+            .connect(Receiver::new(move |_: &str, _: &T| log.push(name)).name(name))
             .scoped()
     };
     let waiting = |name: &'static str| {
         let (log, gate) = (log.clone(), gate.clone());
         signal
-            .connect_async_with(ConnectOptions::new().name(name), move |_: &str, _: &T| {
-                let (log, gate) = (log.clone(), gate.clone());
-                Box::pin(async move {
-                    log.push(format!("{name} start"));
-                    let unfinished = OnDrop::new(&log, format!("{name} dropped"));
-                    gate.wait().await;
-                    std::mem::forget(unfinished);
-                    log.push(format!("{name} end"));
+            .connect(
+                Receiver::new_async(move |_: &str, _: &T| {
+                    let (log, gate) = (log.clone(), gate.clone());
+                    Box::pin(async move {
+                        log.push(format!("{name} start"));
+                        let unfinished = OnDrop::new(&log, format!("{name} dropped"));
+                        gate.wait().await;
+                        std::mem::forget(unfinished);
+                        log.push(format!("{name} end"));
+                    })
                 })
-            })
+                .name(name),
+            )
             .scoped()
     };
     vec![sync("s1"), waiting("a1"), sync("s2"), waiting("a2")]
@@ -66,9 +67,10 @@ fn connect_four<T: Case>(log: &Log, gate: &Gate) -> Vec<ScopedConnection> {
 fn check_usable_after<T: Case>(log: &Log, gate: &Gate) {
     let signal = T::signal();
     let connections: Vec<(String, bool)> = signal
+        .named()
         .connections()
         .into_iter()
-        .map(|(info, _, blocked)| (info.name.to_string(), blocked))
+        .map(|c| (c.receiver.name.to_string(), c.blocked))
         .collect();
     assert_eq!(
         connections,
@@ -117,7 +119,7 @@ async fn dropping_a_concurrent_send_drops_every_receiver_in_flight() {
     let (log, gate) = (Log::default(), Gate::new());
     let _connections = connect_four::<CancelledTogether>(&log, &gate);
     {
-        let mut send = pin!(CancelledTogether.send_async_concurrent("s"));
+        let mut send = pin!(CancelledTogether.sending("s").run_concurrent());
         assert!(matches!(poll_once(send.as_mut()).await, Poll::Pending));
         assert_eq!(log.entries(), ["s1", "a1 start", "s2", "a2 start"]);
     }

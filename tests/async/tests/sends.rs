@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_tests::{assert_send, timeout, yield_times, Log, Rendezvous};
 use signals_core::{
-    signal, ConnectOptions, DynKwargs, Error, FailureKind, Kwargs, Namespace, SenderKey, Signal,
+    signal, DynKwargs, Error, FailureKind, Kwargs, Namespace, Receiver, SenderKey, Signal,
 };
 
 on_every_executor! {
@@ -23,10 +23,6 @@ on_every_executor! {
     changes => a_receiver_disconnected_during_an_async_send_is_not_called;
     blocked_and_muted => blocked_receivers_and_muted_signals_are_skipped;
     by_name => by_name_async_receivers_and_by_name_async_sends;
-}
-
-fn named(name: &'static str) -> ConnectOptions {
-    ConnectOptions::new().name(name)
 }
 
 #[signal(namespace = "async_tests")]
@@ -45,64 +41,69 @@ async fn sync_and_async_receivers_run_in_connection_order() {
     let l = log.clone();
     connections.push(
         signal
-            .connect_with(named("a"), move |_: &str, ev: &Ordered| {
-                l.push(format!("a {}", ev.tag))
-            })
+            .connect(
+                Receiver::new(move |_: &str, ev: &Ordered| l.push(format!("a {}", ev.tag)))
+                    .name("a"),
+            )
             .scoped(),
     );
     let l = log.clone();
     connections.push(
         signal
-            .connect_async_with(named("b"), move |_: &str, ev: &Ordered| {
-                let l = l.clone();
-                Box::pin(async move {
-                    l.push(format!("b start {}", ev.tag));
-                    yield_times(3).await;
-                    l.push("b end");
+            .connect(
+                Receiver::new_async(move |_: &str, ev: &Ordered| {
+                    let l = l.clone();
+                    Box::pin(async move {
+                        l.push(format!("b start {}", ev.tag));
+                        yield_times(3).await;
+                        l.push("b end");
+                    })
                 })
-            })
+                .name("b"),
+            )
             .scoped(),
     );
     let l = log.clone();
     connections.push(
         signal
-            .connect_with(named("c"), move |_: &str, _: &Ordered| l.push("c"))
+            .connect(Receiver::new(move |_: &str, _: &Ordered| l.push("c")).name("c"))
             .scoped(),
     );
     let l = log.clone();
     connections.push(
         by_name
-            .connect_async_with(
-                named("d"),
-                move |sender: &SenderKey<'_>, kw: &dyn Kwargs| {
+            .connect(
+                Receiver::new_async(move |sender: &SenderKey<'static>, kw: &dyn Kwargs| {
                     let l = l.clone();
                     Box::pin(async move {
                         l.push(format!("d start {sender} {:?}", kw.get::<u32>("tag")));
                         yield_times(2).await;
                         l.push("d end");
                     })
-                },
+                })
+                .name("d"),
             )
             .scoped(),
     );
     let l = log.clone();
     connections.push(
         by_name
-            .connect_with(named("e"), move |_: &SenderKey<'_>, _: &dyn Kwargs| {
-                l.push("e")
-            })
+            .connect(Receiver::new(move |_: &SenderKey<'_>, _: &dyn Kwargs| l.push("e")).name("e"))
             .scoped(),
     );
     let l = log.clone();
     connections.push(
         signal
-            .connect_async_with(named("f"), move |_: &str, _: &Ordered| {
-                let l = l.clone();
-                Box::pin(async move {
-                    yield_times(1).await;
-                    l.push("f");
+            .connect(
+                Receiver::new_async(move |_: &str, _: &Ordered| {
+                    let l = l.clone();
+                    Box::pin(async move {
+                        yield_times(1).await;
+                        l.push("f");
+                    })
                 })
-            })
+                .name("f"),
+            )
             .scoped(),
     );
 
@@ -123,7 +124,7 @@ async fn sync_and_async_receivers_run_in_connection_order() {
     assert_eq!(log.take(), expected);
 
     // The same order from the typed handle's collecting send and from a by-name send.
-    let collected = signal.send_collect_async(&ev, "web").await;
+    let collected = signal.sending("web", &ev).collect().run_async().await;
     assert_eq!(collected.report.receivers_called(), 6);
     assert_eq!(log.take(), expected);
     let report = by_name.send_async(&"web", &ev).await.expect("a typed bag");
@@ -131,7 +132,7 @@ async fn sync_and_async_receivers_run_in_connection_order() {
     assert_eq!(log.take(), expected);
 
     // The receivers the send would call, and which of them are async.
-    let receivers = signal.receivers_for("web");
+    let receivers = signal.named().receivers_for("web");
     let kinds: Vec<(&str, bool)> = receivers.iter().map(|r| (&*r.name, r.is_async)).collect();
     assert_eq!(
         kinds,
@@ -145,7 +146,7 @@ async fn sync_and_async_receivers_run_in_connection_order() {
         ]
     );
     drop(connections);
-    assert!(!signal.has_receivers());
+    assert!(!signal.named().has_receivers());
 }
 
 #[signal(namespace = "async_tests", output = u32)]
@@ -158,26 +159,33 @@ struct Valued {
 async fn values_are_collected_in_connection_order_in_both_modes() {
     let signal = Valued::signal();
     let _connections = [
-        signal.connect_with(named("one"), |_: &str, ev: &Valued| ev.base + 1),
-        signal.connect_async_with(named("two"), |_: &str, ev: &Valued| {
-            Box::pin(async move {
-                yield_times(5).await;
-                ev.base + 2
+        signal.connect(Receiver::new(|_: &str, ev: &Valued| ev.base + 1).name("one")),
+        signal.connect(
+            Receiver::new_async(|_: &str, ev: &Valued| {
+                Box::pin(async move {
+                    yield_times(5).await;
+                    ev.base + 2
+                })
             })
-        }),
-        Valued::named().connect_with(named("by name"), |_: &SenderKey<'_>, _: &dyn Kwargs| {}),
-        signal.connect_with(named("three"), |_: &str, ev: &Valued| ev.base + 3),
-        signal.connect_async_with(named("four"), |_: &str, ev: &Valued| {
-            Box::pin(async move { Ok::<_, std::fmt::Error>(ev.base + 4) })
-        }),
+            .name("two"),
+        ),
+        Valued::named()
+            .connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).name("by name")),
+        signal.connect(Receiver::new(|_: &str, ev: &Valued| ev.base + 3).name("three")),
+        signal.connect(
+            Receiver::new_async(|_: &str, ev: &Valued| {
+                Box::pin(async move { Ok::<_, std::fmt::Error>(ev.base + 4) })
+            })
+            .name("four"),
+        ),
     ]
     .map(signals_core::Connection::scoped);
     let ev = Valued { base: 10 };
     for concurrent in [false, true] {
         let collected = if concurrent {
-            ev.send_collect_async_concurrent("s").await
+            ev.sending("s").collect().run_concurrent().await
         } else {
-            ev.send_collect_async("s").await
+            ev.sending("s").collect().run_async().await
         };
         assert!(collected.report.is_ok());
         assert_eq!(collected.report.receivers_called(), 5);
@@ -191,11 +199,11 @@ async fn values_are_collected_in_connection_order_in_both_modes() {
             ["one", "two", "three", "four"],
             "concurrent: {concurrent}"
         );
-        assert_eq!(collected.values(), [11, 12, 13, 14]);
+        assert_eq!(collected.into_values(), [11, 12, 13, 14]);
     }
     // The non-collecting sends call the same receivers.
     assert_eq!(ev.send_async("s").await.receivers_called(), 5);
-    assert_eq!(ev.send_async_concurrent("s").await.receivers_called(), 5);
+    assert_eq!(ev.sending("s").run_concurrent().await.receivers_called(), 5);
 }
 
 #[signal(namespace = "async_tests", output = u32)]
@@ -208,37 +216,44 @@ struct Faulty {
 /// and the receivers after it still run, in both modes.
 async fn errors_and_panics_of_async_receivers_are_reported_in_order() {
     let signal = Faulty::signal();
-    let refuses =
-        signal.connect_async(|_: &str, _: &Faulty| Box::pin(async { Err::<u32, _>("refused") }));
-    let early = signal.connect_async_with(named("panics early"), |_: &str, ev: &Faulty| {
-        if ev.n > 0 {
-            panic!("boom while making the future");
-        }
-        Box::pin(async { 0 })
-    });
-    let late = signal.connect_async_with(named("panics late"), |_: &str, ev: &Faulty| {
-        Box::pin(async move {
-            yield_times(2).await;
+    let refuses = signal.connect(Receiver::new_async(|_: &str, _: &Faulty| {
+        Box::pin(async { Err::<u32, _>("refused") })
+    }));
+    let early = signal.connect(
+        Receiver::new_async(|_: &str, ev: &Faulty| {
             if ev.n > 0 {
-                panic!("boom while polled");
+                panic!("boom while making the future");
             }
-            0
+            Box::pin(async { 0 })
         })
-    });
-    let sync_panic = signal.connect_with(named("sync panic"), |_: &str, _: &Faulty| -> u32 {
-        panic!("sync boom")
-    });
-    let fine = signal.connect_async_with(named("fine"), |_: &str, ev: &Faulty| {
-        Box::pin(async move { ev.n })
-    });
+        .name("panics early"),
+    );
+    let late = signal.connect(
+        Receiver::new_async(|_: &str, ev: &Faulty| {
+            Box::pin(async move {
+                yield_times(2).await;
+                if ev.n > 0 {
+                    panic!("boom while polled");
+                }
+                0
+            })
+        })
+        .name("panics late"),
+    );
+    let sync_panic = signal.connect(
+        Receiver::new(|_: &str, _: &Faulty| -> u32 { panic!("sync boom") }).name("sync panic"),
+    );
+    let fine = signal.connect(
+        Receiver::new_async(|_: &str, ev: &Faulty| Box::pin(async move { ev.n })).name("fine"),
+    );
     let _scoped = [refuses, early, late, sync_panic, fine].map(signals_core::Connection::scoped);
 
     for concurrent in [false, true] {
         let ev = Faulty { n: 1 };
         let collected = if concurrent {
-            ev.send_collect_async_concurrent("s").await
+            ev.sending("s").collect().run_concurrent().await
         } else {
-            ev.send_collect_async("s").await
+            ev.sending("s").collect().run_async().await
         };
         let report = collected.report;
         assert_eq!(report.receivers_called(), 5);
@@ -280,7 +295,7 @@ struct Stopping {
     fault: u32,
 }
 
-/// A fail-fast async send (typed `try_send_async`, by name `send_fail_fast_async`) awaits the
+/// A fail-fast async send (`sending(..).fail_fast().run_async()`, typed and by name) awaits the
 /// receivers in order and stops at the first that fails, by error or by panic: the receivers
 /// after it are not called, and the report says it stopped early.
 async fn a_fail_fast_async_send_stops_at_the_first_failure() {
@@ -288,54 +303,79 @@ async fn a_fail_fast_async_send_stops_at_the_first_failure() {
     let signal = Stopping::signal();
     let (l1, l2, l3, l4) = (log.clone(), log.clone(), log.clone(), log.clone());
     let _first = signal
-        .connect_async(move |_: &str, _: &Stopping| {
+        .connect(Receiver::new_async(move |_: &str, _: &Stopping| {
             let log = l1.clone();
             Box::pin(async move {
                 yield_times(1).await;
                 log.push("first");
             })
-        })
+        }))
         .scoped();
-    let _second = signal.connect_scoped(move |_: &str, _: &Stopping| l2.push("second"));
+    let _second = signal
+        .connect(move |_: &str, _: &Stopping| l2.push("second"))
+        .scoped();
     let _third = signal
-        .connect_async_with(named("third"), move |_: &str, ev: &Stopping| {
-            let log = l3.clone();
-            Box::pin(async move {
-                log.push("third");
-                yield_times(1).await;
-                match ev.fault {
-                    1 => Err("refused"),
-                    2 => panic!("boom while polled"),
-                    _ => Ok(()),
-                }
+        .connect(
+            Receiver::new_async(move |_: &str, ev: &Stopping| {
+                let log = l3.clone();
+                Box::pin(async move {
+                    log.push("third");
+                    yield_times(1).await;
+                    match ev.fault {
+                        1 => Err("refused"),
+                        2 => panic!("boom while polled"),
+                        _ => Ok(()),
+                    }
+                })
             })
-        })
+            .name("third"),
+        )
         .scoped();
     let _fourth = signal
-        .connect_async(move |_: &str, _: &Stopping| {
+        .connect(Receiver::new_async(move |_: &str, _: &Stopping| {
             let log = l4.clone();
             Box::pin(async move { log.push("fourth") })
-        })
+        }))
         .scoped();
 
     assert_eq!(
-        Stopping { fault: 0 }.try_send_async("s").await.ok(),
+        Stopping { fault: 0 }
+            .sending("s")
+            .fail_fast()
+            .run_async()
+            .await
+            .into_result()
+            .ok(),
         Some(4)
     );
     assert_eq!(log.take(), ["first", "second", "third", "fourth"]);
 
-    let failure = Stopping { fault: 1 }.try_send_async("s").await.unwrap_err();
+    let failure = Stopping { fault: 1 }
+        .sending("s")
+        .fail_fast()
+        .run_async()
+        .await
+        .into_result()
+        .unwrap_err();
     assert_eq!(failure.receiver.name, "third");
     assert!(matches!(&failure.kind, FailureKind::Error(e) if e.to_string() == "refused"));
     assert_eq!(log.take(), ["first", "second", "third"]);
 
-    let failure = Stopping { fault: 2 }.try_send_async("s").await.unwrap_err();
+    let failure = Stopping { fault: 2 }
+        .sending("s")
+        .fail_fast()
+        .run_async()
+        .await
+        .into_result()
+        .unwrap_err();
     assert!(matches!(&failure.kind, FailureKind::Panic(m) if m == "boom while polled"));
     assert_eq!(log.take(), ["first", "second", "third"]);
 
     let bag = Stopping { fault: 1 };
     let report = Stopping::named()
-        .send_fail_fast_async(&"s", &bag)
+        .sending(&"s", &bag)
+        .fail_fast()
+        .run_async()
         .await
         .expect("the bag is the signal's struct");
     assert_eq!(report.receivers_called(), 3);
@@ -355,7 +395,8 @@ struct Watched {
     n: u32,
 }
 
-/// An async receiver bound weakly to a target, typed and by name: its future holds the target
+/// An async receiver bound weakly to a target (`Receiver::new_async(..).weak(&target)`), typed
+/// and by name, that upgrades its captured `Weak` when called: its future holds the target
 /// while it runs (a drop made meanwhile by a later receiver of a concurrent send does not cut
 /// it short); the first send after the target is gone skips it, counts it out and disconnects
 /// it, also when an earlier receiver of that same send dropped the target.
@@ -365,33 +406,42 @@ async fn weakly_bound_async_receivers_go_with_their_target() {
     // Sync receivers around the first weak ones: the one before drops the target when `n`
     // is 1, the one after when `n` is 2.
     let (first, last) = (holder.clone(), holder.clone());
-    let _first = Watched::signal().connect_scoped(move |_: &str, ev: &Watched| {
-        if ev.n == 1 {
-            first.lock().unwrap().take();
-        }
-    });
+    let _first = Watched::signal()
+        .connect(move |_: &str, ev: &Watched| {
+            if ev.n == 1 {
+                first.lock().unwrap().take();
+            }
+        })
+        .scoped();
     let connect_weak_pair = |target: &Arc<String>| {
-        let l = log.clone();
-        let typed = Watched::signal().connect_async_weak(
-            target,
-            ConnectOptions::new(),
-            move |name: Arc<String>, _: &str, ev: &Watched| {
+        let (l, weak) = (log.clone(), Arc::downgrade(target));
+        let typed = Watched::signal().connect(
+            Receiver::new_async(move |_: &str, ev: &Watched| {
                 let log = l.clone();
+                // The future holds the target while it runs.
+                let name = weak.upgrade();
                 Box::pin(async move {
-                    yield_times(2).await;
-                    log.push(format!("typed {name} {}", ev.n));
+                    if let Some(name) = name {
+                        yield_times(2).await;
+                        log.push(format!("typed {name} {}", ev.n));
+                    }
                 })
-            },
+            })
+            .weak(target),
         );
-        let l = log.clone();
-        let by_name = Watched::named().connect_async_weak(
-            target,
-            ConnectOptions::new(),
-            move |name: Arc<String>, _: &SenderKey<'_>, kw: &dyn Kwargs| {
+        let (l, weak) = (log.clone(), Arc::downgrade(target));
+        let by_name = Watched::named().connect(
+            Receiver::new_async(move |_: &SenderKey<'static>, kw: &dyn Kwargs| {
                 let log = l.clone();
+                let name = weak.upgrade();
                 let n = kw.get::<u32>("n").copied().unwrap_or_default();
-                Box::pin(async move { log.push(format!("by name {name} {n}")) })
-            },
+                Box::pin(async move {
+                    if let Some(name) = name {
+                        log.push(format!("by name {name} {n}"))
+                    }
+                })
+            })
+            .weak(target),
         );
         (typed, by_name)
     };
@@ -400,17 +450,19 @@ async fn weakly_bound_async_receivers_go_with_their_target() {
     let target = Arc::new(String::from("audit"));
     let (typed, by_name) = connect_weak_pair(&target);
     *holder.lock().unwrap() = Some(target);
-    let _last = Watched::signal().connect_scoped(move |_: &str, ev: &Watched| {
-        if ev.n == 2 {
-            last.lock().unwrap().take();
-        }
-    });
+    let _last = Watched::signal()
+        .connect(move |_: &str, ev: &Watched| {
+            if ev.n == 2 {
+                last.lock().unwrap().take();
+            }
+        })
+        .scoped();
     assert_eq!(Watched { n: 0 }.send_async("s").await.receivers_called(), 4);
     assert_eq!(log.take(), ["typed audit 0", "by name audit 0"]);
 
     // Concurrent: the typed receiver is started (it yields), then the last receiver drops the
     // target; the typed receiver's future still has it, and finishes.
-    let report = Watched { n: 2 }.send_async_concurrent("s").await;
+    let report = Watched { n: 2 }.sending("s").run_concurrent().await;
     assert_eq!(report.receivers_called(), 4);
     assert_eq!(log.take(), ["by name audit 2", "typed audit 2"]);
     let report = Watched { n: 0 }.send_async("s").await;
@@ -435,27 +487,32 @@ async fn weakly_bound_async_receivers_go_with_their_target() {
 struct Mixed;
 
 /// A sync send runs every sync receiver in order and reports each async receiver it meets as
-/// a failure naming it, without running it and without blocking; `try_send` stops at the
+/// a failure naming it, without running it and without blocking; a fail-fast send stops at the
 /// first one. The async receivers run when the same signal is sent with `send_async`.
 async fn a_sync_send_runs_sync_receivers_and_reports_each_async_one() {
     let log = Log::default();
     let signal = Mixed::signal();
     let l = log.clone();
-    let first = signal.connect_with(named("first"), move |_: &str, _: &Mixed| l.push("first"));
+    let first =
+        signal.connect(Receiver::new(move |_: &str, _: &Mixed| l.push("first")).name("first"));
     let l = log.clone();
-    let hook = signal.connect_async_with(named("webhook"), move |_: &str, _: &Mixed| {
-        let l = l.clone();
-        Box::pin(async move { l.push("webhook") })
-    });
+    let hook = signal.connect(
+        Receiver::new_async(move |_: &str, _: &Mixed| {
+            let l = l.clone();
+            Box::pin(async move { l.push("webhook") })
+        })
+        .name("webhook"),
+    );
     let l = log.clone();
-    let last = signal.connect_with(named("last"), move |_: &str, _: &Mixed| l.push("last"));
+    let last =
+        signal.connect(Receiver::new(move |_: &str, _: &Mixed| l.push("last")).name("last"));
     let l = log.clone();
-    let by_name = Mixed::named().connect_async_with(
-        named("by-name hook"),
-        move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+    let by_name = Mixed::named().connect(
+        Receiver::new_async(move |_: &SenderKey<'static>, _: &dyn Kwargs| {
             let l = l.clone();
             Box::pin(async move { l.push("by-name hook") })
-        },
+        })
+        .name("by-name hook"),
     );
     let scoped = [first, hook, last, by_name].map(signals_core::Connection::scoped);
 
@@ -482,7 +539,12 @@ async fn a_sync_send_runs_sync_receivers_and_reports_each_async_one() {
     assert!(std::error::Error::source(&failures[0]).is_none());
 
     // Fail-fast stops at the first async receiver, as at any failure.
-    let failure = Mixed.try_send("s").unwrap_err();
+    let failure = Mixed
+        .sending("s")
+        .fail_fast()
+        .run()
+        .into_result()
+        .unwrap_err();
     assert_eq!(failure.receiver.name, "webhook");
     assert_eq!(log.take(), ["first"]);
 
@@ -512,14 +574,17 @@ async fn the_concurrent_mode_runs_async_receivers_together() {
     let meet = |name: &'static str, log: &Log, rendezvous: &Arc<Rendezvous>| {
         let (log, rendezvous) = (log.clone(), rendezvous.clone());
         Together::signal()
-            .connect_async_with(named(name), move |_: &str, _: &Together| {
-                let (log, rendezvous) = (log.clone(), rendezvous.clone());
-                Box::pin(async move {
-                    log.push(format!("{name} waits"));
-                    rendezvous.arrive().await;
-                    log.push(format!("{name} met"));
+            .connect(
+                Receiver::new_async(move |_: &str, _: &Together| {
+                    let (log, rendezvous) = (log.clone(), rendezvous.clone());
+                    Box::pin(async move {
+                        log.push(format!("{name} waits"));
+                        rendezvous.arrive().await;
+                        log.push(format!("{name} met"));
+                    })
                 })
-            })
+                .name(name),
+            )
             .scoped()
     };
 
@@ -527,9 +592,12 @@ async fn the_concurrent_mode_runs_async_receivers_together() {
     let (a, b) = (meet("a", &log, &rendezvous), meet("b", &log, &rendezvous));
     let l = log.clone();
     let sync = Together::signal()
-        .connect_with(named("sync"), move |_: &str, _: &Together| l.push("sync"))
+        .connect(Receiver::new(move |_: &str, _: &Together| l.push("sync")).name("sync"))
         .scoped();
-    let report = timeout(Duration::from_secs(10), Together.send_async_concurrent("s"))
+    let report = timeout(
+        Duration::from_secs(10),
+        Together.sending("s").run_concurrent(),
+    )
         .await
         .expect("the concurrent send finishes");
     assert!(report.is_ok());
@@ -563,27 +631,32 @@ async fn a_receiver_disconnected_during_an_async_send_is_not_called() {
     let added: Arc<std::sync::Mutex<Vec<signals_core::ScopedConnection>>> = Arc::default();
     let added_here = added.clone();
     let changer = signal
-        .connect_async_with(named("changer"), move |_: &str, _: &Changing| {
-            let (l, slot, added) = (l.clone(), slot.clone(), added_here.clone());
-            Box::pin(async move {
-                l.push("changer");
-                yield_times(1).await;
-                if let Some(victim) = slot.lock().unwrap().take() {
-                    victim.disconnect();
-                }
-                let l2 = l.clone();
-                added.lock().unwrap().push(
-                    Changing::signal()
-                        .connect_with(named("late"), move |_: &str, _: &Changing| l2.push("late"))
-                        .scoped(),
-                );
+        .connect(
+            Receiver::new_async(move |_: &str, _: &Changing| {
+                let (l, slot, added) = (l.clone(), slot.clone(), added_here.clone());
+                Box::pin(async move {
+                    l.push("changer");
+                    yield_times(1).await;
+                    if let Some(victim) = slot.lock().unwrap().take() {
+                        victim.disconnect();
+                    }
+                    let l2 = l.clone();
+                    added.lock().unwrap().push(
+                        Changing::signal()
+                            .connect(
+                                Receiver::new(move |_: &str, _: &Changing| l2.push("late"))
+                                    .name("late"),
+                            )
+                            .scoped(),
+                    );
+                })
             })
-        })
+            .name("changer"),
+        )
         .scoped();
     let l = log.clone();
-    let victim = signal.connect_with(named("victim"), move |_: &str, _: &Changing| {
-        l.push("victim")
-    });
+    let victim = signal
+        .connect(Receiver::new(move |_: &str, _: &Changing| l.push("victim")).name("victim"));
     let _victim = victim.scoped();
     *victim_slot.lock().unwrap() = Some(victim);
 
@@ -596,7 +669,7 @@ async fn a_receiver_disconnected_during_an_async_send_is_not_called() {
     assert_eq!(report.receivers_called(), 2);
     drop(changer);
     added.lock().unwrap().clear();
-    assert!(signal.connections().is_empty());
+    assert!(signal.named().connections().is_empty());
 }
 
 #[signal(namespace = "async_tests")]
@@ -605,18 +678,21 @@ struct Quiet;
 async fn blocked_receivers_and_muted_signals_are_skipped() {
     let log = Log::default();
     let l = log.clone();
-    let hook = Quiet::signal().connect_async(move |_: &str, _: &Quiet| {
+    let hook = Quiet::signal().connect(Receiver::new_async(move |_: &str, _: &Quiet| {
         let l = l.clone();
         Box::pin(async move { l.push("hook") })
-    });
+    }));
     let _scoped = hook.scoped();
     {
         let _blocked = hook.block();
         assert_eq!(Quiet.send_async("s").await.receivers_called(), 0);
-        assert_eq!(Quiet.send_async_concurrent("s").await.receivers_called(), 0);
+        assert_eq!(
+            Quiet.sending("s").run_concurrent().await.receivers_called(),
+            0
+        );
     }
     {
-        let _muted = Quiet::signal().mute();
+        let _muted = Quiet::signal().named().mute();
         assert_eq!(Quiet.send_async("s").await.receivers_called(), 0);
     }
     assert!(log.take().is_empty());
@@ -633,9 +709,8 @@ async fn by_name_async_receivers_and_by_name_async_sends() {
     let log = Log::default();
     let l = log.clone();
     let any = signal
-        .connect_async_with(
-            named("any"),
-            move |sender: &SenderKey<'_>, kw: &dyn Kwargs| {
+        .connect(
+            Receiver::new_async(move |sender: &SenderKey<'static>, kw: &dyn Kwargs| {
                 let l = l.clone();
                 Box::pin(async move {
                     yield_times(1).await;
@@ -643,21 +718,29 @@ async fn by_name_async_receivers_and_by_name_async_sends() {
                     l.push(format!("any {sender} {bytes}"));
                     Ok::<_, signals_core::KwargError>(())
                 })
-            },
+            })
+            .name("any"),
         )
         .scoped();
     let l = log.clone();
     let only = signal
-        .connect_async_to(&"r-1", move |_: &SenderKey<'_>, _: &dyn Kwargs| {
-            let l = l.clone();
-            Box::pin(async move { l.push("only r-1") })
-        })
+        .connect(
+            Receiver::new_async(move |_: &SenderKey<'static>, _: &dyn Kwargs| {
+                let l = l.clone();
+                Box::pin(async move { l.push("only r-1") })
+            })
+            .sender(&"r-1"),
+        )
         .scoped();
     let bag = DynKwargs::new().with("bytes", 10u64);
     let report = assert_send(signal.send_async(&"r-1", &bag)).await.unwrap();
     assert_eq!(report.receivers_called(), 2);
     assert_eq!(log.take(), ["any \"r-1\" 10", "only r-1"]);
-    let report = signal.send_async_concurrent(&"r-2", &bag).await.unwrap();
+    let report = signal
+        .sending(&"r-2", &bag)
+        .run_concurrent()
+        .await
+        .unwrap();
     assert_eq!(report.receivers_called(), 1);
     assert_eq!(log.take(), ["any \"r-2\" 10"]);
     // A receiver's error is reported: here, a missing argument.

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use async_tests::{yield_now, yield_times};
 use signals_core::{
-    plugins, registry, signal, subscriber, FailureKind, Kwargs, ReceiverId, SenderKey, Signal,
+    plugins, registry, signal, subscriber, FailureKind, Kwargs, Receiver, ReceiverId, SenderKey,
+    Signal,
 };
 
 on_every_executor! {
@@ -58,7 +59,7 @@ async fn async_subscribers_of_a_plugin_run_when_it_is_loaded() {
     assert_eq!(job("ok").send_async("web").await.receivers_called(), 0);
 
     let _plugin = plugins::use_plugin("async_jobs").expect("the plugin loads");
-    let receivers = JobDone::signal().receivers_for("web");
+    let receivers = JobDone::signal().named().receivers_for("web");
     let names: Vec<(&str, bool, Option<&str>)> = receivers
         .iter()
         .map(|r| (&*r.name, r.is_async, r.plugin.as_deref()))
@@ -77,7 +78,7 @@ async fn async_subscribers_of_a_plugin_run_when_it_is_loaded() {
     assert_eq!(take_log(), ["by name \"web\" Some(\"ok\")", "typed web ok"]);
 
     // An error of an async subscriber names the function and where it is declared.
-    let report = job("bad").send_async_concurrent("web").await;
+    let report = job("bad").sending("web").run_concurrent().await;
     let failures = report.failures();
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].receiver.name, "subscribers::typed_job");
@@ -144,11 +145,13 @@ async fn an_async_subscriber_connected_at_start_up_keeps_its_identity() {
     let collected = Measured {
         text: "café".into(),
     }
-    .send_collect_async("s")
+    .sending("s")
+    .collect()
+    .run_async()
     .await;
-    assert_eq!(collected.values(), [4]);
+    assert_eq!(collected.into_values(), [4]);
 
-    let (info, _, _) = Measured::signal().connections().remove(0);
+    let info = Measured::signal().named().connections().remove(0).receiver;
     assert_eq!(Some(info.id.clone()), ReceiverId::of(&measure));
     assert!(info.is_async);
     // Connecting the function again finds it connected: the same receiver.
@@ -161,7 +164,7 @@ async fn an_async_subscriber_connected_at_start_up_keeps_its_identity() {
     let again = (decl.connect)(decl.options()).expect("connects");
     assert!(!again.is_new());
     // Disconnected by naming the function, then connected again as at start-up.
-    assert_eq!(Measured::signal().disconnect(&measure), 1);
+    assert_eq!(Measured::signal().named().disconnect(&measure), 1);
     assert_eq!(
         Measured { text: "x".into() }
             .send_async("s")
@@ -172,9 +175,11 @@ async fn an_async_subscriber_connected_at_start_up_keeps_its_identity() {
     assert!((decl.connect)(decl.options()).expect("connects").is_new());
     assert_eq!(
         Measured { text: "xy".into() }
-            .send_collect_async("s")
+            .sending("s")
+            .collect()
+            .run_async()
             .await
-            .values(),
+            .into_values(),
         [2]
     );
 }
@@ -196,21 +201,26 @@ struct AsyncInCode;
 impl plugins::Plugin for AsyncInCode {
     fn subscriptions(&self, s: &mut plugins::Subscriptions) {
         let signal = MeasuredInCode::signal();
-        s.connect_async(signal, |_: &str, ev: &MeasuredInCode| {
-            Box::pin(async move {
-                yield_now().await;
-                ev.text.len() * 10
-            })
-        })
-        .connect_async_to(signal, "only", |_: &str, _: &MeasuredInCode| {
-            Box::pin(async { 1 })
-        })
-        .connect_by_name_async(
+        s.connect(
+            signal,
+            Receiver::new_async(|_: &str, ev: &MeasuredInCode| {
+                Box::pin(async move {
+                    yield_now().await;
+                    ev.text.len() * 10
+                })
+            }),
+        )
+        .connect(
+            signal,
+            Receiver::new_async(|_: &str, _: &MeasuredInCode| Box::pin(async { 1 }))
+                .sender("only"),
+        )
+        .connect_by_name(
             "async_tests",
             "measured_in_code",
-            |sender: &SenderKey<'_>, _: &dyn Kwargs| {
+            Receiver::new_async(|sender: &SenderKey<'static>, _: &dyn Kwargs| {
                 Box::pin(async move { in_code().push(sender.to_string()) })
-            },
+            }),
         );
     }
 }
@@ -219,31 +229,44 @@ async fn a_plugin_subscribes_async_receivers_in_code() {
     let measure = |text: &str| MeasuredInCode { text: text.into() };
     in_code().clear();
     assert!(measure("ab")
-        .send_collect_async("only")
+        .sending("only")
+        .collect()
+        .run_async()
         .await
-        .values()
+        .into_values()
         .is_empty());
     let plugin = plugins::use_plugin("async_in_code").expect("loads");
     let kinds: Vec<(Option<String>, bool)> = MeasuredInCode::signal()
+        .named()
         .connections()
         .iter()
-        .map(|(info, _, _)| (info.plugin.as_deref().map(str::to_owned), info.is_async))
+        .map(|c| {
+            let info = &c.receiver;
+            (info.plugin.as_deref().map(str::to_owned), info.is_async)
+        })
         .collect();
     let owned = (Some("async_in_code".to_owned()), true);
     assert_eq!(kinds, [owned.clone(), owned.clone(), owned]);
-    let collected = measure("ab").send_collect_async("only").await;
+    let collected = measure("ab").sending("only").collect().run_async().await;
     assert!(collected.report.is_ok());
     assert_eq!(collected.report.receivers_called(), 3);
-    assert_eq!(collected.values(), [20, 1]);
+    assert_eq!(collected.into_values(), [20, 1]);
     assert_eq!(
-        measure("abc").send_collect_async("other").await.values(),
+        measure("abc")
+            .sending("other")
+            .collect()
+            .run_async()
+            .await
+            .into_values(),
         [30]
     );
     assert_eq!(std::mem::take(&mut *in_code()), ["\"only\"", "\"other\""]);
     drop(plugin);
     assert!(measure("ab")
-        .send_collect_async("only")
+        .sending("only")
+        .collect()
+        .run_async()
         .await
-        .values()
+        .into_values()
         .is_empty());
 }

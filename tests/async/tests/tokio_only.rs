@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use async_tests::{Log, OnDrop};
-use signals_core::{signal, ConnectOptions, Signal};
+use signals_core::{signal, Receiver, Signal};
 
 #[signal(namespace = "async_tests")]
 struct Request {
@@ -19,15 +19,14 @@ fn connect(log: &Log, sleep: Duration) -> Vec<signals_core::ScopedConnection> {
     let (l1, l2, l3) = (log.clone(), log.clone(), log.clone());
     vec![
         signal
-            .connect_with(
-                ConnectOptions::new().name("fast"),
-                move |_: &str, r: &Request| l1.push(format!("fast {}", r.id)),
+            .connect(
+                Receiver::new(move |_: &str, r: &Request| l1.push(format!("fast {}", r.id)))
+                    .name("fast"),
             )
             .scoped(),
         signal
-            .connect_async_with(
-                ConnectOptions::new().name("slow"),
-                move |_: &str, r: &Request| {
+            .connect(
+                Receiver::new_async(move |_: &str, r: &Request| {
                     let l = l2.clone();
                     Box::pin(async move {
                         l.push(format!("slow {} start", r.id));
@@ -36,13 +35,14 @@ fn connect(log: &Log, sleep: Duration) -> Vec<signals_core::ScopedConnection> {
                         std::mem::forget(unfinished);
                         l.push(format!("slow {} end", r.id));
                     })
-                },
+                })
+                .name("slow"),
             )
             .scoped(),
         signal
-            .connect_with(
-                ConnectOptions::new().name("after"),
-                move |_: &str, r: &Request| l3.push(format!("after {}", r.id)),
+            .connect(
+                Receiver::new(move |_: &str, r: &Request| l3.push(format!("after {}", r.id)))
+                    .name("after"),
             )
             .scoped(),
     ]
@@ -150,5 +150,5 @@ async fn abort_case() {
     task.abort();
     assert!(task.await.unwrap_err().is_cancelled());
     assert_eq!(log.take(), ["fast 3", "slow 3 start", "slow 3 dropped"]);
-    assert_eq!(Request::signal().connections().len(), 3);
+    assert_eq!(Request::signal().named().connections().len(), 3);
 }

@@ -11,7 +11,7 @@ use ckan_signals::toolkit::signals;
 use ckan_signals::{ActionSucceeded, DatastoreUpsert};
 use portal_tests::{event, isolate, Event, Recorder};
 use serde_json::{json, Value};
-use signals_core::{Kwargs, NamedSignal, Namespace, SenderKey};
+use signals_core::{Kwargs, NamedSignal, Namespace, Receiver, SenderKey};
 
 /// The web app, as the request and login signals send it.
 fn app() -> Value {
@@ -645,9 +645,8 @@ fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), sign
     // Only sends from `package_create`.
     let _create = signals::ckan()
         .signal("action_succeed")?
-        .connect_to(
-            "package_create",
-            move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
+        .connect(
+            Receiver::new(move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
                 let user = kwargs
                     .get::<ActionContext>("context")
                     .and_then(|c| c.user.clone());
@@ -657,7 +656,8 @@ fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), sign
                 log.lock()
                     .unwrap()
                     .push(format!("action {sender} {user:?} {name:?}"));
-            },
+            })
+            .sender("package_create"),
         )
         .scoped();
     let log = seen.clone();
@@ -713,79 +713,79 @@ fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), sign
 fn built_ins() -> [(NamedSignal, &'static str, &'static str, &'static str); 13] {
     [
         (
-            *signals::request_started(),
+            signals::request_started().named(),
             "ckan",
             "request_started",
             "RequestStarted",
         ),
         (
-            *signals::request_finished(),
+            signals::request_finished().named(),
             "ckan",
             "request_finished",
             "RequestFinished",
         ),
         (
-            *signals::register_blueprint(),
+            signals::register_blueprint().named(),
             "ckan",
             "register_blueprint",
             "RegisterBlueprint",
         ),
         (
-            *signals::resource_download(),
+            signals::resource_download().named(),
             "ckan",
             "resource_download",
             "ResourceDownload",
         ),
         (
-            *signals::user_logged_in(),
+            signals::user_logged_in().named(),
             "ckan",
             "logged_in",
             "UserLoggedIn",
         ),
         (
-            *signals::user_logged_out(),
+            signals::user_logged_out().named(),
             "ckan",
             "logged_out",
             "UserLoggedOut",
         ),
         (
-            *signals::failed_login(),
+            signals::failed_login().named(),
             "ckan",
             "failed_login",
             "FailedLogin",
         ),
         (
-            *signals::user_created(),
+            signals::user_created().named(),
             "ckan",
             "user_created",
             "UserCreated",
         ),
         (
-            *signals::request_password_reset(),
+            signals::request_password_reset().named(),
             "ckan",
             "request_password_reset",
             "RequestPasswordReset",
         ),
         (
-            *signals::perform_password_reset(),
+            signals::perform_password_reset().named(),
             "ckan",
             "perform_password_reset",
             "PerformPasswordReset",
         ),
         (
-            *signals::action_succeeded(),
+            signals::action_succeeded().named(),
             "ckan",
             "action_succeed",
             "ActionSucceeded",
         ),
         (
-            *signals::datastore_upsert(),
+            signals::datastore_upsert().named(),
             "ckanext",
             "datastore_upsert",
             "DatastoreUpsert",
         ),
         (
-            *signals::datastore_delete(),
+            signals::datastore_delete().named(),
             "ckanext",
             "datastore_delete",
             "DatastoreDelete",
@@ -801,7 +801,7 @@ fn toolkit_aliases_and_registered_names_reach_the_same_signals() -> Result<(), s
         assert_eq!(alias, by_name, "{namespace}.{name}");
         assert_eq!(alias.qualified_name(), format!("{namespace}.{name}"));
         assert_eq!(
-            alias.declared_type(),
+            alias.declaration().map(|d| d.type_name),
             Some(format!("ckan_signals::signals::{rust_type}").as_str())
         );
     }
@@ -810,17 +810,17 @@ fn toolkit_aliases_and_registered_names_reach_the_same_signals() -> Result<(), s
     // The three aliases that differ from their registered names are other (empty) signals,
     // and the datastore signals live in `ckanext`, not `ckan`.
     let ckan = signals::ckan();
-    assert_ne!(*signals::user_logged_in(), ckan.signal("user_logged_in")?);
-    assert_ne!(*signals::user_logged_out(), ckan.signal("user_logged_out")?);
+    assert_ne!(signals::user_logged_in().named(), ckan.signal("user_logged_in")?);
+    assert_ne!(signals::user_logged_out().named(), ckan.signal("user_logged_out")?);
     assert_ne!(
-        *signals::action_succeeded(),
+        signals::action_succeeded().named(),
         ckan.signal("action_succeeded")?
     );
     assert_ne!(
-        *signals::datastore_upsert(),
+        signals::datastore_upsert().named(),
         ckan.signal("datastore_upsert")?
     );
-    assert_eq!(ckan.signal("action_succeeded")?.declared_type(), None);
+    assert_eq!(ckan.signal("action_succeeded")?.declaration().map(|d| d.type_name), None);
 
     // A send through the alias reaches a receiver connected by registered name, and back.
     let _iso = isolate();

@@ -141,10 +141,10 @@ fn test_failed_login() {
 #[test]
 fn test_isignal_plugin_subscriptions() {
     let _iso = isolate();
-    let signal = IsignalNumber::signal();
+    let signal = IsignalNumber::signal().named();
     // The same signal by name, as another extension would reach it.
     assert_eq!(
-        *signal,
+        signal,
         signals::ckanext().signal("isignal_number").unwrap()
     );
 
@@ -172,12 +172,12 @@ fn test_isignal_plugin_subscriptions() {
 #[test]
 fn test_isignal_return_values() {
     let _iso = isolate();
-    assert_eq!(IsignalNumber.send_collect(&10).values(), Vec::<i64>::new());
+    assert_eq!(IsignalNumber.sending(&10).collect().run().into_values(), Vec::<i64>::new());
     let _plugin = host::use_plugin("example_isignal").expect("use_plugin");
     // `signal.send(5)`: only x2 listens to 5.
-    assert_eq!(IsignalNumber.send_collect(&5).values(), [10]);
+    assert_eq!(IsignalNumber.sending(&5).collect().run().into_values(), [10]);
     // `signal.send(10)`: x2 then x10, in connection order (CKAN's order is undefined).
-    let collected = IsignalNumber.send_collect(&10);
+    let collected = IsignalNumber.sending(&10).collect().run();
     assert_eq!(collected.report.receivers_called(), 2);
     assert!(collected.report.is_ok());
     let pairs: Vec<(String, i64)> = collected
@@ -194,10 +194,11 @@ fn test_isignal_return_values() {
     );
     // A sender of another kind is another sender: the string "10" reaches only x2.
     let for_string: Vec<String> = IsignalNumber::signal()
+        .named()
         .receivers_for("10")
         .iter()
         .map(|r| r.name.to_string())
         .collect();
     assert_eq!(for_string, ["ckanext_example_isignal::x2"]);
-    assert_eq!(IsignalNumber::signal().receivers_for(&10u8).len(), 2);
+    assert_eq!(IsignalNumber::signal().named().receivers_for(&10u8).len(), 2);
 }

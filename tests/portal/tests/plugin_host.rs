@@ -461,13 +461,15 @@ fn unload_disconnects_exactly_what_that_plugin_connected() {
 
 fn shared_connections() -> Vec<String> {
     SharedNumber::signal()
+        .named()
         .connections()
         .iter()
-        .map(|(info, filter, _)| {
+        .map(|connection| {
             format!(
-                "{} ({filter}, {})",
-                info.name,
-                info.plugin.as_deref().unwrap_or("-")
+                "{} ({}, {})",
+                connection.receiver.name,
+                connection.filter,
+                connection.receiver.plugin.as_deref().unwrap_or("-")
             )
         })
         .collect()
@@ -485,11 +487,11 @@ fn unloading_one_plugin_leaves_another_plugins_subscription_of_the_same_function
     host::load_plugins(&["shared_any", "shared_ten"]).expect("load");
     assert_eq!(shared_connections(), [any, ten]);
     // Connected for every sender and for 10: called once when 10 sends.
-    assert_eq!(SharedNumber.send_collect(&10).values(), [11]);
+    assert_eq!(SharedNumber.sending(&10).collect().run().into_values(), [11]);
     host::unload("shared_any").expect("unload shared_any");
     assert_eq!(shared_connections(), [ten]);
-    assert_eq!(SharedNumber.send_collect(&10).values(), [11]);
-    assert_eq!(SharedNumber.send_collect(&5).values(), Vec::<i64>::new());
+    assert_eq!(SharedNumber.sending(&10).collect().run().into_values(), [11]);
+    assert_eq!(SharedNumber.sending(&5).collect().run().into_values(), Vec::<i64>::new());
     host::unload("shared_ten").expect("unload shared_ten");
     assert_eq!(shared_connections(), Vec::<String>::new());
 
@@ -498,8 +500,8 @@ fn unloading_one_plugin_leaves_another_plugins_subscription_of_the_same_function
     assert_eq!(shared_connections(), [ten, any]);
     host::unload("shared_ten").expect("unload shared_ten");
     assert_eq!(shared_connections(), [any]);
-    assert_eq!(SharedNumber.send_collect(&10).values(), [11]);
-    assert_eq!(SharedNumber.send_collect(&5).values(), [6]);
+    assert_eq!(SharedNumber.sending(&10).collect().run().into_values(), [11]);
+    assert_eq!(SharedNumber.sending(&5).collect().run().into_values(), [6]);
     host::unload("shared_any").expect("unload shared_any");
 
     // Two plugins making the very same subscription each own theirs.
@@ -511,15 +513,15 @@ fn unloading_one_plugin_leaves_another_plugins_subscription_of_the_same_function
             "ckanext_example_isignal::shared (any sender, shared_any_again)"
         ]
     );
-    assert_eq!(SharedNumber.send_collect(&5).values(), [6]);
+    assert_eq!(SharedNumber.sending(&5).collect().run().into_values(), [6]);
     host::unload("shared_any").expect("unload shared_any");
     assert_eq!(
         shared_connections(),
         ["ckanext_example_isignal::shared (any sender, shared_any_again)"]
     );
-    assert_eq!(SharedNumber.send_collect(&5).values(), [6]);
+    assert_eq!(SharedNumber.sending(&5).collect().run().into_values(), [6]);
     host::unload("shared_any_again").expect("unload");
-    assert!(signal.connections().is_empty());
+    assert!(signal.named().connections().is_empty());
 }
 
 #[test]
@@ -534,10 +536,10 @@ fn use_plugin_loads_for_a_scope_only() {
             "plugin `example_isignal` is already loaded; unload it first, or load it only once"
         );
         assert_eq!(host::loaded(), ["example_isignal"]);
-        assert_eq!(IsignalNumber.send_collect(&10).values(), [20, 100]);
+        assert_eq!(IsignalNumber.sending(&10).collect().run().into_values(), [20, 100]);
     }
     assert_eq!(host::loaded(), Vec::<&str>::new());
-    assert_eq!(IsignalNumber.send_collect(&10).values(), Vec::<i64>::new());
+    assert_eq!(IsignalNumber.sending(&10).collect().run().into_values(), Vec::<i64>::new());
 
     // Unloaded by hand inside the scope: the guard's own unload is a no-op.
     {
@@ -569,6 +571,7 @@ fn every_load_and_unload_error_has_its_exact_message() {
         PluginError::Unknown {
             name: "datapusher".into(),
             linked: LINKED.into(),
+            hint: String::new(),
         }
     );
     assert_eq!(err.to_string(), unknown_message("datapusher"));
@@ -617,7 +620,10 @@ fn every_load_and_unload_error_has_its_exact_message() {
          `_`, `.` and `-`; it was not loaded"
     );
     assert!(!host::is_loaded("broken_subscriptions"));
-    assert!(SharedNumber::signal().receivers_for(&7i64).is_empty());
+    assert!(SharedNumber::signal()
+        .named()
+        .receivers_for(&7i64)
+        .is_empty());
 }
 
 #[test]
@@ -632,6 +638,7 @@ fn a_failed_start_up_unloads_what_it_loaded_and_only_that() {
         HostError::Plugin(PluginError::Unknown {
             name: "datapusher".into(),
             linked: LINKED.into(),
+            hint: String::new(),
         })
     );
     assert_eq!(err.to_string(), unknown_message("datapusher"));
@@ -664,7 +671,10 @@ fn a_failed_start_up_unloads_what_it_loaded_and_only_that() {
         HostError::Plugin(PluginError::Subscription { ref name, .. }) if name == "broken_subscriptions"
     ));
     assert_eq!(host::loaded(), ["stats"]);
-    assert!(IsignalNumber::signal().receivers_for(&10i64).is_empty());
+    assert!(IsignalNumber::signal()
+        .named()
+        .receivers_for(&10i64)
+        .is_empty());
 
     // A repeated name in the list: the second load fails and the first is undone.
     assert_eq!(

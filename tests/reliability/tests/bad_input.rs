@@ -228,7 +228,9 @@ fn a_by_name_send_with_the_wrong_bag_or_sender_is_an_error_and_calls_nobody() {
     );
     assert_eq!(
         Alpha::named()
-            .send_fail_fast(&SenderKey::None, &alpha)
+            .sending(&SenderKey::None, &alpha)
+            .fail_fast()
+            .run()
             .unwrap_err()
             .to_string(),
         "signal `rel_bad.alpha` expects senders of type `str`, which cannot be rebuilt from the \
@@ -423,13 +425,17 @@ fn plugin_errors_say_what_is_linked_and_loaded() {
         plugins::load("rel_bad_good").unwrap_err().to_string(),
         "plugin `rel_bad_good` is already loaded; unload it first, or load it only once"
     );
-    assert_eq!(Beta::signal().receivers_for("x").len(), 1, "loaded once");
+    assert_eq!(
+        Beta::signal().named().receivers_for("x").len(),
+        1,
+        "loaded once"
+    );
     assert_eq!(
         plugins::unload("rel_twice").unwrap_err().to_string(),
         "plugin `rel_twice` is not loaded, so it cannot be unloaded; loaded plugins: rel_bad_good"
     );
     plugins::unload("rel_bad_good").unwrap();
-    assert!(Beta::signal().connections().is_empty());
+    assert!(Beta::signal().named().connections().is_empty());
     assert!(plugins::unload("rel_bad_good").is_err(), "a second unload");
 }
 
@@ -440,13 +446,13 @@ fn a_plugin_that_cannot_subscribe_is_not_loaded_and_leaves_nothing_connected() {
         plugins::load("rel_bad_broken").unwrap_err().to_string(),
         format!(
             "plugin `rel_bad_broken` could not subscribe at tests/reliability/tests/bad_input.rs:\
-             391:14: invalid signal name \"no such signal\": the character at byte 2 is not \
+             393:14: invalid signal name \"no such signal\": the character at byte 2 is not \
              allowed; {ALLOWED}; it was not loaded"
         )
     );
     assert!(!plugins::is_loaded("rel_bad_broken"));
     assert!(
-        Beta::signal().connections().is_empty(),
+        Beta::signal().named().connections().is_empty(),
         "the good subscription was undone"
     );
 }
@@ -469,7 +475,7 @@ fn the_host_unloads_what_it_loaded_when_a_configured_plugin_fails() {
         plugins::loaded().is_empty(),
         "rel_bad_good was unloaded again"
     );
-    assert!(Beta::signal().connections().is_empty());
+    assert!(Beta::signal().named().connections().is_empty());
     // An invalid name in the list reaches the plugin host's check.
     let err = host::load_plugins(&["rel_bad_good", "bad/name"]).unwrap_err();
     assert_eq!(

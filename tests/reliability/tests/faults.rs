@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use reliability_tests::{quiet_expected_panics, with_watchdog, ExpectedPanic, EXPECTED_PANIC};
 use signals_core::{
-    signal, subscriber, ConnectOptions, Connection, DynKwargs, FailureKind, Kwargs, Namespace,
+    signal, subscriber, Connection, DynKwargs, FailureKind, Kwargs, Namespace, Receiver,
     SenderKey, Signal,
 };
 
@@ -57,27 +57,26 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
 
     let l = log.clone();
     let panicker_line = line!() + 1;
-    let panicker = signal.connect_with::<_, ()>(
-        ConnectOptions::new().name("panicker"),
-        move |_: &str, ev: &Faulty| {
+    let panicker = signal.connect(
+        Receiver::new(move |_: &str, ev: &Faulty| -> () {
             l.push(format!("d{}:panicker", ev.depth));
             panic!("{EXPECTED_PANIC} at depth {}", ev.depth);
-        },
+        })
+        .name("panicker"),
     );
     let l = log.clone();
     let failing_line = line!() + 1;
-    let failing = signal.connect_with(
-        ConnectOptions::new().name("failing"),
-        move |_: &str, ev: &Faulty| -> Result<(), Refused> {
+    let failing = signal.connect(
+        Receiver::new(move |_: &str, ev: &Faulty| -> Result<(), Refused> {
             l.push(format!("d{}:failing", ev.depth));
             Err(Refused(ev.depth))
-        },
+        })
+        .name("failing"),
     );
     let l = log.clone();
     let (again, nested) = (recurse.clone(), nested_reports.clone());
-    let reentrant = signal.connect_with(
-        ConnectOptions::new().name("reentrant"),
-        move |_: &str, ev: &Faulty| {
+    let reentrant = signal.connect(
+        Receiver::new(move |_: &str, ev: &Faulty| {
             l.push(format!("d{}:reentrant", ev.depth));
             if again.load(Ordering::SeqCst) && ev.depth < 3 {
                 let inner = Faulty {
@@ -91,40 +90,45 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
                     inner.failures().len()
                 ));
             }
-        },
+        })
+        .name("reentrant"),
     );
     let own: Arc<Mutex<Option<Connection>>> = Arc::default();
     let (l, me) = (log.clone(), own.clone());
-    let disconnects_itself = signal.connect_with(
-        ConnectOptions::new().name("disconnects_itself"),
-        move |_: &str, ev: &Faulty| {
+    let disconnects_itself = signal.connect(
+        Receiver::new(move |_: &str, ev: &Faulty| {
             l.push(format!("d{}:disconnects_itself", ev.depth));
             if let Some(me) = me.lock().unwrap().take() {
                 assert!(me.disconnect());
             }
-        },
+        })
+        .name("disconnects_itself"),
     );
     *own.lock().unwrap() = Some(disconnects_itself);
     let late: Arc<Mutex<Option<Connection>>> = Arc::default();
     let (l, slot) = (log.clone(), late.clone());
-    let connector = signal.connect_with(
-        ConnectOptions::new().name("connector"),
-        move |_: &str, ev: &Faulty| {
+    let connector = signal.connect(
+        Receiver::new(move |_: &str, ev: &Faulty| {
             l.push(format!("d{}:connector", ev.depth));
             let mut slot = slot.lock().unwrap();
             if slot.is_none() {
                 let l = l.clone();
-                *slot = Some(Faulty::signal().connect_with(
-                    ConnectOptions::new().name("late"),
-                    move |_: &str, ev: &Faulty| l.push(format!("d{}:late", ev.depth)),
-                ));
+                *slot = Some(
+                    Faulty::signal().connect(
+                        Receiver::new(move |_: &str, ev: &Faulty| {
+                            l.push(format!("d{}:late", ev.depth))
+                        })
+                        .name("late"),
+                    ),
+                );
             }
-        },
+        })
+        .name("connector"),
     );
     let l = log.clone();
-    let plain = signal.connect_with(
-        ConnectOptions::new().name("plain"),
-        move |_: &str, ev: &Faulty| l.push(format!("d{}:plain", ev.depth)),
+    let plain = signal.connect(
+        Receiver::new(move |_: &str, ev: &Faulty| l.push(format!("d{}:plain", ev.depth)))
+            .name("plain"),
     );
 
     // 1. A robust send, re-entrant three levels deep.
@@ -224,11 +228,18 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
     assert_eq!(report.failures().len(), 2);
 
     // 3. Fail-fast: stops at the first failure, typed and by name.
-    let failure = Faulty { depth: 0 }.try_send("s").unwrap_err();
+    let failure = Faulty { depth: 0 }
+        .sending("s")
+        .fail_fast()
+        .run()
+        .into_result()
+        .unwrap_err();
     assert_eq!(failure.receiver.name, "panicker");
     assert_eq!(log.take(), ["d0:panicker"]);
     let report = Faulty::named()
-        .send_fail_fast(&"s", &Faulty { depth: 0 })
+        .sending(&"s", &Faulty { depth: 0 })
+        .fail_fast()
+        .run()
         .unwrap();
     assert!(report.stopped_early());
     assert_eq!((report.receivers_called(), report.failures().len()), (1, 1));
@@ -236,7 +247,12 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
     {
         // With the panicker blocked, the error is the first failure.
         let _blocked = panicker.block();
-        let failure = Faulty { depth: 0 }.try_send("s").unwrap_err();
+        let failure = Faulty { depth: 0 }
+            .sending("s")
+            .fail_fast()
+            .run()
+            .into_result()
+            .unwrap_err();
         assert_eq!(failure.receiver.name, "failing");
         assert!(matches!(failure.kind, FailureKind::Error(_)));
         assert_eq!(log.take(), ["d0:failing"]);
@@ -246,7 +262,7 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
     // threads that never sent before, while this one keeps sending too.
     assert!(panicker.disconnect() && failing.disconnect());
     assert_eq!(
-        signal.receivers_for("s").len(),
+        signal.named().receivers_for("s").len(),
         4,
         "reentrant, connector, plain, late"
     );
@@ -258,13 +274,15 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
                         let report = Faulty { depth: 0 }.send("s");
                         assert!(report.is_ok(), "{:?}", report.failures());
                         assert_eq!(report.receivers_called(), 4);
-                        assert_eq!(Faulty { depth: 0 }.try_send("s").unwrap(), 4);
+                        let sent = Faulty { depth: 0 }.sending("s").fail_fast().run();
+                        assert_eq!(sent.into_result().unwrap(), 4);
                     }
                 })
             })
             .collect();
         for _ in 0..200 {
-            assert_eq!(Faulty { depth: 0 }.try_send("s").unwrap(), 4);
+            let sent = Faulty { depth: 0 }.sending("s").fail_fast().run();
+            assert_eq!(sent.into_result().unwrap(), 4);
         }
         for t in threads {
             t.join().unwrap();
@@ -274,7 +292,7 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
     assert_eq!(log.take().len(), (4 * 200 * 2 + 200) * 4);
     // Connect, mute and disconnect still work.
     {
-        let _mute = signal.mute();
+        let _mute = signal.named().mute();
         assert_eq!(Faulty { depth: 0 }.send("s").receivers_called(), 0);
     }
     for c in [
@@ -285,7 +303,7 @@ fn every_fault_is_reported_the_rest_are_called_and_the_signal_stays_usable() {
     ] {
         assert!(c.disconnect());
     }
-    assert!(signal.connections().is_empty());
+    assert!(signal.named().connections().is_empty());
     assert_eq!(Faulty { depth: 0 }.send("s").receivers_called(), 0);
 }
 
@@ -299,24 +317,25 @@ fn panics_of_every_payload_are_reported_by_typed_and_by_name_sends() {
         .signal("payloads")
         .unwrap();
     let connections = [
-        signal.connect_with::<_, ()>(
-            ConnectOptions::new().name("str"),
-            |_: &SenderKey<'_>, _: &dyn Kwargs| panic!("EXPECTED PANIC: a &str"),
+        signal.connect(
+            Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| -> () {
+                panic!("EXPECTED PANIC: a &str")
+            })
+            .name("str"),
         ),
-        signal.connect_with::<_, ()>(
-            ConnectOptions::new().name("string"),
-            |_: &SenderKey<'_>, kw: &dyn Kwargs| {
+        signal.connect(
+            Receiver::new(|_: &SenderKey<'_>, kw: &dyn Kwargs| -> () {
                 panic!("{EXPECTED_PANIC}: n = {}", kw.get::<u32>("n").unwrap())
-            },
+            })
+            .name("string"),
         ),
-        signal.connect_with::<_, ()>(
-            ConnectOptions::new().name("other"),
-            |_: &SenderKey<'_>, _: &dyn Kwargs| std::panic::panic_any(ExpectedPanic),
+        signal.connect(
+            Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| -> () {
+                std::panic::panic_any(ExpectedPanic)
+            })
+            .name("other"),
         ),
-        signal.connect_with(
-            ConnectOptions::new().name("fine"),
-            |_: &SenderKey<'_>, _: &dyn Kwargs| {},
-        ),
+        signal.connect(Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {}).name("fine")),
     ];
     let kinds = |report: &signals_core::SendReport| -> Vec<(String, String)> {
         report

@@ -43,9 +43,9 @@ fn no_lock_is_held_while_receivers_run() {
                 });
                 {
                     let _block = c.block();
-                    let _mute = signal.mute();
-                    let _ = signal.receivers_for("x");
-                    let _ = signal.connections();
+                    let _mute = signal.named().mute();
+                    let _ = signal.named().receivers_for("x");
+                    let _ = signal.named().connections();
                 }
                 // A send from the other thread, while the outer one waits.
                 let report = Held.send("inner");
@@ -169,8 +169,8 @@ pub struct Valued {
     pub n: u64,
 }
 
-/// Not guaranteed: by-name receivers return no value, so a collecting send has values from
-/// typed receivers only (the report still counts every receiver it called).
+/// Not guaranteed: a by-name receiver that returns `()` gives no value, so a collecting send has
+/// values from typed receivers only (the report still counts every receiver it called).
 #[test]
 fn by_name_receivers_give_no_values() {
     let signal = Valued::signal();
@@ -180,9 +180,9 @@ fn by_name_receivers_give_no_values() {
         .connect(|_: &SenderKey<'_>, kwargs: &dyn Kwargs| {
             assert_eq!(kwargs.get::<u64>("n"), Some(&21));
         });
-    let collected = Valued { n: 21 }.send_collect("s");
+    let collected = Valued { n: 21 }.sending("s").collect().run();
     assert_eq!(collected.report.receivers_called(), 2);
-    assert_eq!(collected.values(), [42]);
+    assert_eq!(collected.into_values(), [42]);
     typed.disconnect();
     by_name.disconnect();
 }

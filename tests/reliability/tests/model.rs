@@ -34,9 +34,12 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm};
 use reliability_tests::proptest_cases;
+// A connection on behalf of a plugin, outside a plugin's load, is made with the options the
+// plugin host and the macros use (not public API, but this workspace's own).
+use signals_core::__private::ConnectOptions;
 use signals_core::{
-    signal, BlockGuard, ConnectOptions, Connection, DynKwargs, Kwargs, MuteGuard, NamedSignal,
-    Namespace, ReceiverId, ScopedConnection, SenderFilter, SenderKey, Signal, TypedSignal,
+    signal, BlockGuard, Connection, DynKwargs, Kwargs, MuteGuard, NamedSignal, Namespace,
+    Receiver, ReceiverId, ScopedConnection, SenderFilter, SenderKey, Signal, TypedSignal,
 };
 
 /// The typed signal of the typed property. Its sender is a `SenderKey`, so one signal is sent
@@ -79,12 +82,12 @@ macro_rules! fn_pool {
 
         const POOL: u8 = [$($n),*].len() as u8;
 
-        /// Connects pool function `n` (typed or by name) with `options`.
-        fn connect_fn(target: &Target, typed: bool, n: u8, options: ConnectOptions) -> Connection {
+        /// Connects pool function `n` (typed or by name) as `how` says.
+        fn connect_fn(target: &Target, typed: bool, n: u8, how: &How) -> Connection {
             match (typed, n) {
                 $(
-                    (true, $n) => target.typed().connect_with(options, $typed),
-                    (false, $n) => target.named().connect_with(options, $named),
+                    (true, $n) => target.typed().connect(how.apply(Receiver::new($typed))),
+                    (false, $n) => target.named().connect(how.apply(Receiver::new($named))),
                 )*
                 _ => unreachable!("no pool function {n}"),
             }
@@ -201,6 +204,54 @@ macro_rules! with_sender {
             }
         }
     };
+}
+
+/// How a step connects: the modifiers of its [`Receiver`].
+#[derive(Clone, Debug, Default)]
+struct How {
+    filter: Option<Snd>,
+    plugin: Option<u8>,
+    key: Option<String>,
+    name: Option<String>,
+}
+
+impl How {
+    fn new(filter: Option<Snd>, plugin: Option<u8>) -> How {
+        How {
+            filter,
+            plugin,
+            ..How::default()
+        }
+    }
+
+    fn key(mut self, key: String) -> How {
+        self.key = Some(key);
+        self
+    }
+
+    fn name(mut self, name: String) -> How {
+        self.name = Some(name);
+        self
+    }
+
+    /// `receiver` with the modifiers. The plugin goes first: the options replace any
+    /// modifier set before them.
+    fn apply<F, K>(&self, receiver: Receiver<F, K>) -> Receiver<F, K> {
+        let mut receiver = match self.plugin {
+            Some(p) => receiver.options(ConnectOptions::default().plugin(format!("plugin{p}"))),
+            None => receiver,
+        };
+        if let Some(sender) = self.filter {
+            receiver = with_sender!(sender, |s| receiver.sender(s));
+        }
+        if let Some(key) = &self.key {
+            receiver = receiver.key(key.clone());
+        }
+        if let Some(name) = &self.name {
+            receiver = receiver.name(name.clone());
+        }
+        receiver
+    }
 }
 
 fn_pool! {
@@ -497,7 +548,7 @@ impl Case {
         let target = if typed {
             let signal = ModelEvent::signal();
             assert!(
-                signal.connections().is_empty() && !signal.is_muted(),
+                signal.named().connections().is_empty() && !signal.named().is_muted(),
                 "the previous case left the typed signal dirty"
             );
             Target::Typed(signal)
@@ -525,17 +576,6 @@ impl Case {
     fn tag(&mut self) -> u32 {
         self.next_tag += 1;
         self.next_tag
-    }
-
-    fn options(filter: Option<Snd>, plugin: Option<u8>) -> ConnectOptions {
-        let mut options = ConnectOptions::new();
-        if let Some(sender) = filter {
-            options = with_sender!(sender, |s| options.sender(s));
-        }
-        if let Some(p) = plugin {
-            options = options.plugin(format!("plugin{p}"));
-        }
-        options
     }
 
     /// Records a connect's result in the model and checks what the runtime returned.
@@ -576,7 +616,7 @@ impl Case {
                 scoped,
             } => {
                 let (id, name, tag) = fn_facts(typed, n);
-                let connection = connect_fn(&self.target, typed, n, Self::options(filter, plugin));
+                let connection = connect_fn(&self.target, typed, n, &How::new(filter, plugin));
                 let rec = Rec {
                     seq: 0,
                     id,
@@ -600,10 +640,10 @@ impl Case {
             } => {
                 let tag = self.tag();
                 let name = format!("closure{tag}");
-                let options = Self::options(filter, plugin)
+                let how = How::new(filter, plugin)
                     .key(format!("key{key}"))
                     .name(name.clone());
-                let connection = self.connect_closure(typed, tag, options);
+                let connection = self.connect_closure(typed, tag, &how);
                 let rec = Rec {
                     seq: 0,
                     id: ReceiverId::key(format!("key{key}")),
@@ -625,8 +665,8 @@ impl Case {
             } => {
                 let tag = self.tag();
                 let name = format!("closure{tag}");
-                let options = Self::options(filter, None).name(name.clone());
-                let connection = self.connect_closure(typed, tag, options);
+                let how = How::new(filter, None).name(name.clone());
+                let connection = self.connect_closure(typed, tag, &how);
                 let id = connection
                     .receiver()
                     .ok_or("a new connection has no receiver")?
@@ -667,21 +707,25 @@ impl Case {
                 let arc = self.targets[index].clone().expect("an alive target");
                 let tag = self.tag();
                 let name = format!("weak{tag}");
-                let mut options = Self::options(filter, None).name(name.clone());
+                let mut how = How::new(filter, None).name(name.clone());
                 if let Some(k) = key {
-                    options = options.key(format!("key{k}"));
+                    how = how.key(format!("key{k}"));
                 }
+                // The receiver does not use its target: `.weak` only ties the connection's
+                // life to it.
                 let connection = if typed {
-                    self.target.typed().connect_weak(
-                        &arc,
-                        options,
-                        move |_: &u32, _: &SenderKey<'static>, _: &ModelEvent| record(tag),
+                    self.target.typed().connect(
+                        how.apply(Receiver::new(
+                            move |_: &SenderKey<'static>, _: &ModelEvent| record(tag),
+                        ))
+                        .weak(&arc),
                     )
                 } else {
-                    self.target.named().connect_weak(
-                        &arc,
-                        options,
-                        move |_: &u32, _: &SenderKey<'_>, _: &dyn Kwargs| record(tag),
+                    self.target.named().connect(
+                        how.apply(Receiver::new(
+                            move |_: &SenderKey<'_>, _: &dyn Kwargs| record(tag),
+                        ))
+                        .weak(&arc),
                     )
                 };
                 drop(arc);
@@ -729,12 +773,12 @@ impl Case {
             }
             Step::DisconnectKey { key } => {
                 let id = ReceiverId::key(format!("key{key}"));
-                let got = self.target.named().disconnect_receiver(id.clone());
+                let got = self.target.named().disconnect(&id);
                 let want = self.model.remove_where(|r| r.id == id);
                 let zombies = self.model.zombies_where(|r| r.id == id);
                 if got < want || got > want + zombies {
                     return Err(format!(
-                        "disconnect_receiver(key) removed {got}, the model {want} \
+                        "disconnect(key) removed {got}, the model {want} \
                          (+ up to {zombies} dead weak records)"
                     ));
                 }
@@ -744,13 +788,13 @@ impl Case {
                 let got = with_sender!(sender, |s| self
                     .target
                     .named()
-                    .disconnect_receiver_from(id.clone(), s));
+                    .disconnect_from(&id, s));
                 let select = |r: &Rec| r.id == id && r.filter == Some(sender);
                 let want = self.model.remove_where(select);
                 let zombies = self.model.zombies_where(select);
                 if got < want || got > want + zombies {
                     return Err(format!(
-                        "disconnect_receiver_from(key, {sender:?}) removed {got}, the model \
+                        "disconnect_from(key, {sender:?}) removed {got}, the model \
                          {want} (+ up to {zombies} dead weak records)"
                     ));
                 }
@@ -844,13 +888,16 @@ impl Case {
                         report.receivers_called()
                     }
                     (true, 1) => ModelEvent
-                        .try_send(&sender.key())
-                        .map_err(|f| format!("try_send failed: {f}"))?,
+                        .sending(&sender.key())
+                        .fail_fast()
+                        .run()
+                        .into_result()
+                        .map_err(|f| format!("fail-fast send failed: {f}"))?,
                     (true, _) => {
-                        let collected = ModelEvent.send_collect(&sender.key());
+                        let collected = ModelEvent.sending(&sender.key()).collect().run();
                         if collected.responses.len() != want_typed {
                             return Err(format!(
-                                "send_collect collected {} values, the model expects one per \
+                                "a collecting send collected {} values, the model expects one per \
                                  typed receiver: {want_typed}",
                                 collected.responses.len()
                             ));
@@ -863,7 +910,7 @@ impl Case {
                         let report = with_sender!(sender, |s| if how == 0 {
                             signal.send(s, &bag)
                         } else {
-                            signal.send_fail_fast(s, &bag)
+                            signal.sending(s, &bag).fail_fast().run()
                         })
                         .map_err(|e| format!("by-name send refused: {e}"))?;
                         if !report.is_ok() {
@@ -890,19 +937,15 @@ impl Case {
         Ok(())
     }
 
-    fn connect_closure(&self, typed: bool, tag: u32, options: ConnectOptions) -> Connection {
+    fn connect_closure(&self, typed: bool, tag: u32, how: &How) -> Connection {
         if typed {
-            self.target
-                .typed()
-                .connect_with(options, move |_: &SenderKey<'static>, _: &ModelEvent| {
-                    record(tag)
-                })
+            self.target.typed().connect(how.apply(Receiver::new(
+                move |_: &SenderKey<'static>, _: &ModelEvent| record(tag),
+            )))
         } else {
-            self.target
-                .named()
-                .connect_with(options, move |_: &SenderKey<'_>, _: &dyn Kwargs| {
-                    record(tag)
-                })
+            self.target.named().connect(how.apply(Receiver::new(
+                move |_: &SenderKey<'_>, _: &dyn Kwargs| record(tag),
+            )))
         }
     }
 
@@ -953,8 +996,8 @@ impl Case {
         let got: Vec<(ReceiverId, SenderFilter, bool)> = signal
             .connections()
             .into_iter()
-            .filter(|(info, _, _)| !(info.weak && zombie_names.contains(&*info.name)))
-            .map(|(info, filter, blocked)| (info.id.clone(), filter, blocked))
+            .filter(|c| !(c.receiver.weak && zombie_names.contains(&*c.receiver.name)))
+            .map(|c| (c.receiver.id.clone(), c.filter, c.blocked))
             .collect();
         let want: Vec<(ReceiverId, SenderFilter, bool)> = self
             .model
@@ -993,8 +1036,8 @@ impl Drop for Case {
         self.scoped.clear();
         self.targets.clear();
         let signal = self.target.named();
-        for (info, _, _) in signal.connections() {
-            signal.disconnect_receiver(info.id.clone());
+        for c in signal.connections() {
+            signal.disconnect(&c.receiver.id);
         }
         take_log();
     }
@@ -1070,26 +1113,26 @@ fn a_key_is_free_again_once_its_weak_target_is_dropped() {
     let signal = fresh_signal("weak_key_reuse");
     take_log();
     let first = Arc::new(1u32);
-    let old = signal.connect_weak(
-        &first,
-        ConnectOptions::new().key("k"),
-        |_: &u32, _: &SenderKey<'_>, _: &dyn Kwargs| record(1),
+    let old = signal.connect(
+        Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| record(1))
+            .weak(&first)
+            .key("k"),
     );
     drop(first);
     // The object is gone: its receiver is gone (`has_receivers_for` agrees).
     assert!(!signal.has_receivers_for(&"a"));
     let second = Arc::new(2u32);
-    let new = signal.connect_weak(
-        &second,
-        ConnectOptions::new().key("k"),
-        |_: &u32, _: &SenderKey<'_>, _: &dyn Kwargs| record(2),
+    let new = signal.connect(
+        Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| record(2))
+            .weak(&second)
+            .key("k"),
     );
     let first_report = signal.send(&"a", &DynKwargs::new()).unwrap();
     let second_report = signal.send(&"a", &DynKwargs::new()).unwrap();
     let calls = take_log();
     let new_is_new = new.is_new();
     let same_handle = new == old;
-    signal.disconnect_receiver(ReceiverId::key("k"));
+    signal.disconnect(&"k");
     assert!(
         new_is_new,
         "the second connect returned the dead connection"
@@ -1112,14 +1155,15 @@ fn a_dead_weak_receiver_does_not_hide_a_live_one_with_its_key() {
     let signal = fresh_signal("weak_key_shadow");
     take_log();
     let target = Arc::new(1u32);
-    signal.connect_weak(
-        &target,
-        ConnectOptions::new().key("k"),
-        |_: &u32, _: &SenderKey<'_>, _: &dyn Kwargs| record(1),
+    signal.connect(
+        Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| record(1))
+            .weak(&target)
+            .key("k"),
     );
-    signal.connect_with(
-        ConnectOptions::new().key("k").sender("a"),
-        |_: &SenderKey<'_>, _: &dyn Kwargs| record(2),
+    signal.connect(
+        Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| record(2))
+            .key("k")
+            .sender("a"),
     );
     drop(target);
     let has = signal.has_receivers_for(&"a");
@@ -1129,7 +1173,7 @@ fn a_dead_weak_receiver_does_not_hide_a_live_one_with_its_key() {
         .unwrap()
         .receivers_called();
     let calls = take_log();
-    signal.disconnect_receiver(ReceiverId::key("k"));
+    signal.disconnect(&"k");
     assert!(
         has,
         "has_receivers_for(\"a\") is false with a live receiver for \"a\""

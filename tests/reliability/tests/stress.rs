@@ -19,9 +19,7 @@ use std::time::{Duration, Instant};
 
 use reliability_tests::{stress_duration, with_watchdog, Clock};
 use signals_core::plugins::{self, Plugin, PluginError, Subscriptions};
-use signals_core::{
-    plugin, signal, subscriber, ConnectOptions, Kwargs, ReceiverId, SenderKey, Signal,
-};
+use signals_core::{plugin, signal, subscriber, Kwargs, Receiver, ReceiverId, SenderKey, Signal};
 
 /// The stressed signal; `started_at` is the clock reading taken just before the send started.
 #[signal(namespace = "rel_stress")]
@@ -312,11 +310,11 @@ fn stress(duration: Duration) {
                 }
                 2 => {
                     let key = format!("churn-{i}");
-                    signal.connect_with(ConnectOptions::new().key(key.clone()), receiver);
+                    signal.connect(Receiver::new(receiver).key(key.clone()));
                     let connected = tick();
                     thread::yield_now();
                     let disconnect_started = tick();
-                    assert_eq!(signal.disconnect_receiver(ReceiverId::key(key)), 1);
+                    assert_eq!(signal.named().disconnect(&ReceiverId::key(key)), 1);
                     ("key", connected, disconnect_started)
                 }
                 _ => {
@@ -360,17 +358,18 @@ fn stress(duration: Duration) {
                 dropped_at: dropped_at.clone(),
             });
             let connect_started = tick();
-            signal.connect_weak(
-                &target,
-                ConnectOptions::new(),
-                move |_: &Target, _: &str, ev: &Stressed| push(&log, ev.started_at),
+            // The receiver does not use its target: it needs no `Weak` of it. Every call it
+            // gets is logged, so that the counts add up exactly.
+            signal.connect(
+                Receiver::new(move |_: &str, ev: &Stressed| push(&log, ev.started_at))
+                    .weak(&target),
             );
             let connected = tick();
             thread::yield_now();
             let disconnect_started = tick();
             drop(target);
-            // The target itself may outlive our handle by a call in progress on a sender
-            // thread: it is gone when its `Drop` ran.
+            // The target is gone when its `Drop` ran (a receiver that upgraded a `Weak` of it
+            // would keep it alive during its call).
             let gone = loop {
                 let at = *dropped_at.lock().unwrap();
                 if at != 0 {
@@ -518,11 +517,11 @@ fn stress(duration: Duration) {
     assert!(permanent.disconnect());
     let _ = Stressed { started_at: 0 }.send("s");
     assert!(
-        signal.connections().is_empty(),
+        signal.named().connections().is_empty(),
         "left connected: {:?}",
-        signal.connections()
+        signal.named().connections()
     );
-    assert!(!signal.has_receivers());
+    assert!(!signal.named().has_receivers());
     eprintln!(
         "stress for {duration:?}: {} sends, {} receiver windows, {window_calls} calls in them, \
          plugin C loaded {loads} times; checked in {:?}",
@@ -585,6 +584,7 @@ fn racing_loads_of_one_plugin_leave_it_loaded_once_and_whole() {
                 }
             }
             let receivers: Vec<String> = Raced::signal()
+                .named()
                 .receivers_for("x")
                 .iter()
                 .map(|r| r.name.to_string())
@@ -595,7 +595,10 @@ fn racing_loads_of_one_plugin_leave_it_loaded_once_and_whole() {
                 "round {round}: the loaded plugin's receivers are {receivers:?}"
             );
             plugins::unload("rel_race").unwrap();
-            assert!(Raced::signal().connections().is_empty(), "round {round}");
+            assert!(
+                Raced::signal().named().connections().is_empty(),
+                "round {round}"
+            );
         }
     });
 }

@@ -7,7 +7,8 @@ use std::sync::Mutex;
 
 use ckan_signals::ActionSucceeded;
 use serde_json::Value;
-use signals_core::prelude::*;
+use signals_core::plugins::{Plugin, Subscriptions};
+use signals_core::{plugin, signal, Receiver, Signal};
 
 /// One entry of the activity stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,9 +97,18 @@ pub struct ActivityPlugin;
 impl Plugin for ActivityPlugin {
     fn subscriptions(&self, s: &mut Subscriptions) {
         let action = ActionSucceeded::signal();
-        s.connect(action, Receiver::new(package_created).sender("package_create"))
-            .connect(action, Receiver::new(package_updated).sender("package_update"))
-            .connect(action, Receiver::new(resource_created).sender("resource_create"));
+        s.connect(
+            action,
+            Receiver::new(package_created).sender("package_create"),
+        );
+        s.connect(
+            action,
+            Receiver::new(package_updated).sender("package_update"),
+        );
+        s.connect(
+            action,
+            Receiver::new(resource_created).sender("resource_create"),
+        );
     }
 }
 

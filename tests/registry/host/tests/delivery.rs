@@ -117,16 +117,16 @@ fn the_renamed_signal_reaches_typed_and_by_name_subscribers() {
 }
 
 #[test]
-fn send_collect_returns_each_typed_value_in_connection_order() {
+fn sending_collect_returns_each_typed_value_in_connection_order() {
     // Every sender: `double` only.
-    let collected = JobFinished { value: 5 }.send_collect(&1);
+    let collected = JobFinished { value: 5 }.sending(&1).collect().run();
     assert!(collected.report.is_ok(), "{:?}", collected.report);
     assert_eq!(values(&collected), [10]);
     assert_eq!(collected.report.receivers_called(), 1);
 
     // Sender 7: the by-name `job_seen` runs first (path order) but has no value to give;
     // then `double` and `negate_seven`.
-    let collected = JobFinished { value: 5 }.send_collect(&7);
+    let collected = JobFinished { value: 5 }.sending(&7).collect().run();
     assert!(collected.report.is_ok(), "{:?}", collected.report);
     assert_eq!(collected.report.receivers_called(), 3);
     assert_eq!(values(&collected), [10, -5]);
@@ -144,17 +144,17 @@ fn send_collect_returns_each_typed_value_in_connection_order() {
     );
 
     // A negative integer filter.
-    let collected = JobFinished { value: 5 }.send_collect(&-3);
-    assert_eq!(collected.values(), [10, 1005]);
+    let collected = JobFinished { value: 5 }.sending(&-3).collect().run();
+    assert_eq!(collected.into_values(), [10, 1005]);
 
     // Integer filters compare by value and sign: -7 is not 7, 3 is not -3.
-    assert_eq!(JobFinished { value: 5 }.send_collect(&-7).values(), [10]);
-    assert_eq!(JobFinished { value: 5 }.send_collect(&3).values(), [10]);
+    assert_eq!(JobFinished { value: 5 }.sending(&-7).collect().run().into_values(), [10]);
+    assert_eq!(JobFinished { value: 5 }.sending(&3).collect().run().into_values(), [10]);
 }
 
 #[test]
 fn the_receivers_of_a_sender_are_listed_with_path_location_and_no_plugin() {
-    let receivers = JobFinished::signal().receivers_for(&7);
+    let receivers = JobFinished::signal().named().receivers_for(&7);
     let described: Vec<(&str, &str)> = receivers
         .iter()
         .map(|r| (&*r.name, r.location.file))
@@ -172,7 +172,7 @@ fn the_receivers_of_a_sender_are_listed_with_path_location_and_no_plugin() {
 
 #[test]
 fn a_typed_error_is_reported_with_the_subscribers_path_and_location() {
-    let collected = JobFinished { value: 2 }.send_collect(&13);
+    let collected = JobFinished { value: 2 }.sending(&13).collect().run();
     // The send goes on after the failure: `double` still ran and returned its value.
     assert_eq!(collected.report.receivers_called(), 2);
     assert_eq!(values(&collected), [4]);
@@ -232,13 +232,13 @@ fn by_name_subscribers_are_connected_to_the_declared_signal_not_a_twin() {
         .unwrap();
     assert_eq!(named, DatasetCreated::named());
     assert_eq!(
-        named.declared_type(),
+        named.declaration().map(|d| d.type_name),
         Some(std::any::type_name::<DatasetCreated>())
     );
     let names: Vec<String> = named
         .connections()
         .iter()
-        .map(|(info, filter, _)| format!("{} ({filter})", info.name))
+        .map(|c| format!("{} ({})", c.receiver.name, c.filter))
         .collect();
     assert_eq!(
         names,

@@ -46,9 +46,9 @@ fn observe() -> (Vec<String>, Vec<String>, Vec<i64>) {
     assert!(report.is_ok(), "{report:?}");
     let resources = trace.lock().unwrap().clone();
 
-    let collected = JobFinished { value: 3 }.send_collect(&7);
+    let collected = JobFinished { value: 3 }.sending(&7).collect().run();
     assert!(collected.report.is_ok(), "{:?}", collected.report);
-    (datasets, resources, collected.values())
+    (datasets, resources, collected.into_values())
 }
 
 fn pings() -> usize {
@@ -87,8 +87,9 @@ fn plugin_subscribers_run_only_while_their_plugin_is_loaded() {
     );
     assert_eq!(observe(), loaded, "active after load");
     // Its sender filter still holds: `audit_job` listens to 7 only.
-    assert_eq!(JobFinished { value: 3 }.send_collect(&8).values(), [6]);
+    assert_eq!(JobFinished { value: 3 }.sending(&8).collect().run().into_values(), [6]);
     let audit_job = JobFinished::signal()
+        .named()
         .receivers_for(&7)
         .into_iter()
         .find(|r| r.name == "registry_subscribers_only::audit_job")

@@ -23,7 +23,7 @@ fn api_only(sender: &str, event: &DatasetCreated) {
     event.trace.lock().unwrap().push(line);
 }
 
-/// Every sender; returns a value for `send_collect`.
+/// Every sender; returns a value for `sending(..).collect()`.
 #[subscriber]
 fn double(_job: &i64, event: &JobFinished) -> i64 {
     event.value * 2
