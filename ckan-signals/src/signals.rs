@@ -21,9 +21,11 @@ use crate::model::{ActionContext, Blueprint, Response, User, WebApp};
 /// use ckan_signals::RequestStarted;
 /// use signals_core::Signal;
 ///
-/// let _c = RequestStarted::signal().connect_scoped(|app: &WebApp, _: &RequestStarted| {
-///     assert_eq!(app.name, "ckan");
-/// });
+/// let _c = RequestStarted::signal()
+///     .connect(|app: &WebApp, _: &RequestStarted| {
+///         assert_eq!(app.name, "ckan");
+///     })
+///     .scoped();
 /// assert_eq!(RequestStarted.send(&WebApp::new("ckan")).receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan", sender = WebApp)]
@@ -39,9 +41,11 @@ pub struct RequestStarted;
 /// use ckan_signals::RequestFinished;
 /// use signals_core::Signal;
 ///
-/// let _c = RequestFinished::signal().connect_scoped(|_: &WebApp, ev: &RequestFinished| {
-///     assert_eq!(ev.response.status, 404);
-/// });
+/// let _c = RequestFinished::signal()
+///     .connect(|_: &WebApp, ev: &RequestFinished| {
+///         assert_eq!(ev.response.status, 404);
+///     })
+///     .scoped();
 /// let response = Response { status: 404, content_type: "text/html".into(), content_length: 0 };
 /// assert_eq!(RequestFinished { response }.send(&WebApp::new("ckan")).receivers_called(), 1);
 /// ```
@@ -60,11 +64,10 @@ pub struct RequestFinished {
 /// ```
 /// use ckan_signals::model::Blueprint;
 /// use ckan_signals::RegisterBlueprint;
-/// use signals_core::Signal;
+/// use signals_core::{Receiver, Signal};
 ///
-/// let _c = RegisterBlueprint::signal().connect_to("dataset", |_: &str, ev: &RegisterBlueprint| {
-///     assert_eq!(ev.blueprint.name, "camel-photos");
-/// });
+/// let on_dataset = |_: &str, ev: &RegisterBlueprint| assert_eq!(ev.blueprint.name, "camel-photos");
+/// let _c = RegisterBlueprint::signal().connect(Receiver::new(on_dataset).sender("dataset"));
 /// let blueprint = Blueprint { name: "camel-photos".into(), url_prefix: "/camel-photos".into() };
 /// assert_eq!(RegisterBlueprint { blueprint }.send("dataset").receivers_called(), 1);
 /// ```
@@ -83,9 +86,11 @@ pub struct RegisterBlueprint {
 /// use ckan_signals::ResourceDownload;
 /// use signals_core::Signal;
 ///
-/// let _c = ResourceDownload::signal().connect_scoped(|id: &str, _: &ResourceDownload| {
-///     assert_eq!(id, "r-1");
-/// });
+/// let _c = ResourceDownload::signal()
+///     .connect(|id: &str, _: &ResourceDownload| {
+///         assert_eq!(id, "r-1");
+///     })
+///     .scoped();
 /// assert_eq!(ResourceDownload.send("r-1").receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan")]
@@ -101,10 +106,12 @@ pub struct ResourceDownload;
 /// use ckan_signals::UserLoggedIn;
 /// use signals_core::Signal;
 ///
-/// let _c = UserLoggedIn::signal().connect_scoped(|_: &WebApp, ev: &UserLoggedIn| assert_eq!(ev.user.name, "alice"));
+/// let _c = UserLoggedIn::signal()
+///     .connect(|_: &WebApp, ev: &UserLoggedIn| assert_eq!(ev.user.name, "alice"))
+///     .scoped();
 /// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
 /// assert_eq!(UserLoggedIn { user }.send(&WebApp::new("ckan")).receivers_called(), 1);
-/// assert_eq!(UserLoggedIn::signal().qualified_name(), "ckan.logged_in");
+/// assert_eq!(UserLoggedIn::signal().named().qualified_name(), "ckan.logged_in");
 /// ```
 #[signal(namespace = "ckan", name = "logged_in", sender = WebApp)]
 #[derive(Debug, Clone, Serialize)]
@@ -122,10 +129,12 @@ pub struct UserLoggedIn {
 /// use ckan_signals::UserLoggedOut;
 /// use signals_core::Signal;
 ///
-/// let _c = UserLoggedOut::signal().connect_scoped(|_: &WebApp, ev: &UserLoggedOut| assert_eq!(ev.user.name, "alice"));
+/// let _c = UserLoggedOut::signal()
+///     .connect(|_: &WebApp, ev: &UserLoggedOut| assert_eq!(ev.user.name, "alice"))
+///     .scoped();
 /// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
 /// assert_eq!(UserLoggedOut { user }.send(&WebApp::new("ckan")).receivers_called(), 1);
-/// assert_eq!(UserLoggedOut::signal().qualified_name(), "ckan.logged_out");
+/// assert_eq!(UserLoggedOut::signal().named().qualified_name(), "ckan.logged_out");
 /// ```
 #[signal(namespace = "ckan", name = "logged_out", sender = WebApp)]
 #[derive(Debug, Clone, Serialize)]
@@ -142,9 +151,11 @@ pub struct UserLoggedOut {
 /// use ckan_signals::FailedLogin;
 /// use signals_core::Signal;
 ///
-/// let _c = FailedLogin::signal().connect_scoped(|login: &str, _: &FailedLogin| {
-///     assert_eq!(login, "alice@example.org");
-/// });
+/// let _c = FailedLogin::signal()
+///     .connect(|login: &str, _: &FailedLogin| {
+///         assert_eq!(login, "alice@example.org");
+///     })
+///     .scoped();
 /// assert_eq!(FailedLogin.send("alice@example.org").receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan")]
@@ -160,10 +171,12 @@ pub struct FailedLogin;
 /// use ckan_signals::UserCreated;
 /// use signals_core::Signal;
 ///
-/// let _c = UserCreated::signal().connect_scoped(|_: &str, ev: &UserCreated| assert_eq!(ev.user.name, "alice"));
+/// let _c = UserCreated::signal()
+///     .connect(|_: &str, ev: &UserCreated| assert_eq!(ev.user.name, "alice"))
+///     .scoped();
 /// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
 /// assert_eq!(UserCreated { user }.send("alice").receivers_called(), 1);
-/// assert_eq!(UserCreated::signal().qualified_name(), "ckan.user_created");
+/// assert_eq!(UserCreated::signal().named().qualified_name(), "ckan.user_created");
 /// ```
 #[signal(namespace = "ckan")]
 #[derive(Debug, Clone, Serialize)]
@@ -181,10 +194,12 @@ pub struct UserCreated {
 /// use ckan_signals::RequestPasswordReset;
 /// use signals_core::Signal;
 ///
-/// let _c = RequestPasswordReset::signal().connect_scoped(|_: &str, ev: &RequestPasswordReset| assert_eq!(ev.user.name, "alice"));
+/// let _c = RequestPasswordReset::signal()
+///     .connect(|_: &str, ev: &RequestPasswordReset| assert_eq!(ev.user.name, "alice"))
+///     .scoped();
 /// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
 /// assert_eq!(RequestPasswordReset { user }.send("alice").receivers_called(), 1);
-/// assert_eq!(RequestPasswordReset::signal().qualified_name(), "ckan.request_password_reset");
+/// assert_eq!(RequestPasswordReset::signal().named().qualified_name(), "ckan.request_password_reset");
 /// ```
 #[signal(namespace = "ckan")]
 #[derive(Debug, Clone, Serialize)]
@@ -202,9 +217,11 @@ pub struct RequestPasswordReset {
 /// use ckan_signals::PerformPasswordReset;
 /// use signals_core::Signal;
 ///
-/// let _c = PerformPasswordReset::signal().connect_scoped(|name: &Option<String>, _: &PerformPasswordReset| {
-///     assert_eq!(name, &None);
-/// });
+/// let _c = PerformPasswordReset::signal()
+///     .connect(|name: &Option<String>, _: &PerformPasswordReset| {
+///         assert_eq!(name, &None);
+///     })
+///     .scoped();
 /// let user = User { id: "u-1".into(), name: "alice".into(), email: "a@example.org".into(), fullname: None, sysadmin: false };
 /// assert_eq!(PerformPasswordReset { user }.send(&None).receivers_called(), 1);
 /// ```
@@ -224,11 +241,10 @@ pub struct PerformPasswordReset {
 /// use ckan_signals::model::ActionContext;
 /// use ckan_signals::ActionSucceeded;
 /// use serde_json::json;
-/// use signals_core::Signal;
+/// use signals_core::{Receiver, Signal};
 ///
-/// let _c = ActionSucceeded::signal().connect_to("package_create", |_: &str, ev: &ActionSucceeded| {
-///     assert_eq!(ev.result["name"], "my-dataset");
-/// });
+/// let created = |_: &str, ev: &ActionSucceeded| assert_eq!(ev.result["name"], "my-dataset");
+/// let _c = ActionSucceeded::signal().connect(Receiver::new(created).sender("package_create"));
 /// let done = ActionSucceeded {
 ///     context: ActionContext::default(),
 ///     data_dict: json!({ "name": "my-dataset" }),
@@ -257,12 +273,14 @@ pub struct ActionSucceeded {
 /// use serde_json::json;
 /// use signals_core::Signal;
 ///
-/// let _c = DatastoreUpsert::signal().connect_scoped(|resource: &str, ev: &DatastoreUpsert| {
-///     assert_eq!((resource, ev.records.is_some()), ("r-1", true));
-/// });
+/// let _c = DatastoreUpsert::signal()
+///     .connect(|resource: &str, ev: &DatastoreUpsert| {
+///         assert_eq!((resource, ev.records.is_some()), ("r-1", true));
+///     })
+///     .scoped();
 /// let upsert = DatastoreUpsert { records: Some(json!([{ "a": 1 }])) };
 /// assert_eq!(upsert.send("r-1").receivers_called(), 1);
-/// assert_eq!(DatastoreUpsert::signal().qualified_name(), "ckanext.datastore_upsert");
+/// assert_eq!(DatastoreUpsert::signal().named().qualified_name(), "ckanext.datastore_upsert");
 /// ```
 #[signal(namespace = "ckanext")]
 #[derive(Debug, Clone, Serialize)]
@@ -281,9 +299,11 @@ pub struct DatastoreUpsert {
 /// use serde_json::json;
 /// use signals_core::Signal;
 ///
-/// let _c = DatastoreDelete::signal().connect_scoped(|resource: &str, _: &DatastoreDelete| {
-///     assert_eq!(resource, "r-1");
-/// });
+/// let _c = DatastoreDelete::signal()
+///     .connect(|resource: &str, _: &DatastoreDelete| {
+///         assert_eq!(resource, "r-1");
+///     })
+///     .scoped();
 /// let deleted = DatastoreDelete { result: json!({}), data_dict: json!({ "resource_id": "r-1" }) };
 /// assert_eq!(deleted.send("r-1").receivers_called(), 1);
 /// ```

@@ -4,9 +4,9 @@
 //! use ckan_signals::toolkit::signals;
 //!
 //! // `assert register_blueprint is ckan_namespace.signal('register_blueprint')`
-//! assert_eq!(*signals::register_blueprint(), signals::ckan().signal("register_blueprint")?);
+//! assert_eq!(signals::register_blueprint().named(), signals::ckan().signal("register_blueprint")?);
 //! // The alias and the registered name differ for three signals.
-//! assert_eq!(*signals::action_succeeded(), signals::ckan().signal("action_succeed")?);
+//! assert_eq!(signals::action_succeeded().named(), signals::ckan().signal("action_succeed")?);
 //! # Ok::<(), signals_core::Error>(())
 //! ```
 
@@ -39,7 +39,7 @@ pub mod signals {
     /// ```
     /// use ckan_signals::toolkit::signals;
     ///
-    /// assert_eq!(*signals::datastore_delete(), signals::ckanext().signal("datastore_delete")?);
+    /// assert_eq!(signals::datastore_delete().named(), signals::ckanext().signal("datastore_delete")?);
     /// # Ok::<(), signals_core::Error>(())
     /// ```
     pub fn ckanext() -> Namespace {

@@ -193,14 +193,8 @@ pub trait Signal: Kwargs + Sized {
 /// The first call finds the signal in its namespace and declares it with the struct type. If
 /// the name is invalid or another struct already declares it, the signal lives detached: it
 /// still works for its own typed receivers, by-name lookups do not reach it, and
-/// [`TypedSignal::check`] (and the registry) report why.
-///
-/// ```
-/// use signals_core::SignalCell;
-///
-/// static CELL: SignalCell = SignalCell::new(); // one per signal type; see `SignalCell::resolve`
-/// # let _ = &CELL;
-/// ```
+/// [`TypedSignal::check`] (and the registry) report why. One cell per signal type, in a
+/// `static` ([`SignalCell::new`]); [`SignalCell::resolve`] shows a whole hand-written impl.
 #[derive(Debug)]
 pub struct SignalCell {
     cell: OnceLock<NamedSignal>,

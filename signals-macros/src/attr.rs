@@ -197,8 +197,8 @@ fn parse_pairs(
                         .join(", ");
                     let guess = keys
                         .iter()
-                        .filter(|k| strsim::levenshtein(k.name, &name) <= 2)
-                        .min_by_key(|k| strsim::levenshtein(k.name, &name))
+                        .filter(|k| strsim::osa_distance(k.name, &name) <= 2)
+                        .min_by_key(|k| strsim::osa_distance(k.name, &name))
                         .map(|k| format!("did you mean `{}`? ", k.name))
                         .unwrap_or_default();
                     errors.at(

@@ -184,7 +184,7 @@ fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<
             FnArg::Receiver(receiver) => errors.on(
                 receiver,
                 "a subscriber is a free function and cannot take `self`; to connect a method, \
-                 connect a closure at run time (`connect_weak` binds it to its object)",
+                 connect a closure at run time (`Receiver::new(f).weak(&object)` ties it to its object)",
             ),
             FnArg::Typed(arg) => typed.push(arg),
         }

@@ -46,7 +46,10 @@ fn main() {
     let collected = plain::Numbered { value: 7 }.sending(&-5).collect().run();
     assert_eq!(collected.into_values(), [7]);
     let collected = futures::executor::block_on(
-        plain::Numbered { value: 1 }.sending(&9).collect().run_async(),
+        plain::Numbered { value: 1 }
+            .sending(&9)
+            .collect()
+            .run_async(),
     );
     assert_eq!(collected.report.receivers_called(), 2);
     assert_eq!(collected.into_values(), [10]);

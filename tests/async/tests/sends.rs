@@ -504,8 +504,7 @@ async fn a_sync_send_runs_sync_receivers_and_reports_each_async_one() {
         .name("webhook"),
     );
     let l = log.clone();
-    let last =
-        signal.connect(Receiver::new(move |_: &str, _: &Mixed| l.push("last")).name("last"));
+    let last = signal.connect(Receiver::new(move |_: &str, _: &Mixed| l.push("last")).name("last"));
     let l = log.clone();
     let by_name = Mixed::named().connect(
         Receiver::new_async(move |_: &SenderKey<'static>, _: &dyn Kwargs| {
@@ -598,8 +597,8 @@ async fn the_concurrent_mode_runs_async_receivers_together() {
         Duration::from_secs(10),
         Together.sending("s").run_concurrent(),
     )
-        .await
-        .expect("the concurrent send finishes");
+    .await
+    .expect("the concurrent send finishes");
     assert!(report.is_ok());
     assert_eq!(report.receivers_called(), 3);
     // In connection order: `a` starts and waits; `b` starts, meets `a` and finishes at its
@@ -655,8 +654,8 @@ async fn a_receiver_disconnected_during_an_async_send_is_not_called() {
         )
         .scoped();
     let l = log.clone();
-    let victim = signal
-        .connect(Receiver::new(move |_: &str, _: &Changing| l.push("victim")).name("victim"));
+    let victim =
+        signal.connect(Receiver::new(move |_: &str, _: &Changing| l.push("victim")).name("victim"));
     let _victim = victim.scoped();
     *victim_slot.lock().unwrap() = Some(victim);
 
@@ -736,11 +735,7 @@ async fn by_name_async_receivers_and_by_name_async_sends() {
     let report = assert_send(signal.send_async(&"r-1", &bag)).await.unwrap();
     assert_eq!(report.receivers_called(), 2);
     assert_eq!(log.take(), ["any \"r-1\" 10", "only r-1"]);
-    let report = signal
-        .sending(&"r-2", &bag)
-        .run_concurrent()
-        .await
-        .unwrap();
+    let report = signal.sending(&"r-2", &bag).run_concurrent().await.unwrap();
     assert_eq!(report.receivers_called(), 1);
     assert_eq!(log.take(), ["any \"r-2\" 10"]);
     // A receiver's error is reported: here, a missing argument.

@@ -212,8 +212,7 @@ impl plugins::Plugin for AsyncInCode {
         )
         .connect(
             signal,
-            Receiver::new_async(|_: &str, _: &MeasuredInCode| Box::pin(async { 1 }))
-                .sender("only"),
+            Receiver::new_async(|_: &str, _: &MeasuredInCode| Box::pin(async { 1 })).sender("only"),
         )
         .connect_by_name(
             "async_tests",

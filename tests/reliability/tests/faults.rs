@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use reliability_tests::{quiet_expected_panics, with_watchdog, ExpectedPanic, EXPECTED_PANIC};
 use signals_core::{
-    signal, subscriber, Connection, DynKwargs, FailureKind, Kwargs, Namespace, Receiver,
-    SenderKey, Signal,
+    signal, subscriber, Connection, DynKwargs, FailureKind, Kwargs, Namespace, Receiver, SenderKey,
+    Signal,
 };
 
 #[derive(Clone, Default)]

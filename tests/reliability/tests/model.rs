@@ -38,8 +38,8 @@ use reliability_tests::proptest_cases;
 // plugin host and the macros use (not public API, but this workspace's own).
 use signals_core::__private::ConnectOptions;
 use signals_core::{
-    signal, BlockGuard, Connection, DynKwargs, Kwargs, MuteGuard, NamedSignal, Namespace,
-    Receiver, ReceiverId, ScopedConnection, SenderFilter, SenderKey, Signal, TypedSignal,
+    signal, BlockGuard, Connection, DynKwargs, Kwargs, MuteGuard, NamedSignal, Namespace, Receiver,
+    ReceiverId, ScopedConnection, SenderFilter, SenderKey, Signal, TypedSignal,
 };
 
 /// The typed signal of the typed property. Its sender is a `SenderKey`, so one signal is sent
@@ -722,9 +722,9 @@ impl Case {
                     )
                 } else {
                     self.target.named().connect(
-                        how.apply(Receiver::new(
-                            move |_: &SenderKey<'_>, _: &dyn Kwargs| record(tag),
-                        ))
+                        how.apply(Receiver::new(move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+                            record(tag)
+                        }))
                         .weak(&arc),
                     )
                 };
@@ -785,10 +785,7 @@ impl Case {
             }
             Step::DisconnectKeyFrom { key, sender } => {
                 let id = ReceiverId::key(format!("key{key}"));
-                let got = with_sender!(sender, |s| self
-                    .target
-                    .named()
-                    .disconnect_from(&id, s));
+                let got = with_sender!(sender, |s| self.target.named().disconnect_from(&id, s));
                 let select = |r: &Rec| r.id == id && r.filter == Some(sender);
                 let want = self.model.remove_where(select);
                 let zombies = self.model.zombies_where(select);
