@@ -273,9 +273,12 @@ impl Lowered {
     /// Connects to `core`: the one place a receiver becomes a record.
     pub(crate) fn connect(self, core: &'static SignalCore, caller: SourceLocation) -> Connection {
         let options = self.options;
+        // A weak receiver is tied to its target: without a key it is a receiver of its own,
+        // even when its function has an identity (another target is another receiver).
+        let identity = self.identity.filter(|_| options.alive.is_none());
         let id = options
             .id
-            .or(self.identity)
+            .or(identity)
             .unwrap_or_else(unique_receiver_id);
         let info = ReceiverInfo {
             name: options.name.unwrap_or(Cow::Borrowed(self.type_name)),

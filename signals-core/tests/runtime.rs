@@ -26,6 +26,7 @@ hand_signal!(Mutable, "t_mutable", "mutable", str, () {});
 hand_signal!(Merged, "t_merged", "merged", str, () {});
 hand_signal!(Weakly, "t_weak", "weakly", str, () {});
 hand_signal!(WeakKeyed, "t_weak_keyed", "weak_keyed", str, () {});
+hand_signal!(WeakFn, "t_weak_fn", "weak_fn", str, () {});
 hand_signal!(Muted, "t_mute", "muted", str, () {});
 hand_signal!(Meta, "t_meta", "watched", str, () {});
 hand_signal!(Scoped, "t_scope", "scoped", str, () {});
@@ -473,6 +474,33 @@ fn weakly_bound_receivers_go_with_their_target() {
         "the first send after the drop disconnects it"
     );
     assert_eq!(log.take(), ["hit"]);
+}
+
+static WEAK_FN_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+fn weak_fn_receiver(_: &str, _: &WeakFn) {
+    WEAK_FN_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn one_function_bound_weakly_to_two_targets_is_two_receivers() {
+    // A function has an identity of its own, but a weak connection is tied to its target:
+    // the same function bound to another target is another receiver, which lives as long
+    // as its own target.
+    let (a, b) = (Arc::new(1u8), Arc::new(2u8));
+    let signal = WeakFn::signal();
+    let first = signal.connect(Receiver::new(weak_fn_receiver).weak(&a));
+    let second = signal.connect(Receiver::new(weak_fn_receiver).weak(&b));
+    assert!(first.is_new() && second.is_new());
+    assert_ne!(first, second);
+    assert_eq!(WeakFn {}.send("s").receivers_called(), 2);
+    drop(a);
+    assert_eq!(WeakFn {}.send("s").receivers_called(), 1);
+    assert!(second.is_connected());
+    assert_eq!(WEAK_FN_CALLS.load(Ordering::SeqCst), 3);
+    drop(b);
+    assert_eq!(WeakFn {}.send("s").receivers_called(), 0);
+    assert!(!signal.named().has_receivers_for("s"));
 }
 
 #[test]
