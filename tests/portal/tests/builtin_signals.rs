@@ -810,8 +810,14 @@ fn toolkit_aliases_and_registered_names_reach_the_same_signals() -> Result<(), s
     // The three aliases that differ from their registered names are other (empty) signals,
     // and the datastore signals live in `ckanext`, not `ckan`.
     let ckan = signals::ckan();
-    assert_ne!(signals::user_logged_in().named(), ckan.signal("user_logged_in")?);
-    assert_ne!(signals::user_logged_out().named(), ckan.signal("user_logged_out")?);
+    assert_ne!(
+        signals::user_logged_in().named(),
+        ckan.signal("user_logged_in")?
+    );
+    assert_ne!(
+        signals::user_logged_out().named(),
+        ckan.signal("user_logged_out")?
+    );
     assert_ne!(
         signals::action_succeeded().named(),
         ckan.signal("action_succeeded")?
@@ -820,7 +826,12 @@ fn toolkit_aliases_and_registered_names_reach_the_same_signals() -> Result<(), s
         signals::datastore_upsert().named(),
         ckan.signal("datastore_upsert")?
     );
-    assert_eq!(ckan.signal("action_succeeded")?.declaration().map(|d| d.type_name), None);
+    assert_eq!(
+        ckan.signal("action_succeeded")?
+            .declaration()
+            .map(|d| d.type_name),
+        None
+    );
 
     // A send through the alias reaches a receiver connected by registered name, and back.
     let _iso = isolate();

@@ -143,10 +143,7 @@ fn test_isignal_plugin_subscriptions() {
     let _iso = isolate();
     let signal = IsignalNumber::signal().named();
     // The same signal by name, as another extension would reach it.
-    assert_eq!(
-        signal,
-        signals::ckanext().signal("isignal_number").unwrap()
-    );
+    assert_eq!(signal, signals::ckanext().signal("isignal_number").unwrap());
 
     assert!(signal.receivers_for(&10i64).is_empty());
     {
@@ -172,10 +169,16 @@ fn test_isignal_plugin_subscriptions() {
 #[test]
 fn test_isignal_return_values() {
     let _iso = isolate();
-    assert_eq!(IsignalNumber.sending(&10).collect().run().into_values(), Vec::<i64>::new());
+    assert_eq!(
+        IsignalNumber.sending(&10).collect().run().into_values(),
+        Vec::<i64>::new()
+    );
     let _plugin = host::use_plugin("example_isignal").expect("use_plugin");
     // `signal.send(5)`: only x2 listens to 5.
-    assert_eq!(IsignalNumber.sending(&5).collect().run().into_values(), [10]);
+    assert_eq!(
+        IsignalNumber.sending(&5).collect().run().into_values(),
+        [10]
+    );
     // `signal.send(10)`: x2 then x10, in connection order (CKAN's order is undefined).
     let collected = IsignalNumber.sending(&10).collect().run();
     assert_eq!(collected.report.receivers_called(), 2);
@@ -200,5 +203,8 @@ fn test_isignal_return_values() {
         .map(|r| r.name.to_string())
         .collect();
     assert_eq!(for_string, ["ckanext_example_isignal::x2"]);
-    assert_eq!(IsignalNumber::signal().named().receivers_for(&10u8).len(), 2);
+    assert_eq!(
+        IsignalNumber::signal().named().receivers_for(&10u8).len(),
+        2
+    );
 }

@@ -487,11 +487,20 @@ fn unloading_one_plugin_leaves_another_plugins_subscription_of_the_same_function
     host::load_plugins(&["shared_any", "shared_ten"]).expect("load");
     assert_eq!(shared_connections(), [any, ten]);
     // Connected for every sender and for 10: called once when 10 sends.
-    assert_eq!(SharedNumber.sending(&10).collect().run().into_values(), [11]);
+    assert_eq!(
+        SharedNumber.sending(&10).collect().run().into_values(),
+        [11]
+    );
     host::unload("shared_any").expect("unload shared_any");
     assert_eq!(shared_connections(), [ten]);
-    assert_eq!(SharedNumber.sending(&10).collect().run().into_values(), [11]);
-    assert_eq!(SharedNumber.sending(&5).collect().run().into_values(), Vec::<i64>::new());
+    assert_eq!(
+        SharedNumber.sending(&10).collect().run().into_values(),
+        [11]
+    );
+    assert_eq!(
+        SharedNumber.sending(&5).collect().run().into_values(),
+        Vec::<i64>::new()
+    );
     host::unload("shared_ten").expect("unload shared_ten");
     assert_eq!(shared_connections(), Vec::<String>::new());
 
@@ -500,7 +509,10 @@ fn unloading_one_plugin_leaves_another_plugins_subscription_of_the_same_function
     assert_eq!(shared_connections(), [ten, any]);
     host::unload("shared_ten").expect("unload shared_ten");
     assert_eq!(shared_connections(), [any]);
-    assert_eq!(SharedNumber.sending(&10).collect().run().into_values(), [11]);
+    assert_eq!(
+        SharedNumber.sending(&10).collect().run().into_values(),
+        [11]
+    );
     assert_eq!(SharedNumber.sending(&5).collect().run().into_values(), [6]);
     host::unload("shared_any").expect("unload shared_any");
 
@@ -536,10 +548,16 @@ fn use_plugin_loads_for_a_scope_only() {
             "plugin `example_isignal` is already loaded; unload it first, or load it only once"
         );
         assert_eq!(host::loaded(), ["example_isignal"]);
-        assert_eq!(IsignalNumber.sending(&10).collect().run().into_values(), [20, 100]);
+        assert_eq!(
+            IsignalNumber.sending(&10).collect().run().into_values(),
+            [20, 100]
+        );
     }
     assert_eq!(host::loaded(), Vec::<&str>::new());
-    assert_eq!(IsignalNumber.sending(&10).collect().run().into_values(), Vec::<i64>::new());
+    assert_eq!(
+        IsignalNumber.sending(&10).collect().run().into_values(),
+        Vec::<i64>::new()
+    );
 
     // Unloaded by hand inside the scope: the guard's own unload is a no-op.
     {

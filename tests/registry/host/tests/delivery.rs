@@ -148,8 +148,22 @@ fn sending_collect_returns_each_typed_value_in_connection_order() {
     assert_eq!(collected.into_values(), [10, 1005]);
 
     // Integer filters compare by value and sign: -7 is not 7, 3 is not -3.
-    assert_eq!(JobFinished { value: 5 }.sending(&-7).collect().run().into_values(), [10]);
-    assert_eq!(JobFinished { value: 5 }.sending(&3).collect().run().into_values(), [10]);
+    assert_eq!(
+        JobFinished { value: 5 }
+            .sending(&-7)
+            .collect()
+            .run()
+            .into_values(),
+        [10]
+    );
+    assert_eq!(
+        JobFinished { value: 5 }
+            .sending(&3)
+            .collect()
+            .run()
+            .into_values(),
+        [10]
+    );
 }
 
 #[test]

@@ -65,9 +65,20 @@ fn a_crate_named_only_by_link_receives_signals_and_its_plugins_load() {
 
     plugins::load("reg_audit").unwrap();
     assert_eq!(
-        JobFinished { value: 2 }.sending(&7).collect().run().into_values(),
+        JobFinished { value: 2 }
+            .sending(&7)
+            .collect()
+            .run()
+            .into_values(),
         [4, -2, 200]
     );
     plugins::unload("reg_audit").unwrap();
-    assert_eq!(JobFinished { value: 2 }.sending(&7).collect().run().into_values(), [4, -2]);
+    assert_eq!(
+        JobFinished { value: 2 }
+            .sending(&7)
+            .collect()
+            .run()
+            .into_values(),
+        [4, -2]
+    );
 }

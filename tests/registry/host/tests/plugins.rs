@@ -87,7 +87,14 @@ fn plugin_subscribers_run_only_while_their_plugin_is_loaded() {
     );
     assert_eq!(observe(), loaded, "active after load");
     // Its sender filter still holds: `audit_job` listens to 7 only.
-    assert_eq!(JobFinished { value: 3 }.sending(&8).collect().run().into_values(), [6]);
+    assert_eq!(
+        JobFinished { value: 3 }
+            .sending(&8)
+            .collect()
+            .run()
+            .into_values(),
+        [6]
+    );
     let audit_job = JobFinished::signal()
         .named()
         .receivers_for(&7)
