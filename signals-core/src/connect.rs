@@ -11,16 +11,16 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::core::{
-    dyn_async, typed_async, unique_receiver_id, Alive, AsyncRecordFn, Callable, DynCall,
-    RecordFn, SignalCore, TypedCall,
-};
 use crate::connection::Connection;
+use crate::core::{
+    dyn_async, typed_async, unique_receiver_id, Alive, AsyncRecordFn, Callable, DynCall, RecordFn,
+    SignalCore, TypedCall,
+};
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::receiver::{
-    async_in_sync_send, called, gone, AnyValue, IntoOutcome, IntoReply, ReceiverId,
-    ReceiverInfo, SourceLocation,
+    async_in_sync_send, called, gone, AnyValue, IntoOutcome, IntoReply, ReceiverId, ReceiverInfo,
+    SourceLocation,
 };
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::typed::Signal;
@@ -183,7 +183,10 @@ impl<F, K> fmt::Debug for Receiver<F, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("function", &std::any::type_name::<F>())
-            .field("async", &(std::any::type_name::<K>() == std::any::type_name::<AsyncKind>()))
+            .field(
+                "async",
+                &(std::any::type_name::<K>() == std::any::type_name::<AsyncKind>()),
+            )
             .field("options", &self.options)
             .finish()
     }
@@ -276,10 +279,7 @@ impl Lowered {
         // A weak receiver is tied to its target: without a key it is a receiver of its own,
         // even when its function has an identity (another target is another receiver).
         let identity = self.identity.filter(|_| options.alive.is_none());
-        let id = options
-            .id
-            .or(identity)
-            .unwrap_or_else(unique_receiver_id);
+        let id = options.id.or(identity).unwrap_or_else(unique_receiver_id);
         let info = ReceiverInfo {
             name: options.name.unwrap_or(Cow::Borrowed(self.type_name)),
             location: options.location.unwrap_or(caller),
@@ -344,9 +344,9 @@ where
     // Two closures rather than one that tests `alive`: a strong receiver's call stays as
     // short as it was.
     let call: Callable<TypedCall<T>> = match alive {
-        None => Arc::new(move |sender: &T::Sender, args: &T| {
-            called(func(sender, args).into_outcome())
-        }),
+        None => {
+            Arc::new(move |sender: &T::Sender, args: &T| called(func(sender, args).into_outcome()))
+        }
         Some(alive) => Arc::new(move |sender: &T::Sender, args: &T| {
             if !alive() {
                 return gone();
@@ -455,9 +455,8 @@ where
         let future = func(sender, args);
         Box::pin(async move { future.await.into_reply().0 })
     });
-    let shim: Callable<DynCall> = Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
-        async_in_sync_send::<AnyValue>()
-    });
+    let shim: Callable<DynCall> =
+        Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<AnyValue>());
     (RecordFn::Dynamic(shim), AsyncRecordFn::Dynamic(call))
 }
 

@@ -7,7 +7,6 @@ use crate::core::SignalCore;
 use crate::named::NamedSignal;
 use crate::receiver::ReceiverInfo;
 
-
 /// A handle to one connection. Copy it freely; it does not keep the connection alive (see
 /// [`ScopedConnection`] for one that disconnects when dropped).
 ///

@@ -21,8 +21,7 @@ use crate::sync::{AtomicBool, Mutex, MutexGuard};
 use crate::typed::Signal;
 
 /// A by-name receiver, as stored.
-pub(crate) type DynCall =
-    dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<AnyValue> + Send + Sync;
+pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<AnyValue> + Send + Sync;
 
 /// A typed receiver of `T`, as stored.
 pub(crate) type TypedCall<T> =

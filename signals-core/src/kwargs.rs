@@ -205,13 +205,15 @@ impl dyn Kwargs {
             return Ok(Cow::Borrowed(value));
         }
         match kwarg.value.downcast_ref::<serde_json::Value>() {
-            Some(json) => T::deserialize(json).map(Cow::Owned).map_err(|error| {
-                KwargError::Undecodable {
-                    name: name.to_owned(),
-                    requested: type_name::<T>(),
-                    reason: error.to_string(),
-                }
-            }),
+            Some(json) => {
+                T::deserialize(json)
+                    .map(Cow::Owned)
+                    .map_err(|error| KwargError::Undecodable {
+                        name: name.to_owned(),
+                        requested: type_name::<T>(),
+                        reason: error.to_string(),
+                    })
+            }
             None => Err(KwargError::WrongType {
                 name: name.to_owned(),
                 requested: type_name::<T>(),

@@ -165,8 +165,8 @@ pub mod registry;
 mod send;
 mod sender;
 mod sending;
-mod suggest;
 mod snapshot;
+mod suggest;
 mod sync;
 mod typed;
 
@@ -249,8 +249,8 @@ pub mod __private {
     pub use crate::sender::{check_sender_literal, SenderLiteral};
     pub use crate::snapshot::ThreadSnapshot;
     pub use crate::{
-        BoxFuture, Connection, Error, IntoOutcome, IntoReply, Kwarg, Kwargs, NamedSignal,
-        Receiver, ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
+        BoxFuture, Connection, Error, IntoOutcome, IntoReply, Kwarg, Kwargs, NamedSignal, Receiver,
+        ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
     };
     pub use inventory;
     pub use std::any::{Any, TypeId};

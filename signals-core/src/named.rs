@@ -478,7 +478,6 @@ impl fmt::Display for NamedSignal {
     }
 }
 
-
 /// The identity `receiver` names: a [`ReceiverId`], a key (`&'static str` or `String`), or a
 /// function's own identity.
 fn identity_of<R: Any>(receiver: &R) -> Option<ReceiverId> {

@@ -327,7 +327,11 @@ pub(crate) struct WrongValue {
 
 impl fmt::Display for WrongValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "returned a `{}` where `{}` was expected", self.actual, self.expected)
+        write!(
+            f,
+            "returned a `{}` where `{}` was expected",
+            self.actual, self.expected
+        )
     }
 }
 
@@ -439,8 +443,25 @@ macro_rules! reply_values {
 }
 
 reply_values!(
-    bool, char, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64,
-    String, &'static str, serde_json::Value,
+    bool,
+    char,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    f32,
+    f64,
+    String,
+    &'static str,
+    serde_json::Value,
 );
 
 impl<V: Any + Send> IntoReply for Vec<V> {}

@@ -865,9 +865,16 @@ fn warnings(
         let Some(plugin) = subscriber.plugin else {
             continue;
         };
-        let named_once = subscribers.iter().filter(|s| s.plugin == Some(plugin)).count() == 1;
+        let named_once = subscribers
+            .iter()
+            .filter(|s| s.plugin == Some(plugin))
+            .count()
+            == 1;
         if declared.iter().all(|d| d.name != plugin) && named_once {
-            let others = plugins.iter().map(|p| p.name).filter(|name| *name != plugin);
+            let others = plugins
+                .iter()
+                .map(|p| p.name)
+                .filter(|name| *name != plugin);
             if let Some(close) = crate::suggest::closest(plugin, others) {
                 warnings.push(RegistryWarning::UnknownPlugin {
                     path: subscriber.path,

@@ -141,7 +141,9 @@ impl std::error::Error for Failure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             FailureKind::Error(e) => Some(&**e),
-            FailureKind::Panic(_) | FailureKind::AsyncReceiver | FailureKind::WrongValue { .. } => None,
+            FailureKind::Panic(_) | FailureKind::AsyncReceiver | FailureKind::WrongValue { .. } => {
+                None
+            }
         }
     }
 }

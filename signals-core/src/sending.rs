@@ -188,7 +188,10 @@ impl<'a, T: Signal> Sending<'a, TypedSend<'a, T>, Collect<T::Output>> {
         self.collect_async(how)
     }
 
-    fn collect_async(self, how: Concurrency) -> impl Future<Output = Collected<T::Output>> + Send + 'a {
+    fn collect_async(
+        self,
+        how: Concurrency,
+    ) -> impl Future<Output = Collected<T::Output>> + Send + 'a {
         let TypedSend {
             signal,
             sender,
@@ -288,11 +291,7 @@ impl<'a> NamedSend<'a> {
         self.signal.send_in(mode, &self.key, self.args, collect)
     }
 
-    fn run_async(
-        self,
-        how: Concurrency,
-        collect: bool,
-    ) -> crate::snapshot::DynSendFuture<'a> {
+    fn run_async(self, how: Concurrency, collect: bool) -> crate::snapshot::DynSendFuture<'a> {
         self.signal.send_async_in(how, self.key, self.args, collect)
     }
 }

@@ -2,7 +2,10 @@
 
 /// The candidate closest to `name` by edit distance, when it is close enough to be a typo (at
 /// most a third of the name's length, and at least one edit).
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()

@@ -313,7 +313,6 @@ impl<T> Clone for TypedSignal<T> {
 
 impl<T> Copy for TypedSignal<T> {}
 
-
 impl<T> fmt::Debug for TypedSignal<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

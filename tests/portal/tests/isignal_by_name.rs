@@ -84,10 +84,15 @@ fn test_return_value() {
         ));
         let message = failures[0].to_string();
         assert!(
-            message.contains("returned a `i64`, but this send collects `alloc::string::String` values"),
+            message.contains(
+                "returned a `i64`, but this send collects `alloc::string::String` values"
+            ),
             "{message}"
         );
-        assert_eq!(failures[0].receiver.plugin.as_deref(), Some("example_isignal_by_name"));
+        assert_eq!(
+            failures[0].receiver.plugin.as_deref(),
+            Some("example_isignal_by_name")
+        );
 
         // The async send collects the same values, in connection order.
         let bag = DynKwargs::new();
