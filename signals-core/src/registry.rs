@@ -216,21 +216,9 @@ pub struct SubscriberDecl {
 }
 
 impl SubscriberDecl {
-    /// The options the registry and plugin host connect this subscriber with.
-    ///
-    /// ```
-    /// use signals_core::registry::registry;
-    /// use signals_core::{signal, subscriber, SenderFilter};
-    ///
-    /// #[signal(namespace = "doc_subscriber_options")]
-    /// struct Saved { id: u32 }
-    ///
-    /// #[subscriber(sender = "dataset", plugin = "doc_subscriber_options")]
-    /// fn audit(_: &str, _: &Saved) {}
-    ///
-    /// let decl = registry().subscribers_of("doc_subscriber_options", "saved").next().unwrap();
-    /// assert_eq!(decl.options().filter(), &SenderFilter::only("dataset"));
-    /// ```
+    /// The options the registry and plugin host connect this subscriber with: its path as
+    /// its name, its location, its sender filter and its plugin. Not public API.
+    #[doc(hidden)]
     pub fn options(&self) -> ConnectOptions {
         let mut options = ConnectOptions::default()
             .name(self.path)
@@ -461,7 +449,7 @@ pub(crate) fn building_here() -> bool {
 /// fn audit(_: &str, _: &Saved) {}
 ///
 /// assert!(registry().is_declared("doc_registry_fn", "saved"));
-/// assert!(Saved::signal().has_receivers()); // connected when the registry was built
+/// assert!(Saved::signal().named().has_receivers()); // connected when the registry was built
 /// ```
 pub fn registry() -> &'static Registry {
     let registry = REGISTRY.get_or_init(|| {

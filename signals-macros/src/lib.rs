@@ -48,7 +48,7 @@ use syn::Item;
 /// | `namespace` | a string literal: the namespace the signal lives in | required |
 /// | `name` | a string literal: the signal's name inside the namespace | the struct's name in snake_case (`UserCreated` → `user_created`) |
 /// | `sender` | a type implementing `signals_core::Sender`: who sends it | `str` |
-/// | `output` | a type: what each receiver returns, collected by `send_collect` | `()` |
+/// | `output` | a type: what each receiver returns, collected by `sending(s).collect()` | `()` |
 ///
 /// Names follow the runtime's naming rules (1 to 255 ASCII letters, digits, `_`, `.` and
 /// `-`), checked at compile time: an invalid name is an error at its literal.
@@ -67,8 +67,8 @@ use syn::Item;
 /// struct CacheCleared;
 ///
 /// let connection = Upserted::signal().connect(|_id: &i64, event: &Upserted| event.records.len());
-/// let collected = Upserted { records: vec!["a".into(), "b".into()] }.send_collect(&7);
-/// assert_eq!(collected.values(), [2]);
+/// let collected = Upserted { records: vec!["a".into(), "b".into()] }.sending(&7).collect().run();
+/// assert_eq!(collected.into_values(), [2]);
 /// assert_eq!(Upserted::NAME, "datastore.upsert");
 /// assert_eq!(CacheCleared::NAME, "cache_cleared");
 /// connection.disconnect();
@@ -120,7 +120,7 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     assert!(report.is_ok());
 ///     assert_eq!(CREATED.load(Ordering::SeqCst), 1);
 ///     // The function itself is connected: it can be disconnected by name.
-///     assert_eq!(UserCreated::signal().disconnect(&count), 1);
+///     assert_eq!(UserCreated::signal().named().disconnect(&count), 1);
 /// }
 /// ```
 ///
@@ -171,7 +171,7 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     value: u64,
 /// }
 ///
-/// // Returns a value for `send_collect`; listens to sender 7 only; owned by a plugin.
+/// // Returns a value for a collecting send; listens to sender 7 only; owned by a plugin.
 /// #[subscriber(sender = 7, plugin = "doubler")]
 /// fn double(_sender: &i64, event: &Numbered) -> u64 {
 ///     event.value * 2
@@ -184,10 +184,10 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 ///
 /// fn main() {
-///     assert!(Numbered { value: 2 }.send_collect(&7).values().is_empty());
+///     assert!(Numbered { value: 2 }.sending(&7).collect().run().into_values().is_empty());
 ///     plugins::load("doubler").unwrap();
-///     assert_eq!(Numbered { value: 2 }.send_collect(&7).values(), [4]);
-///     let failures = Numbered { value: 2 }.send_collect(&13).report.into_failures();
+///     assert_eq!(Numbered { value: 2 }.sending(&7).collect().run().into_values(), [4]);
+///     let failures = Numbered { value: 2 }.sending(&13).collect().run().report.into_failures();
 ///     assert!(failures[0].to_string().contains("13 is unlucky"));
 ///     plugins::unload("doubler").unwrap();
 /// }
@@ -221,7 +221,7 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     assert!(report.is_ok());
 ///     assert_eq!(report.receivers_called(), 1);
 ///     // The function keeps its identity: it can be disconnected by name.
-///     assert_eq!(DatasetPublished::signal().disconnect(&webhook), 1);
+///     assert_eq!(DatasetPublished::signal().named().disconnect(&webhook), 1);
 /// }
 /// ```
 ///
