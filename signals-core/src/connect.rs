@@ -12,9 +12,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::connection::Connection;
-use crate::core::{
-    dyn_async, typed_async, unique_receiver_id, Alive, AsyncRecordFn, Callable, DynCall, RecordFn,
-    SignalCore, TypedCall,
+use crate::engine::signal::{
+    by_name_async, unique_receiver_id, Alive, AsyncRecordFn, ByNameCall, Callable, RecordFn,
+    SignalCore,
 };
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
@@ -23,7 +23,8 @@ use crate::receiver::{
     SourceLocation,
 };
 use crate::sender::{Sender, SenderFilter, SenderKey};
-use crate::typed::Signal;
+use crate::typed::shape::{typed_async, TypedCall};
+use crate::typed::signal::Signal;
 
 /// The kind of a [`Receiver`] whose function returns its result.
 #[derive(Clone, Copy, Debug, Default)]
@@ -426,7 +427,7 @@ where
     F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
     R: IntoReply,
 {
-    let call: Callable<DynCall> = match alive {
+    let call: Callable<ByNameCall> = match alive {
         None => Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
             func(sender, args).into_reply().0
         }),
@@ -437,10 +438,10 @@ where
             func(sender, args).into_reply().0
         }),
     };
-    RecordFn::Dynamic(call)
+    RecordFn::ByName(call)
 }
 
-fn by_name_async<F, R>(func: F, alive: Option<Alive>) -> (RecordFn, AsyncRecordFn)
+fn by_name_async_record<F, R>(func: F, alive: Option<Alive>) -> (RecordFn, AsyncRecordFn)
 where
     F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, R>
         + Send
@@ -448,16 +449,16 @@ where
         + 'static,
     R: IntoReply,
 {
-    let call = dyn_async(move |sender, args| {
+    let call = by_name_async(move |sender, args| {
         if alive.as_ref().is_some_and(|alive| !alive()) {
             return Box::pin(async { gone() });
         }
         let future = func(sender, args);
         Box::pin(async move { future.await.into_reply().0 })
     });
-    let shim: Callable<DynCall> =
+    let shim: Callable<ByNameCall> =
         Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<AnyValue>());
-    (RecordFn::Dynamic(shim), AsyncRecordFn::Dynamic(call))
+    (RecordFn::ByName(shim), AsyncRecordFn::ByName(call))
 }
 
 impl<F, R> IntoReceiver<dyn Kwargs, Direct<R>> for F
@@ -493,7 +494,7 @@ where
 {
     fn lower(self) -> Lowered {
         let identity = ReceiverId::of(&self.func);
-        let (func, async_func) = by_name_async(self.func, self.options.alive.clone());
+        let (func, async_func) = by_name_async_record(self.func, self.options.alive.clone());
         let name = std::any::type_name::<F>();
         lowered(self.options, identity, name, func, Some(async_func))
     }

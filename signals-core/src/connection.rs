@@ -3,8 +3,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::core::SignalCore;
-use crate::named::NamedSignal;
+use crate::by_name::handle::NamedSignal;
+use crate::engine::signal::SignalCore;
 use crate::receiver::ReceiverInfo;
 
 /// A handle to one connection. Copy it freely; it does not keep the connection alive (see

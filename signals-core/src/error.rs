@@ -1,7 +1,7 @@
 //! The errors of the runtime. Each message says what was wrong and how to fix it.
 
 use crate::name::{NameKind, NameRule};
-use crate::quote;
+use crate::text;
 
 /// An error from looking up, declaring or sending a signal. Non-exhaustive: match it with a
 /// wildcard arm. The messages are meant for people; their wording may change. A message quotes
@@ -24,7 +24,7 @@ use crate::quote;
 #[non_exhaustive]
 pub enum Error {
     /// A namespace, signal or plugin name broke a naming rule.
-    #[error("invalid {kind} name {}: {rule}", quote::debug(.name))]
+    #[error("invalid {kind} name {}: {rule}", text::debug(.name))]
     InvalidName {
         /// What the name names.
         kind: NameKind,
@@ -81,7 +81,7 @@ pub enum Error {
     #[error(
         "signal `{signal}` expects senders of type `{sender_type}`, which cannot be rebuilt from the \
          sender key {}; send through the typed API instead",
-        quote::bare(.key)
+        text::bare(.key)
     )]
     SenderNotRecoverable {
         /// `namespace.name` of the signal.

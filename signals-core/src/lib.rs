@@ -146,30 +146,35 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
-mod calls;
-mod connect;
-mod connection;
-mod core;
+// Base: names, errors, receivers' and senders' descriptions, kwargs, reports.
 mod error;
 mod future;
 mod kwargs;
+mod name;
+mod receiver;
+mod report;
+mod sender;
+mod suggest;
+mod text;
+
+// The engine: signal state, snapshots, the thread cache, the delivery loops. It imports
+// nothing below this line.
+mod engine;
+
+// Handles and the layers on top of them.
+mod by_name;
+mod connect;
+mod connection;
 mod listing;
 mod meta;
-mod name;
-mod named;
 mod namespace;
 pub mod plugins;
-mod quote;
-mod receiver;
 pub mod registry;
-mod send;
-mod sender;
 mod sending;
-mod snapshot;
-mod suggest;
-mod sync;
+mod startup;
 mod typed;
 
+pub use by_name::handle::{ConnectionInfo, Declaration, NamedSignal};
 pub use connect::{AsyncKind, IntoReceiver, Receiver, SignalHandle, SyncKind};
 pub use connection::{BlockGuard, Connection, MuteGuard, ScopedConnection};
 pub use error::{Error, KwargError};
@@ -178,13 +183,14 @@ pub use kwargs::{DynKwargs, Kwarg, Kwargs};
 pub use listing::{listing, Listing, PluginListing, SignalListing, SubscriberListing};
 pub use meta::{ReceiverConnected, ReceiverDisconnected};
 pub use name::{check_name, check_name_bytes, NameKind, NameRule, MAX_NAME_LEN};
-pub use named::{ConnectionInfo, Declaration, NamedSignal};
 pub use namespace::Namespace;
 pub use receiver::{BoxError, IntoOutcome, IntoReply, ReceiverId, ReceiverInfo, SourceLocation};
-pub use send::{Collected, Failure, FailureKind, Response, SendReport};
+pub use report::{Collected, Failure, FailureKind, Response, SendReport};
 pub use sender::{Sender, SenderFilter, SenderKey};
 pub use sending::{Collect, NamedSend, Report, Sending, TypedSend};
-pub use typed::{Signal, SignalCell, TypedSignal};
+pub use typed::cell::SignalCell;
+pub use typed::handle::TypedSignal;
+pub use typed::signal::Signal;
 
 pub use registry::registry;
 
@@ -247,7 +253,7 @@ pub mod __private {
         KwargDecl, PluginDecl, SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
     };
     pub use crate::sender::{check_sender_literal, SenderLiteral};
-    pub use crate::snapshot::ThreadSnapshot;
+    pub use crate::typed::shape::ThreadSnapshot;
     pub use crate::{
         BoxFuture, Connection, Error, IntoOutcome, IntoReply, Kwarg, Kwargs, NamedSignal, Receiver,
         ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
@@ -280,7 +286,7 @@ pub mod __private {
     /// );
     /// ```
     pub fn quote_input(text: &str) -> impl std::fmt::Display + '_ {
-        crate::quote::backticks(text)
+        crate::text::backticks(text)
     }
 
     /// The `TypeId` of `T`, as a `fn` pointer for descriptors.

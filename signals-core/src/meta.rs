@@ -10,13 +10,14 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use crate::core::SignalCore;
+use crate::by_name::handle::NamedSignal;
+use crate::engine::signal::SignalCore;
 use crate::kwargs::{Kwarg, Kwargs};
-use crate::named::NamedSignal;
 use crate::receiver::{ReceiverInfo, SourceLocation};
 use crate::registry::{KwargDecl, SignalDecl};
 use crate::sender::SenderFilter;
-use crate::typed::{Signal, SignalCell};
+use crate::typed::cell::SignalCell;
+use crate::typed::signal::Signal;
 
 macro_rules! meta_signal {
     ($(#[$doc:meta])* $ty:ident, $name:literal, $docs:literal) => {
@@ -184,7 +185,7 @@ pub(crate) fn announce(
                 .iter()
                 .map(|(receiver, filter)| (core, receiver.clone(), filter.clone(), false)),
         );
-    if crate::registry::building_here() {
+    if crate::startup::building_here() {
         DEFERRED.with(|queue| queue.borrow_mut().extend(changes));
         return;
     }

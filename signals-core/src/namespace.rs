@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use crate::core::SignalCore;
+use crate::by_name::handle::NamedSignal;
+use crate::engine::signal::SignalCore;
 use crate::error::Error;
 use crate::name::{check_name_bytes, NameKind};
-use crate::named::NamedSignal;
 
 struct NamespaceData {
     name: &'static str,
@@ -160,7 +160,7 @@ impl Namespace {
     /// ```
     pub fn signal_bytes(&self, name: &[u8]) -> Result<NamedSignal, Error> {
         let name = checked(NameKind::Signal, name)?;
-        crate::registry::ensure_started();
+        crate::startup::ensure_started();
         let mut signals = self
             .data
             .signals

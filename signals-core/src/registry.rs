@@ -9,16 +9,14 @@
 //! On a platform `inventory` does not support, the registry is empty.
 
 use std::any::TypeId;
-use std::cell::Cell;
 use std::fmt;
-use std::sync::OnceLock;
 
 use serde::Serialize;
 
+use crate::by_name::handle::NamedSignal;
 use crate::connect::ConnectOptions;
 use crate::connection::Connection;
 use crate::error::Error;
-use crate::named::NamedSignal;
 use crate::plugins::Plugin;
 use crate::receiver::SourceLocation;
 use crate::sender::{SenderFilter, SenderKey};
@@ -34,20 +32,46 @@ use crate::sender::{SenderFilter, SenderKey};
 ///     id: u32,
 /// }
 ///
-/// let decl = registry().signals().iter().find(|s| s.namespace == "doc_kwarg_decl").unwrap();
-/// let kwarg = &decl.kwargs[0];
-/// assert_eq!((kwarg.name, kwarg.type_name), ("id", "u32"));
-/// assert_eq!(kwarg.docs.trim(), "The dataset's id.");
+/// let decl = registry().signals().iter().find(|s| s.namespace() == "doc_kwarg_decl").unwrap();
+/// let kwarg = &decl.kwargs()[0];
+/// assert_eq!((kwarg.name(), kwarg.type_name()), ("id", "u32"));
+/// assert_eq!(kwarg.docs().trim(), "The dataset's id.");
 /// ```
 #[derive(Debug, Serialize)]
 pub struct KwargDecl {
-    /// The field's name.
-    pub name: &'static str,
-    /// The field's type, as written.
+    // The fields are private (to the crate): generated code builds descriptors with `new`, so
+    // that a field can be added without breaking anyone (as tracing-core's `Metadata` does).
+    pub(crate) name: &'static str,
     #[serde(rename = "type")]
-    pub type_name: &'static str,
+    pub(crate) type_name: &'static str,
+    pub(crate) docs: &'static str,
+}
+
+impl KwargDecl {
+    /// Not public API. Used by generated code.
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, type_name: &'static str, docs: &'static str) -> Self {
+        KwargDecl {
+            name,
+            type_name,
+            docs,
+        }
+    }
+
+    /// The field's name (`r#type` is `type`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The field's type, as written.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
     /// The field's doc comment.
-    pub docs: &'static str,
+    pub fn docs(&self) -> &'static str {
+        self.docs
+    }
 }
 
 /// A signal declared by `#[signal]` (or by hand, with `inventory::submit!`). A hand-written
@@ -60,38 +84,118 @@ pub struct KwargDecl {
 /// #[signal(namespace = "doc_signal_decl", output = u32)]
 /// struct Saved { id: u32 }
 ///
-/// let decl = registry().signals().iter().find(|s| s.namespace == "doc_signal_decl").unwrap();
-/// assert_eq!(decl.name, "saved");
-/// assert_eq!((decl.sender_type, decl.output_type), ("str", "u32"));
-/// assert_eq!(decl.docs.trim(), "Sent when a dataset is saved.");
-/// assert_eq!((decl.resolve)(), Saved::named());
+/// let decl = registry().signals().iter().find(|s| s.namespace() == "doc_signal_decl").unwrap();
+/// assert_eq!(decl.name(), "saved");
+/// assert_eq!((decl.sender_type(), decl.output_type()), ("str", "u32"));
+/// assert_eq!(decl.docs().trim(), "Sent when a dataset is saved.");
+/// assert_eq!(decl.resolve(), Saved::named());
 /// ```
 #[derive(Debug, Serialize)]
 pub struct SignalDecl {
+    // Private to the crate, built by `new`: see `KwargDecl`.
+    pub(crate) namespace: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) rust_type: &'static str,
+    pub(crate) docs: &'static str,
+    pub(crate) kwargs: &'static [KwargDecl],
+    pub(crate) sender_type: &'static str,
+    pub(crate) output_type: &'static str,
+    pub(crate) crate_name: &'static str,
+    pub(crate) location: SourceLocation,
+    /// `<T as Signal>::named`.
+    #[serde(skip)]
+    pub(crate) resolve: fn() -> NamedSignal,
+    /// `TypeId::of::<T>`.
+    #[serde(skip)]
+    pub(crate) type_id: fn() -> TypeId,
+}
+
+impl SignalDecl {
+    /// Not public API. Used by generated code.
+    #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)] // one per field, written by the macro alone
+    pub const fn new(
+        namespace: &'static str,
+        name: &'static str,
+        rust_type: &'static str,
+        docs: &'static str,
+        kwargs: &'static [KwargDecl],
+        sender_type: &'static str,
+        output_type: &'static str,
+        crate_name: &'static str,
+        location: SourceLocation,
+        resolve: fn() -> NamedSignal,
+        type_id: fn() -> TypeId,
+    ) -> Self {
+        SignalDecl {
+            namespace,
+            name,
+            rust_type,
+            docs,
+            kwargs,
+            sender_type,
+            output_type,
+            crate_name,
+            location,
+            resolve,
+            type_id,
+        }
+    }
+
     /// The namespace.
-    pub namespace: &'static str,
+    pub fn namespace(&self) -> &'static str {
+        self.namespace
+    }
+
     /// The registered name.
-    pub name: &'static str,
-    /// The struct's path.
-    pub rust_type: &'static str,
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The struct's path (`my_crate::module::UserCreated`).
+    pub fn rust_type(&self) -> &'static str {
+        self.rust_type
+    }
+
     /// The struct's doc comment.
-    pub docs: &'static str,
+    pub fn docs(&self) -> &'static str {
+        self.docs
+    }
+
     /// The keyword arguments, in declaration order.
-    pub kwargs: &'static [KwargDecl],
+    pub fn kwargs(&self) -> &'static [KwargDecl] {
+        self.kwargs
+    }
+
     /// The sender type, as written.
-    pub sender_type: &'static str,
+    pub fn sender_type(&self) -> &'static str {
+        self.sender_type
+    }
+
     /// The output type, as written.
-    pub output_type: &'static str,
-    /// The declaring crate.
-    pub crate_name: &'static str,
+    pub fn output_type(&self) -> &'static str {
+        self.output_type
+    }
+
+    /// The declaring crate (its package name).
+    pub fn crate_name(&self) -> &'static str {
+        self.crate_name
+    }
+
     /// Where the struct is declared.
-    pub location: SourceLocation,
-    /// The signal's runtime object (`<T as Signal>::named`).
-    #[serde(skip)]
-    pub resolve: fn() -> NamedSignal,
+    pub fn location(&self) -> SourceLocation {
+        self.location
+    }
+
+    /// The signal's runtime object (`<T as Signal>::named()`).
+    pub fn resolve(&self) -> NamedSignal {
+        (self.resolve)()
+    }
+
     /// The struct's `TypeId`.
-    #[serde(skip)]
-    pub type_id: fn() -> TypeId,
+    pub fn type_id(&self) -> TypeId {
+        (self.type_id)()
+    }
 }
 
 /// The signal a subscriber listens to.
@@ -417,25 +521,6 @@ pub struct PluginEntry {
     pub declaration: Option<&'static PluginDecl>,
 }
 
-static REGISTRY: OnceLock<Registry> = OnceLock::new();
-
-thread_local! {
-    static BUILDING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Builds the registry unless it is built or this thread is building it. Every first lookup of
-/// a signal calls this, so link-time subscribers are connected before any send.
-pub(crate) fn ensure_started() {
-    if REGISTRY.get().is_none() && !BUILDING.with(Cell::get) {
-        registry();
-    }
-}
-
-/// Whether this thread is building the registry now.
-pub(crate) fn building_here() -> bool {
-    BUILDING.with(Cell::get)
-}
-
 /// The registry, built on first call (or on the first lookup of any signal, whichever comes
 /// first); building it connects every link-time subscriber that belongs to no plugin.
 ///
@@ -452,32 +537,7 @@ pub(crate) fn building_here() -> bool {
 /// assert!(Saved::signal().named().has_receivers()); // connected when the registry was built
 /// ```
 pub fn registry() -> &'static Registry {
-    let registry = REGISTRY.get_or_init(|| {
-        let _building = Building::start();
-        Registry::build()
-    });
-    // The announcements of the connections this thread made while building the registry (or
-    // trying to: user code runs in a build, and may panic): their receivers may use the
-    // registry, which they could not while it was being built.
-    crate::meta::send_deferred();
-    registry
-}
-
-/// Marks this thread as building the registry while it lives, and no longer after, even when
-/// the build unwinds.
-struct Building;
-
-impl Building {
-    fn start() -> Building {
-        BUILDING.with(|b| b.set(true));
-        Building
-    }
-}
-
-impl Drop for Building {
-    fn drop(&mut self) {
-        BUILDING.with(|b| b.set(false));
-    }
+    crate::startup::registry()
 }
 
 /// Builds a fresh registry, as the first use of a signal does, for the registry benchmark.
@@ -489,7 +549,7 @@ pub fn rebuild_for_benchmark() -> Registry {
 }
 
 impl Registry {
-    fn build() -> Registry {
+    pub(crate) fn build() -> Registry {
         let mut problems = Vec::new();
 
         let mut signals: Vec<&'static SignalDecl> = inventory::iter::<SignalDecl>().collect();

@@ -14,13 +14,15 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::by_name::handle::NamedSignal;
+use crate::engine::deliver::{Concurrency, Mode};
 use crate::error::Error;
 use crate::kwargs::Kwargs;
-use crate::named::NamedSignal;
 use crate::receiver::{AnyValue, ReceiverInfo};
-use crate::send::{collected_as, Collected, Concurrency, Mode, Response, SendReport};
+use crate::report::{collected_as, Collected, Response, SendReport};
 use crate::sender::SenderKey;
-use crate::typed::{Signal, TypedSignal};
+use crate::typed::handle::TypedSignal;
+use crate::typed::signal::Signal;
 
 /// A send with options, made by `sending` on a signal value or a handle. Nothing is sent
 /// until [`run`](Sending::run), [`run_async`](Sending::run_async) or
@@ -127,7 +129,7 @@ impl<'a, T: Signal> Sending<'a, TypedSend<'a, T>, Report> {
             sender,
             args,
         } = self.send;
-        signal.deliver(args, sender, self.mode, None)
+        signal.dispatch(args, sender, self.mode, None)
     }
 
     /// Sends, awaiting every receiver, sync and async, one at a time in connection order.
@@ -138,7 +140,7 @@ impl<'a, T: Signal> Sending<'a, TypedSend<'a, T>, Report> {
             sender,
             args,
         } = self.send;
-        async move { signal.deliver_async(args, sender, how, None).await }
+        async move { signal.dispatch_async(args, sender, how, None).await }
     }
 
     /// Sends, running the async receivers together: in connection order, each sync receiver
@@ -152,7 +154,7 @@ impl<'a, T: Signal> Sending<'a, TypedSend<'a, T>, Report> {
             sender,
             args,
         } = self.send;
-        async move { signal.deliver_async(args, sender, how, None).await }
+        async move { signal.dispatch_async(args, sender, how, None).await }
     }
 }
 
@@ -171,7 +173,7 @@ impl<'a, T: Signal> Sending<'a, TypedSend<'a, T>, Collect<T::Output>> {
                 value,
             })
         };
-        let report = signal.deliver(args, sender, self.mode, Some(&mut push));
+        let report = signal.dispatch(args, sender, self.mode, Some(&mut push));
         Collected { responses, report }
     }
 
@@ -200,7 +202,7 @@ impl<'a, T: Signal> Sending<'a, TypedSend<'a, T>, Collect<T::Output>> {
         async move {
             let mut responses = Vec::new();
             let report = signal
-                .deliver_async(args, sender, how, Some(&mut responses))
+                .dispatch_async(args, sender, how, Some(&mut responses))
                 .await;
             Collected { responses, report }
         }
@@ -291,7 +293,11 @@ impl<'a> NamedSend<'a> {
         self.signal.send_in(mode, &self.key, self.args, collect)
     }
 
-    fn run_async(self, how: Concurrency, collect: bool) -> crate::snapshot::DynSendFuture<'a> {
+    fn run_async(
+        self,
+        how: Concurrency,
+        collect: bool,
+    ) -> crate::engine::snapshot::ByNameSendFuture<'a> {
         self.signal.send_async_in(how, self.key, self.args, collect)
     }
 }

@@ -97,7 +97,8 @@ pub(crate) fn bare(text: &str) -> impl fmt::Display + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Error, NameKind, NameRule};
+    use crate::error::Error;
+    use crate::name::{NameKind, NameRule};
 
     const MIB: usize = 1024 * 1024;
 

@@ -7,15 +7,17 @@ use std::sync::Arc;
 
 use crate::connect::IntoReceiver;
 use crate::connection::{Connection, MuteGuard};
-use crate::core::SignalCore;
+use crate::engine::cache::with_snapshot;
+use crate::engine::deliver::Mode;
+use crate::engine::signal::SignalCore;
 use crate::error::Error;
 use crate::kwargs::Kwargs;
-use crate::receiver::{AnyValue, ReceiverId, ReceiverInfo, SourceLocation};
-use crate::send::{Concurrency, Mode, Response, SendReport};
-use crate::sender::{Sender, SenderFilter, SenderKey};
+use crate::receiver::{ReceiverId, ReceiverInfo, SourceLocation};
+use crate::report::SendReport;
+use crate::sender::{Sender, SenderFilter};
 use crate::sending::{NamedSend, Sending};
-use crate::snapshot::{self, DynSendFuture};
-use crate::typed::{Signal, TypedSignal};
+use crate::typed::handle::TypedSignal;
+use crate::typed::signal::Signal;
 
 /// A signal found by its namespace and name: the same signal whether or not a struct declares
 /// it, and whether or not the declaring crate is linked (then it is simply never sent).
@@ -236,34 +238,6 @@ impl NamedSignal {
         })
     }
 
-    pub(crate) fn send_async_in<'a>(
-        &self,
-        how: Concurrency,
-        key: SenderKey<'a>,
-        args: &'a dyn Kwargs,
-        collect: bool,
-    ) -> DynSendFuture<'a> {
-        let core = self.core;
-        Box::pin(async move {
-            snapshot::owned_snapshot(core)
-                .send_dyn_async(core, key, args, how, collect)
-                .await
-        })
-    }
-
-    pub(crate) fn send_in(
-        &self,
-        mode: Mode,
-        key: &SenderKey<'_>,
-        args: &dyn Kwargs,
-        collect: Option<&mut Vec<Response<AnyValue>>>,
-    ) -> Result<SendReport, Error> {
-        let core = self.core;
-        snapshot::with_snapshot(core, |snapshot| {
-            snapshot.send_dyn(core, key, args, mode, collect)
-        })
-    }
-
     /// Whether a send from `sender` now would call at least one receiver: exact (it asks each
     /// weak receiver whether its target lives), and O(1) unless the receivers are weakly
     /// bound. "Now" only: another thread may connect or disconnect before you send.
@@ -280,7 +254,7 @@ impl NamedSignal {
     /// ```
     pub fn has_receivers_for<S: Sender + ?Sized>(&self, sender: &S) -> bool {
         self.core.live.load(std::sync::atomic::Ordering::Acquire)
-            && snapshot::with_snapshot(self.core, |snapshot| {
+            && with_snapshot(self.core, |snapshot| {
                 snapshot.has_receivers_for(&sender.sender_key())
             })
     }
@@ -331,7 +305,7 @@ impl NamedSignal {
         if !self.has_receivers() {
             return Vec::new();
         }
-        snapshot::with_snapshot(self.core, |snapshot| {
+        with_snapshot(self.core, |snapshot| {
             snapshot.receivers_for(&sender.sender_key())
         })
     }

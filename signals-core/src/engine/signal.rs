@@ -6,56 +6,35 @@
 //! No user code runs under the mutex: records and snapshots that a change removes are dropped
 //! after it is released, and meta-signals are sent after it too.
 
-use std::any::{type_name, Any, TypeId};
+use std::any::{Any, TypeId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError};
 
+use crate::engine::deliver::{Concurrency, Mode};
+use crate::engine::hook;
+use crate::engine::snapshot::{self, ByNameSendFuture, ErasedSnapshot, SharedSnapshot};
+use crate::engine::sync::{AtomicBool, Mutex, MutexGuard};
 use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
-use crate::meta;
 use crate::receiver::{AnyValue, CallResult, ReceiverId, ReceiverInfo};
+use crate::report::{Response, SendReport};
 use crate::sender::{SenderFilter, SenderKey};
-use crate::snapshot::{self, SharedSnapshot};
-use crate::sync::{AtomicBool, Mutex, MutexGuard};
-use crate::typed::Signal;
 
-/// A by-name receiver, as stored.
-pub(crate) type DynCall = dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<AnyValue> + Send + Sync;
+/// A by-name receiver as stored: the sender's key and the bag, and any value.
+pub(crate) type ByNameCall =
+    dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<AnyValue> + Send + Sync;
 
-/// A typed receiver of `T`, as stored.
-pub(crate) type TypedCall<T> =
-    dyn Fn(&<T as Signal>::Sender, &T) -> CallResult<<T as Signal>::Output> + Send + Sync;
-
-/// A receiver's callable as records and snapshots share it (a snapshot calls it through
-/// [`Calls`](crate::calls::Calls)).
+/// A stored callable, shared by every snapshot that lists it.
 pub(crate) type Callable<C> = Arc<C>;
 
-/// An async by-name receiver, as stored.
-pub(crate) type AsyncDynCall = dyn for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<AnyValue>>
+/// A by-name async receiver as stored: it may keep its sender's key, so the key is owned.
+pub(crate) type AsyncByNameCall = dyn for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<AnyValue>>
     + Send
     + Sync;
 
-/// An async typed receiver of `T`, as stored.
-pub(crate) type AsyncTypedCall<T> = dyn for<'a> Fn(&'a <T as Signal>::Sender, &'a T) -> BoxFuture<'a, CallResult<<T as Signal>::Output>>
-    + Send
-    + Sync;
-
-/// Gives `f` the signature of [`AsyncTypedCall`] (a closure passed straight to a bound with
-/// a higher-ranked signature gets that signature) and stores it.
-pub(crate) fn typed_async<T, F>(f: F) -> Arc<AsyncTypedCall<T>>
-where
-    T: Signal,
-    F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, CallResult<T::Output>>
-        + Send
-        + Sync
-        + 'static,
-{
-    Arc::new(f)
-}
-
-/// Gives `f` the signature of [`AsyncDynCall`] and stores it.
-pub(crate) fn dyn_async<F>(f: F) -> Arc<AsyncDynCall>
+/// Gives `f` the signature of [`AsyncByNameCall`].
+pub(crate) fn by_name_async<F>(f: F) -> Arc<AsyncByNameCall>
 where
     F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<AnyValue>>
         + Send
@@ -74,7 +53,7 @@ pub(crate) enum RecordFn {
     /// Holds a `Callable<TypedCall<T>>` for the signal's declared `T`.
     Typed(Arc<dyn Any + Send + Sync>),
     /// A by-name receiver.
-    Dynamic(Callable<DynCall>),
+    ByName(Callable<ByNameCall>),
 }
 
 /// An async receiver's function, erased as [`RecordFn`] is.
@@ -83,7 +62,7 @@ pub(crate) enum AsyncRecordFn {
     /// Holds an `Arc<AsyncTypedCall<T>>` for the signal's declared `T`.
     Typed(Arc<dyn Any + Send + Sync>),
     /// A by-name receiver.
-    Dynamic(Arc<AsyncDynCall>),
+    ByName(Arc<AsyncByNameCall>),
 }
 
 /// One connection: a receiver, the senders it listens to, and its state.
@@ -106,7 +85,9 @@ pub(crate) struct Record {
     pub(crate) claims: usize,
 }
 
-/// The struct type a signal is declared with, and how to build snapshots for it.
+/// The struct type a signal is declared with, and what the typed layer plugs into the
+/// engine for it: how to build its snapshots and how a by-name send reaches its receivers.
+/// The engine calls these; it knows nothing of the struct.
 #[derive(Clone, Copy)]
 pub(crate) struct Binding {
     pub(crate) type_id: TypeId,
@@ -114,19 +95,29 @@ pub(crate) struct Binding {
     pub(crate) sender_type: &'static str,
     pub(crate) output_type: &'static str,
     pub(crate) build: fn(&[Record]) -> SharedSnapshot,
+    pub(crate) send_by_name: SendByName,
+    pub(crate) send_by_name_async: SendByNameAsync,
 }
 
-impl Binding {
-    pub(crate) fn of<T: Signal>() -> Self {
-        Binding {
-            type_id: TypeId::of::<T>(),
-            type_name: type_name::<T>(),
-            sender_type: type_name::<T::Sender>(),
-            output_type: type_name::<T::Output>(),
-            build: snapshot::build_typed::<T>,
-        }
-    }
-}
+/// A by-name send through a snapshot of a bound signal (see [`Binding`]).
+pub(crate) type SendByName = fn(
+    &dyn ErasedSnapshot,
+    &'static SignalCore,
+    &SenderKey<'_>,
+    &dyn Kwargs,
+    Mode,
+    Option<&mut Vec<Response<AnyValue>>>,
+) -> Result<SendReport, Error>;
+
+/// A by-name async send through a snapshot of a bound signal.
+pub(crate) type SendByNameAsync = for<'a> fn(
+    SharedSnapshot,
+    &'static SignalCore,
+    SenderKey<'a>,
+    &'a dyn Kwargs,
+    Concurrency,
+    bool,
+) -> ByNameSendFuture<'a>;
 
 struct State {
     binding: Option<Binding>,
@@ -180,7 +171,7 @@ impl SignalCore {
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
         let snapshot = match binding {
             Some(b) => (b.build)(&[]),
-            None => snapshot::build_dynamic(&[]),
+            None => snapshot::build_by_name(&[]),
         };
         Box::leak(Box::new(SignalCore {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -211,7 +202,7 @@ impl SignalCore {
             let mut state = self.lock();
             change(&mut state, &mut after)
         };
-        meta::announce(self, &after.connected, &after.disconnected);
+        hook::changed(self, &after.connected, &after.disconnected);
         drop(after);
         result
     }
@@ -220,7 +211,7 @@ impl SignalCore {
     fn publish(&self, state: &mut State, after: &mut Aftermath) {
         let fresh = match state.binding {
             Some(b) => (b.build)(&state.records),
-            None => snapshot::build_dynamic(&state.records),
+            None => snapshot::build_by_name(&state.records),
         };
         let replaced = std::mem::replace(&mut state.snapshot, fresh);
         replaced.mark_replaced();

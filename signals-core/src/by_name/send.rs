@@ -1,0 +1,125 @@
+//! A by-name send: to a signal a struct declares, through the struct's own way (its
+//! binding's `send_by_name`); to any other, through the by-name receiver lists here.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::by_name::handle::NamedSignal;
+use crate::engine::cache::{owned_snapshot, with_snapshot};
+use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Mode};
+use crate::engine::signal::SignalCore;
+use crate::engine::snapshot::{
+    downcast, downcast_owned, ByNameSendFuture, ByNameShape, SharedSnapshot, Snapshot,
+};
+use crate::error::Error;
+use crate::kwargs::Kwargs;
+use crate::receiver::{AnyValue, ReceiverInfo};
+use crate::report::{Response, SendReport};
+use crate::sender::SenderKey;
+
+impl NamedSignal {
+    /// A by-name send, collecting each value into `collect` when it is given.
+    pub(crate) fn send_in(
+        &self,
+        mode: Mode,
+        key: &SenderKey<'_>,
+        args: &dyn Kwargs,
+        collect: Option<&mut Vec<Response<AnyValue>>>,
+    ) -> Result<SendReport, Error> {
+        let core = self.core();
+        // Dispatched by the snapshot's own shape, which a signal's binding decides.
+        with_snapshot(core, |snapshot| match downcast::<ByNameShape>(snapshot) {
+            Some(by_name) => send_unbound(by_name, core, key, args, mode, collect),
+            None => match core.binding() {
+                Some(binding) => (binding.send_by_name)(snapshot, core, key, args, mode, collect),
+                None => Ok(SendReport::default()),
+            },
+        })
+    }
+
+    /// A by-name async send, with the values it collected when `collect` is set.
+    pub(crate) fn send_async_in<'a>(
+        &self,
+        how: Concurrency,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+        collect: bool,
+    ) -> ByNameSendFuture<'a> {
+        let core = self.core();
+        Box::pin(async move {
+            let snapshot = owned_snapshot(core);
+            match (
+                downcast::<ByNameShape>(&*snapshot).is_some(),
+                core.binding(),
+            ) {
+                (false, Some(binding)) => {
+                    (binding.send_by_name_async)(snapshot, core, key, args, how, collect).await
+                }
+                _ => send_unbound_async(snapshot, core, key, args, how, collect).await,
+            }
+        })
+    }
+}
+
+/// A send to a signal no struct declares: every receiver takes the key and the bag.
+fn send_unbound(
+    snapshot: &Snapshot<ByNameShape>,
+    core: &'static SignalCore,
+    key: &SenderKey<'_>,
+    args: &dyn Kwargs,
+    mode: Mode,
+    mut collect: Option<&mut Vec<Response<AnyValue>>>,
+) -> Result<SendReport, Error> {
+    if !core.live.load(Ordering::Acquire) {
+        return Ok(SendReport::default());
+    }
+    let mut push = |receiver: &Arc<ReceiverInfo>, value: AnyValue| {
+        if let Some(responses) = collect.as_mut() {
+            responses.push(Response {
+                receiver: receiver.clone(),
+                value,
+            });
+        }
+    };
+    Ok(call_receivers(
+        core,
+        snapshot.replaced(),
+        snapshot.receivers_for_key(key),
+        mode,
+        |call| call(key, args),
+        Some(&mut push),
+    ))
+}
+
+/// The async send to a signal no struct declares.
+fn send_unbound_async<'a>(
+    snapshot: SharedSnapshot,
+    core: &'static SignalCore,
+    key: SenderKey<'a>,
+    args: &'a dyn Kwargs,
+    how: Concurrency,
+    collect: bool,
+) -> ByNameSendFuture<'a> {
+    Box::pin(async move {
+        let Some(snapshot) = downcast_owned::<ByNameShape>(snapshot) else {
+            return Ok((SendReport::default(), Vec::new()));
+        };
+        if !core.live.load(Ordering::Acquire) {
+            return Ok((SendReport::default(), Vec::new()));
+        }
+        let list = snapshot.receivers_for_key(&key);
+        // An async by-name receiver may keep its sender's key: it gets an owned one.
+        let owned = key.clone().into_owned();
+        let mut values = Vec::new();
+        let report = await_receivers(
+            core,
+            list,
+            how,
+            |call| call(&key, args),
+            |call| call(&owned, args),
+            collect.then_some(&mut values),
+        )
+        .await;
+        Ok((report, values))
+    })
+}

@@ -1,0 +1,143 @@
+//! How a send finds a signal's current snapshot without a lock: each thread keeps its last
+//! snapshot of each signal, in a cache shared by every signal of the thread (by-name sends)
+//! or in a slot of the signal's own (typed sends). See `snapshot.rs` for the marking protocol
+//! that tells a cached snapshot is current.
+
+use std::any::Any;
+use std::cell::{Ref, RefCell};
+use std::sync::Arc;
+
+use crate::engine::signal::SignalCore;
+use crate::engine::snapshot::{ErasedSnapshot, Shape, SharedSnapshot, Snapshot};
+
+#[cfg(not(loom))]
+thread_local! {
+    static CACHE: RefCell<Vec<Option<SharedSnapshot>>> = const { RefCell::new(Vec::new()) };
+}
+
+// Loom runs its threads on one OS thread: the cache must be one of loom's thread-locals.
+#[cfg(loom)]
+loom::thread_local! {
+    static CACHE: RefCell<Vec<Option<SharedSnapshot>>> = RefCell::new(Vec::new());
+}
+
+/// Runs `f` with the current snapshot of `core`.
+///
+/// The fast path reads this thread's cache under a shared borrow that lasts for `f`: the
+/// snapshot cannot be replaced while `f` (a send, and the receivers it calls) runs, and nested
+/// sends borrow the cache too. A replaced entry is refreshed under the signal's mutex; when
+/// that happens inside a nested send (the cache is borrowed), the nested send uses the
+/// snapshot without caching it.
+#[inline]
+pub(crate) fn with_snapshot<R>(core: &SignalCore, f: impl FnOnce(&dyn ErasedSnapshot) -> R) -> R {
+    let mut f = Some(f);
+    let hit = CACHE.try_with(|cache| {
+        let cache = cache.try_borrow().ok()?;
+        let cached = cache.get(core.id)?.as_deref()?;
+        if cached.is_replaced() {
+            return None;
+        }
+        let f = f.take()?;
+        Some(f(cached))
+    });
+    if let Ok(Some(result)) = hit {
+        return result;
+    }
+    let fresh = refresh(core);
+    match f.take() {
+        Some(f) => f(&*fresh),
+        // `f` is taken only on a cache hit, which returned above.
+        None => unreachable!("the snapshot callback runs once"),
+    }
+}
+
+/// The current snapshot of `core`, owned: for an async send, which may move to another thread
+/// and must not hold a borrow of this thread's cache across an await. Taken from the cache
+/// when it is current (one reference count more), else fetched and cached.
+pub(crate) fn owned_snapshot(core: &SignalCore) -> SharedSnapshot {
+    let hit = CACHE
+        .try_with(|cache| {
+            let cache = cache.try_borrow().ok()?;
+            let cached = cache.get(core.id)?.as_ref()?;
+            (!cached.is_replaced()).then(|| cached.clone())
+        })
+        .ok()
+        .flatten();
+    match hit {
+        Some(snapshot) => snapshot,
+        None => refresh(core),
+    }
+}
+
+/// Fetches the current snapshot under the signal's mutex and caches it for this thread, when
+/// the cache is not borrowed by a send in progress.
+#[cold]
+#[inline(never)]
+fn refresh(core: &SignalCore) -> SharedSnapshot {
+    let fresh = core.current_snapshot();
+    let replaced = CACHE
+        .try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            if cache.len() <= core.id {
+                cache.resize_with(core.id + 1, || None);
+            }
+            cache[core.id].replace(fresh.clone())
+        })
+        .ok()
+        .flatten();
+    // Dropped after the cache is released: it may free receivers whose `Drop` sends signals.
+    drop(replaced);
+    fresh
+}
+
+/// One thread's cached snapshot of one signal whose snapshots have the shape `Sh`: a slot of
+/// its own, so a send finds its snapshot without an index or a downcast (the typed layer
+/// gives every signal type one, in a `thread_local!`).
+pub(crate) struct ThreadCache<Sh: Shape> {
+    cached: RefCell<Option<Arc<Snapshot<Sh>>>>,
+}
+
+impl<Sh: Shape> ThreadCache<Sh> {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        ThreadCache {
+            cached: RefCell::new(None),
+        }
+    }
+
+    /// The cached snapshot when no newer one replaced it, under a shared borrow of the slot
+    /// (see [`with_snapshot`] for the borrow rules); `None` sends the caller to
+    /// [`fresh`](Self::fresh).
+    #[inline]
+    pub(crate) fn cached(&self) -> Option<Ref<'_, Snapshot<Sh>>> {
+        let cached = self.cached.try_borrow().ok()?;
+        Ref::filter_map(cached, |c| c.as_deref().filter(|s| !s.is_replaced())).ok()
+    }
+
+    /// The current snapshot, owned (see [`owned_snapshot`]).
+    pub(crate) fn owned(&self, core: &SignalCore) -> Option<Arc<Snapshot<Sh>>> {
+        if let Ok(cached) = self.cached.try_borrow() {
+            if let Some(snapshot) = cached.as_ref().filter(|s| !s.is_replaced()) {
+                return Some(snapshot.clone());
+            }
+        }
+        self.fresh(core)
+    }
+
+    /// The current snapshot, fetched under the signal's mutex and cached in the slot unless a
+    /// send in progress on this thread holds it. `None` only if the signal's snapshots have
+    /// another shape, which the caller rules out.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn fresh(&self, core: &SignalCore) -> Option<Arc<Snapshot<Sh>>> {
+        let erased: Arc<dyn Any + Send + Sync> = core.current_snapshot();
+        let fresh = erased.downcast::<Snapshot<Sh>>().ok()?;
+        let replaced = match self.cached.try_borrow_mut() {
+            Ok(mut cached) => cached.replace(fresh.clone()),
+            Err(_) => None,
+        };
+        // Dropped after the slot is released: it may free receivers whose `Drop` sends.
+        drop(replaced);
+        Some(fresh)
+    }
+}

@@ -1,0 +1,364 @@
+//! Calling the receivers of one send: the fast loop, the rare path, the async loop.
+//!
+//! The way of a typed send, file by file: `typed/dispatch.rs` (`TypedSignal::dispatch`,
+//! inlined into the caller) loads the signal's `live` flag (nothing more when nobody
+//! listens) and calls `send_live` or `send_live_with`, out of line, which take this thread's
+//! cached snapshot from the signal type's own slot (`engine/cache.rs` `ThreadCache::cached`,
+//! or `fresh` under the signal's mutex when a change replaced it), pick the receiver list for
+//! the sender (`engine/snapshot.rs` `Snapshot::receivers_for_with`: the list for every
+//! sender, or the merged list of a sender some receiver filters on), and hand it to
+//! [`call_receivers`] here: a fast loop over the list's contiguous callables (`calls.rs`), and
+//! [`call_rest`] out of line for failures, panics and changes made during the send. A by-name
+//! send takes the same way through `by_name/send.rs` and the thread's shared cache
+//! (`engine/cache.rs` `with_snapshot`).
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::Poll;
+
+use crate::engine::signal::SignalCore;
+use crate::engine::snapshot::{EntryMeta, ReceiverList};
+use crate::engine::sync::AtomicBool;
+use crate::future::{poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
+use crate::receiver::{Abnormal, AsyncInSyncSend, CallResult, ReceiverInfo, WrongValue};
+use crate::report::{Failed, Failure, FailureKind, Response, SendReport};
+
+/// Whether a send goes on after a receiver fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Call every receiver; report each failure.
+    Robust,
+    /// Stop at the first failure (blinker's behaviour).
+    FailFast,
+}
+
+/// How an async send runs its async receivers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Concurrency {
+    /// One at a time, in connection order; a fail-fast send stops at the first failure.
+    Sequential(Mode),
+    /// Started in connection order, then driven together (every receiver runs).
+    Concurrent,
+}
+
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic payload that is not a string)".to_owned()
+    }
+}
+
+/// What a collecting send does with each receiver's value.
+pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
+
+/// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
+///
+/// The fast loop here runs while every receiver returns normally and no newer snapshot
+/// `replaced` the one `list` belongs to. It keeps only its place in the list, and one
+/// `catch_unwind` guards it, so a send without panics pays nothing per receiver for the
+/// guard. Anything else (a failure, a panic, a gone receiver, or a connection changed by a
+/// receiver or by another thread) hands the rest of the send to [`call_rest`], out of line.
+#[inline(always)]
+pub(crate) fn call_receivers<C: ?Sized, A: ?Sized, O>(
+    core: &'static SignalCore,
+    replaced: &AtomicBool,
+    list: &ReceiverList<C, A>,
+    mode: Mode,
+    invoke: impl Fn(&C) -> CallResult<O>,
+    mut collect: Option<&mut Collect<'_, O>>,
+) -> SendReport {
+    // User code may have run since the send picked its snapshot (the `Drop` of a closure the
+    // thread's cache let go, a `Sender::sender_key`), and it may have disconnected someone.
+    if replaced.load(Ordering::Acquire) {
+        return call_rest(core, list, mode, invoke, collect, 0, Ok(None));
+    }
+    let calls = &list.calls;
+    let mut left = calls.iter();
+    let stopped = catch_unwind(AssertUnwindSafe(|| {
+        while let Some(call) = left.next() {
+            match invoke(call) {
+                CallResult::Value(value) => {
+                    if let Some(collect) = collect.as_mut() {
+                        let index = calls.len() - left.len() - 1;
+                        collect(&list.meta[index].info, value);
+                    }
+                }
+                CallResult::NoValue => {}
+                CallResult::Abnormal(abnormal) => return Some(abnormal),
+            }
+            // A change made by this receiver, or by another thread meanwhile.
+            if replaced.load(Ordering::Acquire) {
+                break;
+            }
+        }
+        None
+    }));
+    let next = calls.len() - left.len();
+    if matches!(stopped, Ok(None)) && next == calls.len() {
+        return SendReport {
+            called: next,
+            failed: None,
+        };
+    }
+    call_rest(core, list, mode, invoke, collect, next, stopped)
+}
+
+/// The rest of a send whose fast loop stopped after the receiver at `next - 1`: `stopped` says
+/// how that call ended (`Ok(None)`: normally, but a connection changed; with `next == 0`, a
+/// connection changed before the first call). Records it, then calls the remaining receivers
+/// one at a time, each only if it is still connected. After a panic the loop resumes at the
+/// next receiver (a robust send) or ends (a fail-fast one).
+#[cold]
+#[inline(never)]
+fn call_rest<C: ?Sized, A: ?Sized, O>(
+    core: &'static SignalCore,
+    list: &ReceiverList<C, A>,
+    mode: Mode,
+    invoke: impl Fn(&C) -> CallResult<O>,
+    mut collect: Option<&mut Collect<'_, O>>,
+    mut next: usize,
+    stopped: Result<Option<Box<Abnormal>>, Payload>,
+) -> SendReport {
+    let mut rare = Rare::default();
+    let mut go_on = match stopped {
+        Ok(None) => true,
+        Ok(Some(abnormal)) => {
+            let failed = rare.abnormal(*abnormal, &list.meta[next - 1].info);
+            !(failed && mode == Mode::FailFast)
+        }
+        Err(payload) => {
+            rare.panicked(&list.meta[next - 1].info, payload);
+            mode == Mode::Robust
+        }
+    };
+    while go_on {
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            while let Some(call) = list.calls.get(next) {
+                let meta = &list.meta[next];
+                next += 1;
+                if !meta.is_active() {
+                    rare.not_called += 1;
+                    continue;
+                }
+                match invoke(call) {
+                    CallResult::Value(value) => {
+                        if let Some(collect) = collect.as_mut() {
+                            collect(&meta.info, value);
+                        }
+                    }
+                    CallResult::NoValue => {}
+                    CallResult::Abnormal(abnormal) => {
+                        if rare.abnormal(*abnormal, &meta.info) && mode == Mode::FailFast {
+                            return;
+                        }
+                    }
+                }
+            }
+        }));
+        go_on = match run {
+            Ok(()) => false,
+            Err(payload) => {
+                rare.panicked(&list.meta[next - 1].info, payload);
+                mode == Mode::Robust
+            }
+        };
+    }
+    rare.finish(core, next, list.calls.len())
+}
+
+/// What a send records off its fast path.
+#[derive(Default)]
+struct Rare {
+    /// Receivers passed over: disconnected during the send, or gone.
+    not_called: usize,
+    failed: Option<Box<Failed>>,
+    gone: bool,
+}
+
+impl Rare {
+    /// Records that `receiver` panicked.
+    fn panicked(&mut self, receiver: &Arc<ReceiverInfo>, payload: Payload) {
+        self.fail(Failure {
+            receiver: receiver.clone(),
+            kind: FailureKind::Panic(panic_message(payload)),
+        });
+    }
+
+    /// The report of a send that stopped before the receiver at `next` of `count`: prunes
+    /// gone receivers first.
+    fn finish(self, core: &'static SignalCore, next: usize, count: usize) -> SendReport {
+        if self.gone {
+            core.prune_gone();
+        }
+        let mut failed = self.failed;
+        if let Some(failed) = &mut failed {
+            failed.stopped_early = next < count;
+        }
+        SendReport {
+            called: next - self.not_called,
+            failed,
+        }
+    }
+
+    fn fail(&mut self, failure: Failure) {
+        self.failed
+            .get_or_insert_with(Box::default)
+            .failures
+            .push(failure);
+    }
+
+    /// Records an abnormal call; returns whether it was a failure.
+    #[cold]
+    #[inline(never)]
+    fn abnormal(&mut self, abnormal: Abnormal, receiver: &Arc<ReceiverInfo>) -> bool {
+        match abnormal {
+            Abnormal::Failed(error) if error.is::<AsyncInSyncSend>() => {
+                self.not_called += 1;
+                self.fail(Failure {
+                    receiver: receiver.clone(),
+                    kind: FailureKind::AsyncReceiver,
+                });
+                true
+            }
+            Abnormal::Failed(error) => {
+                let kind = match error.downcast::<WrongValue>() {
+                    Ok(wrong) => FailureKind::WrongValue {
+                        expected: wrong.expected,
+                        actual: wrong.actual,
+                    },
+                    Err(error) => FailureKind::Error(error),
+                };
+                self.fail(Failure {
+                    receiver: receiver.clone(),
+                    kind,
+                });
+                true
+            }
+            Abnormal::Gone => {
+                self.gone = true;
+                self.not_called += 1;
+                false
+            }
+        }
+    }
+
+    /// Records one receiver's outcome in an async send: its value, or how it failed. Returns
+    /// whether it failed.
+    fn outcome<O>(
+        &mut self,
+        meta: &EntryMeta,
+        outcome: Result<CallResult<O>, Payload>,
+        collect: &mut Option<&mut Vec<Response<O>>>,
+    ) -> bool {
+        match outcome {
+            Ok(CallResult::NoValue) => {}
+            Ok(CallResult::Value(value)) => {
+                if let Some(collect) = collect {
+                    collect.push(Response {
+                        receiver: meta.info.clone(),
+                        value,
+                    });
+                }
+            }
+            Ok(CallResult::Abnormal(abnormal)) => return self.abnormal(*abnormal, &meta.info),
+            Err(payload) => {
+                self.panicked(&meta.info, payload);
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The async counterpart of [`call_receivers`]: calls the sync receivers of `list` with `invoke` and
+/// awaits the futures `start` makes for its async ones, in connection order. `Sequential`
+/// awaits each async receiver before the next receiver; `Concurrent` calls the sync receivers
+/// and starts every async one in order (polling it once: it runs up to its first await), then
+/// drives the started futures together. Values and failures are reported in connection order
+/// either way.
+///
+/// A receiver disconnected (or blocked) before its turn is not called. Panics are caught
+/// while calling a sync receiver, while `start` makes a future, and while a future is polled.
+/// Nothing is locked across an await: `list` belongs to a snapshot the caller owns.
+pub(crate) async fn await_receivers<'f, C, A, O>(
+    core: &'static SignalCore,
+    list: &'f ReceiverList<C, A>,
+    how: Concurrency,
+    invoke: impl Fn(&C) -> CallResult<O>,
+    start: impl Fn(&'f A) -> BoxFuture<'f, CallResult<O>>,
+    mut collect: Option<&mut Vec<Response<O>>>,
+) -> SendReport
+where
+    C: ?Sized,
+    A: ?Sized,
+{
+    let mut rare = Rare::default();
+    let count = list.calls.len();
+    // The next receiver to call: where a fail-fast send stopped, or `count`.
+    let mut next = 0;
+    // Async receivers are rare on a list, and the array is empty when there are none.
+    let async_at = |index: usize| list.async_at(index);
+    let sync_call = |index: usize| catch_unwind(AssertUnwindSafe(|| invoke(&list.calls[index])));
+    let start_call = |call: &'f A| catch_unwind(AssertUnwindSafe(|| start(call)));
+    match how {
+        Concurrency::Sequential(mode) => {
+            while next < count {
+                let meta = &list.meta[next];
+                next += 1;
+                if !meta.is_active() {
+                    rare.not_called += 1;
+                    continue;
+                }
+                let outcome = match async_at(next - 1) {
+                    None => sync_call(next - 1),
+                    Some(call) => match start_call(call) {
+                        Ok(future) => CatchUnwind(future).await,
+                        Err(payload) => Err(payload),
+                    },
+                };
+                if rare.outcome(meta, outcome, &mut collect) && mode == Mode::FailFast {
+                    break;
+                }
+            }
+        }
+        Concurrency::Concurrent => {
+            let mut outcomes = Vec::new();
+            let mut running = Vec::new();
+            for index in 0..count {
+                if !list.meta[index].is_active() {
+                    rare.not_called += 1;
+                    continue;
+                }
+                match async_at(index) {
+                    None => outcomes.push((index, sync_call(index))),
+                    Some(call) => match start_call(call) {
+                        // Started: polled once, so it runs up to its first await before the
+                        // next receiver is called.
+                        Ok(future) => {
+                            let mut future = CatchUnwind(future);
+                            match poll_once(&mut future).await {
+                                Poll::Ready(outcome) => outcomes.push((index, outcome)),
+                                Poll::Pending => running.push((index, future)),
+                            }
+                        }
+                        Err(payload) => outcomes.push((index, Err(payload))),
+                    },
+                }
+            }
+            if !running.is_empty() {
+                outcomes.extend(JoinAll::new(running).await);
+                outcomes.sort_by_key(|(index, _)| *index);
+            }
+            for (index, outcome) in outcomes {
+                rare.outcome(&list.meta[index], outcome, &mut collect);
+            }
+            next = count;
+        }
+    }
+    rare.finish(core, next, count)
+}

@@ -1,0 +1,40 @@
+//! How the engine tells the layers above it that receivers changed: through one hook they
+//! install, as tracing-core calls subscribers through its dispatcher. The engine imports
+//! nothing above it.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::engine::signal::SignalCore;
+use crate::receiver::ReceiverInfo;
+use crate::sender::SenderFilter;
+
+/// The receivers a change connected or disconnected, each with its sender filter.
+pub(crate) type Changes<'a> = &'a [(Arc<ReceiverInfo>, SenderFilter)];
+
+/// Called after every change of a signal's receivers, with no lock held: the signal, what was
+/// connected, what was disconnected.
+pub(crate) type ChangeHook = fn(&'static SignalCore, Changes<'_>, Changes<'_>);
+
+/// The installed hook (the meta-signals, once the registry starts). A plain `std` lock, not
+/// one of loom's: a loom model installs its own hook outside the model's threads.
+static HOOK: RwLock<Option<ChangeHook>> = RwLock::new(None);
+
+/// Installs `hook`, replacing the one before.
+pub(crate) fn install(hook: ChangeHook) {
+    *HOOK.write().unwrap_or_else(PoisonError::into_inner) = Some(hook);
+}
+
+/// Tells the installed hook, if any, of a change.
+pub(crate) fn changed(
+    core: &'static SignalCore,
+    connected: Changes<'_>,
+    disconnected: Changes<'_>,
+) {
+    if connected.is_empty() && disconnected.is_empty() {
+        return;
+    }
+    let hook = *HOOK.read().unwrap_or_else(PoisonError::into_inner);
+    if let Some(hook) = hook {
+        hook(core, connected, disconnected);
+    }
+}

@@ -1,0 +1,379 @@
+//! Immutable receiver lists, and how a send finds the current one without a lock.
+//!
+//! A snapshot holds, for a signal, the list of receivers for "any sender" and one list per
+//! sender that some receiver filters on, already merged with the any-sender receivers in
+//! connection order and with duplicates removed. Everything is computed when a connection
+//! changes, so a send only reads.
+//!
+//! # Finding the snapshot
+//!
+//! Each thread keeps its last snapshot of each signal. A change that publishes a new snapshot
+//! marks the one it replaces, under the signal's mutex. A send loads its cached snapshot's
+//! mark (one atomic load, no write); while it is clear, the cached snapshot is current and is
+//! used under a shared borrow of the thread's cache (a thread-local count, not a shared one).
+//! Otherwise the send takes the signal's mutex once to fetch the new snapshot. A snapshot is
+//! marked only once and never unmarked, so no stale snapshot can pass for current, however
+//! the fetch and the changes interleave. The same mark, read before the first call and after
+//! each call, tells a send in progress that a connection changed (by a receiver, by a `Drop`
+//! the send ran, or by another thread): the rest of the send then checks each receiver. A
+//! re-entrant send cannot replace the snapshot an outer send is iterating: the outer send's
+//! borrow forbids it, and the nested send then uses the fresh snapshot without caching it.
+//!
+//! The cost of this: a thread that stops sending keeps its last snapshot (and the receiver
+//! closures in it) alive until it sends that signal again while it has a receiver, or exits.
+
+use std::any::Any;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
+use std::hash::{BuildHasher, Hasher};
+
+use crate::engine::calls::Calls;
+use crate::engine::signal::{
+    Alive, AsyncByNameCall, AsyncRecordFn, ByNameCall, Callable, Record, RecordFn,
+};
+use crate::engine::sync::AtomicBool;
+use crate::error::Error;
+use crate::future::BoxFuture;
+use crate::receiver::{AnyValue, ReceiverId, ReceiverInfo};
+use crate::report::{Response, SendReport};
+use crate::sender::{SenderFilter, SenderKey};
+
+/// A snapshot as stored and cached: shared between threads, read-only.
+pub(crate) type SharedSnapshot = Arc<dyn ErasedSnapshot>;
+
+/// What a send needs of a receiver besides its callable: read only when a receiver fails,
+/// when a connection changed during the send, or by introspection.
+#[derive(Clone)]
+pub(crate) struct EntryMeta {
+    active: Arc<AtomicBool>,
+    /// The flags of the other connections of the same receiver merged into this entry (for
+    /// every sender and for this one): it is called while any of them is active.
+    merged: Vec<Arc<AtomicBool>>,
+    pub(crate) info: Arc<ReceiverInfo>,
+    pub(crate) alive: Option<Alive>,
+}
+
+impl EntryMeta {
+    /// Whether a send still calls it: one of its connections is connected and not blocked
+    /// (checked when a connection changed during the send).
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire) || self.merged.iter().any(|m| m.load(Ordering::Acquire))
+    }
+
+    /// Whether a send now would call it (weak receivers whose target is gone would not).
+    fn would_run(&self) -> bool {
+        self.alive.as_ref().is_none_or(|alive| alive())
+    }
+}
+
+/// The receivers one send calls, in order: the callables in one contiguous array (all the
+/// sync loop touches), their descriptions beside it, and the async receivers' callables in a
+/// cold array of their own.
+///
+/// An async receiver has its place in `calls` like any receiver, so connection order is one
+/// list: there it is a shim that reports it cannot run in a sync send. `asyncs` holds, at the
+/// same index, what an async send awaits; it is `None` when no receiver of the list is async,
+/// so a sync send on a signal without async receivers never reads it (and the list is one
+/// word larger, not two: the sync loop's layout stays as it was).
+pub(crate) struct ReceiverList<C: ?Sized, A: ?Sized> {
+    pub(crate) calls: Calls<C>,
+    pub(crate) meta: Box<[EntryMeta]>,
+    pub(crate) asyncs: Option<Box<AsyncCalls<A>>>,
+}
+
+/// The async callables of a list with at least one async receiver, by index.
+pub(crate) struct AsyncCalls<A: ?Sized>(pub(crate) Vec<Option<Arc<A>>>);
+
+impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
+    /// The async callable at `index`, when that receiver is async.
+    #[inline]
+    pub(crate) fn async_at(&self, index: usize) -> Option<&A> {
+        self.asyncs.as_ref()?.0.get(index)?.as_deref()
+    }
+}
+
+struct SenderList<C: ?Sized, A: ?Sized> {
+    key: SenderKey<'static>,
+    hash: u64,
+    receivers: ReceiverList<C, A>,
+}
+
+/// How the receivers of one kind of signal are stored and called. The engine defines the
+/// by-name shape; the typed layer adds one per signal struct.
+pub(crate) trait Shape: 'static + Sized {
+    /// The stored callable.
+    type Call: ?Sized + Send + Sync;
+    /// The stored callable of an async receiver.
+    type AsyncCall: ?Sized + Send + Sync;
+
+    /// The callable for `record`, or `None` when it cannot be called in this shape.
+    fn adapt(record: &Record) -> Option<Callable<Self::Call>>;
+
+    /// The async callable for `record`, when it is an async receiver.
+    fn adapt_async(record: &Record) -> Option<Arc<Self::AsyncCall>>;
+}
+
+/// The receivers of a signal that no struct declares: each takes the sender's key and the bag.
+pub(crate) struct ByNameShape;
+
+impl Shape for ByNameShape {
+    type Call = ByNameCall;
+    type AsyncCall = AsyncByNameCall;
+
+    fn adapt(record: &Record) -> Option<Callable<ByNameCall>> {
+        match &record.func {
+            RecordFn::ByName(f) => Some(f.clone()),
+            RecordFn::Typed(_) => None,
+        }
+    }
+
+    fn adapt_async(record: &Record) -> Option<Arc<AsyncByNameCall>> {
+        match record.async_func.as_ref()? {
+            AsyncRecordFn::ByName(f) => Some(f.clone()),
+            AsyncRecordFn::Typed(_) => None,
+        }
+    }
+}
+
+/// The receivers of one signal at one moment.
+pub(crate) struct Snapshot<Sh: Shape> {
+    any: ReceiverList<Sh::Call, Sh::AsyncCall>,
+    by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>>,
+    /// Set when a newer snapshot is published: a send in progress over this one reads it
+    /// after each call, to notice a connection changed during the send.
+    replaced: AtomicBool,
+}
+
+/// The hash of a receiver's identity, kept in its record for the builds' duplicate check.
+pub(crate) fn hash_id(id: &ReceiverId) -> u64 {
+    FixedState::with_seed(0x5157_4e41_4c53).hash_one(id)
+}
+
+/// The hash of a sender key in a snapshot's table: one write of the key's value (the derived
+/// `Hash` also writes the variant and a string terminator, which costs a filtered send a
+/// third of its time). Keys of different variants with the same value collide, and `==`
+/// tells them apart.
+fn hash_key(key: &SenderKey<'_>) -> u64 {
+    let mut hasher = FixedState::with_seed(0x5157_4e41_4c53).build_hasher();
+    match key {
+        SenderKey::None => hasher.write_u8(0),
+        SenderKey::Int(value) => hasher.write_i128(*value),
+        SenderKey::Str(value) => hasher.write(value.as_bytes()),
+        SenderKey::Id(value) => hasher.write_u64(*value),
+    }
+    hasher.finish()
+}
+
+impl<Sh: Shape> Snapshot<Sh> {
+    pub(crate) fn build(records: &[Record]) -> Self {
+        let adapted: Vec<Adapted<'_, Sh::Call, Sh::AsyncCall>> = records
+            .iter()
+            .filter(|r| r.blocks == 0)
+            .filter_map(|r| Some((r, Sh::adapt(r)?, Sh::adapt_async(r))))
+            .collect();
+        // The records for every sender, and those of each sender some record filters on, by
+        // index into `adapted` (so in connection order): one pass, whatever the number of
+        // senders.
+        let mut for_any = Vec::new();
+        let mut for_one: HashTable<(u64, &SenderKey<'static>, Vec<usize>)> = HashTable::new();
+        for (index, (record, _, _)) in adapted.iter().enumerate() {
+            match &record.filter {
+                SenderFilter::Any => for_any.push(index),
+                SenderFilter::Only(key) => {
+                    let hash = hash_key(key);
+                    match for_one.find_mut(hash, |(h, k, _)| *h == hash && *k == key) {
+                        Some((_, _, indices)) => indices.push(index),
+                        None => {
+                            for_one.insert_unique(hash, (hash, key, vec![index]), |(h, _, _)| *h);
+                        }
+                    }
+                }
+            }
+        }
+        let any = merged(&adapted, &for_any);
+        let mut by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>> =
+            HashTable::with_capacity(for_one.len());
+        for (hash, key, own) in for_one {
+            let receivers = merged(&adapted, &in_connection_order(&for_any, &own));
+            let list = SenderList {
+                key: key.clone(),
+                hash,
+                receivers,
+            };
+            by_sender.insert_unique(hash, list, |l| l.hash);
+        }
+        Snapshot {
+            any,
+            by_sender,
+            replaced: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a newer snapshot has been published (see [`deliver`]).
+    #[inline]
+    pub(crate) fn replaced(&self) -> &AtomicBool {
+        &self.replaced
+    }
+
+    /// The receivers a send from `key` calls, in order.
+    pub(crate) fn receivers_for_key(
+        &self,
+        key: &SenderKey<'_>,
+    ) -> &ReceiverList<Sh::Call, Sh::AsyncCall> {
+        self.receivers_for_with(|| key.reborrow())
+    }
+
+    /// Like [`receivers_for_key`](Self::receivers_for_key), computing the key only when some
+    /// receiver filters on a sender.
+    #[inline]
+    pub(crate) fn receivers_for_with<'k>(
+        &self,
+        key: impl FnOnce() -> SenderKey<'k>,
+    ) -> &ReceiverList<Sh::Call, Sh::AsyncCall> {
+        if self.by_sender.is_empty() {
+            return &self.any;
+        }
+        let key = key();
+        let hash = hash_key(&key);
+        // The whole hash first: a key comparison is a call to `bcmp` for a string key.
+        match self
+            .by_sender
+            .find(hash, |l| l.hash == hash && l.key == key)
+        {
+            Some(list) => &list.receivers,
+            None => &self.any,
+        }
+    }
+}
+
+/// A record with its callables adapted to a shape.
+type Adapted<'r, C, A> = (&'r Record, Callable<C>, Option<Arc<A>>);
+
+/// Two ascending lists of indices, merged into one.
+fn in_connection_order(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.iter().peekable(), b.iter().peekable());
+    while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
+        if x < y {
+            merged.push(x);
+            a.next();
+        } else {
+            merged.push(y);
+            b.next();
+        }
+    }
+    merged.extend(a);
+    merged.extend(b);
+    merged
+}
+
+/// The receivers of `adapted` at `indices` (ascending), in connection order, each receiver
+/// once (at its first connection's place: the same function may be connected for every
+/// sender and for one, or by two plugins).
+fn merged<C: ?Sized, A: ?Sized>(
+    adapted: &[Adapted<'_, C, A>],
+    indices: &[usize],
+) -> ReceiverList<C, A> {
+    // Each identity seen, with its entry's index.
+    let mut seen: HashTable<(&ReceiverId, usize)> = HashTable::with_capacity(indices.len());
+    let mut calls = Vec::with_capacity(indices.len());
+    let mut meta = Vec::with_capacity(indices.len());
+    let mut asyncs: Vec<Option<Arc<A>>> = Vec::new();
+    for (r, call, async_call) in indices.iter().map(|&index| &adapted[index]) {
+        // A weakly bound receiver is a connection of its own: it may die at any moment, so it
+        // neither takes the place of another connection of its identity nor loses its own.
+        let weak = r.alive.is_some();
+        if !weak {
+            let id = &r.info.id;
+            debug_assert_eq!(r.id_hash, hash_id(id), "a record's identity hash is stale");
+            if let Some(&(_, first)) = seen.find(r.id_hash, |(seen, _)| *seen == id) {
+                let entry: &mut EntryMeta = &mut meta[first];
+                entry.merged.push(r.active.clone());
+                continue;
+            }
+            seen.insert_unique(r.id_hash, (id, calls.len()), |(seen, _)| hash_id(seen));
+        }
+        // The async array is started at the first async receiver, and then kept in step.
+        if async_call.is_some() && asyncs.is_empty() {
+            asyncs.resize_with(calls.len(), || None);
+        }
+        if async_call.is_some() || !asyncs.is_empty() {
+            asyncs.push(async_call.clone());
+        }
+        calls.push(call.clone());
+        meta.push(EntryMeta {
+            active: r.active.clone(),
+            merged: Vec::new(),
+            info: r.info.clone(),
+            alive: r.alive.clone(),
+        });
+    }
+    ReceiverList {
+        calls: Calls::new(calls),
+        meta: meta.into_boxed_slice(),
+        asyncs: (!asyncs.is_empty()).then(|| Box::new(AsyncCalls(asyncs))),
+    }
+}
+
+/// What every snapshot offers whatever its shape.
+pub(crate) trait ErasedSnapshot: Any + Send + Sync {
+    /// Notes that a newer snapshot replaced this one.
+    fn mark_replaced(&self);
+    /// Whether a newer snapshot replaced this one.
+    fn is_replaced(&self) -> bool;
+    /// The descriptions of the receivers a send from `key` would call, in order.
+    fn receivers_for(&self, key: &SenderKey<'_>) -> Vec<Arc<ReceiverInfo>>;
+    /// Whether a send from `key` would call at least one receiver.
+    fn has_receivers_for(&self, key: &SenderKey<'_>) -> bool;
+}
+
+impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
+    fn mark_replaced(&self) {
+        self.replaced.store(true, Ordering::Release);
+    }
+
+    #[inline]
+    fn is_replaced(&self) -> bool {
+        self.replaced.load(Ordering::Acquire)
+    }
+
+    fn receivers_for(&self, key: &SenderKey<'_>) -> Vec<Arc<ReceiverInfo>> {
+        self.receivers_for_key(key)
+            .meta
+            .iter()
+            .filter(|m| m.would_run())
+            .map(|m| m.info.clone())
+            .collect()
+    }
+
+    fn has_receivers_for(&self, key: &SenderKey<'_>) -> bool {
+        self.receivers_for_key(key)
+            .meta
+            .iter()
+            .any(EntryMeta::would_run)
+    }
+}
+
+pub(crate) fn build_by_name(records: &[Record]) -> SharedSnapshot {
+    Arc::new(Snapshot::<ByNameShape>::build(records))
+}
+
+/// What a by-name async send resolves to: the report and the values it collected.
+pub(crate) type ByNameSendFuture<'a> =
+    BoxFuture<'a, Result<(SendReport, Vec<Response<AnyValue>>), Error>>;
+
+/// The snapshot as a snapshot of the shape `Sh`, when it is one.
+#[inline]
+pub(crate) fn downcast<Sh: Shape>(snapshot: &dyn ErasedSnapshot) -> Option<&Snapshot<Sh>> {
+    let any: &dyn Any = snapshot;
+    any.downcast_ref()
+}
+
+/// The snapshot as a snapshot of the shape `Sh`, owned, when it is one.
+pub(crate) fn downcast_owned<Sh: Shape>(snapshot: SharedSnapshot) -> Option<Arc<Snapshot<Sh>>> {
+    let any: Arc<dyn Any + Send + Sync> = snapshot;
+    any.downcast().ok()
+}

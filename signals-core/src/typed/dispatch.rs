@@ -1,0 +1,178 @@
+//! The way of a typed send, up to the engine's delivery loop: the check that anybody
+//! listens, inlined into the caller; then, out of line, this thread's cached snapshot of the
+//! signal and the receiver list for the sender.
+
+use std::sync::atomic::Ordering;
+
+use crate::engine::cache::owned_snapshot;
+use crate::engine::cache::with_snapshot;
+use crate::engine::deliver::{await_receivers, call_receivers, Collect, Concurrency, Mode};
+use crate::engine::signal::SignalCore;
+use crate::engine::snapshot::{downcast, downcast_owned, Snapshot};
+use crate::report::{Response, SendReport};
+use crate::sender::Sender;
+use crate::typed::handle::TypedSignal;
+use crate::typed::shape::{ThreadSnapshot, TypedShape};
+use crate::typed::signal::Signal;
+
+impl<T: Signal> TypedSignal<T> {
+    pub(crate) async fn dispatch_async(
+        self,
+        args: &T,
+        sender: &T::Sender,
+        how: Concurrency,
+        collect: Option<&mut Vec<Response<T::Output>>>,
+    ) -> SendReport {
+        let core = self.named.core();
+        if !core.live.load(Ordering::Acquire) {
+            return SendReport::default();
+        }
+        let owned = match T::thread_snapshot().and_then(|l| l.try_with(|s| s.0.owned(core)).ok()) {
+            Some(owned) => owned,
+            None => downcast_owned::<TypedShape<T>>(owned_snapshot(core)),
+        };
+        let Some(snapshot) = owned else {
+            return SendReport::default();
+        };
+        let list = snapshot.receivers_for_with(|| sender.sender_key());
+        await_receivers(
+            core,
+            list,
+            how,
+            |call| call(sender, args),
+            |call| call(sender, args),
+            collect,
+        )
+        .await
+    }
+
+    #[inline]
+    pub(crate) fn dispatch(
+        &self,
+        args: &T,
+        sender: &T::Sender,
+        mode: Mode,
+        collect: Option<&mut Collect<'_, T::Output>>,
+    ) -> SendReport {
+        let core = self.named.core();
+        if !core.live.load(Ordering::Acquire) {
+            return SendReport::default();
+        }
+        match (mode, collect) {
+            (Mode::Robust, None) => send_live(core, args, sender),
+            (mode, collect) => send_live_with(core, args, sender, mode, collect),
+        }
+    }
+}
+
+// A send to a signal with receivers is out of line, so that a send nobody listens to costs
+// its caller one load and no frame. The plain robust send has an entry of its own, with
+// fewer arguments to keep across the receivers' calls.
+
+/// A robust send that collects nothing, to a signal with receivers.
+#[inline(never)]
+fn send_live<T: Signal>(core: &'static SignalCore, args: &T, sender: &T::Sender) -> SendReport {
+    send_live_body(core, args, sender, Mode::Robust, None)
+}
+
+/// Any other send to a signal with receivers.
+#[inline(never)]
+fn send_live_with<T: Signal>(
+    core: &'static SignalCore,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    send_live_body(core, args, sender, mode, collect)
+}
+
+/// The body of [`send_live`] and [`deliver_live`].
+#[inline(always)]
+fn send_live_body<T: Signal>(
+    core: &'static SignalCore,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    mut collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    if let Some(local) = T::thread_snapshot() {
+        // `try_with` fails only while the thread is torn down: then take the shared path.
+        let sent = local.try_with(|slot| match slot.0.cached() {
+            Some(snapshot) => send_to_snapshot(
+                core,
+                Some(&snapshot),
+                args,
+                sender,
+                mode,
+                collect.as_deref_mut(),
+            ),
+            None => send_fresh(slot, core, args, sender, mode, collect.as_deref_mut()),
+        });
+        if let Ok(report) = sent {
+            return report;
+        }
+    }
+    send_shared(core, args, sender, mode, collect)
+}
+
+/// Calls the receivers of `snapshot` for a send of `args` from `sender`.
+#[inline(always)]
+fn send_to_snapshot<T: Signal>(
+    core: &'static SignalCore,
+    snapshot: Option<&Snapshot<TypedShape<T>>>,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    let Some(snapshot) = snapshot else {
+        return SendReport::default();
+    };
+    let receivers = snapshot.receivers_for_with(|| sender.sender_key());
+    call_receivers(
+        core,
+        snapshot.replaced(),
+        receivers,
+        mode,
+        |call| call(sender, args),
+        collect,
+    )
+}
+
+/// The send path when this thread's slot holds no current snapshot: fetches it first.
+#[cold]
+#[inline(never)]
+fn send_fresh<T: Signal>(
+    slot: &ThreadSnapshot<T>,
+    core: &'static SignalCore,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    let fresh = slot.0.fresh(core);
+    send_to_snapshot(core, fresh.as_deref(), args, sender, mode, collect)
+}
+
+/// The send path through the cache shared by a thread's signals: for hand-written signal
+/// types without a slot of their own, and while the thread is torn down.
+#[inline(never)]
+fn send_shared<T: Signal>(
+    core: &'static SignalCore,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    with_snapshot(core, |erased| {
+        send_to_snapshot(
+            core,
+            downcast::<TypedShape<T>>(erased),
+            args,
+            sender,
+            mode,
+            collect,
+        )
+    })
+}

@@ -1,0 +1,233 @@
+//! A typed signal's receiver lists: how each record is called with the struct (a by-name
+//! receiver through an adapter), and a by-name send to a signal a struct declares.
+
+use std::any::type_name;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::engine::cache::ThreadCache;
+use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Mode};
+use crate::engine::signal::{AsyncRecordFn, Binding, Callable, Record, RecordFn, SignalCore};
+use crate::engine::snapshot::{
+    downcast, downcast_owned, ByNameSendFuture, ErasedSnapshot, Shape, SharedSnapshot, Snapshot,
+};
+use crate::error::Error;
+use crate::future::BoxFuture;
+use crate::kwargs::Kwargs;
+use crate::receiver::{AnyValue, CallResult, ReceiverInfo};
+use crate::report::{Response, SendReport};
+use crate::sender::{Sender, SenderKey};
+use crate::typed::signal::Signal;
+
+/// A typed receiver as stored: the sender and the struct, and the signal's output.
+pub(crate) type TypedCall<T> =
+    dyn Fn(&<T as Signal>::Sender, &T) -> CallResult<<T as Signal>::Output> + Send + Sync;
+
+/// A typed async receiver as stored.
+pub(crate) type AsyncTypedCall<T> = dyn for<'a> Fn(&'a <T as Signal>::Sender, &'a T) -> BoxFuture<'a, CallResult<<T as Signal>::Output>>
+    + Send
+    + Sync;
+
+/// Gives `f` the signature of [`AsyncTypedCall`] (a closure passed straight to a bound with
+/// higher-ranked lifetimes infers them).
+pub(crate) fn typed_async<T, F>(f: F) -> Arc<AsyncTypedCall<T>>
+where
+    T: Signal,
+    F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, CallResult<T::Output>>
+        + Send
+        + Sync
+        + 'static,
+{
+    Arc::new(f)
+}
+
+/// The receivers of a signal declared by the struct `T`.
+pub(crate) struct TypedShape<T>(std::marker::PhantomData<fn() -> T>);
+
+/// One thread's cached snapshot of the typed signal `T`: `#[signal]` gives every signal type a
+/// `thread_local!` of its own (see [`Signal::thread_snapshot`]), so a send finds its snapshot
+/// without an index or a downcast. Not public API.
+#[doc(hidden)]
+#[allow(missing_debug_implementations)]
+pub struct ThreadSnapshot<T: Signal>(pub(crate) ThreadCache<TypedShape<T>>);
+
+impl<T: Signal> ThreadSnapshot<T> {
+    /// An empty slot.
+    pub const fn new() -> Self {
+        ThreadSnapshot(ThreadCache::new())
+    }
+}
+
+impl<T: Signal> Default for ThreadSnapshot<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// How the engine builds and sends `T`'s snapshots: what the signal's core is bound with.
+pub(crate) fn binding_of<T: Signal>() -> Binding {
+    Binding {
+        type_id: std::any::TypeId::of::<T>(),
+        type_name: type_name::<T>(),
+        sender_type: type_name::<T::Sender>(),
+        output_type: type_name::<T::Output>(),
+        build: build::<T>,
+        send_by_name: send_by_name::<T>,
+        send_by_name_async: send_by_name_async::<T>,
+    }
+}
+
+fn build<T: Signal>(records: &[Record]) -> SharedSnapshot {
+    Arc::new(Snapshot::<TypedShape<T>>::build(records))
+}
+
+impl<T: Signal> Shape for TypedShape<T> {
+    type Call = TypedCall<T>;
+    type AsyncCall = AsyncTypedCall<T>;
+
+    fn adapt(record: &Record) -> Option<Callable<TypedCall<T>>> {
+        match &record.func {
+            RecordFn::Typed(any) => any.downcast_ref::<Callable<TypedCall<T>>>().cloned(),
+            RecordFn::ByName(by_name) => {
+                let by_name = by_name.clone();
+                Some(Arc::new(move |sender: &T::Sender, args: &T| {
+                    // A by-name receiver's value, if any, must be of the signal's output type.
+                    by_name(&sender.sender_key(), args).downcast::<T::Output>()
+                }))
+            }
+        }
+    }
+
+    fn adapt_async(record: &Record) -> Option<Arc<AsyncTypedCall<T>>> {
+        match record.async_func.as_ref()? {
+            AsyncRecordFn::Typed(any) => any.downcast_ref::<Arc<AsyncTypedCall<T>>>().cloned(),
+            AsyncRecordFn::ByName(by_name) => {
+                let by_name = by_name.clone();
+                Some(typed_async::<T, _>(move |sender, args| {
+                    let by_name = by_name.clone();
+                    Box::pin(async move {
+                        // An async by-name receiver may keep its sender's key.
+                        let key = sender.sender_key().into_owned();
+                        by_name(&key, args).await.downcast::<T::Output>()
+                    })
+                }))
+            }
+        }
+    }
+}
+
+/// A by-name send to the signal declared by `T` (the `send_by_name` of its [`Binding`]):
+/// the bag must be a `T`, and the sender is lent by the key or rebuilt from it.
+fn send_by_name<T: Signal>(
+    snapshot: &dyn ErasedSnapshot,
+    core: &'static SignalCore,
+    key: &SenderKey<'_>,
+    args: &dyn Kwargs,
+    mode: Mode,
+    mut collect: Option<&mut Vec<Response<AnyValue>>>,
+) -> Result<SendReport, Error> {
+    let snapshot = downcast::<TypedShape<T>>(snapshot).ok_or_else(|| not_declared::<T>(core))?;
+    let args = typed_bag::<T>(core, args)?;
+    // The sender lent by the key, or rebuilt on the stack: the send allocates nothing
+    // unless it collects.
+    T::Sender::with_sender_from_key(key, |sender| {
+        if !core.live.load(Ordering::Acquire) {
+            return SendReport::default();
+        }
+        let mut push = |receiver: &Arc<ReceiverInfo>, value: T::Output| {
+            if let Some(responses) = collect.as_mut() {
+                responses.push(any_response(receiver, value));
+            }
+        };
+        call_receivers(
+            core,
+            snapshot.replaced(),
+            snapshot.receivers_for_key(key),
+            mode,
+            |call| call(sender, args),
+            Some(&mut push),
+        )
+    })
+    .ok_or_else(|| not_recoverable::<T>(core, key))
+}
+
+/// The async by-name send to the signal declared by `T`.
+fn send_by_name_async<'a, T: Signal>(
+    snapshot: SharedSnapshot,
+    core: &'static SignalCore,
+    key: SenderKey<'a>,
+    args: &'a dyn Kwargs,
+    how: Concurrency,
+    collect: bool,
+) -> ByNameSendFuture<'a> {
+    Box::pin(async move {
+        let snapshot =
+            downcast_owned::<TypedShape<T>>(snapshot).ok_or_else(|| not_declared::<T>(core))?;
+        let args = typed_bag::<T>(core, args)?;
+        // Lent by the key, or rebuilt (see `Sender::owned_from_sender_key`) and held for
+        // the whole send.
+        let rebuilt;
+        let sender = match T::Sender::from_sender_key(&key) {
+            Some(sender) => sender,
+            None => {
+                rebuilt = T::Sender::owned_from_sender_key(&key)
+                    .ok_or_else(|| not_recoverable::<T>(core, &key))?;
+                &*rebuilt
+            }
+        };
+        if !core.live.load(Ordering::Acquire) {
+            return Ok((SendReport::default(), Vec::new()));
+        }
+        let list = snapshot.receivers_for_key(&key);
+        let mut values = Vec::new();
+        let report = await_receivers(
+            core,
+            list,
+            how,
+            |call| call(sender, args),
+            |call| call(sender, args),
+            collect.then_some(&mut values),
+        )
+        .await;
+        let values = values
+            .into_iter()
+            .map(|r| any_response(&r.receiver, r.value))
+            .collect();
+        Ok((report, values))
+    })
+}
+
+fn any_response<O: Send + 'static>(receiver: &Arc<ReceiverInfo>, value: O) -> Response<AnyValue> {
+    Response {
+        receiver: receiver.clone(),
+        value: AnyValue::any(value),
+    }
+}
+
+/// The bag of a by-name send to the signal declared by `T`, as a `T`.
+fn typed_bag<'k, T: Signal>(core: &SignalCore, args: &'k dyn Kwargs) -> Result<&'k T, Error> {
+    args.downcast_ref::<T>().ok_or_else(|| Error::WrongKwargs {
+        signal: core.qualified.to_owned(),
+        expected: std::any::type_name::<T>(),
+        got: args.bag_type_name(),
+    })
+}
+
+/// The error of a by-name send through a snapshot of another type (which a bound core rules
+/// out).
+fn not_declared<T: Signal>(core: &SignalCore) -> Error {
+    Error::NotDeclaredBy {
+        signal: core.qualified.to_owned(),
+        requested: type_name::<T>(),
+        declares: core.qualified,
+    }
+}
+
+/// The error of a by-name send whose key cannot stand for a sender of `T`'s type.
+fn not_recoverable<T: Signal>(core: &SignalCore, key: &SenderKey<'_>) -> Error {
+    Error::SenderNotRecoverable {
+        signal: core.qualified.to_owned(),
+        sender_type: std::any::type_name::<T::Sender>(),
+        key: key.to_string(),
+    }
+}
