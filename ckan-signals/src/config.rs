@@ -24,7 +24,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use signals_core::__private::quote_input;
 
 /// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention). This
 /// crate never reads the environment itself: pass the variable's value to
@@ -483,9 +482,47 @@ fn split_plugin_list(value: &str) -> Result<Vec<String>, ListProblem> {
     Ok(names)
 }
 
+/// The most characters of a rejected text that an error message quotes (as signals-core's
+/// errors do).
+const MAX_QUOTED_CHARS: usize = 64;
+
+/// `text` in backticks for an error message: whole when it is at most [`MAX_QUOTED_CHARS`]
+/// characters long, else its first [`MAX_QUOTED_CHARS`] characters (cut on a character
+/// boundary), `…` and its length in bytes, so that a message quoting a huge line stays short:
+/// `` `aaaa…` (1048576 bytes) ``.
+fn quote_input(text: &str) -> impl std::fmt::Display + '_ {
+    struct Quoted<'a>(&'a str);
+    impl std::fmt::Display for Quoted<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self.0.char_indices().nth(MAX_QUOTED_CHARS) {
+                None => write!(f, "`{}`", self.0),
+                Some((end, _)) => write!(f, "`{}…` ({} bytes)", &self.0[..end], self.0.len()),
+            }
+        }
+    }
+    Quoted(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_input_is_cut_after_64_characters_with_its_length() {
+        assert_eq!(quote_input("audit").to_string(), "`audit`");
+        let exact = "é".repeat(MAX_QUOTED_CHARS);
+        assert_eq!(quote_input(&exact).to_string(), format!("`{exact}`"));
+        let long = "a".repeat(1 << 20);
+        assert_eq!(
+            quote_input(&long).to_string(),
+            format!("`{}…` (1048576 bytes)", "a".repeat(64))
+        );
+        let multibyte = "é".repeat(65);
+        assert_eq!(
+            quote_input(&multibyte).to_string(),
+            format!("`{}…` (130 bytes)", "é".repeat(64))
+        );
+    }
 
     #[test]
     fn commas_quotes_and_comment_signs_in_the_plugin_list_say_how_to_write_it() {

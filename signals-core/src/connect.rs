@@ -62,11 +62,16 @@ pub struct AsyncKind;
 /// assert_eq!(Saved { id: 1 }.send("cli").receivers_called(), 1);
 /// ```
 #[must_use = "a receiver does nothing until it is passed to `connect`"]
-pub struct Receiver<F, K = SyncKind> {
+pub struct Receiver<F, K = SyncKind, S: ?Sized = AnySender> {
     func: F,
     options: ConnectOptions,
-    _kind: PhantomData<K>,
+    _kind: PhantomData<(K, fn(&S))>,
 }
+
+/// The sender type of a [`Receiver`] connected for every sender (no [`sender`](Receiver::sender)
+/// given).
+#[derive(Clone, Copy, Debug)]
+pub struct AnySender;
 
 impl<F> Receiver<F, SyncKind> {
     /// A receiver that returns its result: `Fn(&Sender, &Signal) -> R` for a typed signal,
@@ -115,12 +120,18 @@ impl<F> Receiver<F, AsyncKind> {
     }
 }
 
-impl<F, K> Receiver<F, K> {
+impl<F, K, S: ?Sized> Receiver<F, K, S> {
     /// Called only when `sender` sends (blinker's `connect(f, sender=x)`). Senders compare by
-    /// value: see [`Sender`].
-    pub fn sender<S: Sender + ?Sized>(mut self, sender: &S) -> Self {
-        self.options.filter = Some(SenderFilter::only(sender));
-        self
+    /// value: see [`Sender`]. On a typed signal, `sender` must be of the signal's sender type
+    /// (or a reference to it): a sender that could never match is a compile error.
+    pub fn sender<X: Sender + ?Sized>(self, sender: &X) -> Receiver<F, K, X> {
+        let mut options = self.options;
+        options.filter = Some(SenderFilter::only(sender));
+        Receiver {
+            func: self.func,
+            options,
+            _kind: PhantomData,
+        }
     }
 
     /// Connected while `target` lives (blinker's `weak=True`): once the last `Arc` to it is
@@ -180,7 +191,7 @@ impl<F, K> Receiver<F, K> {
     }
 }
 
-impl<F, K> fmt::Debug for Receiver<F, K> {
+impl<F, K, S: ?Sized> fmt::Debug for Receiver<F, K, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Receiver")
             .field("function", &std::any::type_name::<F>())
@@ -316,7 +327,33 @@ pub struct Direct<R>(PhantomData<fn() -> R>);
 /// The marker of a [`Receiver`].
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct Built<K, R>(PhantomData<fn() -> (K, R)>);
+pub struct Built<K, R, M>(PhantomData<fn() -> (K, R, M)>);
+
+/// What a typed signal accepts as the sender of a [`Receiver`]: its own sender type, a
+/// reference to it, or [`AnySender`] (no sender given). `M` only tells the impls apart.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a sender of this signal, whose senders are `{X}`",
+    label = "a receiver for this sender would never be called",
+    note = "give `Receiver::sender` a `&{X}`, as the signal's sends do"
+)]
+pub trait SenderOf<X: ?Sized, M> {}
+
+/// The marker of [`SenderOf`] for the signal's own sender type.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Exact;
+/// The marker of [`SenderOf`] for a reference to the signal's sender type.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct ByRef;
+/// The marker of [`SenderOf`] for no sender.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Every;
+
+impl<X: ?Sized> SenderOf<X, Exact> for X {}
+impl<X: ?Sized> SenderOf<X, ByRef> for &X {}
+impl<X: ?Sized> SenderOf<X, Every> for AnySender {}
 
 fn lowered(
     options: ConnectOptions,
@@ -391,9 +428,10 @@ where
     }
 }
 
-impl<T, F, R> IntoReceiver<T, Built<SyncKind, R>> for Receiver<F, SyncKind>
+impl<T, F, R, S, M> IntoReceiver<T, Built<SyncKind, R, M>> for Receiver<F, SyncKind, S>
 where
     T: Signal,
+    S: SenderOf<T::Sender, M> + ?Sized,
     F: Fn(&T::Sender, &T) -> R + Send + Sync + 'static,
     R: IntoOutcome<T::Output>,
 {
@@ -405,9 +443,10 @@ where
     }
 }
 
-impl<T, F, R> IntoReceiver<T, Built<AsyncKind, R>> for Receiver<F, AsyncKind>
+impl<T, F, R, S, M> IntoReceiver<T, Built<AsyncKind, R, M>> for Receiver<F, AsyncKind, S>
 where
     T: Signal,
+    S: SenderOf<T::Sender, M> + ?Sized,
     F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
     R: IntoOutcome<T::Output> + 'static,
 {
@@ -471,7 +510,7 @@ where
     }
 }
 
-impl<F, R> IntoReceiver<dyn Kwargs, Built<SyncKind, R>> for Receiver<F, SyncKind>
+impl<F, R, S: ?Sized> IntoReceiver<dyn Kwargs, Built<SyncKind, R, fn(&S)>> for Receiver<F, SyncKind, S>
 where
     F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
     R: IntoReply,
@@ -484,7 +523,7 @@ where
     }
 }
 
-impl<F, R> IntoReceiver<dyn Kwargs, Built<AsyncKind, R>> for Receiver<F, AsyncKind>
+impl<F, R, S: ?Sized> IntoReceiver<dyn Kwargs, Built<AsyncKind, R, fn(&S)>> for Receiver<F, AsyncKind, S>
 where
     F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, R>
         + Send

@@ -175,7 +175,7 @@ mod startup;
 mod typed;
 
 pub use by_name::handle::{ConnectionInfo, Declaration, NamedSignal};
-pub use connect::{AsyncKind, IntoReceiver, Receiver, SignalHandle, SyncKind};
+pub use connect::{AnySender, AsyncKind, IntoReceiver, Receiver, SenderOf, SignalHandle, SyncKind};
 pub use connection::{BlockGuard, Connection, MuteGuard, ScopedConnection};
 pub use error::{Error, KwargError};
 pub use future::BoxFuture;
@@ -222,6 +222,11 @@ macro_rules! link {
     };
 }
 
+/// The engine's change hook, for loom models (built only with `--cfg loom`). Not public API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub use engine::hook::loom as loom_hook;
+
 /// What a plugin or an application needs, in one `use`: the macros, the traits whose
 /// methods you call (`Signal::send`, `Sender`), the handles and the receiver builder.
 ///
@@ -242,15 +247,21 @@ pub mod prelude {
     };
 }
 
-/// Items the macros' generated code and this workspace's other crates use. Not part of the
-/// API: no stability promise.
+/// Not public API. Used by generated code.
+///
+/// Re-exports only, so that the code `#[signal]`, `#[subscriber]` and `#[plugin]` generate
+/// names everything, std included, through one path: `::signals_core::__private`, or
+/// `path::__private` with `crate = path`. What they re-export lives, documented, in its
+/// own module. No stability promise: a macro and this crate come in the same version.
 #[doc(hidden)]
 pub mod __private {
+    // Not public API. Used by generated code: this crate's items.
     pub use crate::connect::ConnectOptions;
     pub use crate::name::assert_valid_name;
     pub use crate::plugins::Plugin;
     pub use crate::registry::{
-        KwargDecl, PluginDecl, SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
+        connect_async_by_name, connect_by_name, require_free_function, KwargDecl, PluginDecl,
+        SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
     };
     pub use crate::sender::{check_sender_literal, SenderLiteral};
     pub use crate::typed::shape::ThreadSnapshot;
@@ -259,6 +270,9 @@ pub mod __private {
         ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
     };
     pub use inventory;
+
+    // Not public API. Used by generated code: std, named one way, so that a user's items
+    // called `Option` or `str` cannot shadow what the code means.
     pub use std::any::{Any, TypeId};
     pub use std::boxed::Box;
     pub use std::default::Default;
@@ -268,67 +282,12 @@ pub mod __private {
     pub use std::primitive::str;
     pub use std::result::Result;
     pub use std::thread::LocalKey;
-    pub use std::thread_local;
     pub use std::vec::Vec;
+    pub use std::{column, concat, file, line, module_path, option_env, thread_local};
 
-    /// `text` in backticks for an error message, cut after 64 characters (on a character
-    /// boundary) and followed by `…` and its length in bytes when it is longer, so that a
-    /// message quoting a huge input stays readable. ckan-signals' configuration errors use it.
-    ///
-    /// ```
-    /// use signals_core::__private::quote_input;
-    ///
-    /// assert_eq!(quote_input("audit").to_string(), "`audit`");
-    /// let long = "a".repeat(1 << 20);
-    /// assert_eq!(
-    ///     quote_input(&long).to_string(),
-    ///     format!("`{}…` (1048576 bytes)", "a".repeat(64))
-    /// );
-    /// ```
-    pub fn quote_input(text: &str) -> impl std::fmt::Display + '_ {
-        crate::text::backticks(text)
-    }
-
-    /// The `TypeId` of `T`, as a `fn` pointer for descriptors.
-    pub fn type_id<T: 'static>() -> TypeId {
-        TypeId::of::<T>()
-    }
-
-    /// Connects a by-name link-time subscriber. The bound is spelled out so that a wrong
-    /// signature is reported as such, at the function.
-    pub fn connect_by_name<F, R>(
-        namespace: &str,
-        name: &str,
-        options: ConnectOptions,
-        receiver: F,
-    ) -> Result<Connection, Error>
-    where
-        F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
-        R: IntoReply,
-    {
-        Ok(crate::Namespace::get(namespace)?
-            .signal(name)?
-            .connect(Receiver::new(receiver).options(options)))
-    }
-
-    /// Connects a by-name async link-time subscriber.
-    pub fn connect_async_by_name<F, R>(
-        namespace: &str,
-        name: &str,
-        options: ConnectOptions,
-        receiver: F,
-    ) -> Result<Connection, Error>
-    where
-        F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, R>
-            + Send
-            + Sync
-            + 'static,
-        R: IntoReply,
-    {
-        Ok(crate::Namespace::get(namespace)?
-            .signal(name)?
-            .connect(Receiver::new_async(receiver).options(options)))
-    }
+    // Transitional, crate-private: `meta.rs` names it; remove once it says
+    // `TypeId::of::<$ty>` as generated code does.
+    pub(crate) use crate::registry::type_id;
 }
 
 /// The README's tour, compiled and run as a doctest so it stays true.

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::namespace::Namespace;
 use crate::receiver::SourceLocation;
-use crate::registry::{registry, KwargDecl, SignalDecl, SubscriberDecl, SubscriberTarget};
+use crate::registry::{
+    registry, KwargDecl, PluginDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
+};
 
 /// The whole listing: a snapshot taken when [`listing`] is called.
 ///
@@ -47,7 +49,7 @@ pub struct Listing {
 /// let listing = listing();
 /// let entry = listing.signals.iter().find(|s| s.namespace == "doc_signal_listing").unwrap();
 /// assert_eq!(entry.name, "saved");
-/// assert_eq!(entry.declaration.unwrap().docs.trim(), "Sent when a dataset is saved.");
+/// assert_eq!(entry.declaration.unwrap().docs().trim(), "Sent when a dataset is saved.");
 /// assert!(entry.subscribers.is_empty());
 /// ```
 #[derive(Debug, Serialize)]
@@ -154,7 +156,7 @@ pub fn listing() -> Listing {
                 .signals()
                 .iter()
                 .copied()
-                .find(|d| d.namespace == signal.namespace() && d.name == signal.name());
+                .find(|d| d.namespace() == signal.namespace() && d.name() == signal.name());
             let mut subscribers: Vec<SubscriberListing> = signal
                 .connections()
                 .into_iter()
@@ -169,11 +171,11 @@ pub fn listing() -> Listing {
                 })
                 .collect();
             for decl in registry.subscribers_of(signal.namespace(), signal.name()) {
-                let sender = decl.sender.filter().to_string();
-                let plugin = decl.plugin.map(str::to_owned);
+                let sender = decl.sender().filter().to_string();
+                let plugin = decl.plugin().map(str::to_owned);
                 let live = subscribers
                     .iter()
-                    .any(|s| s.name == decl.path && s.sender == sender && s.plugin == plugin);
+                    .any(|s| s.name == decl.path() && s.sender == sender && s.plugin == plugin);
                 if !live {
                     subscribers.push(not_connected(decl));
                 }
@@ -189,13 +191,16 @@ pub fn listing() -> Listing {
     // By-name subscribers of plugins not loaded, to signals nobody has looked up yet: their
     // signals do not exist, and are listed for them.
     for decl in registry.subscribers() {
-        if let SubscriberTarget::ByName { namespace, signal } = decl.target {
+        if let SubscriberTarget::ByName {
+            namespace, signal, ..
+        } = decl.target()
+        {
             let listed = signals
                 .iter_mut()
                 .find(|s| s.namespace == namespace && s.name == signal);
             match listed {
                 Some(entry) => {
-                    if !entry.subscribers.iter().any(|s| s.name == decl.path) {
+                    if !entry.subscribers.iter().any(|s| s.name == decl.path()) {
                         entry.subscribers.push(not_connected(decl));
                     }
                 }
@@ -215,8 +220,8 @@ pub fn listing() -> Listing {
         .iter()
         .map(|p| PluginListing {
             name: p.name,
-            rust_type: p.declaration.map(|d| d.rust_type),
-            location: p.declaration.map(|d| d.location),
+            rust_type: p.declaration.map(PluginDecl::rust_type),
+            location: p.declaration.map(PluginDecl::location),
             loaded: loaded.contains(&p.name),
         })
         .collect();
@@ -234,13 +239,13 @@ pub fn listing() -> Listing {
 /// A link-time subscriber that is not connected (its plugin is not loaded).
 fn not_connected(decl: &SubscriberDecl) -> SubscriberListing {
     SubscriberListing {
-        name: decl.path.to_owned(),
-        plugin: decl.plugin.map(str::to_owned),
-        sender: decl.sender.filter().to_string(),
-        location: decl.location,
+        name: decl.path().to_owned(),
+        plugin: decl.plugin().map(str::to_owned),
+        sender: decl.sender().filter().to_string(),
+        location: decl.location(),
         connected: false,
         blocked: false,
-        is_async: decl.is_async,
+        is_async: decl.is_async(),
     }
 }
 
@@ -270,7 +275,7 @@ fn kwargs_line(kwargs: &[KwargDecl]) -> String {
     }
     kwargs
         .iter()
-        .map(|k| format!("{}: {}", k.name, k.type_name))
+        .map(|k| format!("{}: {}", k.name(), k.type_name()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -281,7 +286,7 @@ impl fmt::Display for Listing {
             writeln!(f, "{}.{}", signal.namespace, signal.name)?;
             match signal.declaration {
                 Some(d) => {
-                    for line in prose(d.docs) {
+                    for line in prose(d.docs()) {
                         // A blank line between paragraphs stays empty: no trailing spaces.
                         if line.is_empty() {
                             writeln!(f)?;
@@ -289,13 +294,14 @@ impl fmt::Display for Listing {
                             writeln!(f, "    {line}")?;
                         }
                     }
-                    writeln!(f, "    declared by {} at {}", d.rust_type, d.location)?;
+                    writeln!(f, "    declared by {} at {}", d.rust_type(), d.location())?;
                     writeln!(
                         f,
                         "    sender: {}  output: {}",
-                        d.sender_type, d.output_type
+                        d.sender_type(),
+                        d.output_type()
                     )?;
-                    writeln!(f, "    kwargs: {}", kwargs_line(d.kwargs))?;
+                    writeln!(f, "    kwargs: {}", kwargs_line(d.kwargs()))?;
                 }
                 None => writeln!(f, "    not declared by any linked crate (used by name)")?,
             }

@@ -173,7 +173,8 @@ pub(crate) fn announce(
     disconnected: &[(Arc<ReceiverInfo>, SenderFilter)],
 ) {
     // Under loom (`--cfg loom`) the meta-signals are not sent: their cores are process-wide,
-    // while loom's atomics and mutexes belong to one model execution.
+    // while loom's atomics and mutexes belong to one model execution. The models install a
+    // hook of their own (`engine::hook::loom`) and check the announcements through it.
     if cfg!(loom) {
         return;
     }

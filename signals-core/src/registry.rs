@@ -14,11 +14,14 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::by_name::handle::NamedSignal;
-use crate::connect::ConnectOptions;
+use crate::connect::{ConnectOptions, Receiver};
 use crate::connection::Connection;
 use crate::error::Error;
+use crate::future::BoxFuture;
+use crate::kwargs::Kwargs;
+use crate::namespace::Namespace;
 use crate::plugins::Plugin;
-use crate::receiver::SourceLocation;
+use crate::receiver::{IntoReply, SourceLocation};
 use crate::sender::{SenderFilter, SenderKey};
 
 /// A keyword argument of a declared signal.
@@ -198,7 +201,7 @@ impl SignalDecl {
     }
 }
 
-/// The signal a subscriber listens to.
+/// The signal a subscriber listens to. Each variant may gain fields: match them with `..`.
 ///
 /// ```
 /// use signals_core::registry::{registry, SubscriberTarget};
@@ -214,29 +217,54 @@ impl SignalDecl {
 /// fn by_name(_: &SenderKey<'_>, _: &dyn Kwargs) {}
 ///
 /// for decl in registry().subscribers_of("doc_subscriber_target", "deleted") {
-///     assert!(matches!(decl.target, SubscriberTarget::ByName { signal: "deleted", .. }));
+///     assert!(matches!(decl.target(), SubscriberTarget::ByName { signal: "deleted", .. }));
 /// }
 /// let typed = registry().subscribers_of("doc_subscriber_target", "saved").next().unwrap();
-/// assert!(matches!(typed.target, SubscriberTarget::Typed { .. }));
+/// assert!(matches!(typed.target(), SubscriberTarget::Typed { rust_type: "Saved", .. }));
 /// ```
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SubscriberTarget {
     /// A typed subscriber: its argument's type declares the signal.
+    #[non_exhaustive]
     Typed {
         /// The argument's type, as written.
         rust_type: &'static str,
-        /// The signal's runtime object.
-        #[serde(skip)]
-        resolve: fn() -> NamedSignal,
+        /// The signal's namespace (the type's `Signal::NAMESPACE`).
+        namespace: &'static str,
+        /// The signal's name (the type's `Signal::NAME`).
+        signal: &'static str,
     },
     /// A by-name subscriber.
+    #[non_exhaustive]
     ByName {
         /// The namespace.
         namespace: &'static str,
         /// The signal's name.
         signal: &'static str,
     },
+}
+
+impl SubscriberTarget {
+    /// Not public API. Used by generated code.
+    #[doc(hidden)]
+    pub const fn typed(
+        rust_type: &'static str,
+        namespace: &'static str,
+        signal: &'static str,
+    ) -> Self {
+        SubscriberTarget::Typed {
+            rust_type,
+            namespace,
+            signal,
+        }
+    }
+
+    /// Not public API. Used by generated code.
+    #[doc(hidden)]
+    pub const fn by_name(namespace: &'static str, signal: &'static str) -> Self {
+        SubscriberTarget::ByName { namespace, signal }
+    }
 }
 
 /// The sender a link-time subscriber listens to, as written in its attribute.
@@ -295,35 +323,81 @@ impl SenderDecl {
 /// async fn audit(_: &str, _: &Saved) {}
 ///
 /// let decl = registry().subscribers_of("doc_subscriber_decl", "saved").next().unwrap();
-/// assert!(decl.path.ends_with("audit"));
-/// assert_eq!(decl.sender, SenderDecl::Str("dataset"));
-/// assert_eq!(decl.plugin, Some("doc_subscriber_decl"));
-/// assert!(decl.is_async);
+/// assert!(decl.path().ends_with("audit"));
+/// assert_eq!(decl.sender(), SenderDecl::Str("dataset"));
+/// assert_eq!(decl.plugin(), Some("doc_subscriber_decl"));
+/// assert!(decl.is_async());
 /// ```
 #[derive(Debug, Serialize)]
 pub struct SubscriberDecl {
-    /// The function's path.
-    pub path: &'static str,
-    /// Where the function is declared.
-    pub location: SourceLocation,
-    /// The signal it listens to.
-    pub target: SubscriberTarget,
-    /// The sender it listens to.
-    pub sender: SenderDecl,
-    /// The plugin that owns it; `None`: connected from start-up.
-    pub plugin: Option<&'static str>,
-    /// Whether it is an `async fn`.
-    pub is_async: bool,
+    // Private to the crate, built by `new`: see `KwargDecl`.
+    pub(crate) path: &'static str,
+    pub(crate) location: SourceLocation,
+    pub(crate) target: SubscriberTarget,
+    pub(crate) sender: SenderDecl,
+    pub(crate) plugin: Option<&'static str>,
+    pub(crate) is_async: bool,
     /// Connects the function with the given options.
     #[serde(skip)]
-    pub connect: fn(ConnectOptions) -> Result<Connection, Error>,
+    pub(crate) connect: fn(ConnectOptions) -> Result<Connection, Error>,
 }
 
 impl SubscriberDecl {
-    /// The options the registry and plugin host connect this subscriber with: its path as
-    /// its name, its location, its sender filter and its plugin. Not public API.
+    /// Not public API. Used by generated code.
     #[doc(hidden)]
-    pub fn options(&self) -> ConnectOptions {
+    pub const fn new(
+        path: &'static str,
+        location: SourceLocation,
+        target: SubscriberTarget,
+        sender: SenderDecl,
+        plugin: Option<&'static str>,
+        is_async: bool,
+        connect: fn(ConnectOptions) -> Result<Connection, Error>,
+    ) -> Self {
+        SubscriberDecl {
+            path,
+            location,
+            target,
+            sender,
+            plugin,
+            is_async,
+            connect,
+        }
+    }
+
+    /// The function's path (`my_crate::module::audit`).
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// Where the function is declared.
+    pub fn location(&self) -> SourceLocation {
+        self.location
+    }
+
+    /// The signal it listens to.
+    pub fn target(&self) -> SubscriberTarget {
+        self.target
+    }
+
+    /// The sender it listens to.
+    pub fn sender(&self) -> SenderDecl {
+        self.sender
+    }
+
+    /// The plugin that owns it; `None`: connected from start-up.
+    pub fn plugin(&self) -> Option<&'static str> {
+        self.plugin
+    }
+
+    /// Whether it is an `async fn`.
+    pub fn is_async(&self) -> bool {
+        self.is_async
+    }
+
+    /// The options the registry and plugin host connect this subscriber with: its path as
+    /// its name, its location, its sender filter and its plugin.
+    pub(crate) fn options(&self) -> ConnectOptions {
         let mut options = ConnectOptions::default()
             .name(self.path)
             .location(self.location)
@@ -334,8 +408,7 @@ impl SubscriberDecl {
         options
     }
 
-    /// `(namespace, name)` of the signal it listens to. For a typed subscriber this looks the
-    /// signal up (cheap after the first time).
+    /// `(namespace, name)` of the signal it listens to.
     ///
     /// ```
     /// use signals_core::registry::registry;
@@ -347,18 +420,99 @@ impl SubscriberDecl {
     /// #[subscriber]
     /// fn audit(_: &str, _: &Saved) {}
     ///
-    /// let decl = registry().subscribers().iter().find(|s| s.path.ends_with("audit")).unwrap();
+    /// let decl = registry().subscribers().iter().find(|s| s.path().ends_with("audit")).unwrap();
     /// assert_eq!(decl.signal_name(), ("doc_subscriber_signal_name", "saved"));
     /// ```
     pub fn signal_name(&self) -> (&'static str, &'static str) {
         match self.target {
-            SubscriberTarget::Typed { resolve, .. } => {
-                let signal = resolve();
-                (signal.namespace(), signal.name())
+            SubscriberTarget::Typed {
+                namespace, signal, ..
             }
-            SubscriberTarget::ByName { namespace, signal } => (namespace, signal),
+            | SubscriberTarget::ByName { namespace, signal } => (namespace, signal),
         }
     }
+}
+
+/// Connects a by-name link-time subscriber: what `#[subscriber(namespace = "...", signal =
+/// "...")]` generates. The bound is spelled out so that a wrong signature is reported as
+/// such, at the function.
+///
+/// Not public API. Used by generated code.
+#[doc(hidden)]
+pub fn connect_by_name<F, R>(
+    namespace: &str,
+    name: &str,
+    options: ConnectOptions,
+    receiver: F,
+) -> Result<Connection, Error>
+where
+    F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
+    R: IntoReply,
+{
+    Ok(Namespace::get(namespace)?
+        .signal(name)?
+        .connect(Receiver::new(receiver).options(options)))
+}
+
+/// Connects a by-name async link-time subscriber, as [`connect_by_name`] does.
+///
+/// Not public API. Used by generated code.
+#[doc(hidden)]
+pub fn connect_async_by_name<F, R>(
+    namespace: &str,
+    name: &str,
+    options: ConnectOptions,
+    receiver: F,
+) -> Result<Connection, Error>
+where
+    F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, R>
+        + Send
+        + Sync
+        + 'static,
+    R: IntoReply,
+{
+    Ok(Namespace::get(namespace)?
+        .signal(name)?
+        .connect(Receiver::new_async(receiver).options(options)))
+}
+
+/// The type of the probe by which `#[subscriber]`'s generated code tells a free function
+/// from an associated one, which a macro cannot see: the attribute puts a `const` of type
+/// `u8` next to the function, and matches an integer literal against the const's name. Next
+/// to a free function, the const is in scope: the name is a constant pattern, and the literal
+/// is a `u8`. Inside an `impl` block the const is an associated const, not in scope: the name
+/// binds a fresh variable, and the literal is an `i32` (the default), which is not a
+/// `FreeFunction`. Implemented for two types, so that the bound alone cannot choose the
+/// literal's type.
+///
+/// Not public API. Used by generated code.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`#[subscriber]` goes on a free function, not on an associated function",
+    label = "this function is in an `impl` block",
+    note = "the registry connects a function by its path, which a function in an `impl` \
+            block does not have: move it out of the `impl` block, or connect a closure that \
+            calls it at run time"
+)]
+pub trait FreeFunction {}
+
+#[diagnostic::do_not_recommend]
+impl FreeFunction for u8 {}
+
+#[diagnostic::do_not_recommend]
+impl FreeFunction for u16 {}
+
+/// `TypeId::of::<T>`, as a function. Transitional: `meta.rs` names it through `__private`.
+pub(crate) fn type_id<T: 'static>() -> TypeId {
+    TypeId::of::<T>()
+}
+
+/// Compiles only when `probe` is a `u8` (see [`FreeFunction`]).
+///
+/// Not public API. Used by generated code.
+#[doc(hidden)]
+pub fn require_free_function<T: FreeFunction>(probe: T) {
+    let _ = probe;
 }
 
 /// A plugin registered by `#[plugin]`.
@@ -374,24 +528,67 @@ impl SubscriberDecl {
 /// impl Plugin for Audit {}
 ///
 /// let decl = registry().plugin("doc_plugin_decl").unwrap().declaration.unwrap();
-/// assert!(decl.rust_type.ends_with("Audit"));
-/// assert_eq!(decl.docs.trim(), "Records every save.");
+/// assert!(decl.rust_type().ends_with("Audit"));
+/// assert_eq!(decl.docs().trim(), "Records every save.");
 /// ```
 #[derive(Debug, Serialize)]
 pub struct PluginDecl {
-    /// The plugin's name, as `ckan.plugins` lists it.
-    pub name: &'static str,
-    /// The plugin type's path.
-    pub rust_type: &'static str,
-    /// The type's doc comment.
-    pub docs: &'static str,
-    /// The declaring crate.
-    pub crate_name: &'static str,
-    /// Where the type is declared.
-    pub location: SourceLocation,
+    // Private to the crate, built by `new`: see `KwargDecl`.
+    pub(crate) name: &'static str,
+    pub(crate) rust_type: &'static str,
+    pub(crate) docs: &'static str,
+    pub(crate) crate_name: &'static str,
+    pub(crate) location: SourceLocation,
     /// Makes the plugin (its `Default`).
     #[serde(skip)]
-    pub create: fn() -> Box<dyn Plugin>,
+    pub(crate) create: fn() -> Box<dyn Plugin>,
+}
+
+impl PluginDecl {
+    /// Not public API. Used by generated code.
+    #[doc(hidden)]
+    pub const fn new(
+        name: &'static str,
+        rust_type: &'static str,
+        docs: &'static str,
+        crate_name: &'static str,
+        location: SourceLocation,
+        create: fn() -> Box<dyn Plugin>,
+    ) -> Self {
+        PluginDecl {
+            name,
+            rust_type,
+            docs,
+            crate_name,
+            location,
+            create,
+        }
+    }
+
+    /// The plugin's name, as `ckan.plugins` lists it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The plugin type's path.
+    pub fn rust_type(&self) -> &'static str {
+        self.rust_type
+    }
+
+    /// The type's doc comment.
+    pub fn docs(&self) -> &'static str {
+        self.docs
+    }
+
+    /// The declaring crate (its package name).
+    pub fn crate_name(&self) -> &'static str {
+        self.crate_name
+    }
+
+    /// Where the type is declared.
+    pub fn location(&self) -> SourceLocation {
+        self.location
+    }
 }
 
 inventory::collect!(SignalDecl);

@@ -162,3 +162,37 @@ fn a_receiver_disconnecting_a_later_one_wins_over_a_concurrent_connect() {
         assert_eq!(called, 1 + third);
     });
 }
+
+/// Every connect and disconnect is announced to the layers above exactly once, whichever
+/// thread makes it and however the changes interleave; each announcement comes after the
+/// change it reports.
+#[test]
+fn every_change_is_announced_once_through_the_hook() {
+    use std::collections::HashMap;
+    static SEEN: StdMutex<Option<HashMap<&'static str, (usize, usize)>>> = StdMutex::new(None);
+    fn record(signal: &'static str, connected: usize, disconnected: usize) {
+        let mut seen = SEEN.lock().unwrap();
+        let entry = seen.get_or_insert_with(HashMap::new).entry(signal).or_default();
+        entry.0 += connected;
+        entry.1 += disconnected;
+    }
+    model(|| {
+        signals_core::loom_hook::on_change(record);
+        let signal = fresh_signal("announced");
+        let other = {
+            let signal = signal.clone();
+            thread::spawn(move || {
+                let (connection, _) = counting(&signal);
+                assert!(connection.disconnect());
+            })
+        };
+        let (_kept, _) = counting(&signal);
+        other.join().unwrap();
+        let seen = SEEN.lock().unwrap();
+        let counts = seen
+            .as_ref()
+            .and_then(|seen| seen.get(signal.qualified_name()))
+            .copied();
+        assert_eq!(counts, Some((2, 1)), "two connects and one disconnect, each told once");
+    });
+}

@@ -9,7 +9,9 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::{Ident, LitInt, LitStr, Token, Type};
+use syn::{Ident, LitInt, LitStr, Path, Token, Type};
+
+use crate::private::Private;
 
 /// Errors gathered while expanding one attribute, combined into one `syn::Error`, and the
 /// compile-time checks of the names that parsed, so that a bad name is reported in the same
@@ -55,9 +57,9 @@ impl Errors {
 
     /// Checks `name` against the naming rules at compile time, should the expansion stop at
     /// another error (a successful expansion emits its own checks).
-    pub fn check_name_too(&mut self, name: Option<&LitStr>) {
+    pub fn check_name_too(&mut self, private: &Private, name: Option<&LitStr>) {
         if let Some(name) = name {
-            self.1.push(check_name(name));
+            self.1.push(check_name(private, name));
         }
     }
 
@@ -79,6 +81,8 @@ pub enum Kind {
     Type,
     /// A sender: a string literal, an integer literal (maybe negative) or `None`.
     Sender,
+    /// A path: `crate = signals_core`.
+    Path,
 }
 
 /// A key an attribute accepts, and what its value must be.
@@ -101,6 +105,7 @@ pub enum Value {
     Str(LitStr),
     Type(Box<Type>),
     Sender(SenderValue),
+    Path(Box<Path>),
 }
 
 /// The parsed arguments of one attribute.
@@ -145,6 +150,15 @@ impl Args {
         match self.take(key)? {
             (_, Value::Sender(sender)) => Some(sender),
             _ => unreachable!("`{key}` is declared as a sender key"),
+        }
+    }
+
+    /// The path generated code names signals-core by: `crate = path`, or `::signals_core`.
+    pub fn private(&mut self) -> Private {
+        match self.take("crate") {
+            None => Private::new(None),
+            Some((_, Value::Path(path))) => Private::new(Some(*path)),
+            Some(_) => unreachable!("`crate` is declared as a path key"),
         }
     }
 }
@@ -301,6 +315,15 @@ fn parse_value(input: ParseStream, key: &Key) -> syn::Result<Value> {
             }
         }
         Kind::Sender => parse_sender(input, key).map(Value::Sender),
+        Kind::Path => match input.call(Path::parse_mod_style) {
+            Ok(path) => Ok(Value::Path(Box::new(path))),
+            Err(error) => Err(syn::Error::new(
+                error.span(),
+                format_args!(
+                    "expected the path of the signals-core crate, as in `{name} = {example}`"
+                ),
+            )),
+        },
     }
 }
 
@@ -345,8 +368,9 @@ fn parse_sender(input: ParseStream, key: &Key) -> syn::Result<SenderValue> {
 /// A `const` item that checks `name` against the runtime's naming rules at compile time,
 /// spanned at `span` so that an invalid name is reported there. The rules live in
 /// `signals_core` alone: this only calls them.
-pub fn check_name(name: &LitStr) -> TokenStream {
+pub fn check_name(private: &Private, name: &LitStr) -> TokenStream {
+    let p = private.at(name.span());
     quote_spanned! {name.span()=>
-        const _: () = ::signals_core::__private::assert_valid_name(#name);
+        const _: () = #p::assert_valid_name(#name);
     }
 }

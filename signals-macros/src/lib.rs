@@ -2,22 +2,28 @@
 //! `#[subscriber]` and `#[plugin]`.
 //!
 //! Use them through `signals_core`, which re-exports them (`use signals_core::signal;`): the
-//! code they generate names `::signals_core` and nothing else. Not supported yet: a crate that
-//! depends on `signals-core` under another name (`package = "signals-core"` with a rename),
-//! or reaches it only through a facade crate's re-export; the generated code would not find
-//! `::signals_core`.
+//! code they generate names `::signals_core::__private` and nothing else, std included. A
+//! crate that depends on `signals-core` under another name (`package = "signals-core"` with a
+//! rename), or reaches it through a facade crate's re-export, says where it is with `crate =
+//! path` on each attribute:
+//!
+//! ```ignore
+//! // Cargo.toml: core_signals = { package = "signals-core", version = "..." }
+//! #[core_signals::signal(namespace = "ckanext", crate = core_signals)]
+//! struct UserCreated { user: String }
+//! ```
 
 mod attr;
 mod case;
 mod docs;
 mod plugin;
+mod private;
 mod signal;
 mod subscriber;
 mod tokens;
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
-use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Item;
 
@@ -49,6 +55,7 @@ use syn::Item;
 /// | `name` | a string literal: the signal's name inside the namespace | the struct's name in snake_case (`UserCreated` → `user_created`) |
 /// | `sender` | a type implementing `signals_core::Sender`: who sends it | `str` |
 /// | `output` | a type: what each receiver returns, collected by `sending(s).collect()` | `()` |
+/// | `crate` | a path: where `signals-core` is, for a crate that renames it or reaches it through a re-export | `::signals_core` |
 ///
 /// Names follow the runtime's naming rules (1 to 255 ASCII letters, digits, `_`, `.` and
 /// `-`), checked at compile time: an invalid name is an error at its literal.
@@ -158,6 +165,7 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `plugin` | a string literal: the plugin that owns the subscriber; it is connected by `plugins::load` and disconnected by `plugins::unload` | none: connected at start-up |
 /// | `namespace` | a string literal: the signal's namespace, for a by-name subscriber | inferred from the typed argument |
 /// | `signal` | a string literal: the signal's name, for a by-name subscriber | inferred from the typed argument |
+/// | `crate` | a path: where `signals-core` is, for a crate that renames it or reaches it through a re-export | `::signals_core` |
 ///
 /// `namespace` and `signal` go together: with them the function is a by-name subscriber
 /// and takes `(&SenderKey<'_>, &dyn Kwargs)`; without them it is typed and takes
@@ -226,7 +234,9 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// The function must be a free, non-generic, safe `fn` (or `async fn`) of two reference
-/// arguments.
+/// arguments: not an associated function in an `impl` block (connect a closure that calls
+/// it at run time instead). Next to the function the attribute puts a hidden `const`,
+/// `__signals_subscriber_<name>`, that holds its registration.
 #[proc_macro_attribute]
 pub fn subscriber(attr: TokenStream, item: TokenStream) -> TokenStream {
     subscriber::expand(attr.into(), item.into()).into()
@@ -267,7 +277,7 @@ pub fn subscriber(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     assert_eq!(report.receivers_called(), 1);
 ///     plugins::unload("activity").unwrap();
 ///     let registry = signals_core::registry();
-///     assert_eq!(registry.plugin("activity").unwrap().declaration.unwrap().docs, "Records activity.");
+///     assert_eq!(registry.plugin("activity").unwrap().declaration.unwrap().docs(), "Records activity.");
 /// }
 /// ```
 ///
@@ -276,32 +286,12 @@ pub fn subscriber(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | key | value | default |
 /// | --- | --- | --- |
 /// | `name` | a string literal: the name `plugins::load` takes (CKAN's `ckan.plugins` entry) | the type's name in snake_case (`ActivityStream` → `activity_stream`) |
+/// | `crate` | a path: where `signals-core` is, for a crate that renames it or reaches it through a re-export | `::signals_core` |
 ///
 /// The attribute goes on a struct without generic or lifetime parameters.
 #[proc_macro_attribute]
 pub fn plugin(attr: TokenStream, item: TokenStream) -> TokenStream {
     plugin::expand(attr.into(), item.into()).into()
-}
-
-/// A `SourceLocation` of the token at `span` (the declared item's name).
-fn location(span: Span) -> proc_macro2::TokenStream {
-    quote_spanned! {span=>
-        ::signals_core::__private::SourceLocation {
-            file: ::core::file!(),
-            line: ::core::line!(),
-            column: ::core::column!(),
-        }
-    }
-}
-
-/// The declaring package's name, as Cargo gives it (empty outside Cargo).
-fn crate_name() -> proc_macro2::TokenStream {
-    quote! {
-        match ::core::option_env!("CARGO_PKG_NAME") {
-            ::signals_core::__private::Option::Some(name) => name,
-            ::signals_core::__private::Option::None => "",
-        }
-    }
 }
 
 /// The keyword that says what `item` is (`enum`, `fn`, ...), for errors about the item kind.

@@ -6,19 +6,24 @@ use syn::ext::IdentExt;
 use syn::{Item, LitStr};
 
 use crate::attr::{self, Errors, Key, Kind};
+use crate::private::CRATE_KEY;
 use crate::{case, docs};
 
-const KEYS: &[Key] = &[Key {
-    name: "name",
-    kind: Kind::Str,
-    example: "\"activity\"",
-}];
+const KEYS: &[Key] = &[
+    Key {
+        name: "name",
+        kind: Kind::Str,
+        example: "\"activity\"",
+    },
+    CRATE_KEY,
+];
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let mut args = attr::parse(attr, "plugin", KEYS, &mut errors);
+    let private = args.private();
     let name = args.string("name");
-    errors.check_name_too(name.as_ref());
+    errors.check_name_too(&private, name.as_ref());
 
     let strukt = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Struct(strukt)) => strukt,
@@ -55,15 +60,16 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let ident = &strukt.ident;
     let type_name = ident.unraw().to_string();
     let name = name.unwrap_or_else(|| LitStr::new(&case::snake_case(&type_name), ident.span()));
-    let name_check = attr::check_name(&name);
+    let name_check = attr::check_name(&private, &name);
     let docs = docs::collect(&strukt.attrs);
-    let location = crate::location(ident.span());
-    let crate_name = crate::crate_name();
+    let p = &private;
+    let rust_type = p.item_path(&type_name);
+    let crate_name = p.crate_name();
+    let location = p.location(ident.span());
     // Spanned at the type's name: a type without `Default` or `Plugin` is reported there.
+    let p_at_name = p.at(ident.span());
     let create = quote_spanned! {ident.span()=>
-        ::signals_core::__private::Box::new(
-            <#ident as ::signals_core::__private::Default>::default(),
-        )
+        #p_at_name::Box::new(<#ident as #p_at_name::Default>::default())
     };
 
     quote! {
@@ -72,19 +78,19 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         #name_check
 
         const _: () = {
-            fn __signals_create() -> ::signals_core::__private::Box<dyn ::signals_core::__private::Plugin> {
+            fn __signals_create() -> #p::Box<dyn #p::Plugin> {
                 #create
             }
 
-            ::signals_core::__private::inventory::submit! {
-                ::signals_core::__private::PluginDecl {
-                    name: #name,
-                    rust_type: ::core::concat!(::core::module_path!(), "::", #type_name),
-                    docs: #docs,
-                    crate_name: #crate_name,
-                    location: #location,
-                    create: __signals_create,
-                }
+            #p::inventory::submit! {
+                #p::PluginDecl::new(
+                    #name,
+                    #rust_type,
+                    #docs,
+                    #crate_name,
+                    #location,
+                    __signals_create,
+                )
             }
         };
     }

@@ -1,12 +1,17 @@
 //! `#[signal]`: a struct whose fields are a signal's keyword arguments.
+//!
+//! In three phases, as `subscriber.rs`: [`parse`] reads the attribute and the item, [`check`]
+//! validates them and fills in the defaults, [`Signal::generate`] writes the impls and the
+//! registry's descriptor.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Fields, Item, ItemStruct, LitStr};
+use syn::{Field, Fields, Item, ItemStruct, LitStr, Type};
 
 use crate::attr::{self, Errors, Key, Kind};
+use crate::private::{Private, CRATE_KEY};
 use crate::{case, docs, tokens};
 
 const KEYS: &[Key] = &[
@@ -30,13 +35,50 @@ const KEYS: &[Key] = &[
         kind: Kind::Type,
         example: "()",
     },
+    CRATE_KEY,
 ];
+
+/// The attribute and the item as written: what parsed, each part on its own.
+struct Input {
+    private: Private,
+    namespace: Option<LitStr>,
+    name: Option<LitStr>,
+    sender: Option<Box<Type>>,
+    output: Option<Box<Type>>,
+    /// `None` when the item is not a struct (reported already).
+    strukt: Option<ItemStruct>,
+}
+
+/// A signal ready to generate: the struct, and every key with its default filled in.
+struct Signal {
+    private: Private,
+    strukt: ItemStruct,
+    namespace: LitStr,
+    name: LitStr,
+    /// `None`: `str`.
+    sender: Option<Box<Type>>,
+    /// `None`: `()`.
+    output: Option<Box<Type>>,
+    /// The attribute's own mistakes. The struct still gets its impls, made of the attribute's
+    /// valid parts and defaults for the rest, so that code using it resolves and these are
+    /// the only errors (as thiserror does).
+    attribute_errors: Option<TokenStream>,
+}
 
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let mut args = attr::parse(attr, "signal", KEYS, &mut errors);
+    let input = parse(attr, item.clone(), &mut errors);
+    match check(input, errors) {
+        Ok(signal) => signal.generate(),
+        Err(errors) => errors.emit_after(item),
+    }
+}
 
-    let strukt = match syn::parse2::<Item>(item.clone()) {
+/// Reads the attribute's keys and the item; every mistake goes to `errors`.
+fn parse(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Input {
+    let mut args = attr::parse(attr, "signal", KEYS, errors);
+    let private = args.private();
+    let strukt = match syn::parse2::<Item>(item) {
         Ok(Item::Struct(strukt)) => Some(strukt),
         Ok(other) => {
             errors.push(wrong_item(&other));
@@ -47,208 +89,48 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
             None
         }
     };
-
-    let namespace = args.namespace(&mut errors);
+    let namespace = args.namespace(errors);
     let name = args.string("name");
-    let sender = args.ty("sender");
-    let output = args.ty("output");
-    errors.check_name_too(namespace.as_ref());
-    errors.check_name_too(name.as_ref());
+    errors.check_name_too(&private, namespace.as_ref());
+    errors.check_name_too(&private, name.as_ref());
+    Input {
+        private,
+        namespace,
+        name,
+        sender: args.ty("sender"),
+        output: args.ty("output"),
+        strukt,
+    }
+}
 
+/// Checks the struct. A wrong struct stops the expansion (`Err`: the item is emitted as
+/// written, with the errors); a wrong attribute alone does not (see
+/// [`Signal::attribute_errors`]).
+fn check(input: Input, mut errors: Errors) -> Result<Signal, Errors> {
     let mut struct_errors = Errors::default();
-    if let Some(strukt) = &strukt {
+    if let Some(strukt) = &input.strukt {
         check_struct(strukt, &mut struct_errors);
     }
     let struct_ok = !struct_errors.any();
     errors.absorb(struct_errors);
-    let Some(strukt) = strukt.filter(|_| struct_ok) else {
-        return errors.emit_after(item);
+    let Some(strukt) = input.strukt.filter(|_| struct_ok) else {
+        return Err(errors);
     };
-    // When only the attribute is wrong, the struct still gets its impls, made of the
-    // attribute's valid parts and defaults for the rest, so that code using it resolves and
-    // the attribute's own mistakes are the only errors (as thiserror does).
-    let attribute_errors = errors.into_compile_errors();
-    let namespace = namespace.unwrap_or_else(|| LitStr::new("invalid", Span::call_site()));
-
     let ident = &strukt.ident;
-    let name = name.unwrap_or_else(|| {
+    let name = input.name.unwrap_or_else(|| {
         LitStr::new(&case::snake_case(&ident.unraw().to_string()), ident.span())
     });
-    // The default sender, `str`, named by a path the user's own items cannot shadow.
-    let sender_type = sender
-        .as_ref()
-        .map_or_else(|| "str".to_owned(), tokens::to_text);
-    let sender = sender.map_or_else(
-        || quote!(::signals_core::__private::str),
-        ToTokens::into_token_stream,
-    );
-    let output = output.map_or_else(|| quote!(()), ToTokens::into_token_stream);
-    let output_type = tokens::to_text(&output);
-    let type_name = ident.unraw().to_string();
-    let docs = docs::collect(&strukt.attrs);
-
-    let fields: Vec<_> = match &strukt.fields {
-        Fields::Named(named) => named.named.iter().collect(),
-        _ => Vec::new(),
-    };
-    let kwarg_names: Vec<String> = fields
-        .iter()
-        .map(|f| f.ident.as_ref().expect("named field").unraw().to_string())
-        .collect();
-    let members: Vec<_> = fields.iter().map(|f| f.ident.as_ref()).collect();
-    // `Kwarg::new` requires `Any + Send + Sync`: span it at the field's type so a field that
-    // is not is reported there.
-    let kwarg_exprs: Vec<TokenStream> = fields
-        .iter()
-        .zip(&kwarg_names)
-        .zip(&members)
-        .map(|((field, kwarg), member)| {
-            quote_spanned! {field.ty.span()=>
-                ::signals_core::__private::Kwarg::new(#kwarg, &self.#member)
-            }
-        })
-        .collect();
-
-    let kwarg_fn = if fields.is_empty() {
-        quote! {
-            fn kwarg(
-                &self,
-                _name: &::signals_core::__private::str,
-            ) -> ::signals_core::__private::Option<::signals_core::__private::Kwarg<'_>> {
-                ::signals_core::__private::Option::None
-            }
-        }
-    } else {
-        quote! {
-            fn kwarg(
-                &self,
-                name: &::signals_core::__private::str,
-            ) -> ::signals_core::__private::Option<::signals_core::__private::Kwarg<'_>> {
-                match name {
-                    #(#kwarg_names => ::signals_core::__private::Option::Some(#kwarg_exprs),)*
-                    _ => ::signals_core::__private::Option::None,
-                }
-            }
-        }
-    };
-    // The by-name fast path: the value alone, two words, returned in registers.
-    let kwarg_value_fn = if fields.is_empty() {
-        quote!()
-    } else {
-        // Through `Kwarg::new`, as `kwarg` does: a field that is not `Send + Sync` is then
-        // reported once, not once per method.
-        let value_exprs = kwarg_exprs
-            .iter()
-            .map(|kwarg| quote!(::signals_core::__private::Option::Some((#kwarg).value)));
-        quote! {
-            fn kwarg_value(
-                &self,
-                name: &::signals_core::__private::str,
-            ) -> ::signals_core::__private::Option<
-                &(dyn ::signals_core::__private::Any
-                    + ::signals_core::__private::Send
-                    + ::signals_core::__private::Sync),
-            > {
-                match name {
-                    #(#kwarg_names => #value_exprs,)*
-                    _ => ::signals_core::__private::Option::None,
-                }
-            }
-        }
-    };
-    let kwargs_body = if fields.is_empty() {
-        quote!(::signals_core::__private::Vec::new())
-    } else {
-        let count = fields.len();
-        quote! {
-            let mut kwargs = ::signals_core::__private::Vec::with_capacity(#count);
-            #(kwargs.push(#kwarg_exprs);)*
-            kwargs
-        }
-    };
-
-    let kwarg_decls = fields.iter().zip(&kwarg_names).map(|(field, kwarg)| {
-        let type_name = tokens::to_text(&field.ty);
-        let docs = docs::collect(&field.attrs);
-        quote! {
-            ::signals_core::__private::KwargDecl {
-                name: #kwarg,
-                type_name: #type_name,
-                docs: #docs,
-            }
-        }
-    });
-
-    let namespace_check = attr::check_name(&namespace);
-    let name_check = attr::check_name(&name);
-    let location = crate::location(ident.span());
-    let crate_name = crate::crate_name();
-    // The impl headers are spanned at the struct's name, so that a struct that is not
-    // `Send + Sync + 'static` (which `Kwargs` requires) is reported there.
-    let kwargs_trait = quote_spanned!(ident.span()=> ::signals_core::__private::Kwargs);
-    let signal_trait = quote_spanned!(ident.span()=> ::signals_core::__private::Signal);
-
-    quote! {
-        #strukt
-        #attribute_errors
-
-        impl #kwargs_trait for #ident {
-            #kwarg_fn
-            #kwarg_value_fn
-
-            fn kwargs(
-                &self,
-            ) -> ::signals_core::__private::Vec<::signals_core::__private::Kwarg<'_>> {
-                #kwargs_body
-            }
-        }
-
-        impl #signal_trait for #ident {
-            type Sender = #sender;
-            type Output = #output;
-            const NAMESPACE: &'static ::signals_core::__private::str = #namespace;
-            const NAME: &'static ::signals_core::__private::str = #name;
-            const DOCS: &'static ::signals_core::__private::str = #docs;
-
-            fn named() -> ::signals_core::__private::NamedSignal {
-                static CELL: ::signals_core::__private::SignalCell =
-                    ::signals_core::__private::SignalCell::new();
-                CELL.resolve::<Self>()
-            }
-
-            #[inline]
-            fn thread_snapshot() -> ::signals_core::__private::Option<
-                &'static ::signals_core::__private::LocalKey<
-                    ::signals_core::__private::ThreadSnapshot<#ident>,
-                >,
-            > {
-                ::signals_core::__private::thread_local! {
-                    static SNAPSHOT: ::signals_core::__private::ThreadSnapshot<#ident> =
-                        const { ::signals_core::__private::ThreadSnapshot::new() };
-                }
-                ::signals_core::__private::Option::Some(&SNAPSHOT)
-            }
-        }
-
-        #namespace_check
-        #name_check
-
-        ::signals_core::__private::inventory::submit! {
-            ::signals_core::__private::SignalDecl {
-                namespace: #namespace,
-                name: #name,
-                rust_type: ::core::concat!(::core::module_path!(), "::", #type_name),
-                docs: #docs,
-                kwargs: &[#(#kwarg_decls),*],
-                sender_type: #sender_type,
-                output_type: #output_type,
-                crate_name: #crate_name,
-                location: #location,
-                resolve: <#ident as ::signals_core::__private::Signal>::named,
-                type_id: ::signals_core::__private::type_id::<#ident>,
-            }
-        }
-    }
+    Ok(Signal {
+        private: input.private,
+        namespace: input
+            .namespace
+            .unwrap_or_else(|| LitStr::new("invalid", Span::call_site())),
+        name,
+        sender: input.sender,
+        output: input.output,
+        strukt,
+        attribute_errors: errors.into_compile_errors(),
+    })
 }
 
 impl attr::Args {
@@ -312,4 +194,207 @@ fn wrong_item(item: &Item) -> syn::Error {
             crate::item_kind(item)
         ),
     )
+}
+
+/// A field as a keyword argument.
+struct Kwarg<'a> {
+    field: &'a Field,
+    /// The keyword: the field's name, unraw (`r#type` is `type`).
+    name: String,
+    /// `Kwarg::new("name", &self.field)`, spanned at the field's type: `Kwarg::new` requires
+    /// `Any + Send + Sync`, and a field that is not is reported there.
+    expr: TokenStream,
+}
+
+impl Signal {
+    fn generate(&self) -> TokenStream {
+        let strukt = &self.strukt;
+        let attribute_errors = &self.attribute_errors;
+        let kwargs_impl = self.kwargs_impl();
+        let signal_impl = self.signal_impl();
+        let namespace_check = attr::check_name(&self.private, &self.namespace);
+        let name_check = attr::check_name(&self.private, &self.name);
+        let declaration = self.declaration();
+        quote! {
+            #strukt
+            #attribute_errors
+            #kwargs_impl
+            #signal_impl
+            #namespace_check
+            #name_check
+            #declaration
+        }
+    }
+
+    fn kwargs(&self) -> Vec<Kwarg<'_>> {
+        let Fields::Named(named) = &self.strukt.fields else {
+            return Vec::new();
+        };
+        named
+            .named
+            .iter()
+            .map(|field| {
+                let member = field.ident.as_ref().expect("a named field");
+                let name = member.unraw().to_string();
+                let p = self.private.at(field.ty.span());
+                let expr = quote_spanned! {field.ty.span()=>
+                    #p::Kwarg::new(#name, &self.#member)
+                };
+                Kwarg { field, name, expr }
+            })
+            .collect()
+    }
+
+    /// `impl Kwargs`: each field by its name, in declaration order.
+    fn kwargs_impl(&self) -> TokenStream {
+        let p = &self.private;
+        let ident = &self.strukt.ident;
+        let kwargs = self.kwargs();
+        let names: Vec<&str> = kwargs.iter().map(|k| k.name.as_str()).collect();
+        let exprs: Vec<&TokenStream> = kwargs.iter().map(|k| &k.expr).collect();
+        let (kwarg_fn, kwarg_value_fn, kwargs_body) = if kwargs.is_empty() {
+            let kwarg_fn = quote! {
+                fn kwarg(&self, _name: &#p::str) -> #p::Option<#p::Kwarg<'_>> {
+                    #p::Option::None
+                }
+            };
+            (kwarg_fn, quote!(), quote!(#p::Vec::new()))
+        } else {
+            let kwarg_fn = quote! {
+                fn kwarg(&self, name: &#p::str) -> #p::Option<#p::Kwarg<'_>> {
+                    match name {
+                        #(#names => #p::Option::Some(#exprs),)*
+                        _ => #p::Option::None,
+                    }
+                }
+            };
+            // The by-name fast path: the value alone, two words, returned in registers.
+            // Through `Kwarg::new`, as `kwarg` does: a field that is not `Send + Sync` is then
+            // reported once, not once per method.
+            let kwarg_value_fn = quote! {
+                fn kwarg_value(
+                    &self,
+                    name: &#p::str,
+                ) -> #p::Option<&(dyn #p::Any + #p::Send + #p::Sync)> {
+                    match name {
+                        #(#names => #p::Option::Some((#exprs).value),)*
+                        _ => #p::Option::None,
+                    }
+                }
+            };
+            let count = kwargs.len();
+            let kwargs_body = quote! {
+                let mut kwargs = #p::Vec::with_capacity(#count);
+                #(kwargs.push(#exprs);)*
+                kwargs
+            };
+            (kwarg_fn, kwarg_value_fn, kwargs_body)
+        };
+        // Spanned at the struct's name, so that a struct that is not `Send + Sync + 'static`
+        // (which `Kwargs` requires) is reported there.
+        let kwargs_trait = self.private_at_name("Kwargs");
+        quote! {
+            impl #kwargs_trait for #ident {
+                #kwarg_fn
+                #kwarg_value_fn
+
+                fn kwargs(&self) -> #p::Vec<#p::Kwarg<'_>> {
+                    #kwargs_body
+                }
+            }
+        }
+    }
+
+    /// `impl Signal`: names, docs, types, the runtime object and the per-thread snapshot.
+    fn signal_impl(&self) -> TokenStream {
+        let p = &self.private;
+        let ident = &self.strukt.ident;
+        let (namespace, name) = (&self.namespace, &self.name);
+        // The default sender, `str`, named by a path the user's own items cannot shadow.
+        let sender = self
+            .sender
+            .as_ref()
+            .map_or_else(|| quote!(#p::str), ToTokens::to_token_stream);
+        let output = self
+            .output
+            .as_ref()
+            .map_or_else(|| quote!(()), ToTokens::to_token_stream);
+        let docs = docs::collect(&self.strukt.attrs);
+        let signal_trait = self.private_at_name("Signal");
+        quote! {
+            impl #signal_trait for #ident {
+                type Sender = #sender;
+                type Output = #output;
+                const NAMESPACE: &'static #p::str = #namespace;
+                const NAME: &'static #p::str = #name;
+                const DOCS: &'static #p::str = #docs;
+
+                fn named() -> #p::NamedSignal {
+                    static CELL: #p::SignalCell = #p::SignalCell::new();
+                    CELL.resolve::<Self>()
+                }
+
+                #[inline]
+                fn thread_snapshot() -> #p::Option<
+                    &'static #p::LocalKey<#p::ThreadSnapshot<#ident>>,
+                > {
+                    #p::thread_local! {
+                        static SNAPSHOT: #p::ThreadSnapshot<#ident> =
+                            const { #p::ThreadSnapshot::new() };
+                    }
+                    #p::Option::Some(&SNAPSHOT)
+                }
+            }
+        }
+    }
+
+    /// The `SignalDecl` submitted to the link-time registry.
+    fn declaration(&self) -> TokenStream {
+        let p = &self.private;
+        let ident = &self.strukt.ident;
+        let (namespace, name) = (&self.namespace, &self.name);
+        let kwarg_decls = self.kwargs().into_iter().map(|kwarg| {
+            let name = &kwarg.name;
+            let type_name = tokens::to_text(&kwarg.field.ty);
+            let docs = docs::collect(&kwarg.field.attrs);
+            quote!(#p::KwargDecl::new(#name, #type_name, #docs))
+        });
+        let rust_type = p.item_path(&ident.unraw().to_string());
+        let docs = docs::collect(&self.strukt.attrs);
+        let sender_type = self
+            .sender
+            .as_ref()
+            .map_or_else(|| "str".to_owned(), tokens::to_text);
+        let output_type = self
+            .output
+            .as_ref()
+            .map_or_else(|| "()".to_owned(), tokens::to_text);
+        let crate_name = p.crate_name();
+        let location = p.location(ident.span());
+        quote! {
+            #p::inventory::submit! {
+                #p::SignalDecl::new(
+                    #namespace,
+                    #name,
+                    #rust_type,
+                    #docs,
+                    &[#(#kwarg_decls),*],
+                    #sender_type,
+                    #output_type,
+                    #crate_name,
+                    #location,
+                    <#ident as #p::Signal>::named,
+                    <#p::TypeId>::of::<#ident>,
+                )
+            }
+        }
+    }
+
+    /// `path::__private::Trait`, spanned at the struct's name.
+    fn private_at_name(&self, trait_name: &str) -> TokenStream {
+        let span = self.strukt.ident.span();
+        let p = self.private.at(span);
+        let trait_name = syn::Ident::new(trait_name, span);
+        quote_spanned!(span=> #p::#trait_name)
+    }
 }

@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Item, ItemFn, LitStr, Type, TypeReference};
 
 use crate::attr::{self, Errors, Key, Kind, SenderValue};
+use crate::private::{Private, CRATE_KEY};
 
 const KEYS: &[Key] = &[
     Key {
@@ -30,6 +31,7 @@ const KEYS: &[Key] = &[
         kind: Kind::Str,
         example: "\"user_created\"",
     },
+    CRATE_KEY,
 ];
 
 const TYPED_EXAMPLE: &str = "fn audit(sender: &str, event: &UserCreated)";
@@ -60,6 +62,7 @@ impl Flavor {
 }
 
 struct Subscriber {
+    private: Private,
     func: ItemFn,
     target: Target,
     flavor: Flavor,
@@ -70,13 +73,14 @@ struct Subscriber {
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let mut args = attr::parse(attr, "subscriber", KEYS, &mut errors);
+    let private = args.private();
     let sender = args.sender("sender");
     let plugin = args.string("plugin");
     let namespace = args.string("namespace");
     let signal = args.string("signal");
-    errors.check_name_too(plugin.as_ref());
-    errors.check_name_too(namespace.as_ref());
-    errors.check_name_too(signal.as_ref());
+    errors.check_name_too(&private, plugin.as_ref());
+    errors.check_name_too(&private, namespace.as_ref());
+    errors.check_name_too(&private, signal.as_ref());
 
     let func = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Fn(func)) => func,
@@ -126,6 +130,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         None => Target::Typed(signal_type.expect("checked: a typed subscriber's signal type")),
     };
     Subscriber {
+        private,
         func,
         target,
         flavor,
@@ -277,87 +282,120 @@ fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<
 }
 
 impl Subscriber {
-    fn generate(self) -> TokenStream {
+    /// The function as written, and next to it a `const` that holds the registration. The
+    /// const is named (`__signals_subscriber_<fn>`) rather than `_`, so that the output is
+    /// valid in an `impl` block too, where the probe (see [`Subscriber::free_function_probe`])
+    /// then reports an associated function clearly.
+    fn generate(&self) -> TokenStream {
+        let p = &self.private;
         let func = &self.func;
         let ident = &func.sig.ident;
-        let fn_name = ident.unraw().to_string();
-        let location = crate::location(ident.span());
-        let sender = self.sender_decl();
-        let (plugin, plugin_check) = match &self.plugin {
-            Some(plugin) => (
-                quote!(::signals_core::__private::Option::Some(#plugin)),
-                attr::check_name(plugin),
-            ),
-            None => (quote!(::signals_core::__private::Option::None), quote!()),
+        let holder = holder_ident(ident);
+        let probe = self.free_function_probe(&holder);
+        let checks = match &self.target {
+            Target::Typed(ty) => self.sender_literal_check(ty),
+            Target::ByName { namespace, signal } => {
+                let namespace_check = attr::check_name(p, namespace);
+                let signal_check = attr::check_name(p, signal);
+                quote!(#namespace_check #signal_check)
+            }
         };
-        let is_async = self.flavor.is_async();
+        let plugin_check = self.plugin.as_ref().map(|plugin| attr::check_name(p, plugin));
         let options = options_ident();
         let connect_call = self.connect_call();
-        let (target, checks) = match &self.target {
-            Target::Typed(ty) => {
-                let resolve = quote_spanned! {ty.span()=>
-                    <#ty as ::signals_core::__private::Signal>::named
-                };
-                let rust_type = crate::tokens::to_text(ty);
-                (
-                    quote! {
-                        ::signals_core::__private::SubscriberTarget::Typed {
-                            rust_type: #rust_type,
-                            resolve: #resolve,
-                        }
-                    },
-                    self.sender_literal_check(ty),
-                )
-            }
-            Target::ByName { namespace, signal } => {
-                let namespace_check = attr::check_name(namespace);
-                let signal_check = attr::check_name(signal);
-                (
-                    quote! {
-                        ::signals_core::__private::SubscriberTarget::ByName {
-                            namespace: #namespace,
-                            signal: #signal,
-                        }
-                    },
-                    quote!(#namespace_check #signal_check),
-                )
-            }
-        };
+        let declaration = self.declaration();
 
         quote! {
             #func
 
-            #checks
-            #plugin_check
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            const #holder: u8 = {
+                #probe
+                #checks
+                #plugin_check
 
-            const _: () = {
                 fn __signals_connect(
-                    #options: ::signals_core::__private::ConnectOptions,
-                ) -> ::signals_core::__private::Result<
-                    ::signals_core::__private::Connection,
-                    ::signals_core::__private::Error,
-                > {
+                    #options: #p::ConnectOptions,
+                ) -> #p::Result<#p::Connection, #p::Error> {
                     #connect_call
                 }
 
-                ::signals_core::__private::inventory::submit! {
-                    ::signals_core::__private::SubscriberDecl {
-                        path: ::core::concat!(::core::module_path!(), "::", #fn_name),
-                        location: #location,
-                        target: #target,
-                        sender: #sender,
-                        plugin: #plugin,
-                        is_async: #is_async,
-                        connect: __signals_connect,
-                    }
+                #p::inventory::submit! {
+                    #declaration
                 }
+
+                0
             };
+        }
+    }
+
+    /// The `SubscriberDecl` submitted to the link-time registry.
+    fn declaration(&self) -> TokenStream {
+        let p = &self.private;
+        let ident = &self.func.sig.ident;
+        let path = p.item_path(&ident.unraw().to_string());
+        let location = p.location(ident.span());
+        let target = match &self.target {
+            Target::Typed(ty) => {
+                // Spanned at the type: a type that is not a signal is reported there.
+                let p_at_ty = p.at(ty.span());
+                let signal = quote_spanned!(ty.span()=> <#ty as #p_at_ty::Signal>);
+                let rust_type = crate::tokens::to_text(ty);
+                quote! {
+                    #p::SubscriberTarget::typed(#rust_type, #signal::NAMESPACE, #signal::NAME)
+                }
+            }
+            Target::ByName { namespace, signal } => {
+                quote!(#p::SubscriberTarget::by_name(#namespace, #signal))
+            }
+        };
+        let sender = self.sender_decl();
+        let plugin = match &self.plugin {
+            Some(plugin) => quote!(#p::Option::Some(#plugin)),
+            None => quote!(#p::Option::None),
+        };
+        let is_async = self.flavor.is_async();
+        quote! {
+            #p::SubscriberDecl::new(
+                #path,
+                #location,
+                #target,
+                #sender,
+                #plugin,
+                #is_async,
+                __signals_connect,
+            )
+        }
+    }
+
+    /// Code that compiles next to a free function, and fails with a clear message (from
+    /// `signals_core::registry::FreeFunction`) in an `impl` block: an integer literal matched
+    /// against the holder const's name is a `u8` when the const is in scope (a free
+    /// function's), an `i32` when the name binds a new variable (an associated const is not in
+    /// scope). Spanned at the function's name. A macro cannot see where its item is; this is
+    /// how the generated code tells.
+    fn free_function_probe(&self, holder: &Ident) -> TokenStream {
+        let span = self.func.sig.ident.span();
+        let p = self.private.at(span);
+        let probe = Ident::new("probe", Span::mixed_site());
+        quote_spanned! {span=>
+            #[allow(unreachable_patterns, clippy::match_single_binding)]
+            fn __signals_free_function() {
+                let #probe = 0;
+                match #probe {
+                    #holder => {}
+                    _ => {}
+                }
+                #p::require_free_function(#probe);
+            }
         }
     }
 
     /// The body of the generated connect function. The function item itself is connected, so
     /// its identity is the function's: `disconnect(&audit)` finds it.
     fn connect_call(&self) -> TokenStream {
+        let p = &self.private;
         let ident = &self.func.sig.ident;
         let options = options_ident();
         match (&self.target, self.flavor) {
@@ -370,65 +408,59 @@ impl Subscriber {
                 let __signals_connect_typed = quote_spanned!(ident.span()=> __signals_connect_typed::<#ty, _, _>(#options, #ident));
                 quote! {
                     fn __signals_connect_typed<T, F, R>(
-                        options: ::signals_core::__private::ConnectOptions,
+                        options: #p::ConnectOptions,
                         receiver: F,
-                    ) -> ::signals_core::__private::Connection
+                    ) -> #p::Connection
                     where
-                        T: ::signals_core::__private::Signal,
-                        F: ::signals_core::__private::Fn(
-                                &<T as ::signals_core::__private::Signal>::Sender,
-                                &T,
-                            ) -> R
-                            + ::signals_core::__private::Send
-                            + ::signals_core::__private::Sync
+                        T: #p::Signal,
+                        F: #p::Fn(&<T as #p::Signal>::Sender, &T) -> R
+                            + #p::Send
+                            + #p::Sync
                             + 'static,
-                        R: ::signals_core::__private::IntoOutcome<
-                            <T as ::signals_core::__private::Signal>::Output,
-                        >,
+                        R: #p::IntoOutcome<<T as #p::Signal>::Output>,
                     {
-                        <T as ::signals_core::__private::Signal>::signal()
-                            .connect(::signals_core::__private::Receiver::new(receiver).options(options))
+                        <T as #p::Signal>::signal()
+                            .connect(#p::Receiver::new(receiver).options(options))
                     }
-                    ::signals_core::__private::Result::Ok(#__signals_connect_typed)
+                    #p::Result::Ok(#__signals_connect_typed)
                 }
             }
             (Target::ByName { namespace, signal }, Flavor::Sync) => quote! {
-                ::signals_core::__private::connect_by_name(#namespace, #signal, #options, #ident)
+                #p::connect_by_name(#namespace, #signal, #options, #ident)
             },
             // An async function is connected through a closure that boxes its future; the
             // options give the connection the function's own identity. The closure is
             // spanned at the function's name: a future that is not `Send` is reported there.
             (Target::Typed(ty), Flavor::Async) => {
-                let receiver = async_receiver(ident);
+                let receiver = self.async_receiver();
                 let connect = quote_spanned!(ident.span()=> __signals_connect_typed_async::<#ty, _, _>(#options, #receiver));
                 quote! {
                     fn __signals_connect_typed_async<T, F, R>(
-                        options: ::signals_core::__private::ConnectOptions,
+                        options: #p::ConnectOptions,
                         receiver: F,
-                    ) -> ::signals_core::__private::Connection
+                    ) -> #p::Connection
                     where
-                        T: ::signals_core::__private::Signal,
-                        F: for<'a> ::signals_core::__private::Fn(
-                                &'a <T as ::signals_core::__private::Signal>::Sender,
+                        T: #p::Signal,
+                        F: for<'a> #p::Fn(
+                                &'a <T as #p::Signal>::Sender,
                                 &'a T,
-                            ) -> ::signals_core::__private::BoxFuture<'a, R>
-                            + ::signals_core::__private::Send
-                            + ::signals_core::__private::Sync
+                            ) -> #p::BoxFuture<'a, R>
+                            + #p::Send
+                            + #p::Sync
                             + 'static,
-                        R: ::signals_core::__private::IntoOutcome<
-                                <T as ::signals_core::__private::Signal>::Output,
-                            > + 'static,
+                        R: #p::IntoOutcome<<T as #p::Signal>::Output> + 'static,
                     {
-                        <T as ::signals_core::__private::Signal>::signal()
-                            .connect(::signals_core::__private::Receiver::new_async(receiver).options(options))
+                        <T as #p::Signal>::signal()
+                            .connect(#p::Receiver::new_async(receiver).options(options))
                     }
                     let #options = #options.identity_of(&#ident);
-                    ::signals_core::__private::Result::Ok(#connect)
+                    #p::Result::Ok(#connect)
                 }
             }
             (Target::ByName { namespace, signal }, Flavor::Async) => {
-                let receiver = async_receiver(ident);
-                let connect = quote_spanned!(ident.span()=> ::signals_core::__private::connect_async_by_name(#namespace, #signal, #options, #receiver));
+                let receiver = self.async_receiver();
+                let p_at_name = self.private.at(ident.span());
+                let connect = quote_spanned!(ident.span()=> #p_at_name::connect_async_by_name(#namespace, #signal, #options, #receiver));
                 quote! {
                     let #options = #options.identity_of(&#ident);
                     #connect
@@ -449,40 +481,52 @@ impl Subscriber {
             }
             Some(SenderValue::None(ident)) => (quote!(None), ident.span()),
         };
+        let p = self.private.at(span);
         quote_spanned! {span=>
-            const _: () = ::signals_core::__private::check_sender_literal(
-                <<#ty as ::signals_core::__private::Signal>::Sender
-                    as ::signals_core::__private::Sender>::KEY_KINDS,
-                ::signals_core::__private::SenderLiteral::#kind,
+            const _: () = #p::check_sender_literal(
+                <<#ty as #p::Signal>::Sender as #p::Sender>::KEY_KINDS,
+                #p::SenderLiteral::#kind,
             );
         }
     }
 
     fn sender_decl(&self) -> TokenStream {
+        let p = &self.private;
         match &self.sender {
-            None => quote!(::signals_core::__private::SenderDecl::Any),
-            Some(SenderValue::Str(lit)) => {
-                quote!(::signals_core::__private::SenderDecl::Str(#lit))
-            }
+            None => quote!(#p::SenderDecl::Any),
+            Some(SenderValue::Str(lit)) => quote!(#p::SenderDecl::Str(#lit)),
             Some(SenderValue::Int { value, span }) => {
                 let value = proc_macro2::Literal::i128_unsuffixed(*value);
-                quote_spanned!(*span=> ::signals_core::__private::SenderDecl::Int(#value))
+                let p = self.private.at(*span);
+                quote_spanned!(*span=> #p::SenderDecl::Int(#value))
             }
             Some(SenderValue::None(ident)) => {
-                quote_spanned!(ident.span()=> ::signals_core::__private::SenderDecl::None)
+                let p = self.private.at(ident.span());
+                quote_spanned!(ident.span()=> #p::SenderDecl::None)
             }
+        }
+    }
+
+    /// `|sender, signal| Box::pin(f(sender, signal))`, spanned at the function's name, with
+    /// hygienic parameter names.
+    fn async_receiver(&self) -> TokenStream {
+        let ident = &self.func.sig.ident;
+        let p = self.private.at(ident.span());
+        let sender = Ident::new("sender", Span::mixed_site());
+        let signal = Ident::new("signal", Span::mixed_site());
+        quote_spanned! {ident.span()=>
+            |#sender, #signal| #p::Box::pin(#ident(#sender, #signal))
         }
     }
 }
 
-/// `|sender, signal| Box::pin(f(sender, signal))`, spanned at the function's name, with
-/// hygienic parameter names.
-fn async_receiver(ident: &Ident) -> TokenStream {
-    let sender = Ident::new("sender", Span::mixed_site());
-    let signal = Ident::new("signal", Span::mixed_site());
-    quote_spanned! {ident.span()=>
-        |#sender, #signal| ::signals_core::__private::Box::pin(#ident(#sender, #signal))
-    }
+/// The name of the const that holds a subscriber's registration: `__signals_subscriber_audit`
+/// for `fn audit`.
+fn holder_ident(ident: &Ident) -> Ident {
+    Ident::new(
+        &format!("__signals_subscriber_{}", ident.unraw()),
+        Span::call_site(),
+    )
 }
 
 /// The generated connect function's parameter. Local variables are hygienic with

@@ -38,3 +38,32 @@ pub(crate) fn changed(
         hook(core, connected, disconnected);
     }
 }
+
+/// Loom models observe announcements through a hook of their own: the meta-signals' cores are
+/// process-wide, while loom's atomics and mutexes belong to one model execution.
+#[cfg(loom)]
+pub mod loom {
+    use std::sync::{PoisonError, RwLock};
+
+    use super::Changes;
+    use crate::engine::signal::SignalCore;
+
+    /// A model's hook: the signal's qualified name, and how many receivers were connected
+    /// and disconnected.
+    pub type ModelHook = fn(&'static str, usize, usize);
+
+    static MODEL: RwLock<Option<ModelHook>> = RwLock::new(None);
+
+    /// Installs `hook` in place of the meta-signals' (until replaced again). Not public API.
+    pub fn on_change(hook: ModelHook) {
+        *MODEL.write().unwrap_or_else(PoisonError::into_inner) = Some(hook);
+        super::install(forward);
+    }
+
+    fn forward(core: &'static SignalCore, connected: Changes<'_>, disconnected: Changes<'_>) {
+        let hook = *MODEL.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hook) = hook {
+            hook(core.qualified, connected.len(), disconnected.len());
+        }
+    }
+}
