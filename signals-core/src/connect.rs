@@ -23,7 +23,7 @@ use crate::receiver::{
     SourceLocation,
 };
 use crate::sender::{Sender, SenderFilter, SenderKey};
-use crate::typed::shape::{typed_async, TypedCall};
+use crate::typed::shape::{async_typed_call, TypedCall};
 use crate::typed::signal::Signal;
 
 /// The kind of a [`Receiver`] whose function returns its result.
@@ -392,7 +392,7 @@ where
             called(func(sender, args).into_outcome())
         }),
     };
-    RecordFn::Typed(Arc::new(call))
+    RecordFn::Struct(Arc::new(call))
 }
 
 fn typed_async_record<T, F, R>(func: F, alive: Option<Alive>) -> (RecordFn, AsyncRecordFn)
@@ -401,7 +401,7 @@ where
     F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, R> + Send + Sync + 'static,
     R: IntoOutcome<T::Output> + 'static,
 {
-    let call = typed_async::<T, _>(move |sender, args| {
+    let call = async_typed_call::<T, _>(move |sender, args| {
         if alive.as_ref().is_some_and(|alive| !alive()) {
             return Box::pin(async { gone() });
         }
@@ -412,8 +412,8 @@ where
     let shim: Callable<TypedCall<T>> =
         Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
     (
-        RecordFn::Typed(Arc::new(shim)),
-        AsyncRecordFn::Typed(Arc::new(call)),
+        RecordFn::Struct(Arc::new(shim)),
+        AsyncRecordFn::Struct(Arc::new(call)),
     )
 }
 

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::kwargs::Kwargs;
 use crate::name::{check_name, NameKind};
 use crate::receiver::SourceLocation;
-use crate::registry::registry;
+use crate::registry::{registry, PluginEntry};
 
 /// A plugin type. `#[plugin(name = "...")]` registers it; it needs `Default`.
 ///
@@ -341,32 +341,7 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
             hint: crate::suggest::hint(name, registry.plugins().iter().map(|p| p.name)),
         });
     };
-    // Reserve the plugin's place before connecting anything, so that two threads loading the
-    // same plugin cannot both connect (the second would find the first one's connections and
-    // own none of them).
-    let id = {
-        let mut loaded = loaded_list();
-        if let Some(other) = loaded.iter().find(|l| l.name == entry.name) {
-            return Err(if other.ready {
-                PluginError::AlreadyLoaded {
-                    name: name.to_owned(),
-                }
-            } else {
-                PluginError::Loading {
-                    name: name.to_owned(),
-                }
-            });
-        }
-        let id = NEXT_LOAD_ID.fetch_add(1, Ordering::Relaxed);
-        loaded.push(Loaded {
-            name: entry.name,
-            id,
-            connections: Vec::new(),
-            ready: false,
-            cancelled: false,
-        });
-        id
-    };
+    let id = reserve(entry.name)?;
     let mut subscriptions = Subscriptions {
         plugin: entry.name,
         made: Vec::new(),
@@ -374,57 +349,91 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     };
     // The plugin's own code runs here (its `Default`, its `subscriptions`, the receivers'
     // `Drop` when a connect fails): if it panics, the load is undone before the panic goes on.
-    let connected = catch_unwind(AssertUnwindSafe(|| {
-        for subscriber in registry
-            .subscribers()
-            .iter()
-            .filter(|s| s.plugin == Some(entry.name))
-        {
-            match (subscriber.connect)(subscriber.options()) {
-                Ok(connection) => {
-                    subscriptions.keep(connection);
-                }
-                Err(error) => subscriptions.errors.push((subscriber.location, error)),
-            }
-        }
-        if let Some(declaration) = entry.declaration {
-            (declaration.create)().subscriptions(&mut subscriptions);
-        }
-    }));
+    let connected = catch_unwind(AssertUnwindSafe(|| subscribe(entry, &mut subscriptions)));
     let more = subscriptions.errors.len().saturating_sub(1);
     let failure = subscriptions.errors.into_iter().next();
-    let mut made = subscriptions.made;
+    settle(id, failure.is_none() && connected.is_ok(), subscriptions.made);
+    if let Err(panic) = connected {
+        resume_unwind(panic);
+    }
+    match failure {
+        Some((at, error)) => Err(PluginError::Subscription {
+            name: name.to_owned(),
+            error,
+            at,
+            more,
+        }),
+        None => Ok(id),
+    }
+}
+
+/// Reserves the plugin's place before anything is connected, so that two threads loading the
+/// same plugin cannot both connect (the second would find the first one's connections and
+/// own none of them). Returns the id of this load.
+fn reserve(name: &'static str) -> Result<u64, PluginError> {
+    let mut loaded = loaded_list();
+    if let Some(other) = loaded.iter().find(|l| l.name == name) {
+        let name = name.to_owned();
+        return Err(if other.ready {
+            PluginError::AlreadyLoaded { name }
+        } else {
+            PluginError::Loading { name }
+        });
+    }
+    let id = NEXT_LOAD_ID.fetch_add(1, Ordering::Relaxed);
+    loaded.push(Loaded {
+        name,
+        id,
+        connections: Vec::new(),
+        ready: false,
+        cancelled: false,
+    });
+    Ok(id)
+}
+
+/// Makes the plugin's subscriptions: its link-time subscribers, then those its `Plugin`
+/// impl makes in code.
+fn subscribe(entry: &PluginEntry, subscriptions: &mut Subscriptions) {
+    for subscriber in registry()
+        .subscribers()
+        .iter()
+        .filter(|s| s.plugin == Some(entry.name))
+    {
+        match (subscriber.connect)(subscriber.options()) {
+            Ok(connection) => {
+                subscriptions.keep(connection);
+            }
+            Err(error) => subscriptions.errors.push((subscriber.location, error)),
+        }
+    }
+    if let Some(declaration) = entry.declaration {
+        (declaration.create)().subscriptions(subscriptions);
+    }
+}
+
+/// Ends the load `id`: hands its connections to the plugin's record when it `succeeded` and
+/// was not unloaded meanwhile; otherwise drops the reservation and undoes them.
+fn settle(id: u64, succeeded: bool, made: Vec<Connection>) {
+    let mut made = made;
     {
         let mut loaded = loaded_list();
         // The reservation stays until here: unloads only mark it.
         if let Some(index) = loaded.iter().position(|l| l.id == id) {
             let entry = &mut loaded[index];
-            if failure.is_none() && connected.is_ok() && !entry.cancelled {
-                // Loaded: hand the connections to the record.
+            if succeeded && !entry.cancelled {
                 entry.ready = true;
                 made = std::mem::replace(&mut entry.connections, made);
             } else {
                 // Failed, panicked, or unloaded while it loaded (the unload then counts as
-                // coming after this load): drop the reservation; undo the connections below.
+                // coming after this load).
                 loaded.remove(index);
             }
         }
     }
+    // Disconnected after the list is released: a receiver's `Drop` may use plugins.
     for connection in made {
         connection.disconnect();
     }
-    if let Err(panic) = connected {
-        resume_unwind(panic);
-    }
-    if let Some((at, error)) = failure {
-        return Err(PluginError::Subscription {
-            name: name.to_owned(),
-            error,
-            at,
-            more,
-        });
-    }
-    Ok(id)
 }
 
 /// Unloads the plugin `name`: disconnects exactly the connections its load made. While

@@ -395,6 +395,13 @@ impl SubscriberDecl {
         self.is_async
     }
 
+    /// Connects the function again, as the registry (or its plugin's load) did: with
+    /// [`options`](Self::options). Not public API: this workspace's tests use it.
+    #[doc(hidden)]
+    pub fn connect(&self) -> Result<Connection, Error> {
+        (self.connect)(self.options())
+    }
+
     /// The options the registry and plugin host connect this subscriber with: its path as
     /// its name, its location, its sender filter and its plugin.
     pub(crate) fn options(&self) -> ConnectOptions {

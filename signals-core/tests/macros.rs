@@ -498,22 +498,22 @@ fn the_registry_lists_every_declaration() {
     let user = registry
         .signals()
         .iter()
-        .find(|s| s.namespace == "m_ckanext" && s.name == "user_created")
+        .find(|s| s.namespace() == "m_ckanext" && s.name() == "user_created")
         .expect("UserCreated is declared");
-    assert_eq!(user.rust_type, "macros::UserCreated");
-    assert_eq!(user.docs, UserCreated::DOCS);
-    assert_eq!(user.sender_type, "str");
-    assert_eq!(user.output_type, "()");
-    assert_eq!(user.crate_name, "signals-core");
+    assert_eq!(user.rust_type(), "macros::UserCreated");
+    assert_eq!(user.docs(), UserCreated::DOCS);
+    assert_eq!(user.sender_type(), "str");
+    assert_eq!(user.output_type(), "()");
+    assert_eq!(user.crate_name(), "signals-core");
     assert!(
-        user.location.file.ends_with("macros.rs"),
+        user.location().file.ends_with("macros.rs"),
         "{}",
-        user.location
+        user.location()
     );
     let kwargs: Vec<_> = user
-        .kwargs
+        .kwargs()
         .iter()
-        .map(|k| (k.name, k.type_name, k.docs))
+        .map(|k| (k.name(), k.type_name(), k.docs()))
         .collect();
     assert_eq!(
         kwargs,
@@ -522,36 +522,36 @@ fn the_registry_lists_every_declaration() {
             ("attempts", "u32", "How many tries it took."),
         ]
     );
-    assert_eq!((user.resolve)(), UserCreated::named());
-    assert_eq!((user.type_id)(), std::any::TypeId::of::<UserCreated>());
+    assert_eq!(user.resolve(), UserCreated::named());
+    assert_eq!(user.type_id(), std::any::TypeId::of::<UserCreated>());
 
     let generic = registry
         .signals()
         .iter()
-        .find(|s| s.namespace == "m_unit" && s.name == "generic")
+        .find(|s| s.namespace() == "m_unit" && s.name() == "generic")
         .unwrap();
-    assert_eq!(generic.sender_type, "Option<String>");
-    assert_eq!(generic.output_type, "Result<u8, String>");
-    assert_eq!(generic.kwargs[0].name, "type");
-    assert_eq!(generic.kwargs[0].type_name, "Vec<String>");
+    assert_eq!(generic.sender_type(), "Option<String>");
+    assert_eq!(generic.output_type(), "Result<u8, String>");
+    assert_eq!(generic.kwargs()[0].name(), "type");
+    assert_eq!(generic.kwargs()[0].type_name(), "Vec<String>");
     let inner = registry
         .signals()
         .iter()
-        .find(|s| s.namespace == "m_nested")
+        .find(|s| s.namespace() == "m_nested")
         .unwrap();
-    assert_eq!(inner.rust_type, "macros::nested::Inner");
+    assert_eq!(inner.rust_type(), "macros::nested::Inner");
 
     let audit = registry
         .subscribers()
         .iter()
-        .find(|s| s.path == "macros::audit")
+        .find(|s| s.path() == "macros::audit")
         .expect("audit is registered");
     assert_eq!(audit.signal_name(), ("m_ckanext", "user_created"));
-    assert_eq!(audit.sender, SenderDecl::Any);
-    assert_eq!(audit.plugin, None);
-    assert!(!audit.is_async);
+    assert_eq!(audit.sender(), SenderDecl::Any);
+    assert_eq!(audit.plugin(), None);
+    assert!(!audit.is_async());
     assert!(matches!(
-        audit.target,
+        audit.target(),
         SubscriberTarget::Typed {
             rust_type: "UserCreated",
             ..
@@ -561,14 +561,15 @@ fn the_registry_lists_every_declaration() {
     let by_name = registry
         .subscribers()
         .iter()
-        .find(|s| s.path == "macros::by_name")
+        .find(|s| s.path() == "macros::by_name")
         .unwrap();
-    assert_eq!(by_name.sender, SenderDecl::Str("alice"));
+    assert_eq!(by_name.sender(), SenderDecl::Str("alice"));
     assert!(matches!(
-        by_name.target,
+        by_name.target(),
         SubscriberTarget::ByName {
             namespace: "m_ckanext",
-            signal: "user_created"
+            signal: "user_created",
+            ..
         }
     ));
     let senders: Vec<_> = ["unlucky", "negative", "generic_none"]
@@ -577,9 +578,9 @@ fn the_registry_lists_every_declaration() {
             registry
                 .subscribers()
                 .iter()
-                .find(|s| s.path == format!("macros::{f}"))
+                .find(|s| s.path() == format!("macros::{f}"))
                 .unwrap()
-                .sender
+                .sender()
         })
         .collect();
     assert_eq!(
@@ -593,19 +594,19 @@ fn the_registry_lists_every_declaration() {
     let counted = registry
         .subscribers()
         .iter()
-        .find(|s| s.path == "macros::counted")
+        .find(|s| s.path() == "macros::counted")
         .unwrap();
-    assert_eq!(counted.plugin, Some("m_counter"));
+    assert_eq!(counted.plugin(), Some("m_counter"));
     assert!(registry
         .subscribers()
         .iter()
-        .any(|s| s.path == "macros::nested::inner_count"));
+        .any(|s| s.path() == "macros::nested::inner_count"));
 
     let counter = registry.plugin("m_counter").unwrap();
     let declaration = counter.declaration.unwrap();
-    assert_eq!(declaration.rust_type, "macros::Counter");
-    assert_eq!(declaration.docs, "The plugin that counts `PluginEvent`s.");
-    assert_eq!(declaration.crate_name, "signals-core");
+    assert_eq!(declaration.rust_type(), "macros::Counter");
+    assert_eq!(declaration.docs(), "The plugin that counts `PluginEvent`s.");
+    assert_eq!(declaration.crate_name(), "signals-core");
     assert!(registry
         .plugin("default_named")
         .unwrap()
@@ -651,15 +652,15 @@ fn locations_point_at_the_declared_names() {
     let user = registry
         .signals()
         .iter()
-        .find(|s| s.name == "user_created")
+        .find(|s| s.name() == "user_created")
         .unwrap();
-    assert_eq!(user.location.line, line_of("pub struct UserCreated {"));
-    assert_eq!(user.location.column, 12);
+    assert_eq!(user.location().line, line_of("pub struct UserCreated {"));
+    assert_eq!(user.location().column, 12);
     let audit = registry
         .subscribers()
         .iter()
-        .find(|s| s.path == "macros::audit")
+        .find(|s| s.path() == "macros::audit")
         .unwrap();
-    assert_eq!(audit.location.line, line_of("fn audit(sender"));
-    assert_eq!(audit.location.column, 4);
+    assert_eq!(audit.location().line, line_of("fn audit(sender"));
+    assert_eq!(audit.location().column, 4);
 }

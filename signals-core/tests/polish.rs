@@ -64,15 +64,15 @@ fn the_meta_signals_are_declared_by_signals_core() {
         let decl = registry
             .signals()
             .iter()
-            .find(|d| d.namespace == "signals" && d.name == name)
+            .find(|d| d.namespace() == "signals" && d.name() == name)
             .unwrap();
-        assert_eq!(decl.crate_name, "signals-core");
-        assert_eq!((decl.sender_type, decl.output_type), ("str", "()"));
+        assert_eq!(decl.crate_name(), "signals-core");
+        assert_eq!((decl.sender_type(), decl.output_type()), ("str", "()"));
         assert_eq!(
-            decl.location.file,
+            decl.location().file,
             file!().replace("tests/polish.rs", "src/meta.rs")
         );
-        let kwargs: Vec<(&str, &str)> = decl.kwargs.iter().map(|k| (k.name, k.type_name)).collect();
+        let kwargs: Vec<(&str, &str)> = decl.kwargs().iter().map(|k| (k.name(), k.type_name())).collect();
         assert_eq!(
             kwargs,
             [
@@ -81,7 +81,7 @@ fn the_meta_signals_are_declared_by_signals_core() {
                 ("filter", "SenderFilter"),
             ]
         );
-        assert!(decl.kwargs.iter().all(|k| !k.docs.is_empty()));
+        assert!(decl.kwargs().iter().all(|k| !k.docs().is_empty()));
     }
     assert!(registry.problems().is_empty(), "{:?}", registry.problems());
 

@@ -298,67 +298,93 @@ where
     A: ?Sized,
 {
     let mut rare = Rare::default();
-    let count = list.calls.len();
-    // The next receiver to call: where a fail-fast send stopped, or `count`.
-    let mut next = 0;
     // Async receivers are rare on a list, and the array is empty when there are none.
-    let async_at = |index: usize| list.async_at(index);
-    let sync_call = |index: usize| catch_unwind(AssertUnwindSafe(|| invoke(&list.calls[index])));
-    let start_call = |call: &'f A| catch_unwind(AssertUnwindSafe(|| start(call)));
-    match how {
+    let call = |index: usize| match list.async_at(index) {
+        None => Call::Sync(catch_unwind(AssertUnwindSafe(|| invoke(&list.calls[index])))),
+        Some(call) => Call::Async(catch_unwind(AssertUnwindSafe(|| start(call)))),
+    };
+    let count = list.calls.len();
+    let next = match how {
         Concurrency::Sequential(mode) => {
-            while next < count {
-                let meta = &list.meta[next];
-                next += 1;
-                if !meta.is_active() {
-                    rare.not_called += 1;
-                    continue;
-                }
-                let outcome = match async_at(next - 1) {
-                    None => sync_call(next - 1),
-                    Some(call) => match start_call(call) {
-                        Ok(future) => CatchUnwind(future).await,
-                        Err(payload) => Err(payload),
-                    },
-                };
-                if rare.outcome(meta, outcome, &mut collect) && mode == Mode::FailFast {
-                    break;
-                }
-            }
+            await_in_turn(list, mode, call, &mut rare, &mut collect).await
         }
-        Concurrency::Concurrent => {
-            let mut outcomes = Vec::new();
-            let mut running = Vec::new();
-            for index in 0..count {
-                if !list.meta[index].is_active() {
-                    rare.not_called += 1;
-                    continue;
-                }
-                match async_at(index) {
-                    None => outcomes.push((index, sync_call(index))),
-                    Some(call) => match start_call(call) {
-                        // Started: polled once, so it runs up to its first await before the
-                        // next receiver is called.
-                        Ok(future) => {
-                            let mut future = CatchUnwind(future);
-                            match poll_once(&mut future).await {
-                                Poll::Ready(outcome) => outcomes.push((index, outcome)),
-                                Poll::Pending => running.push((index, future)),
-                            }
-                        }
-                        Err(payload) => outcomes.push((index, Err(payload))),
-                    },
-                }
-            }
-            if !running.is_empty() {
-                outcomes.extend(JoinAll::new(running).await);
-                outcomes.sort_by_key(|(index, _)| *index);
-            }
-            for (index, outcome) in outcomes {
-                rare.outcome(&list.meta[index], outcome, &mut collect);
-            }
-            next = count;
+        Concurrency::Concurrent => await_together(list, call, &mut rare, &mut collect).await,
+    };
+    rare.finish(core, next, count)
+}
+
+/// One receiver's call: a sync receiver's outcome, or an async receiver's future (or the
+/// panic of making it).
+enum Call<'f, O> {
+    Sync(Result<CallResult<O>, Payload>),
+    Async(Result<BoxFuture<'f, CallResult<O>>, Payload>),
+}
+
+/// Calls or awaits each receiver in turn; returns where a fail-fast send stopped (or the
+/// list's length).
+async fn await_in_turn<'f, C: ?Sized, A: ?Sized, O>(
+    list: &'f ReceiverList<C, A>,
+    mode: Mode,
+    call: impl Fn(usize) -> Call<'f, O>,
+    rare: &mut Rare,
+    collect: &mut Option<&mut Vec<Response<O>>>,
+) -> usize {
+    let count = list.calls.len();
+    let mut next = 0;
+    while next < count {
+        let meta = &list.meta[next];
+        next += 1;
+        if !meta.is_active() {
+            rare.not_called += 1;
+            continue;
+        }
+        let outcome = match call(next - 1) {
+            Call::Sync(outcome) => outcome,
+            Call::Async(Ok(future)) => CatchUnwind(future).await,
+            Call::Async(Err(payload)) => Err(payload),
+        };
+        if rare.outcome(meta, outcome, collect) && mode == Mode::FailFast {
+            break;
         }
     }
-    rare.finish(core, next, count)
+    next
+}
+
+/// Calls each sync receiver and starts each async one in connection order (polled once: it
+/// runs up to its first await before the next is called), then drives the started futures
+/// together; reports the outcomes in connection order. Returns the list's length.
+async fn await_together<'f, C: ?Sized, A: ?Sized, O>(
+    list: &'f ReceiverList<C, A>,
+    call: impl Fn(usize) -> Call<'f, O>,
+    rare: &mut Rare,
+    collect: &mut Option<&mut Vec<Response<O>>>,
+) -> usize {
+    let count = list.calls.len();
+    let mut outcomes = Vec::new();
+    let mut running = Vec::new();
+    for index in 0..count {
+        if !list.meta[index].is_active() {
+            rare.not_called += 1;
+            continue;
+        }
+        match call(index) {
+            Call::Sync(outcome) => outcomes.push((index, outcome)),
+            Call::Async(Ok(future)) => {
+                let mut future = CatchUnwind(future);
+                match poll_once(&mut future).await {
+                    Poll::Ready(outcome) => outcomes.push((index, outcome)),
+                    Poll::Pending => running.push((index, future)),
+                }
+            }
+            Call::Async(Err(payload)) => outcomes.push((index, Err(payload))),
+        }
+    }
+    if !running.is_empty() {
+        outcomes.extend(JoinAll::new(running).await);
+        outcomes.sort_by_key(|(index, _)| *index);
+    }
+    for (index, outcome) in outcomes {
+        rare.outcome(&list.meta[index], outcome, collect);
+    }
+    count
 }

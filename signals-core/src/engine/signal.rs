@@ -51,7 +51,7 @@ pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;
 #[derive(Clone)]
 pub(crate) enum RecordFn {
     /// Holds a `Callable<TypedCall<T>>` for the signal's declared `T`.
-    Typed(Arc<dyn Any + Send + Sync>),
+    Struct(Arc<dyn Any + Send + Sync>),
     /// A by-name receiver.
     ByName(Callable<ByNameCall>),
 }
@@ -60,7 +60,7 @@ pub(crate) enum RecordFn {
 #[derive(Clone)]
 pub(crate) enum AsyncRecordFn {
     /// Holds an `Arc<AsyncTypedCall<T>>` for the signal's declared `T`.
-    Typed(Arc<dyn Any + Send + Sync>),
+    Struct(Arc<dyn Any + Send + Sync>),
     /// A by-name receiver.
     ByName(Arc<AsyncByNameCall>),
 }

@@ -126,14 +126,14 @@ impl Shape for ByNameShape {
     fn adapt(record: &Record) -> Option<Callable<ByNameCall>> {
         match &record.func {
             RecordFn::ByName(f) => Some(f.clone()),
-            RecordFn::Typed(_) => None,
+            RecordFn::Struct(_) => None,
         }
     }
 
     fn adapt_async(record: &Record) -> Option<Arc<AsyncByNameCall>> {
         match record.async_func.as_ref()? {
             AsyncRecordFn::ByName(f) => Some(f.clone()),
-            AsyncRecordFn::Typed(_) => None,
+            AsyncRecordFn::Struct(_) => None,
         }
     }
 }

@@ -30,7 +30,7 @@ pub(crate) type AsyncTypedCall<T> = dyn for<'a> Fn(&'a <T as Signal>::Sender, &'
 
 /// Gives `f` the signature of [`AsyncTypedCall`] (a closure passed straight to a bound with
 /// higher-ranked lifetimes infers them).
-pub(crate) fn typed_async<T, F>(f: F) -> Arc<AsyncTypedCall<T>>
+pub(crate) fn async_typed_call<T, F>(f: F) -> Arc<AsyncTypedCall<T>>
 where
     T: Signal,
     F: for<'a> Fn(&'a T::Sender, &'a T) -> BoxFuture<'a, CallResult<T::Output>>
@@ -87,7 +87,7 @@ impl<T: Signal> Shape for TypedShape<T> {
 
     fn adapt(record: &Record) -> Option<Callable<TypedCall<T>>> {
         match &record.func {
-            RecordFn::Typed(any) => any.downcast_ref::<Callable<TypedCall<T>>>().cloned(),
+            RecordFn::Struct(any) => any.downcast_ref::<Callable<TypedCall<T>>>().cloned(),
             RecordFn::ByName(by_name) => {
                 let by_name = by_name.clone();
                 Some(Arc::new(move |sender: &T::Sender, args: &T| {
@@ -100,10 +100,10 @@ impl<T: Signal> Shape for TypedShape<T> {
 
     fn adapt_async(record: &Record) -> Option<Arc<AsyncTypedCall<T>>> {
         match record.async_func.as_ref()? {
-            AsyncRecordFn::Typed(any) => any.downcast_ref::<Arc<AsyncTypedCall<T>>>().cloned(),
+            AsyncRecordFn::Struct(any) => any.downcast_ref::<Arc<AsyncTypedCall<T>>>().cloned(),
             AsyncRecordFn::ByName(by_name) => {
                 let by_name = by_name.clone();
-                Some(typed_async::<T, _>(move |sender, args| {
+                Some(async_typed_call::<T, _>(move |sender, args| {
                     let by_name = by_name.clone();
                     Box::pin(async move {
                         // An async by-name receiver may keep its sender's key.

@@ -100,7 +100,7 @@ async fn async_subscribers_of_a_plugin_run_when_it_is_loaded() {
     // The registry and the listing say they are async.
     let decls: Vec<(&str, bool)> = registry()
         .subscribers_of("async_tests", "job_done")
-        .map(|s| (s.path, s.is_async))
+        .map(|s| (s.path(), s.is_async()))
         .collect();
     assert_eq!(
         decls,
@@ -158,10 +158,10 @@ async fn an_async_subscriber_connected_at_start_up_keeps_its_identity() {
     let decl = registry()
         .subscribers()
         .iter()
-        .find(|s| s.path == "subscribers::measure")
+        .find(|s| s.path() == "subscribers::measure")
         .expect("registered");
-    assert!(decl.is_async);
-    let again = (decl.connect)(decl.options()).expect("connects");
+    assert!(decl.is_async());
+    let again = decl.connect().expect("connects");
     assert!(!again.is_new());
     // Disconnected by naming the function, then connected again as at start-up.
     assert_eq!(Measured::signal().named().disconnect(&measure), 1);
@@ -172,7 +172,7 @@ async fn an_async_subscriber_connected_at_start_up_keeps_its_identity() {
             .receivers_called(),
         0
     );
-    assert!((decl.connect)(decl.options()).expect("connects").is_new());
+    assert!(decl.connect().expect("connects").is_new());
     assert_eq!(
         Measured { text: "xy".into() }
             .sending("s")

@@ -859,18 +859,18 @@ fn the_registry_declares_all_13_with_their_senders_and_kwargs() {
     let declared: Vec<(&str, &str, &str, &str, String)> = signals_core::registry()
         .signals()
         .iter()
-        .filter(|d| d.crate_name == "ckan-signals")
+        .filter(|d| d.crate_name() == "ckan-signals")
         .map(|d| {
             let kwargs: Vec<String> = d
-                .kwargs
+                .kwargs()
                 .iter()
-                .map(|k| format!("{}: {}", k.name, k.type_name))
+                .map(|k| format!("{}: {}", k.name(), k.type_name()))
                 .collect();
             (
-                d.namespace,
-                d.name,
-                d.rust_type,
-                d.sender_type,
+                d.namespace(),
+                d.name(),
+                d.rust_type(),
+                d.sender_type(),
                 kwargs.join(", "),
             )
         })
@@ -976,7 +976,7 @@ fn listed_subscribers() -> Vec<(String, Vec<String>)> {
             .find(|s| s.namespace == namespace && s.name == name)
             .unwrap_or_else(|| panic!("{namespace}.{name} is not listed"));
         assert_eq!(
-            entry.declaration.map(|d| d.crate_name),
+            entry.declaration.map(|d| d.crate_name()),
             Some("ckan-signals")
         );
         let subscribers = entry

@@ -18,7 +18,7 @@ fn a_crate_named_only_by_link_has_its_registrations_present() {
     let listed: Vec<(Option<&str>, &str)> = registry()
         .subscribers()
         .iter()
-        .map(|s| (s.plugin, s.path))
+        .map(|s| (s.plugin(), s.path()))
         .collect();
     assert_eq!(
         listed,

@@ -53,7 +53,7 @@ fn subscriber(path: &str) -> &'static SubscriberDecl {
         .subscribers()
         .iter()
         .copied()
-        .find(|s| s.path == path)
+        .find(|s| s.path() == path)
         .unwrap_or_else(|| panic!("{path} is not registered"))
 }
 
@@ -64,7 +64,7 @@ fn declared_signals_are_listed_sorted_by_namespace_and_name() {
     let signals: Vec<(&str, &str, &str)> = registry()
         .signals()
         .iter()
-        .map(|s| (s.namespace, s.name, s.rust_type))
+        .map(|s| (s.namespace(), s.name(), s.rust_type()))
         .collect();
     assert_eq!(
         signals,
@@ -93,8 +93,8 @@ fn declared_signals_are_listed_sorted_by_namespace_and_name() {
             ),
         ]
     );
-    assert!(registry().signals().iter().all(|s| s.crate_name
-        == if s.namespace == "signals" {
+    assert!(registry().signals().iter().all(|s| s.crate_name()
+        == if s.namespace() == "signals" {
             "signals-core"
         } else {
             "registry-declaring"
@@ -111,21 +111,21 @@ fn a_declaration_carries_kwargs_docs_types_and_location() {
             .signals()
             .iter()
             .copied()
-            .find(|s| s.namespace == "reg" && s.name == name)
+            .find(|s| s.namespace() == "reg" && s.name() == name)
             .unwrap()
     };
 
     let dataset = find("dataset_created");
     assert_eq!(
-        dataset.docs,
+        dataset.docs(),
         "Sent when a dataset is created.\n\nThe sender is the channel it came through \
          (`\"api\"`, `\"web\"`, ...)."
     );
-    assert_eq!(dataset.docs, DatasetCreated::DOCS);
+    assert_eq!(dataset.docs(), DatasetCreated::DOCS);
     let kwargs: Vec<(&str, &str, &str)> = dataset
-        .kwargs
+        .kwargs()
         .iter()
-        .map(|k| (k.name, k.type_name, k.docs))
+        .map(|k| (k.name(), k.type_name(), k.docs()))
         .collect();
     assert_eq!(
         kwargs,
@@ -140,31 +140,31 @@ fn a_declaration_carries_kwargs_docs_types_and_location() {
             ),
         ]
     );
-    assert_eq!((dataset.sender_type, dataset.output_type), ("str", "()"));
-    assert_eq!(dataset.location, signal_at("DatasetCreated"));
-    assert_eq!((dataset.resolve)(), DatasetCreated::named());
-    assert_eq!((dataset.type_id)(), TypeId::of::<DatasetCreated>());
+    assert_eq!((dataset.sender_type(), dataset.output_type()), ("str", "()"));
+    assert_eq!(dataset.location(), signal_at("DatasetCreated"));
+    assert_eq!(dataset.resolve(), DatasetCreated::named());
+    assert_eq!(dataset.type_id(), TypeId::of::<DatasetCreated>());
 
     let job = find("job_finished");
-    assert_eq!((job.sender_type, job.output_type), ("i64", "i64"));
-    assert_eq!(job.kwargs.len(), 1);
+    assert_eq!((job.sender_type(), job.output_type()), ("i64", "i64"));
+    assert_eq!(job.kwargs().len(), 1);
     assert_eq!(
-        (job.kwargs[0].name, job.kwargs[0].type_name),
+        (job.kwargs()[0].name(), job.kwargs()[0].type_name()),
         ("value", "i64")
     );
-    assert_eq!(job.location, signal_at("JobFinished"));
-    assert_eq!((job.resolve)(), JobFinished::named());
+    assert_eq!(job.location(), signal_at("JobFinished"));
+    assert_eq!(job.resolve(), JobFinished::named());
 
     let ping = find("ping");
-    assert!(ping.kwargs.is_empty());
-    assert_eq!(ping.docs, "A signal without arguments.");
-    assert_eq!(ping.location, signal_at("Ping;"));
-    assert_eq!((ping.type_id)(), TypeId::of::<Ping>());
+    assert!(ping.kwargs().is_empty());
+    assert_eq!(ping.docs(), "A signal without arguments.");
+    assert_eq!(ping.location(), signal_at("Ping;"));
+    assert_eq!(ping.type_id(), TypeId::of::<Ping>());
 
     let resource = find("resource.downloaded");
-    assert_eq!(resource.rust_type, "registry_declaring::ResourceDownloaded");
-    assert_eq!(resource.location, signal_at("ResourceDownloaded"));
-    assert_eq!((resource.resolve)(), ResourceDownloaded::named());
+    assert_eq!(resource.rust_type(), "registry_declaring::ResourceDownloaded");
+    assert_eq!(resource.location(), signal_at("ResourceDownloaded"));
+    assert_eq!(resource.resolve(), ResourceDownloaded::named());
     assert_eq!(
         ResourceDownloaded::named().qualified_name(),
         "reg.resource.downloaded"
@@ -176,7 +176,7 @@ fn subscribers_are_listed_by_plugin_then_path_from_every_crate() {
     let listed: Vec<(Option<&str>, &str)> = registry()
         .subscribers()
         .iter()
-        .map(|s| (s.plugin, s.path))
+        .map(|s| (s.plugin(), s.path()))
         .collect();
     assert_eq!(
         listed,
@@ -205,7 +205,7 @@ fn subscribers_are_listed_by_plugin_then_path_from_every_crate() {
             (Some("reg_pinger"), "registry_subscribers_only::pong"),
         ]
     );
-    assert!(registry().subscribers().iter().all(|s| !s.is_async));
+    assert!(registry().subscribers().iter().all(|s| !s.is_async()));
 }
 
 #[test]
@@ -272,18 +272,27 @@ fn a_subscriber_carries_its_target_sender_and_location() {
     for (path, file, signal, sender, typed) in expected {
         let decl = subscriber(path);
         let function = path.rsplit("::").next().unwrap();
-        assert_eq!(decl.location, subscriber_at(file, function), "{path}");
+        assert_eq!(decl.location(), subscriber_at(file, function), "{path}");
         assert_eq!(decl.signal_name(), signal, "{path}");
-        assert_eq!(decl.sender, sender, "{path}");
-        match (decl.target, typed) {
-            (SubscriberTarget::Typed { rust_type, resolve }, Some(ty)) => {
+        assert_eq!(decl.sender(), sender, "{path}");
+        match (decl.target(), typed) {
+            (
+                SubscriberTarget::Typed {
+                    rust_type,
+                    namespace,
+                    signal: name,
+                    ..
+                },
+                Some(ty),
+            ) => {
                 assert_eq!(rust_type, ty, "{path}");
-                assert_eq!((resolve().namespace(), resolve().name()), signal, "{path}");
+                assert_eq!((namespace, name), signal, "{path}");
             }
             (
                 SubscriberTarget::ByName {
                     namespace,
                     signal: name,
+                    ..
                 },
                 None,
             ) => {
@@ -295,7 +304,7 @@ fn a_subscriber_carries_its_target_sender_and_location() {
 
     let of_resource: Vec<&str> = registry()
         .subscribers_of("reg", "resource.downloaded")
-        .map(|s| s.path)
+        .map(|s| s.path())
         .collect();
     assert_eq!(
         of_resource,
