@@ -24,6 +24,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
+use signals_core::text::quoted;
 
 /// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention). This
 /// crate never reads the environment itself: pass the variable's value to
@@ -99,7 +100,7 @@ pub enum ConfigError {
     /// `ckan.plugins` names a plugin twice.
     #[error(
         "{origin}: `ckan.plugins` names {} twice; list each plugin once (a plugin loaded twice is an error)",
-        quote_input(.name)
+        quoted(.name)
     )]
     DuplicatePlugin {
         /// Where the list came from.
@@ -110,7 +111,7 @@ pub enum ConfigError {
     /// An environment variable (such as [`PLUGINS_ENV_VAR`]) names a plugin twice.
     #[error(
         "{variable} names {} twice; list each plugin once (a plugin loaded twice is an error)",
-        quote_input(.name)
+        quoted(.name)
     )]
     DuplicatePluginInVariable {
         /// The variable.
@@ -122,7 +123,7 @@ pub enum ConfigError {
     #[error(
         "{origin}: the plugin list has {}, which is not a plugin name; separate plugin names \
          with spaces only (no commas or quotes; a `#` or `;` there is not a comment)",
-        quote_input(.name)
+        quoted(.name)
     )]
     NotAPluginName {
         /// Where the list came from: the file and line, or the variable.
@@ -209,7 +210,7 @@ impl Config {
                         number,
                         format!(
                             "an indented line continues a value, but no key comes before it: {}",
-                            quote_input(trimmed)
+                            quoted(trimmed)
                         ),
                     ));
                 };
@@ -232,7 +233,7 @@ impl Config {
                         number,
                         format!(
                             "a section header must look like `[name]`, found {}",
-                            quote_input(trimmed)
+                            quoted(trimmed)
                         ),
                     ));
                 }
@@ -249,7 +250,7 @@ impl Config {
                     number,
                     format!(
                         "expected `key = value`, a `[section]` or a comment, found {}",
-                        quote_input(trimmed)
+                        quoted(trimmed)
                     ),
                 ));
             };
@@ -482,47 +483,9 @@ fn split_plugin_list(value: &str) -> Result<Vec<String>, ListProblem> {
     Ok(names)
 }
 
-/// The most characters of a rejected text that an error message quotes (as signals-core's
-/// errors do).
-const MAX_QUOTED_CHARS: usize = 64;
-
-/// `text` in backticks for an error message: whole when it is at most [`MAX_QUOTED_CHARS`]
-/// characters long, else its first [`MAX_QUOTED_CHARS`] characters (cut on a character
-/// boundary), `…` and its length in bytes, so that a message quoting a huge line stays short:
-/// `` `aaaa…` (1048576 bytes) ``.
-fn quote_input(text: &str) -> impl std::fmt::Display + '_ {
-    struct Quoted<'a>(&'a str);
-    impl std::fmt::Display for Quoted<'_> {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            match self.0.char_indices().nth(MAX_QUOTED_CHARS) {
-                None => write!(f, "`{}`", self.0),
-                Some((end, _)) => write!(f, "`{}…` ({} bytes)", &self.0[..end], self.0.len()),
-            }
-        }
-    }
-    Quoted(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_quoted_input_is_cut_after_64_characters_with_its_length() {
-        assert_eq!(quote_input("audit").to_string(), "`audit`");
-        let exact = "é".repeat(MAX_QUOTED_CHARS);
-        assert_eq!(quote_input(&exact).to_string(), format!("`{exact}`"));
-        let long = "a".repeat(1 << 20);
-        assert_eq!(
-            quote_input(&long).to_string(),
-            format!("`{}…` (1048576 bytes)", "a".repeat(64))
-        );
-        let multibyte = "é".repeat(65);
-        assert_eq!(
-            quote_input(&multibyte).to_string(),
-            format!("`{}…` (130 bytes)", "é".repeat(64))
-        );
-    }
 
     #[test]
     fn commas_quotes_and_comment_signs_in_the_plugin_list_say_how_to_write_it() {

@@ -65,8 +65,11 @@ pub struct AsyncKind;
 pub struct Receiver<F, K = SyncKind, S: ?Sized = AnySender> {
     func: F,
     options: ConnectOptions,
-    _kind: PhantomData<(K, fn(&S))>,
+    _kind: PhantomData<Kind<K, S>>,
 }
+
+/// What a [`Receiver`]'s type records beside its function: its kind, and its sender's type.
+type Kind<K, S> = (K, fn(&S));
 
 /// The sender type of a [`Receiver`] connected for every sender (no [`sender`](Receiver::sender)
 /// given).
@@ -327,7 +330,9 @@ pub struct Direct<R>(PhantomData<fn() -> R>);
 /// The marker of a [`Receiver`].
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct Built<K, R, M>(PhantomData<fn() -> (K, R, M)>);
+pub struct Built<K, R, M>(PhantomData<BuiltMarker<K, R, M>>);
+
+type BuiltMarker<K, R, M> = fn() -> (K, R, M);
 
 /// What a typed signal accepts as the sender of a [`Receiver`]: its own sender type, a
 /// reference to it, or [`AnySender`] (no sender given). `M` only tells the impls apart.

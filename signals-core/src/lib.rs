@@ -155,7 +155,7 @@ mod receiver;
 mod report;
 mod sender;
 mod suggest;
-mod text;
+pub mod text;
 
 // The engine: signal state, snapshots, the thread cache, the delivery loops. It imports
 // nothing below this line.
@@ -284,10 +284,6 @@ pub mod __private {
     pub use std::thread::LocalKey;
     pub use std::vec::Vec;
     pub use std::{column, concat, file, line, module_path, option_env, thread_local};
-
-    // Transitional, crate-private: `meta.rs` names it; remove once it says
-    // `TypeId::of::<$ty>` as generated code does.
-    pub(crate) use crate::registry::type_id;
 }
 
 /// The README's tour, compiled and run as a doctest so it stays true.

@@ -53,7 +53,7 @@ macro_rules! meta_signal {
                     column: column!(),
                 },
                 resolve: <$ty as Signal>::named,
-                type_id: crate::__private::type_id::<$ty>,
+                type_id: <std::any::TypeId>::of::<$ty>,
             }
         }
 

@@ -1,7 +1,10 @@
 //! The link-time registry: every signal, subscriber and plugin linked into the binary.
 //!
 //! `#[signal]`, `#[subscriber]` and `#[plugin]` each submit one `const` descriptor through
-//! [`inventory`]. The registry collects them once, on first use of any signal, sorts them
+//! [`inventory`]: a [`SignalDecl`], [`SubscriberDecl`] or [`PluginDecl`], read through its
+//! accessors. Their fields are private and the generated code builds them with a hidden
+//! `const fn new`, so that a descriptor can gain a field in a minor version (tracing-core's
+//! `Metadata` does the same). The registry collects them once, on first use of any signal, sorts them
 //! (link order is not stable, so it is never trusted), checks that no two structs declare the
 //! same signal, and connects every subscriber that belongs to no plugin. Plugins' subscribers
 //! are connected by [`crate::plugins::load`].
@@ -77,8 +80,8 @@ impl KwargDecl {
     }
 }
 
-/// A signal declared by `#[signal]` (or by hand, with `inventory::submit!`). A hand-written
-/// [`Signal`](crate::Signal) impl without a submitted descriptor is not in the registry.
+/// A signal declared by `#[signal]`. A hand-written [`Signal`](crate::Signal) impl has no
+/// descriptor, and is not in the registry.
 ///
 /// ```
 /// use signals_core::{registry, signal, Signal};
@@ -497,9 +500,9 @@ where
 #[diagnostic::on_unimplemented(
     message = "`#[subscriber]` goes on a free function, not on an associated function",
     label = "this function is in an `impl` block",
-    note = "the registry connects a function by its path, which a function in an `impl` \
-            block does not have: move it out of the `impl` block, or connect a closure that \
-            calls it at run time"
+    note = "the generated registration names the function without a type, as only a free \
+            function can be named: move it out of the `impl` block (a free function may call \
+            the associated one), or connect a closure at run time"
 )]
 pub trait FreeFunction {}
 
@@ -508,11 +511,6 @@ impl FreeFunction for u8 {}
 
 #[diagnostic::do_not_recommend]
 impl FreeFunction for u16 {}
-
-/// `TypeId::of::<T>`, as a function. Transitional: `meta.rs` names it through `__private`.
-pub(crate) fn type_id<T: 'static>() -> TypeId {
-    TypeId::of::<T>()
-}
 
 /// Compiles only when `probe` is a `u8` (see [`FreeFunction`]).
 ///
@@ -760,7 +758,7 @@ impl Registry {
         signals.sort_by_key(|s| (s.namespace, s.name, s.rust_type, s.location));
         for pair in signals.windows(2) {
             let (a, b) = (pair[0], pair[1]);
-            if (a.namespace, a.name) == (b.namespace, b.name) && (a.type_id)() != (b.type_id)() {
+            if (a.namespace, a.name) == (b.namespace, b.name) && a.type_id() != b.type_id() {
                 problems.push(RegistryError::DuplicateSignal {
                     signal: format!("{}.{}", a.namespace, a.name),
                     first_type: a.rust_type,
@@ -839,8 +837,8 @@ impl Registry {
     /// let names: Vec<_> = registry()
     ///     .signals()
     ///     .iter()
-    ///     .filter(|s| s.namespace == "doc_registry_signals")
-    ///     .map(|s| s.name)
+    ///     .filter(|s| s.namespace() == "doc_registry_signals")
+    ///     .map(|s| s.name())
     ///     .collect();
     /// assert_eq!(names, ["saved"]);
     /// ```
@@ -859,7 +857,7 @@ impl Registry {
     /// #[subscriber]
     /// fn audit(_: &str, _: &Saved) {}
     ///
-    /// assert!(registry().subscribers().iter().any(|s| s.path.ends_with("audit")));
+    /// assert!(registry().subscribers().iter().any(|s| s.path().ends_with("audit")));
     /// ```
     pub fn subscribers(&self) -> &[&'static SubscriberDecl] {
         &self.subscribers

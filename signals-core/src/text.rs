@@ -6,14 +6,14 @@
 //! length in bytes: a 1 MiB name gives a message of about a hundred bytes, not of 1 MiB.
 //! Shorter input is quoted whole, exactly as it is.
 //!
-//! This is the one place that does it: signals-core's errors use it, and ckan-signals through
-//! [`crate::__private::quote_input`].
+//! This is the one place that does it: signals-core's errors use it, and so can a host's own
+//! errors (ckan-signals' configuration errors do), through [`quoted`].
 
 use std::fmt;
 
 /// The most characters of an input that an error message quotes. Longer input is cut on a
 /// character boundary after this many characters.
-pub(crate) const MAX_QUOTED_CHARS: usize = 64;
+pub const MAX_QUOTED_CHARS: usize = 64;
 
 /// How a quoted input is delimited.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +69,15 @@ impl fmt::Display for Quoted<'_> {
 /// `text` in backticks, for an error message: whole when it is at most [`MAX_QUOTED_CHARS`]
 /// characters long, else its first [`MAX_QUOTED_CHARS`] characters, `…`, and its length in
 /// bytes: `` `aaaa…` (1048576 bytes) ``.
-pub(crate) fn backticks(text: &str) -> impl fmt::Display + '_ {
+///
+/// ```
+/// use signals_core::text::quoted;
+///
+/// assert_eq!(quoted("audit").to_string(), "`audit`");
+/// let long = "a".repeat(1 << 20);
+/// assert_eq!(quoted(&long).to_string(), format!("`{}…` (1048576 bytes)", "a".repeat(64)));
+/// ```
+pub fn quoted(text: &str) -> impl fmt::Display + '_ {
     Quoted {
         text,
         style: Style::Backticks,
@@ -77,7 +85,7 @@ pub(crate) fn backticks(text: &str) -> impl fmt::Display + '_ {
 }
 
 /// `text` as `str`'s `Debug` writes it (in double quotes, with escapes), bounded as
-/// [`backticks`] is: `"aaaa…" (1048576 bytes)`.
+/// [`quoted`] is: `"aaaa…" (1048576 bytes)`.
 pub(crate) fn debug(text: &str) -> impl fmt::Display + '_ {
     Quoted {
         text,
@@ -85,7 +93,7 @@ pub(crate) fn debug(text: &str) -> impl fmt::Display + '_ {
     }
 }
 
-/// `text` as it is, without delimiters, bounded as [`backticks`] is: `aaaa… (1048576 bytes)`.
+/// `text` as it is, without delimiters, bounded as [`quoted`] is: `aaaa… (1048576 bytes)`.
 /// For text that is already formatted.
 pub(crate) fn bare(text: &str) -> impl fmt::Display + '_ {
     Quoted {
@@ -111,7 +119,7 @@ mod tests {
             &"a".repeat(MAX_QUOTED_CHARS),
             &"é".repeat(MAX_QUOTED_CHARS),
         ] {
-            assert_eq!(backticks(text).to_string(), format!("`{text}`"));
+            assert_eq!(quoted(text).to_string(), format!("`{text}`"));
             assert_eq!(debug(text).to_string(), format!("{text:?}"));
             assert_eq!(bare(text).to_string(), text);
         }
@@ -127,7 +135,7 @@ mod tests {
         let long = "a".repeat(MIB);
         let prefix = "a".repeat(MAX_QUOTED_CHARS);
         assert_eq!(
-            backticks(&long).to_string(),
+            quoted(&long).to_string(),
             format!("`{prefix}…` (1048576 bytes)")
         );
         assert_eq!(
@@ -141,7 +149,7 @@ mod tests {
         // One character over the limit is cut too.
         let just_over = "b".repeat(MAX_QUOTED_CHARS + 1);
         assert_eq!(
-            backticks(&just_over).to_string(),
+            quoted(&just_over).to_string(),
             format!("`{}…` (65 bytes)", "b".repeat(MAX_QUOTED_CHARS))
         );
     }
@@ -153,14 +161,14 @@ mod tests {
             let text = c.to_string().repeat(MAX_QUOTED_CHARS * 3);
             let prefix = c.to_string().repeat(MAX_QUOTED_CHARS);
             assert_eq!(
-                backticks(&text).to_string(),
+                quoted(&text).to_string(),
                 format!("`{prefix}…` ({} bytes)", text.len())
             );
         }
         // Mixed widths, with the boundary right after a multi-byte character.
         let text = format!("{}é{}", "x".repeat(MAX_QUOTED_CHARS - 1), "y".repeat(10));
         assert_eq!(
-            backticks(&text).to_string(),
+            quoted(&text).to_string(),
             format!(
                 "`{}é…` ({} bytes)",
                 "x".repeat(MAX_QUOTED_CHARS - 1),

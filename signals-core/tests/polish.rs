@@ -72,7 +72,11 @@ fn the_meta_signals_are_declared_by_signals_core() {
             decl.location().file,
             file!().replace("tests/polish.rs", "src/meta.rs")
         );
-        let kwargs: Vec<(&str, &str)> = decl.kwargs().iter().map(|k| (k.name(), k.type_name())).collect();
+        let kwargs: Vec<(&str, &str)> = decl
+            .kwargs()
+            .iter()
+            .map(|k| (k.name(), k.type_name()))
+            .collect();
         assert_eq!(
             kwargs,
             [

@@ -271,12 +271,14 @@ fn sender_filters_match_strings_integers_and_none_by_value() {
     let any = IntSent::signal().connect(|_: &i64, _: &IntSent| {
         ANY.fetch_add(1, Ordering::SeqCst);
     });
-    // A receiver's sender takes any sender type: integers match by value, whatever their width.
+    // A typed receiver's sender is of the signal's sender type (a `u8` here would not compile:
+    // `tests/ui/receiver_sender_wrong_type.rs`); by name, integers match by value whatever
+    // their width (`has_receivers_for(&10i32)` below).
     let ten = IntSent::signal().connect(
         Receiver::new(|_: &i64, _: &IntSent| {
             TEN.fetch_add(1, Ordering::SeqCst);
         })
-        .sender(&10u8),
+        .sender(&10i64),
     );
     let _ = IntSent {}.send(&10);
     let _ = IntSent {}.send(&11);

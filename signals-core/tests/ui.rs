@@ -11,4 +11,5 @@ fn ui() {
     t.compile_fail("tests/ui/signal_*.rs");
     t.compile_fail("tests/ui/subscriber_*.rs");
     t.compile_fail("tests/ui/plugin_*.rs");
+    t.compile_fail("tests/ui/receiver_*.rs");
 }

@@ -315,6 +315,16 @@ fn parse_value(input: ParseStream, key: &Key) -> syn::Result<Value> {
             }
         }
         Kind::Sender => parse_sender(input, key).map(Value::Sender),
+        Kind::Path if input.peek(LitStr) => {
+            let lit: LitStr = input.parse()?;
+            Err(syn::Error::new(
+                lit.span(),
+                format_args!(
+                    "`{name}` takes a path, not a string: write `{name} = {}`",
+                    lit.value()
+                ),
+            ))
+        }
         Kind::Path => match input.call(Path::parse_mod_style) {
             Ok(path) => Ok(Value::Path(Box::new(path))),
             Err(error) => Err(syn::Error::new(

@@ -5,7 +5,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{FnArg, Item, ItemFn, LitStr, Type, TypeReference};
+use syn::{FnArg, Item, ItemFn, LitStr, Safety, Type, TypeReference};
 
 use crate::attr::{self, Errors, Key, Kind, SenderValue};
 use crate::private::{Private, CRATE_KEY};
@@ -143,7 +143,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Checks what the function is: not generic, not unsafe. Returns its flavor.
 fn check_signature(func: &ItemFn, errors: &mut Errors) -> Flavor {
     let sig = &func.sig;
-    if let Some(unsafety) = &sig.unsafety {
+    if let Safety::Unsafe(unsafety) = &sig.safety {
         errors.at(
             unsafety.span,
             "a subscriber cannot be an `unsafe fn`: the registry calls it like any receiver",
@@ -300,7 +300,10 @@ impl Subscriber {
                 quote!(#namespace_check #signal_check)
             }
         };
-        let plugin_check = self.plugin.as_ref().map(|plugin| attr::check_name(p, plugin));
+        let plugin_check = self
+            .plugin
+            .as_ref()
+            .map(|plugin| attr::check_name(p, plugin));
         let options = options_ident();
         let connect_call = self.connect_call();
         let declaration = self.declaration();
@@ -378,7 +381,7 @@ impl Subscriber {
     fn free_function_probe(&self, holder: &Ident) -> TokenStream {
         let span = self.func.sig.ident.span();
         let p = self.private.at(span);
-        let probe = Ident::new("probe", Span::mixed_site());
+        let probe = Ident::new("__signals_probe", span);
         quote_spanned! {span=>
             #[allow(unreachable_patterns, clippy::match_single_binding)]
             fn __signals_free_function() {
@@ -393,10 +396,23 @@ impl Subscriber {
     }
 
     /// The body of the generated connect function. The function item itself is connected, so
-    /// its identity is the function's: `disconnect(&audit)` finds it.
+    /// its identity is the function's: `disconnect(&audit)` finds it. The function is named
+    /// once, at the attribute: in an `impl` block, where the name does not resolve, that is
+    /// one error, next to the probe's.
     fn connect_call(&self) -> TokenStream {
+        let function = function_ident(&self.func.sig.ident);
+        let mut name = self.func.sig.ident.clone();
+        name.set_span(Span::call_site());
+        let body = self.connect_call_with(&function);
+        quote! {
+            let #function = #name;
+            #body
+        }
+    }
+
+    /// The connect call, with the function bound to `ident` (see [`Subscriber::connect_call`]).
+    fn connect_call_with(&self, ident: &Ident) -> TokenStream {
         let p = &self.private;
-        let ident = &self.func.sig.ident;
         let options = options_ident();
         match (&self.target, self.flavor) {
             (Target::Typed(ty), Flavor::Sync) => {
@@ -432,7 +448,7 @@ impl Subscriber {
             // options give the connection the function's own identity. The closure is
             // spanned at the function's name: a future that is not `Send` is reported there.
             (Target::Typed(ty), Flavor::Async) => {
-                let receiver = self.async_receiver();
+                let receiver = self.async_receiver(ident);
                 let connect = quote_spanned!(ident.span()=> __signals_connect_typed_async::<#ty, _, _>(#options, #receiver));
                 quote! {
                     fn __signals_connect_typed_async<T, F, R>(
@@ -458,7 +474,7 @@ impl Subscriber {
                 }
             }
             (Target::ByName { namespace, signal }, Flavor::Async) => {
-                let receiver = self.async_receiver();
+                let receiver = self.async_receiver(ident);
                 let p_at_name = self.private.at(ident.span());
                 let connect = quote_spanned!(ident.span()=> #p_at_name::connect_async_by_name(#namespace, #signal, #options, #receiver));
                 quote! {
@@ -509,15 +525,21 @@ impl Subscriber {
 
     /// `|sender, signal| Box::pin(f(sender, signal))`, spanned at the function's name, with
     /// hygienic parameter names.
-    fn async_receiver(&self) -> TokenStream {
-        let ident = &self.func.sig.ident;
+    fn async_receiver(&self, ident: &Ident) -> TokenStream {
         let p = self.private.at(ident.span());
         let sender = Ident::new("sender", Span::mixed_site());
         let signal = Ident::new("signal", Span::mixed_site());
         quote_spanned! {ident.span()=>
-            |#sender, #signal| #p::Box::pin(#ident(#sender, #signal))
+            move |#sender, #signal| #p::Box::pin(#ident(#sender, #signal))
         }
     }
+}
+
+/// The local the connect function binds the subscriber to, spanned at the function's name
+/// so that a wrong signature is reported there (a hygienic span would be reported at the
+/// attribute).
+fn function_ident(ident: &Ident) -> Ident {
+    Ident::new("__signals_function", ident.span())
 }
 
 /// The name of the const that holds a subscriber's registration: `__signals_subscriber_audit`

@@ -1,5 +1,5 @@
 //! Subscribers and plugins in a module with no implicit prelude: the generated code names
-//! only `::signals_core` and `::core` paths.
+//! only `::signals_core::__private` paths (std included).
 #![deny(warnings)]
 
 mod plain {

@@ -234,16 +234,19 @@ impl How {
         self
     }
 
-    /// `receiver` with the modifiers. The plugin goes first: the options replace any
-    /// modifier set before them.
+    /// `receiver` with the modifiers. The plugin and the sender filter go first, through the
+    /// options generated code uses (the options replace any modifier set before them): a
+    /// filter of any sender type, also on the typed signal, where `Receiver::sender` takes
+    /// the signal's own sender type only.
     fn apply<F, K>(&self, receiver: Receiver<F, K>) -> Receiver<F, K> {
-        let mut receiver = match self.plugin {
-            Some(p) => receiver.options(ConnectOptions::default().plugin(format!("plugin{p}"))),
-            None => receiver,
-        };
-        if let Some(sender) = self.filter {
-            receiver = with_sender!(sender, |s| receiver.sender(s));
+        let mut options = ConnectOptions::default();
+        if let Some(p) = self.plugin {
+            options = options.plugin(format!("plugin{p}"));
         }
+        if let Some(sender) = self.filter {
+            options = with_sender!(sender, |s| options.filter(SenderFilter::only(s)));
+        }
+        let mut receiver = receiver.options(options);
         if let Some(key) = &self.key {
             receiver = receiver.key(key.clone());
         }

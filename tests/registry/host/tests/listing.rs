@@ -140,7 +140,10 @@ fn a_declaration_carries_kwargs_docs_types_and_location() {
             ),
         ]
     );
-    assert_eq!((dataset.sender_type(), dataset.output_type()), ("str", "()"));
+    assert_eq!(
+        (dataset.sender_type(), dataset.output_type()),
+        ("str", "()")
+    );
     assert_eq!(dataset.location(), signal_at("DatasetCreated"));
     assert_eq!(dataset.resolve(), DatasetCreated::named());
     assert_eq!(dataset.type_id(), TypeId::of::<DatasetCreated>());
@@ -162,7 +165,10 @@ fn a_declaration_carries_kwargs_docs_types_and_location() {
     assert_eq!(ping.type_id(), TypeId::of::<Ping>());
 
     let resource = find("resource.downloaded");
-    assert_eq!(resource.rust_type(), "registry_declaring::ResourceDownloaded");
+    assert_eq!(
+        resource.rust_type(),
+        "registry_declaring::ResourceDownloaded"
+    );
     assert_eq!(resource.location(), signal_at("ResourceDownloaded"));
     assert_eq!(resource.resolve(), ResourceDownloaded::named());
     assert_eq!(
@@ -564,7 +570,12 @@ fn the_registry_serializes_targets_and_senders() {
     let fail = find("registry_subscribers_only::fail_on_13");
     assert_eq!(
         fail["target"],
-        json!({"kind": "typed", "rust_type": "JobFinished"})
+        json!({
+            "kind": "typed",
+            "rust_type": "JobFinished",
+            "namespace": "reg",
+            "signal": "job_finished",
+        })
     );
     assert_eq!(fail["sender"], json!({"int": 13}));
     assert_eq!(fail["plugin"], Value::Null);
