@@ -314,7 +314,7 @@ impl Lowered {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a receiver of this signal",
     label = "not a receiver of this signal",
-    note = "a receiver of a typed signal is `Fn(&Sender, &Signal) -> R`; by name, `Fn(&SenderKey<'_>, &dyn Kwargs) -> R`; an async one is wrapped in `Receiver::new_async`"
+    note = "a receiver of a typed signal is `Fn(&Sender, &Signal) -> R`, and `Receiver::sender` takes the signal's own sender type; by name, `Fn(&SenderKey<'_>, &dyn Kwargs) -> R`; an async one is wrapped in `Receiver::new_async`"
 )]
 pub trait IntoReceiver<K: ?Sized, M> {
     /// Lowers the receiver. Not public API.
@@ -422,6 +422,7 @@ where
     )
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, F, R> IntoReceiver<T, Direct<R>> for F
 where
     T: Signal,
@@ -433,6 +434,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, F, R, S, M> IntoReceiver<T, Built<SyncKind, R, M>> for Receiver<F, SyncKind, S>
 where
     T: Signal,
@@ -448,6 +450,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, F, R, S, M> IntoReceiver<T, Built<AsyncKind, R, M>> for Receiver<F, AsyncKind, S>
 where
     T: Signal,
@@ -505,6 +508,7 @@ where
     (RecordFn::ByName(shim), AsyncRecordFn::ByName(call))
 }
 
+#[diagnostic::do_not_recommend]
 impl<F, R> IntoReceiver<dyn Kwargs, Direct<R>> for F
 where
     F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
@@ -515,7 +519,9 @@ where
     }
 }
 
-impl<F, R, S: ?Sized> IntoReceiver<dyn Kwargs, Built<SyncKind, R, fn(&S)>> for Receiver<F, SyncKind, S>
+#[diagnostic::do_not_recommend]
+impl<F, R, S: ?Sized> IntoReceiver<dyn Kwargs, Built<SyncKind, R, fn(&S)>>
+    for Receiver<F, SyncKind, S>
 where
     F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
     R: IntoReply,
@@ -528,7 +534,9 @@ where
     }
 }
 
-impl<F, R, S: ?Sized> IntoReceiver<dyn Kwargs, Built<AsyncKind, R, fn(&S)>> for Receiver<F, AsyncKind, S>
+#[diagnostic::do_not_recommend]
+impl<F, R, S: ?Sized> IntoReceiver<dyn Kwargs, Built<AsyncKind, R, fn(&S)>>
+    for Receiver<F, AsyncKind, S>
 where
     F: for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, R>
         + Send

@@ -352,7 +352,11 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
     let connected = catch_unwind(AssertUnwindSafe(|| subscribe(entry, &mut subscriptions)));
     let more = subscriptions.errors.len().saturating_sub(1);
     let failure = subscriptions.errors.into_iter().next();
-    settle(id, failure.is_none() && connected.is_ok(), subscriptions.made);
+    settle(
+        id,
+        failure.is_none() && connected.is_ok(),
+        subscriptions.made,
+    );
     if let Err(panic) = connected {
         resume_unwind(panic);
     }

@@ -172,7 +172,10 @@ fn every_change_is_announced_once_through_the_hook() {
     static SEEN: StdMutex<Option<HashMap<&'static str, (usize, usize)>>> = StdMutex::new(None);
     fn record(signal: &'static str, connected: usize, disconnected: usize) {
         let mut seen = SEEN.lock().unwrap();
-        let entry = seen.get_or_insert_with(HashMap::new).entry(signal).or_default();
+        let entry = seen
+            .get_or_insert_with(HashMap::new)
+            .entry(signal)
+            .or_default();
         entry.0 += connected;
         entry.1 += disconnected;
     }
@@ -193,6 +196,10 @@ fn every_change_is_announced_once_through_the_hook() {
             .as_ref()
             .and_then(|seen| seen.get(signal.qualified_name()))
             .copied();
-        assert_eq!(counts, Some((2, 1)), "two connects and one disconnect, each told once");
+        assert_eq!(
+            counts,
+            Some((2, 1)),
+            "two connects and one disconnect, each told once"
+        );
     });
 }

@@ -300,7 +300,9 @@ where
     let mut rare = Rare::default();
     // Async receivers are rare on a list, and the array is empty when there are none.
     let call = |index: usize| match list.async_at(index) {
-        None => Call::Sync(catch_unwind(AssertUnwindSafe(|| invoke(&list.calls[index])))),
+        None => Call::Sync(catch_unwind(AssertUnwindSafe(|| {
+            invoke(&list.calls[index])
+        }))),
         Some(call) => Call::Async(catch_unwind(AssertUnwindSafe(|| start(call)))),
     };
     let count = list.calls.len();
