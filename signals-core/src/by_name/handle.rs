@@ -22,7 +22,7 @@ use crate::typed::signal::Signal;
 /// A signal found by its namespace and name: the same signal whether or not a struct declares
 /// it, and whether or not the declaring crate is linked (then it is simply never sent).
 ///
-/// By-name receivers get the sender's [`SenderKey`] and the kwargs bag as `&dyn Kwargs`; they
+/// By-name receivers get the sender's [`SenderKey`](crate::SenderKey) and the kwargs bag as `&dyn Kwargs`; they
 /// see typed sends too.
 ///
 /// ```

@@ -16,7 +16,7 @@ use crate::typed::signal::Signal;
 /// The first call finds the signal in its namespace and declares it with the struct type. If
 /// the name is invalid or another struct already declares it, the signal lives detached: it
 /// still works for its own typed receivers, by-name lookups do not reach it, and
-/// [`TypedSignal::check`] (and the registry) report why. One cell per signal type, in a
+/// [`TypedSignal::check`](crate::TypedSignal::check) (and the registry) report why. One cell per signal type, in a
 /// `static` ([`SignalCell::new`]); [`SignalCell::resolve`] shows a whole hand-written impl.
 #[derive(Debug)]
 pub struct SignalCell {

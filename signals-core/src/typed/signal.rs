@@ -14,7 +14,7 @@ use crate::typed::shape::ThreadSnapshot;
 
 /// A signal declared by a struct: its fields are the keyword arguments.
 ///
-/// `#[signal]` writes this impl; writing it by hand takes a [`SignalCell`] for the cached
+/// `#[signal]` writes this impl; writing it by hand takes a [`SignalCell`](crate::SignalCell) for the cached
 /// lookup:
 ///
 /// ```
@@ -72,7 +72,7 @@ pub trait Signal: Kwargs + Sized {
     /// The signal's documentation.
     const DOCS: &'static str = "";
 
-    /// The signal's runtime object, found once and cached (use a [`SignalCell`]).
+    /// The signal's runtime object, found once and cached (use a [`SignalCell`](crate::SignalCell)).
     ///
     /// ```
     /// use signals_core::{signal, Namespace, Signal};
