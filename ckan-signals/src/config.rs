@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use signals_core::text::quoted;
+use signals_core::NameRule;
 
 /// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention). This
 /// crate never reads the environment itself: pass the variable's value to
@@ -87,6 +88,16 @@ pub enum ConfigError {
         /// The limit.
         max: u64,
     },
+    /// The file gave more than [`MAX_CONFIG_BYTES`] bytes while it was read, though its
+    /// reported size was within the limit: a pipe, a device such as `/dev/zero`, or a file
+    /// that grew. Reading stops one byte past the limit.
+    #[error("config file {path} holds more than {max} bytes, the limit; is it the right file?")]
+    LimitExceeded {
+        /// The file.
+        path: String,
+        /// The limit.
+        max: u64,
+    },
     /// A line is not a section, a `key = value`, a comment or a continuation.
     #[error("{origin}:{line}: {problem}")]
     Malformed {
@@ -130,6 +141,20 @@ pub enum ConfigError {
         origin: String,
         /// The word, whole.
         name: String,
+    },
+    /// A plugin list names a plugin that the naming rules refuse (such as `=`), which no
+    /// plugin can be called.
+    #[error(
+        "{origin}: the plugin list has {}, which is not a valid plugin name: {rule}",
+        quoted(.name)
+    )]
+    InvalidPluginName {
+        /// Where the list came from: the file and line, or the variable.
+        origin: String,
+        /// The name, whole.
+        name: String,
+        /// The naming rule it breaks.
+        rule: NameRule,
     },
 }
 

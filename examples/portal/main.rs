@@ -9,6 +9,7 @@
 //! cargo run -- --config other.ini
 //! ```
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use ckan_signals::model::{ActionContext, WebApp};
 use ckan_signals::{RequestFinished, RequestStarted};
 use serde_json::{json, Value};
+use signals_core::text::quoted;
 use signals_core::Signal;
 
 const USAGE: &str = "usage: portal [--config FILE] [--plugins a,b,...] [--list [--json]]";
@@ -33,7 +35,9 @@ struct Options {
     json: bool,
 }
 
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+/// Reads the arguments as the OS gives them: a path need not be UTF-8 (`--config` takes any),
+/// and anything else that is not UTF-8 is reported as bad input, never a panic.
+fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Option<Options>, String> {
     let mut options = Options {
         config: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/portal.ini")),
         plugins: None,
@@ -42,7 +46,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
     };
     let mut args = args;
     while let Some(arg) = args.next() {
-        match arg.as_str() {
+        match arg.to_str().unwrap_or("") {
             "--list" => options.list = true,
             "--json" => options.json = true,
             "--config" => {
@@ -55,6 +59,13 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                 let list = args
                     .next()
                     .ok_or("--plugins needs a list: --plugins activity,audit")?;
+                let list = list.into_string().map_err(|list| {
+                    format!(
+                        "--plugins got {}, which is not valid UTF-8; list plugin names in ASCII: \
+                         --plugins activity,audit",
+                        quoted(&list.to_string_lossy())
+                    )
+                })?;
                 options.plugins = Some(
                     list.split(',')
                         .map(str::trim)
@@ -64,7 +75,10 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                 );
             }
             "-h" | "--help" => return Ok(None),
-            other => return Err(format!("unknown option `{other}`")),
+            _ => {
+                let option = arg.to_string_lossy();
+                return Err(format!("unknown option {}", quoted(&option)));
+            }
         }
     }
     if options.json && !options.list {
@@ -98,7 +112,7 @@ fn main() -> ExitCode {
     // errors where `println!` would panic. (The plugins print through `stdout()` too, and
     // ignore errors; the lock is reentrant, so they can while the portal holds it.)
     let mut out = io::stdout().lock();
-    let result = match parse_args(std::env::args().skip(1)) {
+    let result = match parse_args(std::env::args_os().skip(1)) {
         Ok(Some(options)) => run(options, &mut out),
         Ok(None) => writeln!(out, "{USAGE}").map_err(Stop::from),
         Err(problem) => {

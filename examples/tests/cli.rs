@@ -512,3 +512,71 @@ fn a_closed_stdout_ends_the_portal_quietly() {
         assert_eq!(output.status.code(), Some(0), "{args:?}");
     }
 }
+
+/// Runs the portal with raw (possibly non-UTF-8) arguments.
+fn portal_os(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env_remove("CKAN__PLUGINS")
+        .output()
+        .expect("the portal binary runs")
+}
+
+/// Arguments are read as the bytes they are, not as UTF-8 (reading them as `String`s panicked):
+/// a config path that is not UTF-8 is a path like any other, and a plugin list that is not
+/// UTF-8 is bad input, reported with exit code 2.
+#[test]
+fn arguments_that_are_not_utf8_are_read_or_reported_never_a_panic() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    // A config file whose name is not UTF-8 is read.
+    let dir = std::env::temp_dir().join(format!("portal-cli-{}-not-utf8", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(OsStr::from_bytes(b"caf\xe9.ini"));
+    std::fs::write(&file, "[app:main]\nckan.plugins = audit\n").unwrap();
+    let output = portal_os(&[OsStr::new("--config"), file.as_os_str()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        lines(&stdout(&output))[0],
+        format!(
+            "A CKAN-like portal, in process. Plugins from {}: audit",
+            file.display()
+        )
+    );
+    // A missing one is reported as missing.
+    let missing = dir.join(OsStr::from_bytes(b"missing-\xff.ini"));
+    let output = portal_os(&[OsStr::new("--config"), missing.as_os_str()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "portal: cannot read config file {}: No such file or directory (os error 2)\n",
+            missing.display()
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // A plugin list that is not UTF-8 cannot name a plugin.
+    let output = portal_os(&[
+        OsStr::new("--plugins"),
+        OsStr::from_bytes(b"audit,st\xffts"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "portal: --plugins got `audit,st\u{fffd}ts`, which is not valid UTF-8; list plugin \
+             names in ASCII: --plugins activity,audit\n{USAGE}\n"
+        )
+    );
+    // An unknown option that is not UTF-8 is unknown, shown lossily, control characters
+    // escaped.
+    let output = portal_os(&[OsStr::from_bytes(b"--\xff\x1b[31m")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!("portal: unknown option `--\u{fffd}\\u{{1b}}[31m`\n{USAGE}\n")
+    );
+}

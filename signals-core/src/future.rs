@@ -23,6 +23,16 @@ pub type BoxFuture<'a, R> = Pin<Box<dyn Future<Output = R> + Send + 'a>>;
 /// A panic's payload, as `catch_unwind` gives it.
 pub(crate) type Payload = Box<dyn Any + Send>;
 
+/// Drops `value` under `catch_unwind`, so that a `Drop` that panics (a panic payload's, or a
+/// value a receiver's closure captured) never escapes the caller. If it panics, the payload
+/// of that panic is forgotten rather than dropped: its own `Drop` could panic again. Nothing
+/// reports it; the panic hook has already printed it.
+pub(crate) fn drop_quietly<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        std::mem::forget(payload);
+    }
+}
+
 /// Polls `F`, turning a panic during a poll into `Ready(Err(payload))`.
 pub(crate) struct CatchUnwind<F>(pub(crate) F);
 

@@ -182,7 +182,10 @@ pub use future::BoxFuture;
 pub use kwargs::{DynKwargs, Kwarg, Kwargs};
 pub use listing::{listing, Listing, PluginListing, SignalListing, SubscriberListing};
 pub use meta::{ReceiverConnected, ReceiverDisconnected};
-pub use name::{check_name, check_name_bytes, NameKind, NameRule, MAX_NAME_LEN};
+pub use name::{
+    check_name, check_name_bytes, check_namespace_name, check_namespace_name_bytes, NameKind,
+    NameRule, MAX_NAME_LEN,
+};
 pub use namespace::Namespace;
 pub use receiver::{BoxError, IntoOutcome, IntoReply, ReceiverId, ReceiverInfo, SourceLocation};
 pub use report::{Collected, Failure, FailureKind, Response, SendReport};
@@ -257,7 +260,7 @@ pub mod prelude {
 pub mod __private {
     // Not public API. Used by generated code: this crate's items.
     pub use crate::connect::ConnectOptions;
-    pub use crate::name::assert_valid_name;
+    pub use crate::name::{assert_valid_name, assert_valid_namespace_name};
     pub use crate::plugins::Plugin;
     pub use crate::registry::{
         connect_async_by_name, connect_by_name, require_free_function, KwargDecl, PluginDecl,

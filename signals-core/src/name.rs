@@ -49,7 +49,8 @@ impl fmt::Display for NameKind {
 
 /// The rule a rejected name broke.
 ///
-/// A valid name is 1 to [`MAX_NAME_LEN`] bytes of ASCII letters, digits, `_`, `.` and `-`.
+/// A valid name is 1 to [`MAX_NAME_LEN`] bytes of ASCII letters, digits, `_`, `.` and `-`;
+/// a namespace name has no `.` (see [`check_namespace_name`]).
 ///
 /// ```
 /// use signals_core::{check_name, NameRule};
@@ -72,6 +73,12 @@ pub enum NameRule {
         /// Byte offset of the first offending character.
         index: usize,
     },
+    /// A namespace name has a `.`: a dot separates the namespace from the signal in a qualified
+    /// name (`ckanext.datastore.upsert`), so only signal names may have dots.
+    DotInNamespace {
+        /// Byte offset of the first `.`.
+        index: usize,
+    },
 }
 
 impl NameRule {
@@ -91,6 +98,10 @@ impl NameRule {
             NameRule::BadCharacter { .. } => {
                 "a name may contain only ASCII letters, digits, `_`, `.` and `-`"
             }
+            NameRule::DotInNamespace { .. } => {
+                "a namespace name must not contain `.` (a dot separates the namespace from the \
+                 signal); use `_` or `-` instead"
+            }
         }
     }
 }
@@ -106,6 +117,12 @@ impl fmt::Display for NameRule {
             NameRule::BadCharacter { index } => write!(
                 f,
                 "the character at byte {index} is not allowed; use only ASCII letters, digits, `_`, `.` and `-`"
+            ),
+            NameRule::DotInNamespace { index } => write!(
+                f,
+                "it has a `.` at byte {index}; a dot separates the namespace from the signal in a \
+                 qualified name, so a namespace name cannot have one; use `_` or `-` instead (a \
+                 signal name may have dots)"
             ),
         }
     }
@@ -151,11 +168,57 @@ pub const fn check_name_bytes(bytes: &[u8]) -> Result<(), NameRule> {
     Ok(())
 }
 
+/// Checks a namespace name: the naming rules (see [`check_name`]), and no `.`
+/// ([`NameRule::DotInNamespace`]). A qualified name is `namespace.signal`, and only a signal
+/// name may have dots, so a qualified name names one signal: `pq` with `x.y` is `pq.x.y`, and
+/// `pq.x` cannot be a namespace. Usable in `const` contexts.
+///
+/// ```
+/// use signals_core::{check_namespace_name, NameRule};
+///
+/// assert_eq!(check_namespace_name("ckanext"), Ok(()));
+/// assert_eq!(check_namespace_name("ckan.ext"), Err(NameRule::DotInNamespace { index: 4 }));
+/// assert_eq!(check_namespace_name(""), Err(NameRule::Empty));
+/// ```
+pub const fn check_namespace_name(name: &str) -> Result<(), NameRule> {
+    check_namespace_name_bytes(name.as_bytes())
+}
+
+/// Checks raw bytes as [`check_namespace_name`] does.
+///
+/// ```
+/// use signals_core::{check_namespace_name_bytes, NameRule};
+///
+/// assert_eq!(check_namespace_name_bytes(b"a.b"), Err(NameRule::DotInNamespace { index: 1 }));
+/// ```
+pub const fn check_namespace_name_bytes(bytes: &[u8]) -> Result<(), NameRule> {
+    if let Err(rule) = check_name_bytes(bytes) {
+        return Err(rule);
+    }
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'.' {
+            return Err(NameRule::DotInNamespace { index });
+        }
+        index += 1;
+    }
+    Ok(())
+}
+
 /// Checks a name and panics at compile time when it is invalid. Generated code calls it in a
 /// `const` item, so an invalid name in an attribute is a compile error.
 #[doc(hidden)]
 pub const fn assert_valid_name(name: &str) {
     if let Err(rule) = check_name(name) {
+        panic!("{}", rule.message());
+    }
+}
+
+/// Checks a namespace name ([`check_namespace_name`]) and panics at compile time when it is
+/// invalid: the compile-time twin of the check [`Namespace::get`](crate::Namespace::get) makes.
+#[doc(hidden)]
+pub const fn assert_valid_namespace_name(name: &str) {
+    if let Err(rule) = check_namespace_name(name) {
         panic!("{}", rule.message());
     }
 }
@@ -183,5 +246,21 @@ mod tests {
             check_name_bytes(b"ok\xff"),
             Err(NameRule::BadCharacter { index: 2 })
         );
+    }
+
+    #[test]
+    fn namespace_names_have_no_dot_and_signal_names_may() {
+        assert_eq!(check_name("x.y"), Ok(()));
+        assert_eq!(
+            check_namespace_name("pq.x"),
+            Err(NameRule::DotInNamespace { index: 2 })
+        );
+        // The other rules come first, as in `check_name`.
+        assert_eq!(
+            check_namespace_name("a.b c"),
+            Err(NameRule::BadCharacter { index: 3 })
+        );
+        assert_eq!(check_namespace_name("ckan-ext_2"), Ok(()));
+        const _: () = assert_valid_namespace_name("ckanext");
     }
 }

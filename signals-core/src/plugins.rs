@@ -16,7 +16,8 @@
 
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, ThreadId};
 
 use crate::connect::{IntoReceiver, SignalHandle};
 use crate::connection::Connection;
@@ -196,12 +197,23 @@ pub enum PluginError {
         /// The plugin's name.
         name: String,
     },
-    /// Another thread is loading the plugin now (and may have been asked to unload it).
+    /// The plugin is being loaded now: by another thread (a second `load` is refused), or by
+    /// this one, whose plugin code cannot `unload` the plugin it is still loading.
     #[error(
-        "plugin `{name}` is being loaded by another thread; load it once that load has \
-         finished (and, if it was unloaded meanwhile, undone)"
+        "plugin `{name}` is being loaded (by another thread, or by the plugin's own code on \
+         this one); load or unload it once that load has returned"
     )]
     Loading {
+        /// The plugin's name.
+        name: String,
+    },
+    /// This thread is unloading the plugin (a receiver's `Drop` run by that unload called
+    /// `load`): it cannot wait for itself. Another thread's `load` waits for the unload instead.
+    #[error(
+        "plugin `{name}` is being unloaded by this thread (code run by its unload tried to \
+         load it again); load it once that unload has returned"
+    )]
+    Unloading {
         /// The plugin's name.
         name: String,
     },
@@ -234,43 +246,84 @@ pub enum PluginError {
     InvalidName(Error),
 }
 
+/// Where a plugin's record is in its life. Every change of state happens under the `LOADED`
+/// lock; no plugin code (constructors, `subscriptions`, receivers' `Drop`) runs under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// A load on this thread is making the subscriptions. The record reserves the plugin's
+    /// place: another `load` is refused, and an `unload` on another thread waits.
+    Loading(ThreadId),
+    /// Loaded: the record holds its connections.
+    Loaded,
+    /// An unload on this thread (or a failed load undoing itself) is disconnecting the
+    /// connections; the record goes once they are all gone. Until then a `load` or `unload`
+    /// of the plugin on another thread waits, so that a load never finds the old connections
+    /// still connected (it would not own them, and the unload would then take them away).
+    Unloading(ThreadId),
+}
+
 struct Loaded {
     name: &'static str,
     /// Which load this is: unique for the process, so a [`PluginGuard`] can tell its own load
     /// from a later load of the same plugin.
     id: u64,
+    /// The load's connections, once it is [`State::Loaded`].
     connections: Vec<Connection>,
-    /// The load has finished: the plugin is loaded. Until then its place is reserved, so that
-    /// no other load of it starts, and an unload only marks it `cancelled`.
-    ready: bool,
-    /// An unload came while the load ran: the load undoes itself when it finishes.
-    cancelled: bool,
+    state: State,
 }
 
 impl Loaded {
-    /// Unloads this load: takes its connections to disconnect when it is loaded (and removes
-    /// it from `list`), or marks it cancelled while it still loads. `None` if it was cancelled
-    /// already: then it is not loaded.
-    fn unload(list: &mut Vec<Loaded>, index: usize) -> Option<Vec<Connection>> {
-        let entry = &mut list[index];
-        if entry.ready {
-            return Some(list.remove(index).connections);
-        }
-        if entry.cancelled {
-            return None;
-        }
-        entry.cancelled = true;
-        Some(Vec::new())
+    /// Starts unloading this loaded record on `thread`: marks it and takes its connections,
+    /// for [`finish_unload`] to disconnect once the list is released.
+    fn start_unload(&mut self, thread: ThreadId) -> (u64, Vec<Connection>) {
+        self.state = State::Unloading(thread);
+        (self.id, std::mem::take(&mut self.connections))
     }
 }
 
 static LOADED: Mutex<Vec<Loaded>> = Mutex::new(Vec::new());
+
+/// Notified whenever a record leaves [`State::Loading`] or [`State::Unloading`].
+static CHANGED: Condvar = Condvar::new();
 
 /// The id of the next load.
 static NEXT_LOAD_ID: AtomicU64 = AtomicU64::new(1);
 
 fn loaded_list() -> MutexGuard<'static, Vec<Loaded>> {
     LOADED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Releases the list until a load or unload in progress ends, and takes it again.
+fn wait_for_change(list: MutexGuard<'static, Vec<Loaded>>) -> MutexGuard<'static, Vec<Loaded>> {
+    CHANGED.wait(list).unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The loaded plugins' names, comma-separated, for [`PluginError::NotLoaded`].
+fn loaded_names(list: &[Loaded]) -> String {
+    join_or_none(
+        list.iter()
+            .filter(|l| l.state == State::Loaded)
+            .map(|l| l.name),
+    )
+}
+
+/// Ends the unload of the record `id`, which this thread marked [`State::Unloading`]:
+/// disconnects `connections` with the list released (a receiver's `Drop` may use plugins),
+/// then removes the record and wakes the threads waiting for it. A panic from a receiver's
+/// `Drop` does not stop the rest: the record goes all the same, and the first panic then goes
+/// on to the caller.
+fn finish_unload(id: u64, connections: Vec<Connection>) {
+    let mut panic = None;
+    for connection in connections {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| connection.disconnect())) {
+            panic.get_or_insert(payload);
+        }
+    }
+    loaded_list().retain(|l| l.id != id);
+    CHANGED.notify_all();
+    if let Some(payload) = panic {
+        resume_unwind(payload);
+    }
 }
 
 fn join_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
@@ -288,7 +341,12 @@ fn join_or_none<'a>(names: impl Iterator<Item = &'a str>) -> String {
 /// code panics (its `Default`, its [`Plugin::subscriptions`]), the load is undone too, and the
 /// panic then goes on to the caller. The plugin counts as loaded once `load` returns: while
 /// it runs, [`is_loaded`] says `false`, another `load` of it is [`PluginError::Loading`], and
-/// an [`unload`] takes effect when the load ends (as if it came just after).
+/// an [`unload`] on another thread waits for the load to end, then unloads it (as if it came
+/// just after). A `load` that starts while another thread is unloading the plugin waits until
+/// that unload has disconnected everything, then loads it: every load that succeeds has all
+/// its subscriptions. Loads and unloads of one plugin are linearizable: each takes effect at
+/// one moment between its call and its return. (Code run by this thread's own unload of the
+/// plugin, a receiver's `Drop`, cannot wait for it: its `load` is [`PluginError::Unloading`].)
 ///
 /// ```
 /// use signals_core::plugins::{self, Plugin, Subscriptions};
@@ -373,24 +431,29 @@ fn load_with_id(name: &str) -> Result<u64, PluginError> {
 
 /// Reserves the plugin's place before anything is connected, so that two threads loading the
 /// same plugin cannot both connect (the second would find the first one's connections and
-/// own none of them). Returns the id of this load.
+/// own none of them). Waits while another thread is unloading the plugin, for the same reason.
+/// Returns the id of this load.
 fn reserve(name: &'static str) -> Result<u64, PluginError> {
+    let me = thread::current().id();
     let mut loaded = loaded_list();
-    if let Some(other) = loaded.iter().find(|l| l.name == name) {
+    while let Some(state) = loaded.iter().find(|l| l.name == name).map(|l| l.state) {
         let name = name.to_owned();
-        return Err(if other.ready {
-            PluginError::AlreadyLoaded { name }
-        } else {
-            PluginError::Loading { name }
-        });
+        match state {
+            State::Loaded => return Err(PluginError::AlreadyLoaded { name }),
+            State::Loading(_) => return Err(PluginError::Loading { name }),
+            // Code run by this thread's own unload: waiting would never end.
+            State::Unloading(thread) if thread == me => {
+                return Err(PluginError::Unloading { name })
+            }
+            State::Unloading(_) => loaded = wait_for_change(loaded),
+        }
     }
     let id = NEXT_LOAD_ID.fetch_add(1, Ordering::Relaxed);
     loaded.push(Loaded {
         name,
         id,
         connections: Vec::new(),
-        ready: false,
-        cancelled: false,
+        state: State::Loading(me),
     });
     Ok(id)
 }
@@ -415,33 +478,33 @@ fn subscribe(entry: &PluginEntry, subscriptions: &mut Subscriptions) {
     }
 }
 
-/// Ends the load `id`: hands its connections to the plugin's record when it `succeeded` and
-/// was not unloaded meanwhile; otherwise drops the reservation and undoes them.
+/// Ends the load `id`: hands its connections to the plugin's record when it `succeeded` (the
+/// plugin is loaded from here on, and unloads waiting for the load go on); otherwise undoes
+/// them as an unload does, keeping the reservation until they are all disconnected.
 fn settle(id: u64, succeeded: bool, made: Vec<Connection>) {
-    let mut made = made;
-    {
-        let mut loaded = loaded_list();
-        // The reservation stays until here: unloads only mark it.
-        if let Some(index) = loaded.iter().position(|l| l.id == id) {
-            let entry = &mut loaded[index];
-            if succeeded && !entry.cancelled {
-                entry.ready = true;
-                made = std::mem::replace(&mut entry.connections, made);
-            } else {
-                // Failed, panicked, or unloaded while it loaded (the unload then counts as
-                // coming after this load).
-                loaded.remove(index);
-            }
+    let mut loaded = loaded_list();
+    // Only this load removes its reservation: it is still there.
+    if let Some(entry) = loaded.iter_mut().find(|l| l.id == id) {
+        if succeeded {
+            entry.state = State::Loaded;
+            entry.connections = made;
+            drop(loaded);
+            CHANGED.notify_all();
+            return;
         }
+        // Failed or panicked.
+        entry.state = State::Unloading(thread::current().id());
     }
-    // Disconnected after the list is released: a receiver's `Drop` may use plugins.
-    for connection in made {
-        connection.disconnect();
-    }
+    drop(loaded);
+    finish_unload(id, made);
 }
 
-/// Unloads the plugin `name`: disconnects exactly the connections its load made. While
-/// another thread is loading it, the unload is recorded and takes effect when that load ends.
+/// Unloads the plugin `name`: disconnects exactly the connections its load made, and returns
+/// once they are all disconnected. While another thread is loading it, the unload waits for
+/// that load to end, then unloads what it loaded (or is [`PluginError::NotLoaded`] if the load
+/// failed); while another thread is unloading it, it waits for that unload and is
+/// `NotLoaded`. The plugin's own code inside this thread's load of it gets
+/// [`PluginError::Loading`] (it cannot wait for itself).
 ///
 /// A name that breaks the naming rules is [`PluginError::InvalidName`], as in [`load`]. A
 /// receiver the plugin connected is still called by sends already running on other threads.
@@ -471,48 +534,57 @@ fn settle(id: u64, succeeded: bool, made: Vec<Connection>) {
 /// ```
 pub fn unload(name: &str) -> Result<(), PluginError> {
     check_plugin_name(name)?;
-    let removed = {
-        let mut loaded = loaded_list();
-        let unloaded = loaded
-            .iter()
-            .position(|l| l.name == name)
-            .and_then(|index| Loaded::unload(&mut loaded, index));
-        match unloaded {
-            Some(connections) => connections,
-            None => {
-                return Err(PluginError::NotLoaded {
+    let me = thread::current().id();
+    let mut loaded = loaded_list();
+    loop {
+        let found = loaded.iter().position(|l| l.name == name);
+        match found.map(|index| (index, loaded[index].state)) {
+            Some((index, State::Loaded)) => {
+                let (id, connections) = loaded[index].start_unload(me);
+                drop(loaded);
+                finish_unload(id, connections);
+                return Ok(());
+            }
+            // The plugin's own code, inside this thread's load of it: waiting would never end.
+            Some((_, State::Loading(thread))) if thread == me => {
+                return Err(PluginError::Loading {
                     name: name.to_owned(),
-                    loaded: join_or_none(loaded.iter().filter(|l| l.ready).map(|l| l.name)),
                 })
             }
+            // Code run by this thread's own unload of it: that unload goes on.
+            Some((_, State::Unloading(thread))) if thread == me => break,
+            // Another thread is loading or unloading it: its outcome decides (a load that
+            // succeeds is then unloaded here, as if this unload came just after it).
+            Some(_) => loaded = wait_for_change(loaded),
+            None => break,
         }
-    };
-    for connection in removed {
-        connection.disconnect();
     }
-    Ok(())
+    Err(PluginError::NotLoaded {
+        name: name.to_owned(),
+        loaded: loaded_names(&loaded),
+    })
 }
 
-/// Unloads the plugin `name` if its current load is the load `id`; else does nothing.
+/// Unloads the plugin `name` if its current load is the load `id` and it is loaded; else does
+/// nothing.
 fn unload_load(name: &str, id: u64) {
-    let removed = {
-        let mut loaded = loaded_list();
-        let unloaded = loaded
-            .iter()
-            .position(|l| l.name == name && l.id == id)
-            .and_then(|index| Loaded::unload(&mut loaded, index));
-        match unloaded {
-            Some(connections) => connections,
-            None => return,
-        }
+    let mut loaded = loaded_list();
+    let Some(entry) = loaded
+        .iter_mut()
+        .find(|l| l.name == name && l.id == id && l.state == State::Loaded)
+    else {
+        return;
     };
-    for connection in removed {
-        connection.disconnect();
-    }
+    let (id, connections) = entry.start_unload(thread::current().id());
+    drop(loaded);
+    finish_unload(id, connections);
 }
 
 /// Unloads every plugin, the last loaded first. Process-wide: it unloads plugins other code
-/// loaded too, and a [`PluginGuard`] alive then finds nothing left to undo.
+/// loaded too, and a [`PluginGuard`] alive then finds nothing left to undo. Loads and unloads
+/// in progress on other threads when it starts are waited for, so every plugin loaded or
+/// being loaded then is unloaded when it returns (a load that starts later may stay); a load
+/// in progress on this thread (plugin code calling `unload_all`) is left to finish.
 ///
 /// ```
 /// use signals_core::plugins::{self, Plugin, Subscriptions};
@@ -538,18 +610,36 @@ fn unload_load(name: &str, id: u64) {
 /// # Ok::<(), signals_core::plugins::PluginError>(())
 /// ```
 pub fn unload_all() {
-    let all: Vec<Loaded> = {
-        let mut loaded = loaded_list();
-        // Loads still running are marked, and undo themselves when they finish.
-        for loading in loaded.iter_mut().filter(|l| !l.ready) {
-            loading.cancelled = true;
+    let me = thread::current().id();
+    let mut loaded = loaded_list();
+    // Loads and unloads other threads have in progress now are waited for, so that every
+    // plugin loaded or being loaded when this starts is unloaded when it returns.
+    let pending: Vec<u64> = loaded
+        .iter()
+        .filter(|l| matches!(l.state, State::Loading(t) | State::Unloading(t) if t != me))
+        .map(|l| l.id)
+        .collect();
+    while loaded
+        .iter()
+        .any(|l| l.state != State::Loaded && pending.contains(&l.id))
+    {
+        loaded = wait_for_change(loaded);
+    }
+    let all: Vec<(u64, Vec<Connection>)> = loaded
+        .iter_mut()
+        .filter(|l| l.state == State::Loaded)
+        .map(|l| l.start_unload(me))
+        .collect();
+    drop(loaded);
+    // Every record marked here must go, even if a receiver's `Drop` panics.
+    let mut panic = None;
+    for (id, connections) in all.into_iter().rev() {
+        if let Err(payload) = catch_unwind(|| finish_unload(id, connections)) {
+            panic.get_or_insert(payload);
         }
-        loaded.extract_if(.., |l| l.ready).collect()
-    };
-    for plugin in all.into_iter().rev() {
-        for connection in plugin.connections {
-            connection.disconnect();
-        }
+    }
+    if let Some(payload) = panic {
+        resume_unwind(payload);
     }
 }
 
@@ -578,7 +668,7 @@ pub fn unload_all() {
 pub fn loaded() -> Vec<&'static str> {
     loaded_list()
         .iter()
-        .filter(|l| l.ready)
+        .filter(|l| l.state == State::Loaded)
         .map(|l| l.name)
         .collect()
 }
@@ -601,7 +691,9 @@ pub fn loaded() -> Vec<&'static str> {
 /// # Ok::<(), signals_core::plugins::PluginError>(())
 /// ```
 pub fn is_loaded(name: &str) -> bool {
-    loaded_list().iter().any(|l| l.ready && l.name == name)
+    loaded_list()
+        .iter()
+        .any(|l| l.state == State::Loaded && l.name == name)
 }
 
 /// Loads `name` until the guard is dropped (CKAN's `with plugins.use_plugin(...)`).

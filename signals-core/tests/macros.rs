@@ -466,21 +466,27 @@ fn an_unload_during_a_load_takes_effect_when_the_load_ends() {
     // The load is inside the plugin's code: not loaded yet, and its place is taken.
     assert!(!plugins::is_loaded("m_slow"));
     assert!(!plugins::loaded().contains(&"m_slow"));
-    assert_eq!(plugins::unload("m_slow"), Ok(()));
-    assert!(matches!(
-        plugins::unload("m_slow"),
-        Err(plugins::PluginError::NotLoaded { .. })
-    ));
     assert_eq!(
         plugins::load("m_slow").unwrap_err().to_string(),
-        "plugin `m_slow` is being loaded by another thread; load it once that load has \
-         finished (and, if it was unloaded meanwhile, undone)"
+        "plugin `m_slow` is being loaded (by another thread, or by the plugin's own code on \
+         this one); load or unload it once that load has returned"
+    );
+    // An unload waits for the load to end, then unloads it; it does not return before.
+    let unloading = std::thread::spawn(|| {
+        let unloaded = plugins::unload("m_slow");
+        (unloaded, SlowEvent {}.send("x").receivers_called())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(
+        !unloading.is_finished(),
+        "the unload returned during the load"
     );
     *gate = 2;
     changed.notify_all();
     drop(gate);
     assert_eq!(loading.join().unwrap(), Ok(()));
     // The unload counted as coming after the load: nothing is left loaded or connected.
+    assert_eq!(unloading.join().unwrap(), (Ok(()), 0));
     assert!(!plugins::is_loaded("m_slow"));
     assert_eq!(SlowEvent {}.send("x").receivers_called(), 0);
     // And the plugin loads again as usual.

@@ -12,6 +12,7 @@ use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ByNameShape, SharedSnapshot, Snapshot,
 };
 use crate::error::Error;
+use crate::future::drop_quietly;
 use crate::kwargs::Kwargs;
 use crate::receiver::{AnyValue, ReceiverInfo};
 use crate::report::{Response, SendReport};
@@ -81,14 +82,18 @@ fn send_unbound(
             });
         }
     };
-    Ok(call_receivers(
+    let report = call_receivers(
         core,
         snapshot.replaced(),
         snapshot.receivers_for_key(key),
         mode,
         |call| call(key, args),
         Some(&mut push),
-    ))
+    );
+    if snapshot.has_weak() {
+        core.sweep_now_and_then();
+    }
+    Ok(report)
 }
 
 /// The async send to a signal no struct declares.
@@ -120,6 +125,8 @@ fn send_unbound_async<'a>(
             collect.then_some(&mut values),
         )
         .await;
+        // A change during the send may have left this the last reference to a closure.
+        drop_quietly(snapshot);
         Ok((report, values))
     })
 }

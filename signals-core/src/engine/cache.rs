@@ -2,23 +2,68 @@
 //! snapshot of each signal, in a cache shared by every signal of the thread (by-name sends)
 //! or in a slot of the signal's own (typed sends). See `snapshot.rs` for the marking protocol
 //! that tells a cached snapshot is current.
+//!
+//! # What the caches cost, and what they drop
+//!
+//! The shared cache is a small hash map keyed by signal id: one entry (about 32 bytes) per
+//! signal the thread sent by name (or through the shared path), whatever the signals' ids,
+//! kept until the thread exits. A typed send uses its signal type's own slot, one word per
+//! signal type per thread, and never this map.
+//!
+//! A snapshot a cache lets go (replaced by a newer one, or at the thread's exit) may hold the
+//! last reference to a disconnected receiver's closure, whose captures' `Drop` is user code.
+//! It is dropped under `catch_unwind` ([`drop_quietly`]): a panic there never escapes the send
+//! that refreshed the cache, nor the thread's exit (a thread-local's destructor that panics
+//! aborts the process). Such a panic is not reported: it belongs to no receiver of the send.
 
 use std::any::Any;
 use std::cell::{Ref, RefCell};
 use std::sync::Arc;
 
+use foldhash::fast::FixedState;
+use hashbrown::HashMap;
+
 use crate::engine::signal::SignalCore;
 use crate::engine::snapshot::{ErasedSnapshot, Shape, SharedSnapshot, Snapshot};
+use crate::future::drop_quietly;
+
+/// This thread's snapshot of each signal it sent through the shared path, by signal id.
+struct SharedCache {
+    snapshots: HashMap<usize, SharedSnapshot, FixedState>,
+}
+
+impl SharedCache {
+    const fn new() -> Self {
+        SharedCache {
+            snapshots: HashMap::with_hasher(FixedState::with_seed(0x5349_474e_414c)),
+        }
+    }
+
+    /// How many bytes the map holds, for the tests.
+    #[cfg(test)]
+    fn allocated(&self) -> usize {
+        self.snapshots.allocation_size()
+    }
+}
+
+impl Drop for SharedCache {
+    /// At the thread's exit: each snapshot is dropped on its own, quietly (see the module docs).
+    fn drop(&mut self) {
+        for (_, snapshot) in self.snapshots.drain() {
+            drop_quietly(snapshot);
+        }
+    }
+}
 
 #[cfg(not(loom))]
 thread_local! {
-    static CACHE: RefCell<Vec<Option<SharedSnapshot>>> = const { RefCell::new(Vec::new()) };
+    static CACHE: RefCell<SharedCache> = const { RefCell::new(SharedCache::new()) };
 }
 
 // Loom runs its threads on one OS thread: the cache must be one of loom's thread-locals.
 #[cfg(loom)]
 loom::thread_local! {
-    static CACHE: RefCell<Vec<Option<SharedSnapshot>>> = RefCell::new(Vec::new());
+    static CACHE: RefCell<SharedCache> = RefCell::new(SharedCache::new());
 }
 
 /// Runs `f` with the current snapshot of `core`.
@@ -33,7 +78,7 @@ pub(crate) fn with_snapshot<R>(core: &SignalCore, f: impl FnOnce(&dyn ErasedSnap
     let mut f = Some(f);
     let hit = CACHE.try_with(|cache| {
         let cache = cache.try_borrow().ok()?;
-        let cached = cache.get(core.id)?.as_deref()?;
+        let cached = &**cache.snapshots.get(&core.id)?;
         if cached.is_replaced() {
             return None;
         }
@@ -44,11 +89,15 @@ pub(crate) fn with_snapshot<R>(core: &SignalCore, f: impl FnOnce(&dyn ErasedSnap
         return result;
     }
     let fresh = refresh(core);
-    match f.take() {
+    let result = match f.take() {
         Some(f) => f(&*fresh),
         // `f` is taken only on a cache hit, which returned above.
         None => unreachable!("the snapshot callback runs once"),
-    }
+    };
+    // Not cached when the cache was borrowed: a change during `f` may have left this the last
+    // reference to a closure.
+    drop_quietly(fresh);
+    result
 }
 
 /// The current snapshot of `core`, owned: for an async send, which may move to another thread
@@ -58,7 +107,7 @@ pub(crate) fn owned_snapshot(core: &SignalCore) -> SharedSnapshot {
     let hit = CACHE
         .try_with(|cache| {
             let cache = cache.try_borrow().ok()?;
-            let cached = cache.get(core.id)?.as_ref()?;
+            let cached = cache.snapshots.get(&core.id)?;
             (!cached.is_replaced()).then(|| cached.clone())
         })
         .ok()
@@ -78,16 +127,20 @@ fn refresh(core: &SignalCore) -> SharedSnapshot {
     let replaced = CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
-            if cache.len() <= core.id {
-                cache.resize_with(core.id + 1, || None);
-            }
-            cache[core.id].replace(fresh.clone())
+            cache.snapshots.insert(core.id, fresh.clone())
         })
         .ok()
         .flatten();
-    // Dropped after the cache is released: it may free receivers whose `Drop` sends signals.
-    drop(replaced);
+    // Dropped after the cache is released: it may free receivers whose `Drop` sends signals,
+    // or panics.
+    drop_quietly(replaced);
     fresh
+}
+
+/// How many bytes this thread's shared cache holds, for the tests.
+#[cfg(test)]
+pub(crate) fn shared_cache_bytes() -> usize {
+    CACHE.with(|cache| cache.borrow().allocated())
 }
 
 /// One thread's cached snapshot of one signal whose snapshots have the shape `Sh`: a slot of
@@ -136,8 +189,40 @@ impl<Sh: Shape> ThreadCache<Sh> {
             Ok(mut cached) => cached.replace(fresh.clone()),
             Err(_) => None,
         };
-        // Dropped after the slot is released: it may free receivers whose `Drop` sends.
-        drop(replaced);
+        // Dropped after the slot is released: it may free receivers whose `Drop` sends, or
+        // panics.
+        drop_quietly(replaced);
         Some(fresh)
+    }
+}
+
+impl<Sh: Shape> Drop for ThreadCache<Sh> {
+    /// At the thread's exit: the snapshot is dropped quietly (see the module docs).
+    fn drop(&mut self) {
+        drop_quietly(self.cached.get_mut().take());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared cache costs what the thread uses: one signal with a high id, a few entries'
+    /// worth of bytes (a cache indexed by id would take 16 bytes per id below it).
+    #[test]
+    fn the_shared_cache_grows_with_the_signals_sent_not_with_their_ids() {
+        let mut last = None;
+        for _ in 0..20_000 {
+            last = Some(SignalCore::leak("cache_test", "s", None, None));
+        }
+        let last = last.unwrap();
+        assert!(last.id >= 19_999);
+        let bytes = std::thread::spawn(move || {
+            with_snapshot(last, |snapshot| assert!(!snapshot.is_replaced()));
+            shared_cache_bytes()
+        })
+        .join()
+        .unwrap();
+        assert!(bytes > 0 && bytes < 256, "{bytes} bytes");
     }
 }

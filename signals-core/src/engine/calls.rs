@@ -14,6 +14,8 @@
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use crate::future::drop_quietly;
+
 /// Shared callables and a pointer to each, in the same order.
 pub(crate) struct Calls<C: ?Sized> {
     /// `pointers[i]` points to the closure `_owners[i]` holds.
@@ -59,6 +61,18 @@ impl<C: ?Sized> Calls<C> {
     pub(crate) fn iter(&self) -> Iter<'_, C> {
         Iter {
             pointers: self.pointers.iter(),
+        }
+    }
+}
+
+impl<C: ?Sized> Drop for Calls<C> {
+    /// Drops each closure on its own, under `catch_unwind`: wherever the last snapshot that
+    /// lists a disconnected receiver goes (a thread's cache, an async send, a change), a `Drop`
+    /// of what the closure captured that panics escapes nothing, and cannot make a second
+    /// closure's panic abort the process.
+    fn drop(&mut self) {
+        for owner in std::mem::take(&mut self._owners) {
+            drop_quietly(owner);
         }
     }
 }

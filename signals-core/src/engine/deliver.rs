@@ -12,7 +12,6 @@
 //! send takes the same way through `by_name/send.rs` and the thread's shared cache
 //! (`engine/cache.rs` `with_snapshot`).
 
-use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -21,7 +20,7 @@ use std::task::Poll;
 use crate::engine::signal::SignalCore;
 use crate::engine::snapshot::{EntryMeta, ReceiverList};
 use crate::engine::sync::AtomicBool;
-use crate::future::{poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
+use crate::future::{drop_quietly, poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
 use crate::receiver::{Abnormal, AsyncInSyncSend, CallResult, ReceiverInfo, WrongValue};
 use crate::report::{Failed, Failure, FailureKind, Response, SendReport};
 
@@ -43,14 +42,18 @@ pub(crate) enum Concurrency {
     Concurrent,
 }
 
-fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
+/// The message of a caught panic, for the report. The payload is dropped quietly: its `Drop`
+/// is user code, and may panic too (see [`drop_quietly`]).
+fn panic_message(payload: Payload) -> String {
+    let message = if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
     } else {
         "(a panic payload that is not a string)".to_owned()
-    }
+    };
+    drop_quietly(payload);
+    message
 }
 
 /// What a collecting send does with each receiver's value.

@@ -15,7 +15,7 @@ use crate::engine::hook;
 use crate::engine::snapshot::{self, ByNameSendFuture, ErasedSnapshot, SharedSnapshot};
 use crate::engine::sync::{AtomicBool, Mutex, MutexGuard};
 use crate::error::Error;
-use crate::future::BoxFuture;
+use crate::future::{drop_quietly, BoxFuture};
 use crate::kwargs::Kwargs;
 use crate::receiver::{AnyValue, CallResult, ReceiverId, ReceiverInfo};
 use crate::report::{Response, SendReport};
@@ -125,7 +125,19 @@ struct State {
     next_seq: u64,
     mute_depth: usize,
     snapshot: SharedSnapshot,
+    /// Where the next sweep for dead weak receivers starts (see [`SWEEP`]).
+    sweep_from: usize,
 }
+
+/// How many records a sweep for dead weak receivers looks at: every connect and disconnect
+/// sweeps this many (from where the last sweep stopped, round the list), and so does a send
+/// now and then while the signal has weak receivers. A bounded amount of work per call, and
+/// the dead are reclaimed without waiting for a send that would call them.
+const SWEEP: usize = 8;
+
+/// A send sweeps (when it can take the signal's mutex at once) every this many sends of a
+/// signal with weak receivers, per thread.
+const SWEEP_EVERY_SENDS: u32 = 256;
 
 /// What a change leaves to do once the mutex is released: values to drop (they may hold user
 /// closures whose `Drop` runs user code) and meta-signals to send.
@@ -135,6 +147,25 @@ pub(crate) struct Aftermath {
     dropped_snapshot: Option<SharedSnapshot>,
     connected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
     disconnected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
+}
+
+impl Aftermath {
+    /// Drops the records and the snapshot the change removed, each on its own under
+    /// `catch_unwind`: the last reference to a receiver's closure may be among them, and a
+    /// `Drop` of what it captured that panics must not escape the disconnect (or connect,
+    /// block, unblock) that removed it. Such a panic is not reported (the panic hook has
+    /// printed it); the change itself is done.
+    fn drop_removed(self) {
+        let Aftermath {
+            dropped_records,
+            dropped_snapshot,
+            ..
+        } = self;
+        for record in dropped_records {
+            drop_quietly(record);
+        }
+        drop_quietly(dropped_snapshot);
+    }
 }
 
 /// The per-(namespace, name) runtime object. Created once and never freed.
@@ -186,6 +217,7 @@ impl SignalCore {
                 next_seq: 0,
                 mute_depth: 0,
                 snapshot,
+                sweep_from: 0,
             }),
         }))
     }
@@ -203,7 +235,7 @@ impl SignalCore {
             change(&mut state, &mut after)
         };
         hook::changed(self, &after.connected, &after.disconnected);
-        drop(after);
+        after.drop_removed();
         result
     }
 
@@ -277,13 +309,9 @@ impl SignalCore {
                 }
                 // A weakly bound receiver whose target is gone holds its key no longer:
                 // remove it now rather than at the next send, and connect the new one.
-                let dead = state.records.remove(index);
-                dead.active.store(false, Ordering::Release);
-                after
-                    .disconnected
-                    .push((dead.info.clone(), dead.filter.clone()));
-                after.dropped_records.push(dead);
+                after.remove(state.records.remove(index));
             }
+            sweep(state, after);
             let seq = state.next_seq;
             state.next_seq += 1;
             let info = Arc::new(info);
@@ -308,9 +336,45 @@ impl SignalCore {
     /// Removes every connection `remove` selects; returns how many.
     pub(crate) fn disconnect_where(&'static self, remove: impl Fn(&Record) -> bool) -> usize {
         self.change(|state, after| {
-            let gone: Vec<Record> = state.records.extract_if(.., |r| remove(r)).collect();
-            self.retire(state, after, gone)
+            let mut count = 0;
+            for record in state.records.extract_if(.., |r| remove(r)) {
+                after.remove(record);
+                count += 1;
+            }
+            sweep(state, after);
+            self.retire(state, after);
+            count
         })
+    }
+
+    /// A send's share of the sweep for dead weak receivers: every [`SWEEP_EVERY_SENDS`]th
+    /// send on this thread of a signal with weak receivers, if the mutex is free at once
+    /// (a send never waits for it here).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn sweep_now_and_then(&'static self) {
+        thread_local! {
+            static SENDS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        let due = SENDS
+            .try_with(|n| {
+                n.set(n.get().wrapping_add(1));
+                n.get() % SWEEP_EVERY_SENDS == 0
+            })
+            .unwrap_or(false);
+        if !due {
+            return;
+        }
+        let mut after = Aftermath::default();
+        {
+            let Ok(mut state) = self.state.try_lock() else {
+                return;
+            };
+            sweep(&mut state, &mut after);
+            self.retire(&mut state, &mut after);
+        }
+        hook::changed(self, &after.connected, &after.disconnected);
+        drop(after);
     }
 
     /// Gives up one claim on the connection `seq` (a scoped handle's drop), and disconnects
@@ -325,27 +389,18 @@ impl SignalCore {
             if record.claims > 0 {
                 return false;
             }
-            let gone = vec![state.records.remove(index)];
-            self.retire(state, after, gone) > 0
+            after.remove(state.records.remove(index));
+            sweep(state, after);
+            self.retire(state, after);
+            true
         })
     }
 
-    /// Deactivates the records `gone`, already taken out of `state`, and publishes the rest;
-    /// returns how many there were.
-    fn retire(&self, state: &mut State, after: &mut Aftermath, gone: Vec<Record>) -> usize {
-        if gone.is_empty() {
-            return 0;
+    /// Publishes a snapshot without the records this change removed, if it removed any.
+    fn retire(&self, state: &mut State, after: &mut Aftermath) {
+        if !after.dropped_records.is_empty() {
+            self.publish(state, after);
         }
-        for record in &gone {
-            record.active.store(false, Ordering::Release);
-            after
-                .disconnected
-                .push((record.info.clone(), record.filter.clone()));
-        }
-        let count = gone.len();
-        after.dropped_records = gone;
-        self.publish(state, after);
-        count
     }
 
     /// Disconnects weakly bound receivers whose target is gone.
@@ -392,11 +447,49 @@ impl SignalCore {
     }
 
     /// Every connection's description and filter, in connection order.
+    /// Every connection, less weak ones whose target is gone.
     pub(crate) fn connections(&self) -> Vec<(Arc<ReceiverInfo>, SenderFilter, bool)> {
         self.lock()
             .records
             .iter()
+            .filter(|r| r.is_alive())
             .map(|r| (r.info.clone(), r.filter.clone(), r.blocks > 0))
             .collect()
+    }
+}
+
+impl Record {
+    /// Whether the receiver can still run: strong, or weak with its target alive.
+    pub(crate) fn is_alive(&self) -> bool {
+        self.alive.as_ref().is_none_or(|alive| alive())
+    }
+}
+
+impl Aftermath {
+    /// Takes a record the change removed: no send calls it from now on, it is announced as
+    /// disconnected, and it is dropped once the mutex is released.
+    fn remove(&mut self, record: Record) {
+        record.active.store(false, Ordering::Release);
+        self.disconnected
+            .push((record.info.clone(), record.filter.clone()));
+        self.dropped_records.push(record);
+    }
+}
+
+/// Moves up to [`SWEEP`] records' worth of dead weak receivers, from where the last sweep
+/// stopped, to `after.dropped_records` (to be retired by the caller).
+fn sweep(state: &mut State, after: &mut Aftermath) {
+    let mut looked = 0;
+    while looked < SWEEP && !state.records.is_empty() {
+        if state.sweep_from >= state.records.len() {
+            state.sweep_from = 0;
+        }
+        let index = state.sweep_from;
+        if state.records[index].is_alive() {
+            state.sweep_from += 1;
+        } else {
+            after.remove(state.records.remove(index));
+        }
+        looked += 1;
     }
 }

@@ -145,6 +145,9 @@ pub(crate) struct Snapshot<Sh: Shape> {
     /// Set when a newer snapshot is published: a send in progress over this one reads it
     /// after each call, to notice a connection changed during the send.
     replaced: AtomicBool,
+    /// Whether any receiver is weakly bound: sends then take a share of the sweep for dead
+    /// ones (see `SignalCore::sweep_now_and_then`).
+    weak: bool,
 }
 
 /// The hash of a receiver's identity, kept in its record for the builds' duplicate check.
@@ -209,10 +212,17 @@ impl<Sh: Shape> Snapshot<Sh> {
             any,
             by_sender,
             replaced: AtomicBool::new(false),
+            weak: records.iter().any(|r| r.alive.is_some()),
         }
     }
 
-    /// Whether a newer snapshot has been published (see [`deliver`]).
+    /// Whether any receiver is weakly bound.
+    #[inline]
+    pub(crate) fn has_weak(&self) -> bool {
+        self.weak
+    }
+
+    /// Whether a newer snapshot has been published (see `call_receivers`).
     #[inline]
     pub(crate) fn replaced(&self) -> &AtomicBool {
         &self.replaced

@@ -9,6 +9,7 @@ use crate::engine::cache::with_snapshot;
 use crate::engine::deliver::{await_receivers, call_receivers, Collect, Concurrency, Mode};
 use crate::engine::signal::SignalCore;
 use crate::engine::snapshot::{downcast, downcast_owned, Snapshot};
+use crate::future::drop_quietly;
 use crate::report::{Response, SendReport};
 use crate::sender::Sender;
 use crate::typed::handle::TypedSignal;
@@ -35,7 +36,7 @@ impl<T: Signal> TypedSignal<T> {
             return SendReport::default();
         };
         let list = snapshot.receivers_for_with(|| sender.sender_key());
-        await_receivers(
+        let report = await_receivers(
             core,
             list,
             how,
@@ -43,7 +44,10 @@ impl<T: Signal> TypedSignal<T> {
             |call| call(sender, args),
             collect,
         )
-        .await
+        .await;
+        // A change during the send may have left this the last reference to a closure.
+        drop_quietly(snapshot);
+        report
     }
 
     #[inline]
@@ -130,14 +134,18 @@ fn send_to_snapshot<T: Signal>(
         return SendReport::default();
     };
     let receivers = snapshot.receivers_for_with(|| sender.sender_key());
-    call_receivers(
+    let report = call_receivers(
         core,
         snapshot.replaced(),
         receivers,
         mode,
         |call| call(sender, args),
         collect,
-    )
+    );
+    if snapshot.has_weak() {
+        core.sweep_now_and_then();
+    }
+    report
 }
 
 /// The send path when this thread's slot holds no current snapshot: fetches it first.
@@ -152,7 +160,11 @@ fn send_fresh<T: Signal>(
     collect: Option<&mut Collect<'_, T::Output>>,
 ) -> SendReport {
     let fresh = slot.0.fresh(core);
-    send_to_snapshot(core, fresh.as_deref(), args, sender, mode, collect)
+    let report = send_to_snapshot(core, fresh.as_deref(), args, sender, mode, collect);
+    // Not cached when the slot was borrowed: a change during the send may have left this the
+    // last reference to a closure.
+    drop_quietly(fresh);
+    report
 }
 
 /// The send path through the cache shared by a thread's signals: for hand-written signal

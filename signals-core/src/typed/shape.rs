@@ -12,7 +12,7 @@ use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ErasedSnapshot, Shape, SharedSnapshot, Snapshot,
 };
 use crate::error::Error;
-use crate::future::BoxFuture;
+use crate::future::{drop_quietly, BoxFuture};
 use crate::kwargs::Kwargs;
 use crate::receiver::{AnyValue, CallResult, ReceiverInfo};
 use crate::report::{Response, SendReport};
@@ -189,6 +189,8 @@ fn send_by_name_async<'a, T: Signal>(
             collect.then_some(&mut values),
         )
         .await;
+        // A change during the send may have left this the last reference to a closure.
+        drop_quietly(snapshot);
         let values = values
             .into_iter()
             .map(|r| any_response(&r.receiver, r.value))

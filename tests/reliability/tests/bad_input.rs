@@ -86,7 +86,8 @@ fn invalid_signal_and_plugin_names_say_which_rule_they_broke() {
     // The edges of the rules are accepted.
     let longest = "n".repeat(MAX_NAME_LEN);
     assert_eq!(ns.signal(&longest).unwrap().name(), longest);
-    assert_eq!(Namespace::get_bytes(b"A-z_0.9").unwrap().name(), "A-z_0.9");
+    assert_eq!(Namespace::get_bytes(b"A-z_09").unwrap().name(), "A-z_09");
+    assert_eq!(ns.signal_bytes(b"A-z_0.9").unwrap().name(), "A-z_0.9");
     // Plugin names follow the same rules.
     assert_eq!(
         plugins::load("bad plugin").unwrap_err().to_string(),
@@ -723,6 +724,9 @@ proptest! {
                 prop_assert!(!is_name_byte(bytes[index]));
                 prop_assert!(bytes[..index].iter().all(|&b| is_name_byte(b)));
             }
+            Err(rule @ NameRule::DotInNamespace { .. }) => {
+                prop_assert!(false, "a namespace rule for any name: {:?}", rule);
+            }
         }
         // Signals in one namespace of this test, so valid names create few namespaces.
         let ns = Namespace::get("rel_prop_names").unwrap();
@@ -741,6 +745,16 @@ proptest! {
         }
         if !valid {
             prop_assert!(Namespace::get_bytes(&bytes).is_err());
+        } else if let Some(index) = bytes.iter().position(|&b| b == b'.') {
+            // A valid name with a dot is a signal name, never a namespace name.
+            prop_assert_eq!(
+                Namespace::get_bytes(&bytes).unwrap_err(),
+                Error::InvalidName {
+                    kind: NameKind::Namespace,
+                    name: String::from_utf8_lossy(&bytes).into_owned(),
+                    rule: NameRule::DotInNamespace { index },
+                }
+            );
         }
     }
 
@@ -775,6 +789,10 @@ proptest! {
                     prop_assert!(origin.starts_with("p.ini"));
                     prop_assert!(name.contains([',', '"', '\'', '#', ';']), "{}", name);
                 }
+                Err(ConfigError::InvalidPluginName { origin, name, rule }) => {
+                    prop_assert!(origin.starts_with("p.ini"));
+                    prop_assert_eq!(signals_core::check_name(&name), Err(rule));
+                }
                 Err(other) => prop_assert!(false, "unexpected error {other}"),
             },
             Err(ConfigError::Malformed { origin, line, problem }) => {
@@ -785,4 +803,259 @@ proptest! {
             Err(other) => prop_assert!(false, "unexpected error {other}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Qualified names, streams as config files, and what messages show of bad input
+
+/// `namespace.signal` names one signal: a dot may be part of a signal name, never of a
+/// namespace name, so `pq.x` + `y` cannot be confused with `pq` + `x.y`. Whichever comes first,
+/// the dotted namespace is refused, with a message that says what to do.
+#[test]
+fn a_qualified_name_names_one_signal_whichever_is_created_first() {
+    let dotted = |ns: &str| {
+        format!(
+            "invalid namespace name \"{ns}\": it has a `.` at byte {}; a dot separates the \
+             namespace from the signal in a qualified name, so a namespace name cannot have \
+             one; use `_` or `-` instead (a signal name may have dots)",
+            ns.find('.').unwrap()
+        )
+    };
+    // The signal with a dotted name first, then the namespace that would collide with it.
+    let signal = Namespace::get("rel_q1").unwrap().signal("x.y").unwrap();
+    assert_eq!(signal.qualified_name(), "rel_q1.x.y");
+    let err = Namespace::get("rel_q1.x").unwrap_err();
+    assert_eq!(err.to_string(), dotted("rel_q1.x"));
+    assert_eq!(
+        err,
+        Error::InvalidName {
+            kind: NameKind::Namespace,
+            name: "rel_q1.x".into(),
+            rule: NameRule::DotInNamespace { index: 6 },
+        }
+    );
+    // The dotted namespace first: refused, so the dotted signal is the only `rel_q2.x.y`.
+    assert_eq!(
+        Namespace::get_bytes(b"rel_q2.x").unwrap_err().to_string(),
+        dotted("rel_q2.x")
+    );
+    let signal = Namespace::get("rel_q2").unwrap().signal("x.y").unwrap();
+    assert_eq!(signal.qualified_name(), "rel_q2.x.y");
+    assert!(Namespace::all().iter().all(|ns| !ns.name().contains('.')));
+    // The rules, as the macros check them at compile time.
+    const OK: bool = signals_core::check_namespace_name("ckanext").is_ok();
+    assert!(OK);
+    assert_eq!(
+        signals_core::check_namespace_name("pq.x"),
+        Err(NameRule::DotInNamespace { index: 2 })
+    );
+    assert_eq!(
+        signals_core::check_name("x.y"),
+        Ok(()),
+        "signal names keep their dots"
+    );
+}
+
+/// A name that is not UTF-8 is shown lossily, but its length is the input's: a 1,000-byte
+/// name is 1,000 bytes, not the 3,000 bytes of its lossy decoding.
+#[test]
+fn a_name_that_is_not_utf8_is_counted_in_its_own_bytes() {
+    let ns = Namespace::get("rel_bad").unwrap();
+    let err = ns.signal_bytes(&[0xff; 1000]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid signal name \"{}…\" (1000 bytes): it is 1000 bytes long; shorten it to at \
+             most 255 bytes",
+            "\u{fffd}".repeat(64)
+        )
+    );
+    assert_eq!(
+        Namespace::get_bytes(&[0xfe; 300]).unwrap_err().to_string(),
+        format!(
+            "invalid namespace name \"{}…\" (300 bytes): it is 300 bytes long; shorten it to at \
+             most 255 bytes",
+            "\u{fffd}".repeat(64)
+        )
+    );
+    // Within the length limit, a name is quoted whole (its lossy form would miscount it).
+    let err = ns.signal_bytes(&[0xff; 100]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid signal name \"{}\": the character at byte 0 is not allowed; {ALLOWED}",
+            "\u{fffd}".repeat(100)
+        )
+    );
+}
+
+/// Config errors quote the file's text with its control characters escaped: an ESC or a NUL
+/// from the file never reaches the terminal.
+#[test]
+fn config_errors_escape_control_characters() {
+    let cases = [
+        (
+            "\x1b[2J\x1b[31mred\0\n",
+            "t.ini:1: expected `key = value`, a `[section]` or a comment, found \
+             `\\u{1b}[2J\\u{1b}[31mred\\0`",
+        ),
+        (
+            "[app\x07:main]x\n",
+            "t.ini:1: a section header must look like `[name]`, found `[app\\u{7}:main]x`",
+        ),
+        (
+            "  \x1b]0;title\x07\n",
+            "t.ini:1: an indented line continues a value, but no key comes before it: \
+             `\\u{1b}]0;title\\u{7}`",
+        ),
+    ];
+    for (text, message) in cases {
+        let err = Config::parse(text, "t.ini").unwrap_err().to_string();
+        assert_eq!(err, message, "{text:?}");
+        assert!(!err.contains(|c: char| c.is_control()), "{err:?}");
+    }
+    let config = Config::parse("ckan.plugins = a\x1b[0m a\x1b[0m\n", "t.ini").unwrap();
+    assert_eq!(
+        config.plugins().unwrap_err().to_string(),
+        "t.ini:1: `ckan.plugins` names `a\\u{1b}[0m` twice; list each plugin once (a plugin \
+         loaded twice is an error)"
+    );
+    // From a file, too: the at-limit file of NUL bytes is quoted escaped, and cut.
+    let dir = temp_dir("escapes");
+    let nul = dir.join("nul.ini");
+    std::fs::write(&nul, [0u8; 100]).unwrap();
+    assert_eq!(
+        Config::from_file(&nul).unwrap_err().to_string(),
+        format!(
+            "{}:1: expected `key = value`, a `[section]` or a comment, found `{}…` (100 bytes)",
+            nul.display(),
+            "\\0".repeat(64)
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A plugin name the naming rules refuse, written in a config file, is reported with the file
+/// and line, as the file's other mistakes are (not later, by the plugin host, without them).
+#[test]
+fn a_bad_plugin_name_in_a_config_file_names_the_file_and_line() {
+    let config = Config::parse("[app:main]\nckan.plugins = audit = stats\n", "t.ini").unwrap();
+    let err = config.plugins().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "t.ini:2: the plugin list has `=`, which is not a valid plugin name: the character \
+             at byte 0 is not allowed; {ALLOWED}"
+        )
+    );
+    assert_eq!(
+        err,
+        ConfigError::InvalidPluginName {
+            origin: "t.ini:2".into(),
+            name: "=".into(),
+            rule: NameRule::BadCharacter { index: 0 },
+        }
+    );
+    let dir = temp_dir("bad-plugin-name");
+    let file = dir.join("ckan.ini");
+    std::fs::write(&file, "[app:main]\nckan.plugins = audit\n  st/ats\n").unwrap();
+    let config = Config::from_file(&file).unwrap();
+    assert_eq!(
+        host::enabled_plugins(&config, None)
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "{}:2: the plugin list has `st/ats`, which is not a valid plugin name: the character \
+             at byte 2 is not allowed; {ALLOWED}",
+            file.display()
+        )
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    // The environment variable's list is checked the same way, and names the variable.
+    assert_eq!(
+        host::enabled_plugins(&config, Some(OsStr::new("audit \x1b")))
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "CKAN__PLUGINS: the plugin list has `\\u{{1b}}`, which is not a valid plugin name: \
+             the character at byte 0 is not allowed; {ALLOWED}"
+        )
+    );
+}
+
+/// Peak resident memory of this process, in bytes (Linux).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+/// The size limit holds for files that do not know their size: a FIFO that gives more than
+/// the limit, and `/dev/zero`, which never ends. Both are read through a bounded reader and
+/// refused once past the limit, promptly and without holding more than the limit in memory.
+#[test]
+fn a_stream_over_the_size_limit_is_refused_without_reading_it_all() {
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    let over = |path: &std::path::Path| {
+        format!(
+            "config file {} holds more than 16777216 bytes, the limit; is it the right file?",
+            path.display()
+        )
+    };
+    let dir = temp_dir("fifo");
+    let fifo = dir.join("config.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // 64 MiB of valid comment lines: read whole, this was accepted as an empty config.
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut file = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            let chunk = "# a comment line that is valid config text\n".repeat(1 << 12);
+            let mut written = 0usize;
+            while written < 64 << 20 {
+                // The reader stops early: the write then fails (a broken pipe), as it should.
+                if file.write_all(chunk.as_bytes()).is_err() {
+                    break;
+                }
+                written += chunk.len();
+            }
+            written
+        })
+    };
+    let start = Instant::now();
+    let err = Config::from_file(&fifo).unwrap_err();
+    assert_eq!(err.to_string(), over(&fifo));
+    assert_eq!(
+        err,
+        ConfigError::LimitExceeded {
+            path: fifo.display().to_string(),
+            max: MAX_CONFIG_BYTES
+        }
+    );
+    let written = writer.join().unwrap();
+    assert!(
+        written < 64 << 20,
+        "the reader stopped at the limit ({written} bytes written)"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // `/dev/zero` never ends: the read stops past the limit.
+    let zero = std::path::Path::new("/dev/zero");
+    let err = Config::from_file(zero).unwrap_err();
+    assert_eq!(err.to_string(), over(zero));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "prompt: {:?}",
+        start.elapsed()
+    );
+    // The other tests of this binary hold at most a few tens of MiB at a time.
+    let peak = peak_rss();
+    assert!(peak < 512 << 20, "peak memory {peak} bytes");
 }

@@ -488,3 +488,286 @@ fn panics_on_one_thread_do_not_disturb_sends_on_others() {
         c.disconnect();
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+
+/// A panic payload whose own `Drop` panics (`panic_any(PanickyPayload)`).
+struct PanickyPayload;
+
+impl Drop for PanickyPayload {
+    fn drop(&mut self) {
+        panic!("{EXPECTED_PANIC}: a panic payload's drop");
+    }
+}
+
+#[signal(namespace = "rel_faults")]
+pub struct PayloadDrop;
+
+/// Polls a future whose receivers never wait to completion.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
+
+/// A receiver panics with a payload whose `Drop` panics: the send reports the panic, calls
+/// the receivers after it, and nothing escapes it (typed, by name, sync and async).
+#[test]
+fn a_panic_payload_whose_drop_panics_is_reported_and_does_not_escape_the_send() {
+    let _quiet = quiet_expected_panics();
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let signal = PayloadDrop::signal();
+    let connections = [
+        signal.connect(
+            Receiver::new(|_: &str, _: &PayloadDrop| -> () {
+                std::panic::panic_any(PanickyPayload)
+            })
+            .name("typed_payload"),
+        ),
+        signal.connect(|_: &str, _: &PayloadDrop| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+        }),
+        signal.named().connect(
+            Receiver::new(|_: &SenderKey<'_>, _: &dyn Kwargs| -> () {
+                std::panic::panic_any(PanickyPayload)
+            })
+            .name("by_name_payload"),
+        ),
+        signal.named().connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+        }),
+    ];
+    let check = |how: &str, report: signals_core::SendReport| {
+        assert_eq!(report.receivers_called(), 4, "{how}");
+        let failures: Vec<(String, String)> = report
+            .failures()
+            .iter()
+            .map(|f| (f.receiver.name.to_string(), f.to_string()))
+            .collect();
+        assert_eq!(failures.len(), 2, "{how}: {failures:?}");
+        for ((name, text), expected) in failures.iter().zip(["typed_payload", "by_name_payload"]) {
+            assert_eq!(name, expected, "{how}");
+            assert!(
+                text.ends_with("panicked: (a panic payload that is not a string)"),
+                "{how}: {text}"
+            );
+        }
+    };
+    type Send = Box<dyn Fn() -> signals_core::SendReport>;
+    let sends: [(&str, Send); 5] = [
+        ("typed", Box::new(|| PayloadDrop.send("s"))),
+        (
+            "by name",
+            Box::new(|| PayloadDrop::named().send(&"s", &PayloadDrop).unwrap()),
+        ),
+        (
+            "typed async",
+            Box::new(|| block_on(PayloadDrop.send_async("s"))),
+        ),
+        (
+            "typed concurrent",
+            Box::new(|| block_on(PayloadDrop.sending("s").run_concurrent())),
+        ),
+        (
+            "by name async",
+            Box::new(|| block_on(PayloadDrop::named().send_async(&"s", &PayloadDrop)).unwrap()),
+        ),
+    ];
+    for (how, send) in sends {
+        CALLS.store(0, Ordering::SeqCst);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(&send)) {
+            Ok(report) => check(how, report),
+            Err(payload) => {
+                std::mem::forget(payload);
+                panic!("{how}: a panic escaped the send");
+            }
+        }
+        assert_eq!(CALLS.load(Ordering::SeqCst), 2, "{how}");
+    }
+    for c in connections {
+        assert!(c.disconnect());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// A value whose `Drop` panics, captured by a receiver's closure.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("{EXPECTED_PANIC}: a captured value's drop");
+    }
+}
+
+#[signal(namespace = "rel_faults")]
+pub struct CapturedDrop;
+
+/// A receiver capturing a value whose `Drop` panics is disconnected on one thread while
+/// another thread's cache still holds it; that thread's next send (its cache drops the old
+/// snapshot, and the closure with it) calls every healthy receiver, and nothing escapes it.
+/// Typed (the signal's own slot) and by name (the thread's shared cache).
+#[test]
+fn a_captured_value_whose_drop_panics_does_not_escape_a_later_send_on_another_thread() {
+    let _quiet = quiet_expected_panics();
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let by_name = Namespace::get("rel_faults")
+        .unwrap()
+        .signal("by_name_captured_drop")
+        .unwrap();
+    let healthy = [
+        CapturedDrop::signal().connect(|_: &str, _: &CapturedDrop| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+        }),
+        by_name.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+        }),
+        CapturedDrop::signal().connect(|_: &str, _: &CapturedDrop| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+        }),
+        by_name.connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {
+            CALLS.fetch_add(1, Ordering::SeqCst);
+        }),
+    ];
+    let send_both = move || {
+        let typed = CapturedDrop.send("s");
+        let named = by_name.send(&"s", &DynKwargs::new()).unwrap();
+        (
+            typed.receivers_called(),
+            named.receivers_called(),
+            typed.is_ok() && named.is_ok(),
+        )
+    };
+    for round in 0..3 {
+        let held = PanicsOnDrop;
+        let typed_bad = CapturedDrop::signal().connect(move |_: &str, _: &CapturedDrop| {
+            let _ = &held;
+        });
+        let held = PanicsOnDrop;
+        let named_bad = by_name.connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+            let _ = &held;
+        });
+        let (cached, go_on) = (std::sync::mpsc::channel(), std::sync::mpsc::channel());
+        let (cached_tx, cached_rx) = cached;
+        let (go_on_tx, go_on_rx) = go_on;
+        let b = thread::spawn(move || {
+            // Caches the snapshots that list the bad receivers.
+            assert_eq!(send_both(), (3, 3, true));
+            cached_tx.send(()).unwrap();
+            go_on_rx.recv().unwrap();
+            CALLS.store(0, Ordering::SeqCst);
+            let after = std::panic::catch_unwind(send_both);
+            let after = after
+                .map_err(std::mem::forget)
+                .expect("a panic escaped the send");
+            assert_eq!(after, (2, 2, true), "round {round}");
+            assert_eq!(CALLS.load(Ordering::SeqCst), 4, "round {round}");
+        });
+        cached_rx.recv().unwrap();
+        // Thread A (this one) disconnects; B's cache holds the last reference.
+        assert!(typed_bad.disconnect());
+        assert!(named_bad.disconnect());
+        go_on_tx.send(()).unwrap();
+        b.join().expect("thread B");
+    }
+    for c in healthy {
+        assert!(c.disconnect());
+    }
+}
+
+/// A disconnect that drops the last reference to a closure whose captured value panics on
+/// drop: the disconnect returns normally.
+#[test]
+fn a_disconnect_that_drops_a_closure_whose_capture_panics_returns_normally() {
+    let _quiet = quiet_expected_panics();
+    let by_name = Namespace::get("rel_faults")
+        .unwrap()
+        .signal("by_name_captured_drop_disconnect")
+        .unwrap();
+    let held = PanicsOnDrop;
+    let bad = by_name.connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+        let _ = &held;
+    });
+    let held = PanicsOnDrop;
+    let typed_bad = CapturedDrop::signal().connect(move |_: &str, _: &CapturedDrop| {
+        let _ = &held;
+    });
+    let disconnected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (bad.disconnect(), typed_bad.disconnect())
+    }));
+    let disconnected = disconnected.map_err(std::mem::forget);
+    assert_eq!(
+        disconnected.ok(),
+        Some((true, true)),
+        "a panic escaped the disconnect"
+    );
+}
+
+/// Set in the child process that [`a_thread_exiting_with_a_closure_whose_capture_panics_does_not_abort`] runs.
+const EXIT_CHILD: &str = "RELIABILITY_FAULTS_EXIT_CHILD";
+
+/// A thread exits while its caches hold the last reference to a closure whose captured value
+/// panics on drop: its thread-locals' destructors must not abort the process. Run in a child
+/// process (this test binary again), since an abort would end the test run.
+#[test]
+fn a_thread_exiting_with_a_closure_whose_capture_panics_does_not_abort() {
+    if std::env::var_os(EXIT_CHILD).is_some() {
+        let _quiet = quiet_expected_panics();
+        let by_name = Namespace::get("rel_faults")
+            .unwrap()
+            .signal("by_name_captured_drop_exit")
+            .unwrap();
+        let held = PanicsOnDrop;
+        let named_bad = by_name.connect(move |_: &SenderKey<'_>, _: &dyn Kwargs| {
+            let _ = &held;
+        });
+        let held = PanicsOnDrop;
+        let typed_bad = CapturedDrop::signal().connect(move |_: &str, _: &CapturedDrop| {
+            let _ = &held;
+        });
+        let (cached_tx, cached_rx) = std::sync::mpsc::channel();
+        let (go_on_tx, go_on_rx) = std::sync::mpsc::channel::<()>();
+        let b = thread::spawn(move || {
+            assert!(CapturedDrop.send("s").receivers_called() >= 1);
+            assert_eq!(
+                by_name
+                    .send(&"s", &DynKwargs::new())
+                    .unwrap()
+                    .receivers_called(),
+                1
+            );
+            cached_tx.send(()).unwrap();
+            go_on_rx.recv().unwrap();
+            // Exits holding the only references to both closures.
+        });
+        cached_rx.recv().unwrap();
+        assert!(named_bad.disconnect());
+        assert!(typed_bad.disconnect());
+        go_on_tx.send(()).unwrap();
+        b.join().expect("thread B returned normally");
+        println!("the child ran to its end");
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_thread_exiting_with_a_closure_whose_capture_panics_does_not_abort",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(EXIT_CHILD, "1")
+        .output()
+        .expect("run the child");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("the child ran to its end"),
+        "the child failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+}
