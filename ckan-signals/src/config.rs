@@ -22,10 +22,11 @@
 //! ```
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
 use std::path::Path;
 
 use signals_core::text::quoted;
-use signals_core::NameRule;
+use signals_core::{check_name, NameRule};
 
 /// The environment variable that overrides `ckan.plugins` (CKAN's `CKAN__` convention). This
 /// crate never reads the environment itself: pass the variable's value to
@@ -44,7 +45,9 @@ use signals_core::NameRule;
 pub const PLUGINS_ENV_VAR: &str = "CKAN__PLUGINS";
 
 /// The largest configuration file read, in bytes: [`Config::from_file`] refuses a larger
-/// one with [`ConfigError::TooLarge`]. [`Config::parse`] has no limit.
+/// one with [`ConfigError::TooLarge`], and stops reading a file that gives more than this
+/// though it did not say so (a pipe, a device, a growing file) with
+/// [`ConfigError::LimitExceeded`]. [`Config::parse`] has no limit.
 ///
 /// ```
 /// use ckan_signals::config::MAX_CONFIG_BYTES;
@@ -307,6 +310,10 @@ impl Config {
 
     /// Reads and parses a file (at most [`MAX_CONFIG_BYTES`], UTF-8). Errors name the path.
     ///
+    /// The limit holds whatever the file is: a regular file that reports a larger size is
+    /// refused before it is read, and anything is read through a reader that stops one byte
+    /// past the limit, so a FIFO or `/dev/zero` costs at most the limit in memory.
+    ///
     /// ```
     /// use ckan_signals::config::{Config, ConfigError};
     ///
@@ -327,7 +334,10 @@ impl Config {
             path: shown.clone(),
             reason: e.to_string(),
         };
-        let len = std::fs::metadata(path).map_err(read_error)?.len();
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        // The reported size is only a hint (a pipe or a device reports 0): it refuses a
+        // regular file that says it is too large, with its size, and sizes the buffer.
+        let len = file.metadata().map_err(read_error)?.len();
         if len > MAX_CONFIG_BYTES {
             return Err(ConfigError::TooLarge {
                 path: shown,
@@ -335,7 +345,16 @@ impl Config {
                 max: MAX_CONFIG_BYTES,
             });
         }
-        let bytes = std::fs::read(path).map_err(read_error)?;
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+        file.take(MAX_CONFIG_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(ConfigError::LimitExceeded {
+                path: shown,
+                max: MAX_CONFIG_BYTES,
+            });
+        }
         let text = String::from_utf8(bytes).map_err(|e| {
             let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
                 .iter()
@@ -403,7 +422,8 @@ impl Config {
     }
 
     /// The plugins `ckan.plugins` enables, in order (none when it is not set). A name listed
-    /// twice is an error; names are not checked against the naming rules here (loading does).
+    /// twice is an error, and so is a name the naming rules refuse
+    /// ([`ConfigError::InvalidPluginName`]): either names the file and line.
     ///
     /// ```
     /// use ckan_signals::config::Config;
@@ -475,6 +495,8 @@ enum ListProblem {
     Repeated(String),
     /// A word with a comma, a quote or a comment sign.
     NotAName(String),
+    /// A word the naming rules refuse.
+    Invalid(String, NameRule),
 }
 
 impl ListProblem {
@@ -487,12 +509,18 @@ impl ListProblem {
                 origin: origin.to_owned(),
                 name,
             },
+            ListProblem::Invalid(name, rule) => ConfigError::InvalidPluginName {
+                origin: origin.to_owned(),
+                name,
+                rule,
+            },
         }
     }
 }
 
 /// The names in a plugin list, in order. Linear in the list's length: the names seen so far
-/// are kept in a set.
+/// are kept in a set. The list's own mistakes (a comma, a repeat) come first, then each name
+/// is checked against the naming rules, so that a name's error names the list it came from.
 fn split_plugin_list(value: &str) -> Result<Vec<String>, ListProblem> {
     let mut seen: HashSet<&str> = HashSet::new();
     let mut names: Vec<String> = Vec::new();
@@ -504,6 +532,12 @@ fn split_plugin_list(value: &str) -> Result<Vec<String>, ListProblem> {
             return Err(ListProblem::Repeated(name.to_owned()));
         }
         names.push(name.to_owned());
+    }
+    if let Some((name, rule)) = names
+        .iter()
+        .find_map(|name| check_name(name).err().map(|rule| (name, rule)))
+    {
+        return Err(ListProblem::Invalid(name.clone(), rule));
     }
     Ok(names)
 }

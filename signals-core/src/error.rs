@@ -24,12 +24,13 @@ use crate::text;
 #[non_exhaustive]
 pub enum Error {
     /// A namespace, signal or plugin name broke a naming rule.
-    #[error("invalid {kind} name {}: {rule}", text::debug(.name))]
+    #[error("invalid {kind} name {}: {rule}", text::rejected_name(.name, .rule))]
     InvalidName {
         /// What the name names.
         kind: NameKind,
-        /// The rejected name (lossily decoded when it was not UTF-8), whole; the message
-        /// quotes at most 64 characters of it.
+        /// The rejected name (lossily decoded when it was not UTF-8), whole. The message
+        /// quotes a name within the length limit whole, and a longer one cut after 64
+        /// characters, with its length in bytes as given (not its lossy decoding's).
         name: String,
         /// The rule it broke.
         rule: NameRule,

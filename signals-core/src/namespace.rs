@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use crate::by_name::handle::NamedSignal;
 use crate::engine::signal::SignalCore;
 use crate::error::Error;
-use crate::name::{check_name_bytes, NameKind};
+use crate::name::{check_name_bytes, check_namespace_name_bytes, NameKind};
 
 struct NamespaceData {
     name: &'static str,
@@ -19,6 +19,10 @@ static NAMESPACES: Mutex<BTreeMap<&'static str, &'static NamespaceData>> =
 
 /// A namespace of signals, such as CKAN's `ckan` (core signals) and `ckanext` (extensions'
 /// signals). Anyone may create more.
+///
+/// A namespace name follows the naming rules and has no `.`; a signal name may have dots
+/// (`datastore.upsert`). So a qualified name, `namespace.signal`, names one signal: its first
+/// dot ends the namespace (see [`check_namespace_name`](crate::check_namespace_name)).
 ///
 /// Namespaces and the signals in them are interned for the life of the process: asking for
 /// the same name twice gives the same one. Names are never freed, so do not create them from
@@ -38,6 +42,9 @@ static NAMESPACES: Mutex<BTreeMap<&'static str, &'static NamespaceData>> =
 ///     "invalid namespace name \"ckan ext\": the character at byte 4 is not allowed; \
 ///      use only ASCII letters, digits, `_`, `.` and `-`"
 /// );
+/// // `pq` with `x.y` is `pq.x.y`, so `pq.x` cannot be a namespace.
+/// assert_eq!(Namespace::get("doc_ns_pq")?.signal("x.y")?.qualified_name(), "doc_ns_pq.x.y");
+/// assert!(Namespace::get("doc_ns_pq.x").is_err());
 /// # Ok::<(), signals_core::Error>(())
 /// ```
 #[derive(Clone, Copy)]
@@ -51,7 +58,13 @@ fn checked(kind: NameKind, bytes: &[u8]) -> Result<&str, Error> {
         name: String::from_utf8_lossy(bytes).into_owned(),
         rule,
     };
-    check_name_bytes(bytes).map_err(invalid)?;
+    // A namespace name has no dot, so `namespace.signal` names one signal: the first dot of
+    // a qualified name ends the namespace.
+    match kind {
+        NameKind::Namespace => check_namespace_name_bytes(bytes),
+        NameKind::Signal | NameKind::Plugin => check_name_bytes(bytes),
+    }
+    .map_err(invalid)?;
     // The rules admit ASCII only, so this cannot fail once they pass.
     std::str::from_utf8(bytes).map_err(|e| {
         invalid(crate::NameRule::BadCharacter {

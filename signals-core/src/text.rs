@@ -4,12 +4,19 @@
 //! arbitrarily long (a name read from a request, a line of a configuration file), so a message
 //! quotes at most [`MAX_QUOTED_CHARS`] characters of it, then `…` and the input's whole
 //! length in bytes: a 1 MiB name gives a message of about a hundred bytes, not of 1 MiB.
-//! Shorter input is quoted whole, exactly as it is.
+//! Shorter input is quoted whole.
+//!
+//! Control characters (an ESC, a NUL, a newline: anything that could move the cursor, recolour
+//! or clear a terminal, or cut a log line) and invisible bidirectional and zero-width
+//! characters are escaped as Rust writes them (`\u{1b}`, `\0`, `\n`), so a message never
+//! carries them to the reader's terminal; every other character is shown as it is.
 //!
 //! This is the one place that does it: signals-core's errors use it, and so can a host's own
 //! errors (ckan-signals' configuration errors do), through [`quoted`].
 
-use std::fmt;
+use std::fmt::{self, Write as _};
+
+use crate::name::{NameRule, MAX_NAME_LEN};
 
 /// The most characters of an input that an error message quotes. Longer input is cut on a
 /// character boundary after this many characters.
@@ -31,17 +38,57 @@ enum Style {
 struct Quoted<'a> {
     text: &'a str,
     style: Style,
+    /// The most characters shown.
+    limit: usize,
+    /// The input's length in bytes, given after a cut: `text.len()`, unless `text` is a lossy
+    /// decoding of the input.
+    input_len: usize,
 }
 
-impl Quoted<'_> {
+impl<'a> Quoted<'a> {
+    fn new(text: &'a str, style: Style) -> Self {
+        Quoted {
+            text,
+            style,
+            limit: MAX_QUOTED_CHARS,
+            input_len: text.len(),
+        }
+    }
+
     /// The part of the input that is shown, and whether it is all of it. Looks at no more than
-    /// [`MAX_QUOTED_CHARS`] + 1 characters, however long the input is.
+    /// `limit` + 1 characters, however long the input is.
     fn shown(&self) -> (&str, bool) {
-        match self.text.char_indices().nth(MAX_QUOTED_CHARS) {
+        match self.text.char_indices().nth(self.limit) {
             Some((end, _)) => (&self.text[..end], false),
             None => (self.text, true),
         }
     }
+}
+
+/// Whether a message escapes `c` rather than showing it: control characters, and the
+/// invisible characters that reorder or hide text (bidirectional controls, zero-width
+/// characters, the byte order mark).
+fn is_escaped(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        )
+}
+
+/// Writes `text` with the characters [`is_escaped`] picks escaped as Rust writes them.
+fn write_escaped(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {
+    for c in text.chars() {
+        match c {
+            '\0' => f.write_str("\\0")?,
+            '\t' => f.write_str("\\t")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            c if is_escaped(c) => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+            c => f.write_char(c)?,
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Display for Quoted<'_> {
@@ -49,8 +96,15 @@ impl fmt::Display for Quoted<'_> {
         let (shown, whole) = self.shown();
         let ellipsis = if whole { "" } else { "…" };
         match self.style {
-            Style::Backticks => write!(f, "`{shown}{ellipsis}`")?,
-            Style::Bare => write!(f, "{shown}{ellipsis}")?,
+            Style::Backticks => {
+                f.write_char('`')?;
+                write_escaped(f, shown)?;
+                write!(f, "{ellipsis}`")?;
+            }
+            Style::Bare => {
+                write_escaped(f, shown)?;
+                f.write_str(ellipsis)?;
+            }
             Style::Debug => {
                 // `str`'s `Debug` escapes each character on its own, so the escaped prefix is a
                 // prefix of the escaped whole. It is at most `MAX_QUOTED_CHARS` characters long.
@@ -60,7 +114,7 @@ impl fmt::Display for Quoted<'_> {
             }
         }
         if !whole {
-            write!(f, " ({} bytes)", self.text.len())?;
+            write!(f, " ({} bytes)", self.input_len)?;
         }
         Ok(())
     }
@@ -68,7 +122,8 @@ impl fmt::Display for Quoted<'_> {
 
 /// `text` in backticks, for an error message: whole when it is at most [`MAX_QUOTED_CHARS`]
 /// characters long, else its first [`MAX_QUOTED_CHARS`] characters, `…`, and its length in
-/// bytes: `` `aaaa…` (1048576 bytes) ``.
+/// bytes: `` `aaaa…` (1048576 bytes) ``. Control characters are escaped (see the module
+/// docs).
 ///
 /// ```
 /// use signals_core::text::quoted;
@@ -76,37 +131,44 @@ impl fmt::Display for Quoted<'_> {
 /// assert_eq!(quoted("audit").to_string(), "`audit`");
 /// let long = "a".repeat(1 << 20);
 /// assert_eq!(quoted(&long).to_string(), format!("`{}…` (1048576 bytes)", "a".repeat(64)));
+/// assert_eq!(quoted("\x1b[2J\0").to_string(), r"`\u{1b}[2J\0`");
 /// ```
 pub fn quoted(text: &str) -> impl fmt::Display + '_ {
-    Quoted {
-        text,
-        style: Style::Backticks,
-    }
+    Quoted::new(text, Style::Backticks)
 }
 
 /// `text` as `str`'s `Debug` writes it (in double quotes, with escapes), bounded as
 /// [`quoted`] is: `"aaaa…" (1048576 bytes)`.
 pub(crate) fn debug(text: &str) -> impl fmt::Display + '_ {
-    Quoted {
-        text,
-        style: Style::Debug,
+    Quoted::new(text, Style::Debug)
+}
+
+/// A name that broke `rule`, as [`debug`] writes it, counted in the input's bytes: `name` may
+/// be a lossy decoding of bytes that were not UTF-8, longer than the input (a `\xff` byte is a
+/// three-byte `U+FFFD`). A name over the length limit is cut, with the length the rule
+/// measured; any other rejected name is at most [`MAX_NAME_LEN`] bytes of input, so it is
+/// quoted whole, and no count is needed.
+pub(crate) fn rejected_name<'a>(name: &'a str, rule: &NameRule) -> impl fmt::Display + 'a {
+    let mut quoted = Quoted::new(name, Style::Debug);
+    match *rule {
+        NameRule::TooLong { len } => quoted.input_len = len,
+        // At most `MAX_NAME_LEN` characters (a bound should a caller build the error itself).
+        _ => quoted.limit = MAX_NAME_LEN,
     }
+    quoted
 }
 
 /// `text` as it is, without delimiters, bounded as [`quoted`] is: `aaaa… (1048576 bytes)`.
 /// For text that is already formatted.
 pub(crate) fn bare(text: &str) -> impl fmt::Display + '_ {
-    Quoted {
-        text,
-        style: Style::Bare,
-    }
+    Quoted::new(text, Style::Bare)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::Error;
-    use crate::name::{NameKind, NameRule};
+    use crate::name::NameKind;
 
     const MIB: usize = 1024 * 1024;
 
@@ -174,6 +236,34 @@ mod tests {
                 "x".repeat(MAX_QUOTED_CHARS - 1),
                 text.len()
             )
+        );
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let text = "a\x1b[31m\0\t\n\r\x7f\u{85}\u{202e}\u{200b}\u{feff}é🦀`\\\"";
+        let escaped = r#"a\u{1b}[31m\0\t\n\r\u{7f}\u{85}\u{202e}\u{200b}\u{feff}é🦀`\""#;
+        assert_eq!(quoted(text).to_string(), format!("`{escaped}`"));
+        assert_eq!(bare(text).to_string(), escaped);
+        // Cut after 64 characters of input, whatever their escapes' length.
+        let nul = "\0".repeat(100);
+        assert_eq!(
+            quoted(&nul).to_string(),
+            format!("`{}…` (100 bytes)", r"\0".repeat(64))
+        );
+    }
+
+    #[test]
+    fn a_rejected_name_is_counted_in_the_input_s_bytes() {
+        let lossy = String::from_utf8_lossy(&[0xff; 1000]).into_owned();
+        assert_eq!(
+            rejected_name(&lossy, &NameRule::TooLong { len: 1000 }).to_string(),
+            format!("\"{}…\" (1000 bytes)", "\u{fffd}".repeat(64))
+        );
+        let lossy = String::from_utf8_lossy(&[0xff; 200]).into_owned();
+        assert_eq!(
+            rejected_name(&lossy, &NameRule::BadCharacter { index: 0 }).to_string(),
+            format!("\"{lossy}\"")
         );
     }
 

@@ -63,6 +63,13 @@ impl Errors {
         }
     }
 
+    /// As [`check_name_too`](Self::check_name_too), for a namespace name (which has no `.`).
+    pub fn check_namespace_name_too(&mut self, private: &Private, name: Option<&LitStr>) {
+        if let Some(name) = name {
+            self.1.push(check_namespace_name(private, name));
+        }
+    }
+
     /// The item as written, followed by the errors and the name checks: code that uses the
     /// item then still resolves, and only the attribute's own mistakes are reported.
     pub fn emit_after(self, item: TokenStream) -> TokenStream {
@@ -382,5 +389,14 @@ pub fn check_name(private: &Private, name: &LitStr) -> TokenStream {
     let p = private.at(name.span());
     quote_spanned! {name.span()=>
         const _: () = #p::assert_valid_name(#name);
+    }
+}
+
+/// As [`check_name`], for a namespace name: the runtime's namespace rules (no `.`, so that a
+/// qualified name names one signal).
+pub fn check_namespace_name(private: &Private, name: &LitStr) -> TokenStream {
+    let p = private.at(name.span());
+    quote_spanned! {name.span()=>
+        const _: () = #p::assert_valid_namespace_name(#name);
     }
 }

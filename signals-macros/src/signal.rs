@@ -91,7 +91,7 @@ fn parse(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Input {
     };
     let namespace = args.namespace(errors);
     let name = args.string("name");
-    errors.check_name_too(&private, namespace.as_ref());
+    errors.check_namespace_name_too(&private, namespace.as_ref());
     errors.check_name_too(&private, name.as_ref());
     Input {
         private,
@@ -212,7 +212,7 @@ impl Signal {
         let attribute_errors = &self.attribute_errors;
         let kwargs_impl = self.kwargs_impl();
         let signal_impl = self.signal_impl();
-        let namespace_check = attr::check_name(&self.private, &self.namespace);
+        let namespace_check = attr::check_namespace_name(&self.private, &self.namespace);
         let name_check = attr::check_name(&self.private, &self.name);
         let declaration = self.declaration();
         quote! {

@@ -79,7 +79,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let namespace = args.string("namespace");
     let signal = args.string("signal");
     errors.check_name_too(&private, plugin.as_ref());
-    errors.check_name_too(&private, namespace.as_ref());
+    errors.check_namespace_name_too(&private, namespace.as_ref());
     errors.check_name_too(&private, signal.as_ref());
 
     let func = match syn::parse2::<Item>(item.clone()) {
@@ -295,7 +295,7 @@ impl Subscriber {
         let checks = match &self.target {
             Target::Typed(ty) => self.sender_literal_check(ty),
             Target::ByName { namespace, signal } => {
-                let namespace_check = attr::check_name(p, namespace);
+                let namespace_check = attr::check_namespace_name(p, namespace);
                 let signal_check = attr::check_name(p, signal);
                 quote!(#namespace_check #signal_check)
             }

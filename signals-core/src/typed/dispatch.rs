@@ -133,19 +133,18 @@ fn send_to_snapshot<T: Signal>(
     let Some(snapshot) = snapshot else {
         return SendReport::default();
     };
+    if snapshot.has_weak() {
+        core.sweep_now_and_then();
+    }
     let receivers = snapshot.receivers_for_with(|| sender.sender_key());
-    let report = call_receivers(
+    call_receivers(
         core,
         snapshot.replaced(),
         receivers,
         mode,
         |call| call(sender, args),
         collect,
-    );
-    if snapshot.has_weak() {
-        core.sweep_now_and_then();
-    }
-    report
+    )
 }
 
 /// The send path when this thread's slot holds no current snapshot: fetches it first.

@@ -9,7 +9,14 @@
 //!   of its weak target) returned;
 //! - every receiver connected before a send started, and not disconnected before that send
 //!   returned, is called by it exactly once;
-//! - the counts add up exactly: the calls receivers saw equal the calls the reports counted.
+//! - the counts add up exactly: the calls receivers saw equal the calls the reports counted;
+//! - plugin C, loaded, unloaded and reloaded by three threads racing each other, is whole
+//!   whenever it is certainly loaded: a send then calls each of its four subscriptions exactly
+//!   once (and none of them whenever it is certainly not loaded). Successful loads and unloads
+//!   alternate (they are linearizable), so the plugin is certainly loaded throughout a send if
+//!   more loads returned before the send started than unloads started before it returned, and
+//!   certainly not loaded if no more loads started before it returned than unloads returned
+//!   before it started.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -47,7 +54,8 @@ fn take(log: &Mutex<Vec<u64>>) -> Vec<u64> {
 
 // ---------------------------------------------------------------------------------------------
 // Plugins: A owns a `#[subscriber]` and a subscription made in code; B owns a by-name
-// subscriber; C is loaded and unloaded by two threads racing each other.
+// subscriber; C owns four (a `#[subscriber]`, a by-name one and two in code) and is loaded,
+// unloaded and reloaded by three threads racing each other.
 
 static PLUGIN_A_FN: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 static PLUGIN_A_CODE: Mutex<Vec<u64>> = Mutex::new(Vec::new());
@@ -82,15 +90,43 @@ struct StressC;
 
 impl Plugin for StressC {
     fn subscriptions(&self, subscriptions: &mut Subscriptions) {
-        subscriptions.connect(Stressed::signal(), |_: &str, _: &Stressed| {
-            PLUGIN_C_CALLS.fetch_add(1, Ordering::SeqCst);
-        });
+        subscriptions
+            .connect(Stressed::signal(), |_: &str, _: &Stressed| {
+                plugin_c_called(1)
+            })
+            .connect(Stressed::signal(), |_: &str, _: &Stressed| {
+                plugin_c_called(2)
+            });
     }
 }
 
 #[subscriber(plugin = "rel_stress_c")]
 fn stress_c(_sender: &str, _ev: &Stressed) {
+    plugin_c_called(4);
+}
+
+#[subscriber(plugin = "rel_stress_c", namespace = "rel_stress", signal = "stressed")]
+fn stress_c_by_name(_sender: &SenderKey<'_>, _kwargs: &dyn Kwargs) {
+    plugin_c_called(8);
+}
+
+/// Plugin C's four subscriptions, one bit each.
+const PLUGIN_C_ALL: u8 = 0b1111;
+
+thread_local! {
+    /// The bits of plugin C's subscriptions the current send on this thread has called.
+    static PLUGIN_C_SEEN: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
+}
+
+fn plugin_c_called(bit: u8) {
     PLUGIN_C_CALLS.fetch_add(1, Ordering::SeqCst);
+    let seen = PLUGIN_C_SEEN.with(|s| s.replace(s.get() | bit));
+    // A panic here is a failure in the send's report, which the sender asserts is empty.
+    assert_eq!(
+        seen & bit,
+        0,
+        "plugin C's subscription {bit} called twice by one send"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,6 +138,53 @@ struct SendSpan {
     started: u64,
     finished: u64,
     called: usize,
+    /// Which of plugin C's subscriptions it called (`PLUGIN_C_ALL`: all of them).
+    plugin_c: u8,
+}
+
+/// A successful load or unload of plugin C: the clock before it started and after it returned.
+#[derive(Clone, Copy, Debug)]
+struct PluginOp {
+    load: bool,
+    started: u64,
+    finished: u64,
+}
+
+/// Checks every send against plugin C's successful loads and unloads: whole whenever it is
+/// certainly loaded, absent whenever it is certainly not. Returns how many sends fell in each
+/// case.
+fn check_plugin_c(ops: &[PluginOp], sends: &[SendSpan]) -> (usize, usize) {
+    let sorted = |load: bool, at: fn(&PluginOp) -> u64| {
+        let mut v: Vec<u64> = ops.iter().filter(|o| o.load == load).map(at).collect();
+        v.sort_unstable();
+        v
+    };
+    let load_started = sorted(true, |o| o.started);
+    let load_finished = sorted(true, |o| o.finished);
+    let unload_started = sorted(false, |o| o.started);
+    let unload_finished = sorted(false, |o| o.finished);
+    let before = |v: &[u64], t: u64| v.partition_point(|&x| x < t);
+    let (mut loaded, mut unloaded) = (0, 0);
+    for s in sends {
+        // Loads linearized before the send started, at least; unloads linearized before it
+        // returned, at most.
+        if before(&load_finished, s.started) > before(&unload_started, s.finished) {
+            loaded += 1;
+            assert_eq!(
+                s.plugin_c, PLUGIN_C_ALL,
+                "plugin C was loaded throughout the send {s:?}, which called only these of \
+                 its subscriptions (bits)"
+            );
+        } else if before(&load_started, s.finished) <= before(&unload_finished, s.started) {
+            unloaded += 1;
+            assert_eq!(
+                s.plugin_c, 0,
+                "plugin C was not loaded at any time during the send {s:?}, which called \
+                 these of its subscriptions (bits)"
+            );
+        }
+    }
+    (loaded, unloaded)
 }
 
 /// One receiver's (or one plugin load's) life, on the clock.
@@ -251,6 +334,7 @@ fn stress(duration: Duration) {
                 let mut spans = Vec::new();
                 while Instant::now() < deadline {
                     let before = PERMANENT_CALLS.with(|c| c.get());
+                    PLUGIN_C_SEEN.with(|s| s.set(0));
                     let started = tick();
                     let event = Stressed {
                         started_at: started,
@@ -272,6 +356,7 @@ fn stress(duration: Duration) {
                         started,
                         finished,
                         called: report.receivers_called(),
+                        plugin_c: PLUGIN_C_SEEN.with(|s| s.get()),
                     });
                 }
                 spans
@@ -410,27 +495,59 @@ fn stress(duration: Duration) {
         })
         .collect();
 
-    // Plugin C: two threads racing to load and unload it.
-    let racers: Vec<_> = (0..2)
-        .map(|_| {
+    // Plugin C: three threads racing to load, unload and reload it, in a random order each.
+    let racers: Vec<_> = (0..3u64)
+        .map(|n| {
             let stop = stop.clone();
             thread::spawn(move || {
-                let (mut loads, mut unloads) = (0usize, 0usize);
-                while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-                    match plugins::load("rel_stress_c") {
-                        Ok(()) => loads += 1,
-                        // Loaded by the other racer, or being loaded by it right now.
+                let mut ops = Vec::new();
+                let load = |ops: &mut Vec<PluginOp>| {
+                    let started = tick();
+                    let result = plugins::load("rel_stress_c");
+                    let finished = tick();
+                    match result {
+                        Ok(()) => ops.push(PluginOp {
+                            load: true,
+                            started,
+                            finished,
+                        }),
+                        // Loaded by another racer, or being loaded by one right now.
                         Err(PluginError::AlreadyLoaded { .. } | PluginError::Loading { .. }) => {}
                         Err(other) => panic!("load: {other}"),
                     }
-                    thread::yield_now();
-                    match plugins::unload("rel_stress_c") {
-                        Ok(()) => unloads += 1,
+                };
+                let unload = |ops: &mut Vec<PluginOp>| {
+                    let started = tick();
+                    let result = plugins::unload("rel_stress_c");
+                    let finished = tick();
+                    match result {
+                        Ok(()) => ops.push(PluginOp {
+                            load: false,
+                            started,
+                            finished,
+                        }),
                         Err(PluginError::NotLoaded { .. }) => {}
                         Err(other) => panic!("unload: {other}"),
                     }
+                };
+                let mut random = 0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(n + 1);
+                while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
+                    random ^= random << 13;
+                    random ^= random >> 7;
+                    random ^= random << 17;
+                    match random % 3 {
+                        0 => load(&mut ops),
+                        1 => unload(&mut ops),
+                        _ => {
+                            unload(&mut ops);
+                            load(&mut ops);
+                        }
+                    }
+                    if random % 4 == 0 {
+                        thread::yield_now();
+                    }
                 }
-                (loads, unloads)
+                ops
             })
         })
         .collect();
@@ -447,10 +564,9 @@ fn stress(duration: Duration) {
         .map(|t| t.join().unwrap())
         .collect();
     stop.store(true, Ordering::Relaxed);
-    let (loads, unloads) = racers
-        .into_iter()
-        .map(|t| t.join().unwrap())
-        .fold((0, 0), |(a, b), (c, d)| (a + c, b + d));
+    let plugin_c_ops: Vec<PluginOp> = racers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let loads = plugin_c_ops.iter().filter(|o| o.load).count();
+    let unloads = plugin_c_ops.len() - loads;
 
     // Plugin windows: one per load, one log per subscriber of the plugin.
     for (name, spans) in plugin_windows {
@@ -485,6 +601,13 @@ fn stress(duration: Duration) {
 
     let checking = Instant::now();
     let window_calls = check_windows(&windows, &sends);
+    let (c_loaded_sends, c_unloaded_sends) = check_plugin_c(&plugin_c_ops, &sends);
+    // Not vacuous: sends fell in both kinds of window.
+    assert!(
+        c_loaded_sends > 0 && c_unloaded_sends > 0,
+        "plugin C: {c_loaded_sends} sends while certainly loaded, {c_unloaded_sends} while \
+         certainly not ({loads} loads)"
+    );
 
     // Counts add up exactly.
     let reported: usize = sends.iter().map(|s| s.called).sum();
@@ -524,7 +647,9 @@ fn stress(duration: Duration) {
     assert!(!signal.named().has_receivers());
     eprintln!(
         "stress for {duration:?}: {} sends, {} receiver windows, {window_calls} calls in them, \
-         plugin C loaded {loads} times; checked in {:?}",
+         plugin C loaded {loads} times by three racers ({c_loaded_sends} sends while it was \
+         certainly loaded all called its four subscriptions, {c_unloaded_sends} while it was \
+         certainly not called none); checked in {:?}",
         sends.len(),
         windows.len(),
         checking.elapsed()
