@@ -6,7 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use signals_core::{
-    check_name, check_name_bytes, Error, NameKind, NameRule, Namespace, MAX_NAME_LEN,
+    check_name, check_name_bytes, check_namespace_name_bytes, Error, NameKind, NameRule, Namespace,
+    MAX_NAME_LEN,
 };
 
 fn allowed(b: u8) -> bool {
@@ -28,6 +29,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(!allowed(data[index]));
             assert!(data[..index].iter().all(|&b| allowed(b)));
         }
+        Err(rule @ NameRule::DotInNamespace { .. }) => {
+            panic!("a namespace rule for any name: {rule:?}")
+        }
     }
     if let Ok(text) = std::str::from_utf8(data) {
         assert_eq!(check_name(text), checked);
@@ -38,16 +42,20 @@ fuzz_target!(|data: &[u8]| {
     if valid && data.len() > 2 {
         return;
     }
+    // A namespace name has no `.` besides: a valid name with one is a signal name only.
+    let expected = |kind: NameKind| match kind {
+        NameKind::Namespace => check_namespace_name_bytes(data),
+        _ => checked,
+    };
     let expect_error = |result: Result<(), Error>, kind: NameKind| match result {
-        Ok(()) => assert!(valid),
+        Ok(()) => assert_eq!(expected(kind), Ok(())),
         Err(Error::InvalidName {
             kind: got,
             name,
             rule,
         }) => {
-            assert!(!valid);
             assert_eq!(got, kind);
-            assert_eq!(Err(rule), checked);
+            assert_eq!(Err(rule), expected(kind));
             assert_eq!(name, String::from_utf8_lossy(data));
             let message = Error::InvalidName { kind, name, rule }.to_string();
             assert!(

@@ -138,7 +138,9 @@ pub fn quoted(text: &str) -> impl fmt::Display + '_ {
 }
 
 /// `text` as `str`'s `Debug` writes it (in double quotes, with escapes), bounded as
-/// [`quoted`] is: `"aaaa…" (1048576 bytes)`.
+/// [`quoted`] is: `"aaaa…" (1048576 bytes)`. The errors quote names with [`rejected_name`],
+/// which is this style with the input's length; the tests check the style through this.
+#[cfg(test)]
 pub(crate) fn debug(text: &str) -> impl fmt::Display + '_ {
     Quoted::new(text, Style::Debug)
 }

@@ -145,6 +145,9 @@ const SWEEP_EVERY_SENDS: u32 = 256;
 pub(crate) struct Aftermath {
     dropped_records: Vec<Record>,
     dropped_snapshot: Option<SharedSnapshot>,
+    /// A connect's receiver that found its connection made already: dropped after the mutex
+    /// is released, as user code may run in its `Drop`.
+    unused: Option<(RecordFn, Option<AsyncRecordFn>, Option<Alive>)>,
     connected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
     disconnected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
 }
@@ -159,12 +162,14 @@ impl Aftermath {
         let Aftermath {
             dropped_records,
             dropped_snapshot,
+            unused,
             ..
         } = self;
         for record in dropped_records {
             drop_quietly(record);
         }
         drop_quietly(dropped_snapshot);
+        drop_quietly(unused);
     }
 }
 
@@ -305,6 +310,7 @@ impl SignalCore {
                 let existing = &mut state.records[index];
                 if existing.alive.as_ref().is_none_or(|alive| alive()) {
                     existing.claims += 1;
+                    after.unused = Some((func, async_func, alive));
                     return (existing.seq, false);
                 }
                 // A weakly bound receiver whose target is gone holds its key no longer:

@@ -845,8 +845,8 @@ fn a_qualified_name_names_one_signal_whichever_is_created_first() {
     assert_eq!(signal.qualified_name(), "rel_q2.x.y");
     assert!(Namespace::all().iter().all(|ns| !ns.name().contains('.')));
     // The rules, as the macros check them at compile time.
-    const OK: bool = signals_core::check_namespace_name("ckanext").is_ok();
-    assert!(OK);
+    const CHECKED: Result<(), NameRule> = signals_core::check_namespace_name("ckanext");
+    assert_eq!(CHECKED, Ok(()));
     assert_eq!(
         signals_core::check_namespace_name("pq.x"),
         Err(NameRule::DotInNamespace { index: 2 })
