@@ -380,7 +380,7 @@ impl SignalCore {
             self.retire(&mut state, &mut after);
         }
         hook::changed(self, &after.connected, &after.disconnected);
-        drop(after);
+        after.drop_removed();
     }
 
     /// Gives up one claim on the connection `seq` (a scoped handle's drop), and disconnects
