@@ -143,7 +143,9 @@ impl Drop for QuietGuard {
     fn drop(&mut self) {
         let mut quiet = QUIET.lock().unwrap_or_else(PoisonError::into_inner);
         quiet.users -= 1;
-        if quiet.users == 0 {
+        // A failing test unwinds through the guard: the hook cannot be changed from a
+        // panicking thread (that aborts), so it stays quiet for the rest of the run.
+        if quiet.users == 0 && !std::thread::panicking() {
             if let Some(previous) = quiet.previous.take() {
                 let _ = panic::take_hook();
                 panic::set_hook(Box::new(move |info| previous(info)));
