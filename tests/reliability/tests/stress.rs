@@ -543,7 +543,7 @@ fn stress(duration: Duration) {
                             load(&mut ops);
                         }
                     }
-                    if random % 4 == 0 {
+                    if random.is_multiple_of(4) {
                         thread::yield_now();
                     }
                 }
