@@ -146,7 +146,7 @@ fn a_by_name_send_takes_its_share_of_the_sweep_too() {
     let mut sent = 0;
     while still_connected(&connections) > 0 && sent < 100_000 {
         for _ in 0..256 {
-            signal.send(&"other", &bag).unwrap();
+            assert_eq!(signal.send(&"other", &bag).unwrap().receivers_called(), 1);
         }
         sent += 256;
     }
