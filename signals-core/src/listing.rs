@@ -149,45 +149,11 @@ pub struct PluginListing {
 /// ```
 pub fn listing() -> Listing {
     let registry = registry();
-    let mut signals: Vec<SignalListing> = Vec::new();
-    for namespace in Namespace::all() {
-        for signal in namespace.signals() {
-            let declaration = registry
-                .signals()
-                .iter()
-                .copied()
-                .find(|d| d.namespace() == signal.namespace() && d.name() == signal.name());
-            let mut subscribers: Vec<SubscriberListing> = signal
-                .connections()
-                .into_iter()
-                .map(|c| SubscriberListing {
-                    name: c.receiver.name.to_string(),
-                    plugin: c.receiver.plugin.as_ref().map(ToString::to_string),
-                    sender: c.filter.to_string(),
-                    location: c.receiver.location,
-                    connected: true,
-                    blocked: c.blocked,
-                    is_async: c.receiver.is_async,
-                })
-                .collect();
-            for decl in registry.subscribers_of(signal.namespace(), signal.name()) {
-                let sender = decl.sender().filter().to_string();
-                let plugin = decl.plugin().map(str::to_owned);
-                let live = subscribers
-                    .iter()
-                    .any(|s| s.name == decl.path() && s.sender == sender && s.plugin == plugin);
-                if !live {
-                    subscribers.push(not_connected(decl));
-                }
-            }
-            signals.push(SignalListing {
-                namespace: signal.namespace(),
-                name: signal.name(),
-                declaration,
-                subscribers,
-            });
-        }
-    }
+    let mut signals: Vec<SignalListing> = Namespace::all()
+        .iter()
+        .flat_map(Namespace::signals)
+        .map(|signal| signal_listing(registry, signal))
+        .collect();
     // By-name subscribers of plugins not loaded, to signals nobody has looked up yet: their
     // signals do not exist, and are listed for them.
     for decl in registry.subscribers() {
@@ -233,6 +199,48 @@ pub fn listing() -> Listing {
             .iter()
             .map(ToString::to_string)
             .collect(),
+    }
+}
+
+/// One signal that exists: its declaration, its connections, and the link-time subscribers
+/// that are not connected (their plugin is not loaded).
+fn signal_listing(
+    registry: &crate::registry::Registry,
+    signal: crate::by_name::handle::NamedSignal,
+) -> SignalListing {
+    let declaration = registry
+        .signals()
+        .iter()
+        .copied()
+        .find(|d| d.namespace() == signal.namespace() && d.name() == signal.name());
+    let mut subscribers: Vec<SubscriberListing> = signal
+        .connections()
+        .into_iter()
+        .map(|c| SubscriberListing {
+            name: c.receiver.name.to_string(),
+            plugin: c.receiver.plugin.as_ref().map(ToString::to_string),
+            sender: c.filter.to_string(),
+            location: c.receiver.location,
+            connected: true,
+            blocked: c.blocked,
+            is_async: c.receiver.is_async,
+        })
+        .collect();
+    for decl in registry.subscribers_of(signal.namespace(), signal.name()) {
+        let sender = decl.sender().filter().to_string();
+        let plugin = decl.plugin().map(str::to_owned);
+        let live = subscribers
+            .iter()
+            .any(|s| s.name == decl.path() && s.sender == sender && s.plugin == plugin);
+        if !live {
+            subscribers.push(not_connected(decl));
+        }
+    }
+    SignalListing {
+        namespace: signal.namespace(),
+        name: signal.name(),
+        declaration,
+        subscribers,
     }
 }
 

@@ -753,30 +753,10 @@ pub fn rebuild_for_benchmark() -> Registry {
 impl Registry {
     pub(crate) fn build() -> Registry {
         let mut problems = Vec::new();
-
-        let mut signals: Vec<&'static SignalDecl> = inventory::iter::<SignalDecl>().collect();
-        signals.sort_by_key(|s| (s.namespace, s.name, s.rust_type, s.location));
-        for pair in signals.windows(2) {
-            let (a, b) = (pair[0], pair[1]);
-            if (a.namespace, a.name) == (b.namespace, b.name) && a.type_id() != b.type_id() {
-                problems.push(RegistryError::DuplicateSignal {
-                    signal: format!("{}.{}", a.namespace, a.name),
-                    first_type: a.rust_type,
-                    first_location: a.location,
-                    second_type: b.rust_type,
-                    second_location: b.location,
-                });
-            }
-        }
-        // Declare every signal with its struct, so by-name lookups know the type.
-        for signal in &signals {
-            (signal.resolve)();
-        }
-
+        let signals = declared_signals(&mut problems);
         let mut subscribers: Vec<&'static SubscriberDecl> =
             inventory::iter::<SubscriberDecl>().collect();
         subscribers.sort_by_key(|s| (s.plugin, s.path, s.location));
-
         let mut declared: Vec<&'static PluginDecl> = inventory::iter::<PluginDecl>().collect();
         declared.sort_by_key(|p| (p.name, p.rust_type, p.location));
         for pair in declared.windows(2) {
@@ -790,33 +770,9 @@ impl Registry {
                 });
             }
         }
-        let mut names: Vec<&'static str> = declared
-            .iter()
-            .map(|p| p.name)
-            .chain(subscribers.iter().filter_map(|s| s.plugin))
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        let plugins: Vec<PluginEntry> = names
-            .into_iter()
-            .map(|name| PluginEntry {
-                name,
-                declaration: declared.iter().copied().find(|p| p.name == name),
-            })
-            .collect();
-
+        let plugins = plugin_entries(&declared, &subscribers);
         let warnings = warnings(&signals, &subscribers, &declared, &plugins);
-
-        for subscriber in subscribers.iter().filter(|s| s.plugin.is_none()) {
-            if let Err(error) = (subscriber.connect)(subscriber.options()) {
-                problems.push(RegistryError::Subscriber {
-                    path: subscriber.path,
-                    location: subscriber.location,
-                    error,
-                });
-            }
-        }
-
+        connect_start_up_subscribers(&subscribers, &mut problems);
         Registry {
             signals,
             subscribers,
@@ -1136,4 +1092,65 @@ fn warnings(
         }
     }
     warnings
+}
+
+/// Every linked signal declaration, sorted, each declared with its struct (so by-name
+/// lookups know the type); two structs for one name are a problem.
+fn declared_signals(problems: &mut Vec<RegistryError>) -> Vec<&'static SignalDecl> {
+    let mut signals: Vec<&'static SignalDecl> = inventory::iter::<SignalDecl>().collect();
+    signals.sort_by_key(|s| (s.namespace, s.name, s.rust_type, s.location));
+    for pair in signals.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if (a.namespace, a.name) == (b.namespace, b.name) && a.type_id() != b.type_id() {
+            problems.push(RegistryError::DuplicateSignal {
+                signal: format!("{}.{}", a.namespace, a.name),
+                first_type: a.rust_type,
+                first_location: a.location,
+                second_type: b.rust_type,
+                second_location: b.location,
+            });
+        }
+    }
+    for signal in &signals {
+        (signal.resolve)();
+    }
+    signals
+}
+
+/// Every plugin: those `#[plugin]` declares and those only subscribers name, by name.
+fn plugin_entries(
+    declared: &[&'static PluginDecl],
+    subscribers: &[&'static SubscriberDecl],
+) -> Vec<PluginEntry> {
+    let mut names: Vec<&'static str> = declared
+        .iter()
+        .map(|p| p.name)
+        .chain(subscribers.iter().filter_map(|s| s.plugin))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|name| PluginEntry {
+            name,
+            declaration: declared.iter().copied().find(|p| p.name == name),
+        })
+        .collect()
+}
+
+/// Connects every link-time subscriber that belongs to no plugin; one that cannot be
+/// connected is a problem.
+fn connect_start_up_subscribers(
+    subscribers: &[&'static SubscriberDecl],
+    problems: &mut Vec<RegistryError>,
+) {
+    for subscriber in subscribers.iter().filter(|s| s.plugin.is_none()) {
+        if let Err(error) = (subscriber.connect)(subscriber.options()) {
+            problems.push(RegistryError::Subscriber {
+                path: subscriber.path,
+                location: subscriber.location,
+                error,
+            });
+        }
+    }
 }
