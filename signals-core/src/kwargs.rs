@@ -59,8 +59,10 @@ impl fmt::Debug for Kwarg<'_> {
 /// A signal's keyword arguments, readable by name.
 ///
 /// Subscribers get a shared reference: they cannot modify the bag. Read a value with
-/// [`get`](trait.Kwargs.html#method.get) or [`try_get`](trait.Kwargs.html#method.try_get) on
-/// `dyn Kwargs`:
+/// [`read`](trait.Kwargs.html#method.read), which serves a signal's struct in this process and
+/// a bag decoded from JSON in another; [`get`](trait.Kwargs.html#method.get) and
+/// [`try_get`](trait.Kwargs.html#method.try_get) borrow a value of any type without decoding,
+/// in this process only:
 ///
 /// ```
 /// use signals_core::{DynKwargs, Kwargs};
@@ -334,6 +336,7 @@ impl DynKwargs {
     /// assert_eq!(bag.len(), 1);
     /// assert_eq!((&bag as &dyn Kwargs).get::<u32>("n"), Some(&2));
     /// ```
+    #[must_use = "`with` returns the bag with the argument added"]
     pub fn with<T: Any + Send + Sync>(
         mut self,
         name: impl Into<Cow<'static, str>>,

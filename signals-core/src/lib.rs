@@ -175,7 +175,7 @@ mod startup;
 mod typed;
 
 pub use by_name::handle::{ConnectionInfo, Declaration, NamedSignal};
-pub use connect::{AnySender, AsyncKind, IntoReceiver, Receiver, SenderOf, SignalHandle, SyncKind};
+pub use connect::{IntoReceiver, Receiver, SignalHandle};
 pub use connection::{BlockGuard, Connection, MuteGuard, ScopedConnection};
 pub use error::{Error, KwargError};
 pub use future::BoxFuture;
@@ -190,7 +190,15 @@ pub use namespace::Namespace;
 pub use receiver::{BoxError, IntoOutcome, IntoReply, ReceiverId, ReceiverInfo, SourceLocation};
 pub use report::{Collected, Failure, FailureKind, Response, SendReport};
 pub use sender::{Sender, SenderFilter, SenderKey};
-pub use sending::{Collect, NamedSend, Report, Sending, TypedSend};
+pub use sending::Sending;
+
+/// The types that only appear as parameters of [`Receiver`] and [`Sending`]: what kind of
+/// receiver, which sender, what a send gives back. You name them rarely (in a function that
+/// returns a `Receiver` or a `Sending`, say).
+pub mod marker {
+    pub use crate::connect::{AnySender, AsyncKind, SenderOf, SyncKind};
+    pub use crate::sending::{Collect, NamedSend, Report, TypedSend};
+}
 pub use typed::cell::SignalCell;
 pub use typed::handle::TypedSignal;
 pub use typed::signal::Signal;

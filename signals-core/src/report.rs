@@ -302,7 +302,7 @@ pub struct Response<O> {
 /// assert_eq!(collected.responses.len(), 1);
 /// ```
 #[derive(Debug)]
-#[must_use]
+#[must_use = "the collected values and the report of the send"]
 pub struct Collected<O> {
     /// The values, in call order.
     pub responses: Vec<Response<O>>,

@@ -30,10 +30,11 @@ use crate::typed::signal::Signal;
 ///
 /// | blinker, Django | here |
 /// |---|---|
-/// | blinker `send` (stops at the first exception), Django `send` | `.sending(s).fail_fast().run()` |
+/// | blinker `send`, Django `send` (the first exception propagates) | `.sending(s).fail_fast().run().into_result()?` |
 /// | the `(receiver, value)` pairs `send` returns | `.sending(s).collect().run()` |
-/// | blinker `send_async`, Django `asend` | `.send_async(s)`, or `.sending(s).run_async()` |
-/// | Django `asend` (runs receivers together) | `.sending(s).run_concurrent()` |
+/// | blinker `send_async` (one at a time, the first exception propagates) | `.sending(s).fail_fast().run_async()` |
+/// | Django `asend_robust` (one at a time, every receiver) | `.send_async(s)` |
+/// | Django `asend` (receivers together) | `.sending(s).run_concurrent()` |
 ///
 /// ```
 /// use signals_core::{signal, Signal};
@@ -92,6 +93,10 @@ impl<'a, D, C> Sending<'a, D, C> {
     /// Stops at the first receiver that fails (blinker's behaviour, Django's `send`): the
     /// receivers after it are not called, and the report says it stopped early
     /// ([`SendReport::stopped_early`]; [`SendReport::into_result`] gives the failure).
+    /// A concurrent send starts every receiver before any has finished, so `fail_fast` has
+    /// no effect on [`run_concurrent`](Sending::run_concurrent). By name, a value of the wrong
+    /// type (see [`collect`](Sending::collect)) is found after the receivers ran: it does not
+    /// stop the send, and its failure comes last in the report.
     pub fn fail_fast(mut self) -> Self {
         self.mode = Mode::FailFast;
         self
@@ -213,7 +218,9 @@ impl<'a> Sending<'a, NamedSend<'a>, Report> {
     /// Collects each receiver's value as a `V`, in connection order. A by-name receiver
     /// returns any value ([`IntoReply`](crate::IntoReply)); one of another type than `V` is a
     /// failure of kind [`FailureKind::WrongValue`](crate::FailureKind::WrongValue) in the
-    /// report, never a panic.
+    /// report, never a panic. Types must match exactly: a receiver returning the literal `5`
+    /// returns an `i32` (Rust's default), which a `collect::<i64>()` reports as a wrong value;
+    /// write `5i64`.
     ///
     /// ```
     /// use signals_core::{DynKwargs, Kwargs, Namespace, Receiver, SenderKey};

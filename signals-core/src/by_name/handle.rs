@@ -344,9 +344,11 @@ impl NamedSignal {
 
     /// Disconnects `receiver` from every sender (blinker's `disconnect(receiver)`) and
     /// returns how many connections went. `receiver` is a function (or a closure that
-    /// captures nothing), or the key it was connected with (`&"audit"`, a `String`), or a
-    /// [`ReceiverId`]. A capturing closure has no identity to find (see [`ReceiverId`]): for
-    /// it this returns 0; disconnect it by its key or its [`Connection`].
+    /// captures nothing), or the key it was connected with (`&"audit"`, a `String`, a
+    /// `Cow<'static, str>`), or a [`ReceiverId`]. A capturing closure has no identity to find
+    /// (see [`ReceiverId`]): for it this returns 0; disconnect it by its key or its
+    /// [`Connection`]. Any other value names no receiver and disconnects nothing (0). The typed
+    /// handle has no `disconnect` of its own: `Saved::signal().named().disconnect(&audit)`.
     ///
     /// ```
     /// use signals_core::{Kwargs, Namespace, Receiver, SenderKey};
@@ -463,6 +465,9 @@ fn identity_of<R: Any>(receiver: &R) -> Option<ReceiverId> {
         return Some(ReceiverId::key(*key));
     }
     if let Some(key) = any.downcast_ref::<String>() {
+        return Some(ReceiverId::key(key.clone()));
+    }
+    if let Some(key) = any.downcast_ref::<std::borrow::Cow<'static, str>>() {
         return Some(ReceiverId::key(key.clone()));
     }
     ReceiverId::of(receiver)

@@ -115,7 +115,7 @@ pub trait Signal: Kwargs + Sized {
     }
 
     /// Sends `self` from `sender` to every matching receiver, in connection order, and
-    /// reports what happened (blinker's `send`, Django's `send_robust`). Failures (errors and
+    /// reports what happened (Django's `send_robust`). Failures (errors and
     /// panics) are reported and do not stop the send. For the other ways to send (stop at the
     /// first failure, collect the values, run async receivers together), see
     /// [`sending`](Signal::sending).
