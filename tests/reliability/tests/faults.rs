@@ -608,6 +608,9 @@ impl Drop for PanicsOnDrop {
 #[signal(namespace = "rel_faults")]
 pub struct CapturedDrop;
 
+#[signal(namespace = "rel_faults")]
+pub struct CapturedDropOnDisconnect;
+
 /// A receiver capturing a value whose `Drop` panics is disconnected on one thread while
 /// another thread's cache still holds it; that thread's next send (its cache drops the old
 /// snapshot, and the closure with it) calls every healthy receiver, and nothing escapes it.
@@ -694,9 +697,12 @@ fn a_disconnect_that_drops_a_closure_whose_capture_panics_returns_normally() {
         let _ = &held;
     });
     let held = PanicsOnDrop;
-    let typed_bad = CapturedDrop::signal().connect(move |_: &str, _: &CapturedDrop| {
-        let _ = &held;
-    });
+    // A signal of its own: tests run in parallel, and another one counts `CapturedDrop`'s
+    // receivers.
+    let typed_bad =
+        CapturedDropOnDisconnect::signal().connect(move |_: &str, _: &CapturedDropOnDisconnect| {
+            let _ = &held;
+        });
     let disconnected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         (bad.disconnect(), typed_bad.disconnect())
     }));
