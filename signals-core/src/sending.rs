@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::by_name::handle::NamedSignal;
 use crate::engine::deliver::{Concurrency, Mode};
+use crate::engine::snapshot::ByNameSendFuture;
 use crate::error::Error;
 use crate::kwargs::Kwargs;
 use crate::receiver::{AnyValue, ReceiverInfo};
@@ -249,15 +250,19 @@ impl<'a> Sending<'a, NamedSend<'a>, Report> {
 
     /// Sends, awaiting each receiver in turn.
     pub fn run_async(self) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
-        let how = self.concurrency(false);
-        let future = self.send.run_async(how, false);
-        async move { future.await.map(|(report, _)| report) }
+        self.report_async(false)
     }
 
     /// Sends, running the async receivers together.
     pub fn run_concurrent(self) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
-        let how = self.concurrency(true);
-        let future = self.send.run_async(how, false);
+        self.report_async(true)
+    }
+
+    fn report_async(
+        self,
+        concurrent: bool,
+    ) -> impl Future<Output = Result<SendReport, Error>> + Send + 'a {
+        let future = self.start_async(concurrent, false);
         async move { future.await.map(|(report, _)| report) }
     }
 }
@@ -272,22 +277,32 @@ impl<'a, V: Any + Send> Sending<'a, NamedSend<'a>, Collect<V>> {
 
     /// Sends, awaiting each receiver in turn, and collects the values as `V`.
     pub fn run_async(self) -> impl Future<Output = Result<Collected<V>, Error>> + Send + 'a {
-        let how = self.concurrency(false);
-        let future = self.send.run_async(how, true);
+        self.collect_async(false)
+    }
+
+    /// Sends, running the async receivers together, and collects the values as `V`.
+    pub fn run_concurrent(self) -> impl Future<Output = Result<Collected<V>, Error>> + Send + 'a {
+        self.collect_async(true)
+    }
+
+    fn collect_async(
+        self,
+        concurrent: bool,
+    ) -> impl Future<Output = Result<Collected<V>, Error>> + Send + 'a {
+        let future = self.start_async(concurrent, true);
         async move {
             let (report, responses) = future.await?;
             Ok(collected_as(responses, report))
         }
     }
+}
 
-    /// Sends, running the async receivers together, and collects the values as `V`.
-    pub fn run_concurrent(self) -> impl Future<Output = Result<Collected<V>, Error>> + Send + 'a {
-        let how = self.concurrency(true);
-        let future = self.send.run_async(how, true);
-        async move {
-            let (report, responses) = future.await?;
-            Ok(collected_as(responses, report))
-        }
+impl<'a, C> Sending<'a, NamedSend<'a>, C> {
+    /// Starts a by-name async send, one at a time or `concurrent`, keeping the values when
+    /// `collect` is set.
+    fn start_async(self, concurrent: bool, collect: bool) -> ByNameSendFuture<'a> {
+        let how = self.concurrency(concurrent);
+        self.send.run_async(how, collect)
     }
 }
 
@@ -300,11 +315,7 @@ impl<'a> NamedSend<'a> {
         self.signal.send_in(mode, &self.key, self.args, collect)
     }
 
-    fn run_async(
-        self,
-        how: Concurrency,
-        collect: bool,
-    ) -> crate::engine::snapshot::ByNameSendFuture<'a> {
+    fn run_async(self, how: Concurrency, collect: bool) -> ByNameSendFuture<'a> {
         self.signal.send_async_in(how, self.key, self.args, collect)
     }
 }

@@ -91,7 +91,7 @@ fn send_live_with<T: Signal>(
     send_live_body(core, args, sender, mode, collect)
 }
 
-/// The body of [`send_live`] and [`deliver_live`].
+/// The body of [`send_live`] and [`send_live_with`].
 #[inline(always)]
 fn send_live_body<T: Signal>(
     core: &'static SignalCore,
