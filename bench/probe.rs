@@ -8,7 +8,7 @@
 //! (`sends_in_loop`):
 //!
 //! ```text
-//! cargo build --release --example probe
+//! cargo build --release -p signals-bench --example probe
 //! N=100 valgrind --tool=callgrind ./target/release/examples/probe
 //! callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep one_
 //! ```

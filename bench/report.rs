@@ -2,7 +2,7 @@
 //! closures) interleaved in the same process, medians over several rounds.
 //!
 //! ```text
-//! cargo run --release --example bench_report
+//! cargo run --release -p signals-bench --example bench_report
 //! ```
 
 #[path = "cases.rs"]
