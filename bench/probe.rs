@@ -12,6 +12,9 @@
 //! N=100 valgrind --tool=callgrind ./target/release/examples/probe
 //! callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep one_
 //! ```
+//!
+//! It prints first the signals-core features it was built with; to count with the `tracing`
+//! feature, build it with `--features signals-core/tracing`.
 
 #[path = "cases.rs"]
 mod cases;
@@ -60,6 +63,13 @@ fn one_floor_send(floor: &Floor, args: &Args) {
 }
 
 fn main() {
+    let features = signals_core::FEATURES;
+    let default = if features.is_empty() {
+        " (default)"
+    } else {
+        ""
+    };
+    println!("features: signals-core {features:?}{default}");
     let n: usize = std::env::var("N")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -104,8 +104,20 @@ impl Report {
     }
 }
 
+/// The line that says what this report ran with: signals-core's optional features.
+fn print_features() {
+    let features = signals_core::FEATURES;
+    let default = if features.is_empty() {
+        " (default)"
+    } else {
+        ""
+    };
+    println!("# features: signals-core {features:?}{default}");
+}
+
 fn main() {
     let started = Instant::now();
+    print_features();
     println!(
         "# medians of {ROUNDS} rounds, case and floor interleaved; floor = loop over Vec<Box<dyn Fn(&Args)>>"
     );

@@ -68,15 +68,31 @@
 //! blinker does); unloading a plugin
 //! disconnects only that plugin's subscriptions; closures made in `subscriptions` are held
 //! strongly and do not vanish.
+//!
+//! ## Cargo features
+//!
+//! None is on by default.
+//!
+//! - `tower`: the module `layer`, a tower layer (`SignalsLayer`, re-exported here) that sends
+//!   [`RequestStarted`] before and [`RequestFinished`] after each request of any tower
+//!   service of `http` requests (axum, tonic, hyper), awaiting the receivers under a timeout
+//!   and logging their timeouts through `tracing`; and `model::Response::from_http`. It turns
+//!   on signals-core's `tracing` feature, which logs each receiver failure (of any send) as a
+//!   WARN event, and brings in `tower-layer`, `tower-service`, `http`, `http-body`, `tokio`
+//!   (its timer only) and `tracing`.
 
 #![deny(missing_docs)]
 
 pub mod config;
 pub mod host;
+#[cfg(feature = "tower")]
+pub mod layer;
 pub mod model;
 pub mod signals;
 pub mod toolkit;
 
+#[cfg(feature = "tower")]
+pub use layer::{SignalsLayer, SignalsService};
 pub use signals::*;
 
 /// What a CKAN plugin needs, in one `use`: `signals_core`'s prelude (the macros, `Signal`,

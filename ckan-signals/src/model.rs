@@ -76,18 +76,105 @@ impl Sender for WebApp {
 /// use ckan_signals::RequestFinished;
 /// use signals_core::Signal;
 ///
-/// let response = Response { status: 200, content_type: "text/html".into(), content_length: 12 };
+/// let response = Response {
+///     status: 200,
+///     content_type: "text/html".into(),
+///     content_length: 12,
+///     headers: vec![("content-type".into(), "text/html".into())],
+/// };
 /// let report = RequestFinished { response }.send(&WebApp::new("ckan"));
 /// assert!(report.is_ok());
 /// ```
+///
+/// With the `tower` feature, `Response::from_http` builds one from an `http::Response`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Response {
     /// The status code.
     pub status: u16,
-    /// The `Content-Type` header.
+    /// The `Content-Type` header (empty when there is none).
     pub content_type: String,
-    /// The body's length in bytes.
+    /// The body's length in bytes (`0` when unknown, as for a streamed body of no announced
+    /// length).
     pub content_length: usize,
+    /// The response's headers in order, a name as often as it occurs: the name in lowercase,
+    /// the value as text (bytes that are not UTF-8 replaced by `U+FFFD`). Flask's
+    /// `response.headers`. Absent from serialized data, it reads as empty.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+impl Response {
+    /// The first value of the header `name` (any case), if the response has it.
+    ///
+    /// ```
+    /// use ckan_signals::model::Response;
+    ///
+    /// let response = Response {
+    ///     status: 204,
+    ///     content_type: String::new(),
+    ///     content_length: 0,
+    ///     headers: vec![("x-request-id".into(), "r-1".into())],
+    /// };
+    /// assert_eq!(response.header("X-Request-Id"), Some("r-1"));
+    /// assert_eq!(response.header("etag"), None);
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(feature = "tower")]
+impl Response {
+    /// The model of `response`, as [`RequestFinished`](crate::RequestFinished) carries it:
+    /// its status, its `Content-Type`, its length (the `Content-Length` header, else the
+    /// body's exact [size hint](http_body::Body::size_hint), else `0`) and its headers. The
+    /// body is not read. Available with the `tower` feature.
+    ///
+    /// ```
+    /// use ckan_signals::model::Response;
+    ///
+    /// let response = http::Response::builder()
+    ///     .status(201)
+    ///     .header("Content-Type", "application/json")
+    ///     .body(String::from("{}"))
+    ///     .unwrap();
+    /// let model = Response::from_http(&response);
+    /// assert_eq!((model.status, model.content_length), (201, 2));
+    /// assert_eq!(model.content_type, "application/json");
+    /// assert_eq!(model.headers, [("content-type".to_string(), "application/json".to_string())]);
+    /// ```
+    pub fn from_http<B: http_body::Body>(response: &http::Response<B>) -> Self {
+        let headers = response.headers();
+        let text =
+            |value: &http::HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let content_length = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .or_else(|| {
+                response
+                    .body()
+                    .size_hint()
+                    .exact()
+                    .and_then(|n| usize::try_from(n).ok())
+            })
+            .unwrap_or(0);
+        Response {
+            status: response.status().as_u16(),
+            content_type: headers
+                .get(http::header::CONTENT_TYPE)
+                .map(text)
+                .unwrap_or_default(),
+            content_length,
+            headers: headers
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), text(value)))
+                .collect(),
+        }
+    }
 }
 
 /// A Flask blueprint being registered for a dataset, resource, group or organization type.

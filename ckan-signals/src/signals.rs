@@ -14,7 +14,8 @@ use crate::model::{ActionContext, Blueprint, Response, User, WebApp};
 
 /// Sent when a request's context is set up, before any request processing happens.
 ///
-/// Sender: the web app. No keyword arguments.
+/// Sender: the web app. No keyword arguments. With the `tower` feature,
+/// `ckan_signals::layer::SignalsLayer` sends it before each request of the service it wraps.
 ///
 /// ```
 /// use ckan_signals::model::WebApp;
@@ -34,7 +35,8 @@ pub struct RequestStarted;
 
 /// Sent right before the response is sent to the client.
 ///
-/// Sender: the web app.
+/// Sender: the web app. With the `tower` feature, `ckan_signals::layer::SignalsLayer` sends
+/// it after each request of the service it wraps, with the response's head.
 ///
 /// ```
 /// use ckan_signals::model::{Response, WebApp};
@@ -46,7 +48,12 @@ pub struct RequestStarted;
 ///         assert_eq!(ev.response.status, 404);
 ///     })
 ///     .scoped();
-/// let response = Response { status: 404, content_type: "text/html".into(), content_length: 0 };
+/// let response = Response {
+///     status: 404,
+///     content_type: "text/html".into(),
+///     content_length: 0,
+///     headers: vec![("content-type".into(), "text/html".into())],
+/// };
 /// assert_eq!(RequestFinished { response }.send(&WebApp::new("ckan")).receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan", sender = WebApp)]

@@ -1,408 +1,292 @@
-//! The portal demo: a CKAN-like host that sends every built-in signal while the plugins from
-//! `examples/portal.ini` react.
+//! The portal demo: a CKAN-like web application (axum, SQLite) that sends every built-in
+//! signal while the plugins from `examples/portal.ini` react.
 //!
 //! ```text
-//! cargo run                          # the story
+//! cargo run                          # the story, over HTTP against a server on a free port
+//! cargo run -- serve                 # serve on 127.0.0.1:5000 until Ctrl-C
 //! cargo run -- --list                # every signal, its kwargs, docs and subscribers
 //! cargo run -- --list --json         # the same, as JSON
 //! cargo run -- --plugins audit,stats # other plugins than the config's
-//! cargo run -- --config other.ini
+//! cargo run -- -c other.ini          # another config (also --config=FILE, or CKAN_INI)
 //! ```
 
 use std::ffi::OsString;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ckan_portal::{connections_of_plugin, Portal};
+use ckan_portal::server::{Server, ServerOptions};
+use ckan_portal::story::{self, StoryError, STORY_SIGNAL_TIMEOUT};
+use ckan_portal::webhook::WebhookSink;
 use ckan_signals::config::{Config, PLUGINS_ENV_VAR};
 use ckan_signals::host;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use clap::builder::{PossibleValuesParser, ValueParser};
+use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use tracing_subscriber::filter::LevelFilter;
 
-use ckan_signals::model::{ActionContext, WebApp};
-use ckan_signals::{RequestFinished, RequestStarted};
-use serde_json::{json, Value};
-use signals_core::text::quoted;
-use signals_core::Signal;
-
-const USAGE: &str = "usage: portal [--config FILE] [--plugins a,b,...] [--list [--json]]";
-
-struct Options {
-    config: PathBuf,
-    plugins: Option<Vec<String>>,
-    list: bool,
-    json: bool,
-}
-
-/// Reads the arguments as the OS gives them: a path need not be UTF-8 (`--config` takes any),
-/// and anything else that is not UTF-8 is reported as bad input, never a panic.
-fn parse_args(args: impl Iterator<Item = OsString>) -> Result<Option<Options>, String> {
-    let mut options = Options {
-        config: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/portal.ini")),
-        plugins: None,
-        list: false,
-        json: false,
-    };
-    let mut args = args;
-    while let Some(arg) = args.next() {
-        match arg.to_str().unwrap_or("") {
-            "--list" => options.list = true,
-            "--json" => options.json = true,
-            "--config" => {
-                options.config = args
-                    .next()
-                    .ok_or("--config needs a file: --config FILE")?
-                    .into()
-            }
-            "--plugins" => {
-                let list = args
-                    .next()
-                    .ok_or("--plugins needs a list: --plugins activity,audit")?;
-                let list = list.into_string().map_err(|list| {
-                    format!(
-                        "--plugins got {}, which is not valid UTF-8; list plugin names in ASCII: \
-                         --plugins activity,audit",
-                        quoted(&list.to_string_lossy())
-                    )
-                })?;
-                options.plugins = Some(
-                    list.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                );
-            }
-            "-h" | "--help" => return Ok(None),
-            _ => {
-                let option = arg.to_string_lossy();
-                return Err(format!("unknown option {}", quoted(&option)));
-            }
-        }
-    }
-    if options.json && !options.list {
-        return Err("--json goes with --list".into());
-    }
-    Ok(Some(options))
-}
-
-/// Why the portal stopped early.
-enum Stop {
-    /// A problem to report: exit code 2.
-    Problem(String),
-    /// Writing to stdout failed.
-    Output(io::Error),
-}
-
-impl From<String> for Stop {
-    fn from(problem: String) -> Self {
-        Stop::Problem(problem)
-    }
-}
-
-impl From<io::Error> for Stop {
-    fn from(error: io::Error) -> Self {
-        Stop::Output(error)
-    }
+/// The command line, with clap's builder (its derive macros would add a second `syn` to the
+/// build).
+fn command() -> Command {
+    let default_config = concat!(env!("CARGO_MANIFEST_DIR"), "/portal.ini");
+    Command::new("portal")
+        .about(
+            "A CKAN-like portal: an axum web application over SQLite that sends CKAN's 13 \
+             built-in signals while its plugins react. Without a command it starts on a free \
+             loopback port, makes each request of the story over HTTP, prints what happened \
+             and exits.",
+        )
+        .arg(
+            Arg::new("config")
+                .short('c')
+                .long("config")
+                .value_name("FILE")
+                .env("CKAN_INI")
+                .default_value(default_config)
+                .value_parser(ValueParser::os_string())
+                .global(true)
+                .help("The CKAN-style INI file whose ckan.plugins lists the plugins to load"),
+        )
+        .arg(
+            Arg::new("plugins")
+                .long("plugins")
+                .value_name("LIST")
+                .global(true)
+                .help(
+                    "Load these plugins (comma-separated, e.g. activity,audit) instead of the \
+                     config's ckan.plugins and CKAN__PLUGINS",
+                ),
+        )
+        .arg(
+            Arg::new("list")
+                .long("list")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Print every signal with its kwargs, docs and subscribers (all linked \
+                     plugins loaded), then exit",
+                ),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .requires("list")
+                .help("With --list: print it as JSON"),
+        )
+        .arg(
+            Arg::new("database")
+                .long("database")
+                .value_name("FILE")
+                .value_parser(value_parser!(PathBuf))
+                .global(true)
+                .help(
+                    "The SQLite database file, created with its schema if absent (default: in \
+                     memory, gone at exit)",
+                ),
+        )
+        .arg(
+            Arg::new("log")
+                .long("log")
+                .value_name("LEVEL")
+                .default_value("info")
+                .value_parser(PossibleValuesParser::new([
+                    "off", "error", "warn", "info", "debug", "trace",
+                ]))
+                .global(true)
+                .help(
+                    "What to log on stderr: warn shows each failing or slow receiver, info adds \
+                     the request (its id) they happened in, trace each send",
+                ),
+        )
+        .subcommand(
+            Command::new("serve")
+                .about("Serve the portal until Ctrl-C, then shut down gracefully")
+                .arg(
+                    Arg::new("listen")
+                        .long("listen")
+                        .value_name("ADDR")
+                        .default_value("127.0.0.1:5000")
+                        .value_parser(value_parser!(SocketAddr))
+                        .help("The address to listen on (port 0: a free port)"),
+                ),
+        )
+        .after_help(format!(
+            "Environment:\n  CKAN_INI        the config file, when -c/--config is not given\n  \
+             {PLUGINS_ENV_VAR}   overrides the config's ckan.plugins (space-separated, as \
+             CKAN reads it);\n                  --plugins overrides both"
+        ))
 }
 
 fn main() -> ExitCode {
-    // Everything the portal prints goes through this lock with `writeln!`, which returns write
-    // errors where `println!` would panic. (The plugins print through `stdout()` too, and
-    // ignore errors; the lock is reentrant, so they can while the portal holds it.)
-    let mut out = io::stdout().lock();
-    let result = match parse_args(std::env::args_os().skip(1)) {
-        Ok(Some(options)) => run(options, &mut out),
-        Ok(None) => writeln!(out, "{USAGE}").map_err(Stop::from),
-        Err(problem) => {
-            eprintln!("portal: {problem}\n{USAGE}");
-            return ExitCode::from(2);
-        }
+    let matches = match command().try_get_matches_from(std::env::args_os()) {
+        Ok(matches) => matches,
+        // `--help` and bad options alike: clap prints, and picks the exit code (0 or 2).
+        Err(error) => error.exit(),
     };
-    // Flush here, so that a failed write is seen, not lost at exit.
-    match result.and_then(|()| out.flush().map_err(Stop::from)) {
+    install_logging(&matches);
+    // Everything the portal prints goes through `writeln!`, which returns write errors where
+    // `println!` would panic. Not a held lock: the plugins print from the server's threads.
+    let mut out = io::stdout();
+    let result = run(&matches, &mut out);
+    match result.and_then(|()| out.flush().map_err(StoryError::from)) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader is gone (`portal --list | head -1`): it has read all it wanted.
-        Err(Stop::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(Stop::Output(error)) => {
+        Err(StoryError::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(StoryError::Output(error)) => {
             eprintln!("portal: cannot write to stdout: {error}");
             ExitCode::from(1)
         }
-        Err(Stop::Problem(problem)) => {
+        Err(StoryError::Problem(problem)) => {
             eprintln!("portal: {problem}");
             ExitCode::from(2)
         }
     }
 }
 
-fn enabled_plugins(options: &Options) -> Result<(Vec<String>, String), String> {
-    if let Some(list) = &options.plugins {
-        return Ok((list.clone(), "--plugins".into()));
+/// Logs go to stderr through `tracing-subscriber`, at the `--log` level.
+fn install_logging(matches: &ArgMatches) {
+    let level = matches
+        .get_one::<String>("log")
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
+/// The plugins to load, and where the list came from.
+fn enabled_plugins(matches: &ArgMatches) -> Result<(Vec<String>, String), String> {
+    if let Some(list) = matches.get_one::<String>("plugins") {
+        let names = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        return Ok((names, "--plugins".into()));
     }
-    let config = Config::from_file(&options.config).map_err(|e| e.to_string())?;
+    let path = PathBuf::from(
+        matches
+            .get_one::<OsString>("config")
+            .cloned()
+            .unwrap_or_default(),
+    );
+    let config = Config::from_file(&path).map_err(|e| e.to_string())?;
     let env = std::env::var_os(PLUGINS_ENV_VAR);
     let origin = match &env {
         Some(_) => PLUGINS_ENV_VAR.to_owned(),
-        None => options.config.display().to_string(),
+        None => path.display().to_string(),
     };
     let names = host::enabled_plugins(&config, env.as_deref()).map_err(|e| e.to_string())?;
     Ok((names, origin))
 }
 
-fn run(options: Options, out: &mut impl Write) -> Result<(), Stop> {
+fn runtime() -> Result<tokio::runtime::Runtime, StoryError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(StoryError::Output)
+}
+
+fn run(matches: &ArgMatches, out: &mut impl Write) -> Result<(), StoryError> {
     if let Err(error) = signals_core::registry().check() {
         for problem in error.problems() {
             eprintln!("portal: registry: {problem}");
         }
     }
-    if options.list {
-        // Load every linked plugin, so the subscriptions plugins make in code are listed too.
-        // The configured plugins do not matter here: the config file is not even read.
-        let all: Vec<&str> = signals_core::registry()
-            .plugins()
-            .iter()
-            .map(|p| p.name)
-            .collect();
-        host::load_plugins(&all).map_err(|e| e.to_string())?;
-        let listing = signals_core::listing();
-        host::unload_all();
-        if options.json {
-            let text = serde_json::to_string_pretty(&listing).map_err(|e| e.to_string())?;
-            writeln!(out, "{text}")?;
-        } else {
-            write!(out, "{listing}")?;
-        }
-        return Ok(());
+    if matches.get_flag("list") {
+        return list(matches.get_flag("json"), out);
     }
-    let (plugins, origin) = enabled_plugins(&options)?;
-    story(&plugins, &origin, out)
+    let (plugins, origin) = enabled_plugins(matches)?;
+    let database = matches.get_one::<PathBuf>("database").cloned();
+    let options = ServerOptions {
+        database,
+        dataset_types: vec!["camel-photos".into()],
+        group_types: vec![("camel-clubs".into(), false), ("camel-breeders".into(), true)],
+        ..ServerOptions::default()
+    };
+    if let Some(serve) = matches.subcommand_matches("serve") {
+        let listen = serve
+            .get_one::<SocketAddr>("listen")
+            .copied()
+            .unwrap_or(options.listen);
+        return runtime()?.block_on(serve_until_ctrl_c(
+            &plugins,
+            &origin,
+            ServerOptions { listen, ..options },
+            out,
+        ));
+    }
+    let options = ServerOptions {
+        signal_timeout: STORY_SIGNAL_TIMEOUT,
+        ..options
+    };
+    runtime()?.block_on(story::run(&plugins, &origin, options, out))
 }
 
-/// `POST /api/3/action/{name}`: one request calling one action.
-fn api(
-    portal: &mut Portal,
-    name: &str,
-    context: ActionContext,
-    data_dict: Value,
-) -> Result<Value, String> {
-    portal.request(|p| {
-        p.action(name, context, data_dict)
-            .map_err(|e| e.to_string())
-    })
+/// `--list`: loads every linked plugin, so the subscriptions plugins make in code are listed
+/// too. The configured plugins do not matter here: the config file is not even read.
+fn list(json: bool, out: &mut impl Write) -> Result<(), StoryError> {
+    let all: Vec<&str> = signals_core::registry()
+        .plugins()
+        .iter()
+        .map(|p| p.name)
+        .collect();
+    host::load_plugins(&all).map_err(|e| e.to_string())?;
+    let listing = signals_core::listing();
+    host::unload_all();
+    if json {
+        let text = serde_json::to_string_pretty(&listing).map_err(|e| e.to_string())?;
+        writeln!(out, "{text}")?;
+    } else {
+        write!(out, "{listing}")?;
+    }
+    Ok(())
 }
 
-fn chapter(out: &mut impl Write, title: &str) -> io::Result<()> {
-    writeln!(out, "\n== {title}")
-}
-
-fn story(plugins: &[String], origin: &str, out: &mut impl Write) -> Result<(), Stop> {
-    // Load first: a plugin that cannot be loaded stops the portal before the story starts.
+/// `serve`: the portal and its webhook endpoint until Ctrl-C.
+async fn serve_until_ctrl_c(
+    plugins: &[String],
+    origin: &str,
+    options: ServerOptions,
+    out: &mut impl Write,
+) -> Result<(), StoryError> {
     host::load_plugins(plugins).map_err(|e| e.to_string())?;
+    let sink = WebhookSink::start().await?;
+    ckanext_notify::set_webhook_url(Some(sink.url()));
+    let server = Server::start(options).await.map_err(|e| e.to_string())?;
+    let token = server
+        .portal()
+        .lock()
+        .await
+        .add_sysadmin("admin", "admin password")
+        .map_err(|e| e.to_string())?;
     writeln!(
         out,
-        "A CKAN-like portal, in process. Plugins from {origin}: {}",
+        "Serving the portal at {} (plugins from {origin}: {}). Ctrl-C stops it.",
+        server.url(),
         plugins.join(" ")
     )?;
-    for plugin in host::loaded() {
-        let owned = connections_of_plugin(plugin);
-        writeln!(out, "  loaded `{plugin}`: {} subscription(s)", owned.len())?;
-        for line in owned {
-            writeln!(out, "    {line}")?;
-        }
-    }
-
-    // Every HTTP request of the story goes through `portal.request`: each sends
-    // request_started and request_finished once. Counted here for the summary.
-    let started = Arc::new(AtomicUsize::new(0));
-    let finished = Arc::new(AtomicUsize::new(0));
-    let count = |n: &Arc<AtomicUsize>| {
-        let n = Arc::clone(n);
-        move || {
-            n.fetch_add(1, Ordering::Relaxed);
-        }
-    };
-    let on_start = count(&started);
-    let _started = RequestStarted::signal()
-        .connect(move |_: &WebApp, _: &RequestStarted| on_start())
-        .scoped();
-    let on_finish = count(&finished);
-    let _finished = RequestFinished::signal()
-        .connect(move |_: &WebApp, _: &RequestFinished| on_finish())
-        .scoped();
-
-    let mut portal = Portal::new();
-    let admin = ActionContext {
-        user: Some("admin".into()),
-        ignore_auth: true,
-    };
-
-    chapter(
-        out,
-        "start-up: plugin-defined dataset, group and organization types register their blueprints",
-    )?;
-    portal.start_up(
-        &["camel-photos"],
-        &[("camel-clubs", false), ("camel-breeders", true)],
-    );
+    writeln!(out, "  sysadmin `admin`, API token {token}")?;
+    writeln!(out, "  the notify webhook posts to {}", sink.url())?;
     writeln!(
         out,
-        "  registered (ckan.register_blueprint is sent for plugin-defined types only; no plugin listens):"
+        "  try: curl -H 'Authorization: {token}' -d '{{\"name\": \"camels\"}}' {}/api/3/action/package_create",
+        server.url()
     )?;
-    for (blueprint, sender) in portal.blueprints() {
-        let how = match sender {
-            Some(sender) => format!("sent from {sender:?}"),
-            None => "core, not announced".to_owned(),
-        };
-        writeln!(
-            out,
-            "    {:<22} {:<30} {how}",
-            blueprint.name, blueprint.url_prefix
-        )?;
-    }
-
-    chapter(out, "POST /user/register: alice and bob sign up")?;
-    for (name, email) in [("alice", "alice@example.org"), ("bob", "bob@example.org")] {
-        portal.request(|p| {
-            p.action(
-                "user_create",
-                ActionContext::default(),
-                json!({ "name": name, "email": email, "password": "correct horse" }),
-            )
-            .map_err(|e| e.to_string())
-        })?;
-        writeln!(out, "  created user {name}")?;
-    }
-
-    chapter(out, "POST /user/login: two typos, then a good password")?;
-    for password in ["hunter2", "Correct horse", "correct horse"] {
-        let outcome = portal.request(|p| p.login("alice", password).map_err(|e| e.to_string()));
-        match outcome {
-            Ok(user) => writeln!(out, "  {} logged in", user.name)?,
-            Err(e) => writeln!(out, "  {e}")?,
-        }
-    }
-
-    chapter(out, "the action API: a dataset, a resource, an update")?;
-    let dataset = api(
-        &mut portal,
-        "package_create",
-        admin.clone(),
-        json!({ "name": "camels", "title": "Camels of the world" }),
-    )?;
-    let dataset_id = dataset["id"].as_str().unwrap_or_default().to_owned();
-    writeln!(out, "  package_create -> {dataset_id}")?;
-    let resource = api(
-        &mut portal,
-        "resource_create",
-        admin.clone(),
-        json!({ "package_id": dataset_id, "upload": "id,name\n1,Humphrey\n" }),
-    )?;
-    let resource_id = resource["id"].as_str().unwrap_or_default().to_owned();
-    writeln!(out, "  resource_create -> {resource_id}")?;
-    api(
-        &mut portal,
-        "package_update",
-        admin.clone(),
-        json!({ "id": "camels", "title": "Camels, updated" }),
-    )?;
-    writeln!(out, "  package_update camels")?;
-    api(
-        &mut portal,
-        "package_show",
-        ActionContext::default(),
-        json!({ "id": "camels" }),
-    )?;
-    writeln!(
-        out,
-        "  package_show camels (read actions send action_succeed too; no plugin listens)"
-    )?;
-
-    chapter(out, "downloads and the datastore")?;
-    for _ in 0..2 {
-        portal.request(|p| p.download(&resource_id).map_err(|e| e.to_string()))?;
-    }
-    writeln!(
-        out,
-        "  downloaded {resource_id} twice (each looks it up with resource_show and package_show)"
-    )?;
-    api(
-        &mut portal,
-        "datastore_upsert",
-        admin.clone(),
-        json!({ "resource_id": resource_id, "records": [{"name": "Humphrey"}, {"name": "Clyde"}] }),
-    )?;
-    api(
-        &mut portal,
-        "datastore_delete",
-        admin.clone(),
-        json!({ "resource_id": resource_id }),
-    )?;
-
-    chapter(out, "password reset for bob, then logout")?;
-    let token = portal.request(|p| p.request_password_reset("bob").map_err(|e| e.to_string()))?;
-    portal.request(|p| {
-        p.perform_password_reset(&token, "battery staple", None)
-            .map_err(|e| e.to_string())
-    })?;
-    portal.request(|p| {
-        p.logout();
-        Ok(())
-    })?;
-    writeln!(out, "  alice logged out")?;
-
-    chapter(out, "summary")?;
-    writeln!(
-        out,
-        "  HTTP requests: request_started sent {}, request_finished sent {}",
-        started.load(Ordering::Relaxed),
-        finished.load(Ordering::Relaxed)
-    )?;
-    writeln!(
-        out,
-        "  activity stream: {} entries",
-        ckanext_activity::stream().len()
-    )?;
-    for a in ckanext_activity::stream() {
-        writeln!(
-            out,
-            "    {} {} by {}",
-            a.activity_type,
-            a.object_id,
-            a.user.as_deref().unwrap_or("-")
-        )?;
-    }
-    writeln!(out, "  audit log: {} entries", ckanext_audit::log().len())?;
-    let stats = ckanext_stats::stats();
-    writeln!(
-        out,
-        "  stats: downloads {:?}, records written {:?}, deletes {:?}",
-        stats.downloads, stats.upserted_records, stats.deletes
-    )?;
-    writeln!(out, "  notifications: {}", ckanext_notify::outbox().len())?;
-    writeln!(
-        out,
-        "  webhook calls: {}",
-        ckanext_notify::webhook_calls().len()
-    )?;
-    writeln!(
-        out,
-        "  receiver failures: {}",
-        portal.receiver_failures.len()
-    )?;
-    for failure in &portal.receiver_failures {
-        writeln!(out, "    {failure}")?;
-    }
-    let loaded = host::loaded();
+    out.flush()?;
+    let stopped = server
+        .serve_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    writeln!(out, "stopped: the requests in flight finished")?;
     host::unload_all();
-    writeln!(
-        out,
-        "  unloaded {} (last loaded first); receivers left on action_succeed: {}",
-        loaded.iter().rev().cloned().collect::<Vec<_>>().join(", "),
-        ckan_signals::toolkit::signals::action_succeeded()
-            .named()
-            .connections()
-            .len()
-    )?;
-    Ok(())
+    sink.stop().await?;
+    stopped.map_err(|e| StoryError::Problem(e.to_string()))
 }

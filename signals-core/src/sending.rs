@@ -270,9 +270,10 @@ impl<'a> Sending<'a, NamedSend<'a>, Report> {
 impl<'a, V: Any + Send> Sending<'a, NamedSend<'a>, Collect<V>> {
     /// Sends now and collects the values as `V`.
     pub fn run(self) -> Result<Collected<V>, Error> {
+        let signal = self.send.signal;
         let mut responses = Vec::new();
         let report = self.send.run(self.mode, Some(&mut responses))?;
-        Ok(collected_as(responses, report))
+        Ok(collected_named(signal, responses, report))
     }
 
     /// Sends, awaiting each receiver in turn, and collects the values as `V`.
@@ -289,12 +290,33 @@ impl<'a, V: Any + Send> Sending<'a, NamedSend<'a>, Collect<V>> {
         self,
         concurrent: bool,
     ) -> impl Future<Output = Result<Collected<V>, Error>> + Send + 'a {
+        let signal = self.send.signal;
         let future = self.start_async(concurrent, true);
         async move {
             let (report, responses) = future.await?;
-            Ok(collected_as(responses, report))
+            Ok(collected_named(signal, responses, report))
         }
     }
+}
+
+/// The values of a by-name collecting send of `signal` as `V`. A value of another type is a
+/// failure, found here after the send: with the `tracing` feature, it is logged here (after
+/// the send's span), as the send logs the failures it finds.
+fn collected_named<V: Any>(
+    signal: NamedSignal,
+    responses: Vec<Response<AnyValue>>,
+    report: SendReport,
+) -> Collected<V> {
+    #[cfg(feature = "tracing")]
+    let found = report.failures().len();
+    let collected = collected_as(responses, report);
+    #[cfg(feature = "tracing")]
+    for failure in &collected.report.failures()[found..] {
+        crate::engine::trace::failure(signal.qualified_name(), failure);
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = signal;
+    collected
 }
 
 impl<'a, C> Sending<'a, NamedSend<'a>, C> {

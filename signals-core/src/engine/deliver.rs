@@ -11,6 +11,11 @@
 //! [`call_rest`] out of line for failures, panics and changes made during the send. A by-name
 //! send takes the same way through `by_name/send.rs` and the thread's shared cache
 //! (`engine/cache.rs` `with_snapshot`).
+//!
+//! With the `tracing` feature, [`call_receivers`] and [`await_receivers`] first ask whether a
+//! subscriber might want the send's span (`engine/trace.rs` `maybe_traced`, one load) and,
+//! only if one might, run the send inside it, out of line; each failure is logged where
+//! [`Rare`] records it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -20,6 +25,8 @@ use std::task::Poll;
 use crate::engine::signal::SignalCore;
 use crate::engine::snapshot::{EntryMeta, ReceiverList};
 use crate::engine::sync::AtomicBool;
+#[cfg(feature = "tracing")]
+use crate::engine::trace;
 use crate::future::{drop_quietly, poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
 use crate::receiver::{Abnormal, AsyncInSyncSend, CallResult, ReceiverInfo, WrongValue};
 use crate::report::{Failed, Failure, FailureKind, Response, SendReport};
@@ -66,8 +73,30 @@ pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 /// `catch_unwind` guards it, so a send without panics pays nothing per receiver for the
 /// guard. Anything else (a failure, a panic, a gone receiver, or a connection changed by a
 /// receiver or by another thread) hands the rest of the send to [`call_rest`], out of line.
+///
+/// With the `tracing` feature, a send that a subscriber might trace runs inside its span
+/// (out of line, `engine/trace.rs`); any other pays one load and a compare for it.
 #[inline(always)]
 pub(crate) fn call_receivers<C: ?Sized, A: ?Sized, O>(
+    core: &'static SignalCore,
+    replaced: &AtomicBool,
+    list: &ReceiverList<C, A>,
+    mode: Mode,
+    invoke: impl Fn(&C) -> CallResult<O>,
+    collect: Option<&mut Collect<'_, O>>,
+) -> SendReport {
+    #[cfg(feature = "tracing")]
+    if trace::maybe_traced() {
+        return trace::in_send_span(core, move || {
+            call_receivers_untraced(core, replaced, list, mode, invoke, collect)
+        });
+    }
+    call_receivers_untraced(core, replaced, list, mode, invoke, collect)
+}
+
+/// The body of [`call_receivers`]: the send itself.
+#[inline(always)]
+fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
     replaced: &AtomicBool,
     list: &ReceiverList<C, A>,
@@ -127,7 +156,7 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
     mut next: usize,
     stopped: Result<Option<Box<Abnormal>>, Payload>,
 ) -> SendReport {
-    let mut rare = Rare::default();
+    let mut rare = Rare::new(core);
     let mut go_on = match stopped {
         Ok(None) => true,
         Ok(Some(abnormal)) => {
@@ -171,12 +200,12 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
             }
         };
     }
-    rare.finish(core, next, list.calls.len())
+    rare.finish(next, list.calls.len())
 }
 
 /// What a send records off its fast path.
-#[derive(Default)]
 struct Rare {
+    core: &'static SignalCore,
     /// Receivers passed over: disconnected during the send, or gone.
     not_called: usize,
     failed: Option<Box<Failed>>,
@@ -184,6 +213,15 @@ struct Rare {
 }
 
 impl Rare {
+    fn new(core: &'static SignalCore) -> Self {
+        Rare {
+            core,
+            not_called: 0,
+            failed: None,
+            gone: false,
+        }
+    }
+
     /// Records that `receiver` panicked.
     fn panicked(&mut self, receiver: &Arc<ReceiverInfo>, payload: Payload) {
         self.fail(Failure {
@@ -194,9 +232,9 @@ impl Rare {
 
     /// The report of a send that stopped before the receiver at `next` of `count`: prunes
     /// gone receivers first.
-    fn finish(self, core: &'static SignalCore, next: usize, count: usize) -> SendReport {
+    fn finish(self, next: usize, count: usize) -> SendReport {
         if self.gone {
-            core.prune_gone();
+            self.core.prune_gone();
         }
         let mut failed = self.failed;
         if let Some(failed) = &mut failed {
@@ -208,7 +246,12 @@ impl Rare {
         }
     }
 
+    /// Records a failure: the one place every failure of a send goes through (a by-name
+    /// collecting send's values of the wrong type excepted: `sending.rs` finds those after
+    /// the send). With the `tracing` feature, logs it.
     fn fail(&mut self, failure: Failure) {
+        #[cfg(feature = "tracing")]
+        trace::failure(self.core.qualified, &failure);
         self.failed
             .get_or_insert_with(Box::default)
             .failures
@@ -288,7 +331,34 @@ impl Rare {
 /// A receiver disconnected (or blocked) before its turn is not called. Panics are caught
 /// while calling a sync receiver, while `start` makes a future, and while a future is polled.
 /// Nothing is locked across an await: `list` belongs to a snapshot the caller owns.
+///
+/// With the `tracing` feature, a send that a subscriber might trace runs inside its span,
+/// entered at each poll. Without it, this is [`await_receivers_untraced`] itself.
+#[cfg(feature = "tracing")]
 pub(crate) async fn await_receivers<'f, C, A, O>(
+    core: &'static SignalCore,
+    list: &'f ReceiverList<C, A>,
+    how: Concurrency,
+    invoke: impl Fn(&C) -> CallResult<O>,
+    start: impl Fn(&'f A) -> BoxFuture<'f, CallResult<O>>,
+    collect: Option<&mut Vec<Response<O>>>,
+) -> SendReport
+where
+    C: ?Sized,
+    A: ?Sized,
+{
+    let send = await_receivers_untraced(core, list, how, invoke, start, collect);
+    if trace::maybe_traced() {
+        return trace::in_send_span_async(core, send).await;
+    }
+    send.await
+}
+
+#[cfg(not(feature = "tracing"))]
+pub(crate) use await_receivers_untraced as await_receivers;
+
+/// The body of [`await_receivers`]: the send itself.
+pub(crate) async fn await_receivers_untraced<'f, C, A, O>(
     core: &'static SignalCore,
     list: &'f ReceiverList<C, A>,
     how: Concurrency,
@@ -300,7 +370,7 @@ where
     C: ?Sized,
     A: ?Sized,
 {
-    let mut rare = Rare::default();
+    let mut rare = Rare::new(core);
     // Async receivers are rare on a list, and the array is empty when there are none.
     let call = |index: usize| match list.async_at(index) {
         None => Call::Sync(catch_unwind(AssertUnwindSafe(|| {
@@ -315,7 +385,7 @@ where
         }
         Concurrency::Concurrent => await_together(list, call, &mut rare, &mut collect).await,
     };
-    rare.finish(core, next, count)
+    rare.finish(next, count)
 }
 
 /// One receiver's call: a sync receiver's outcome, or an async receiver's future (or the

@@ -3,13 +3,13 @@
 //!
 //! It subscribes by name to `ckanext.activity_recorded`, which the `activity` plugin declares,
 //! without depending on that crate: if `activity` is not installed, the signal is simply never
-//! sent. Its webhook is an async subscriber to `ckan.action_succeed`: it awaits the POST (a
-//! simulated call here), so the portal sends that signal with `send_async`.
+//! sent. Its webhook is an async subscriber to `ckan.action_succeed`: it awaits a real HTTP
+//! POST (reqwest, with a timeout), so the portal sends that signal with `send_async`. The
+//! webhook is off until [`set_webhook_url`] gives it a URL (CKAN would read
+//! `ckanext.notify.webhook_url` from its configuration).
 
-use std::future::Future;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -17,9 +17,18 @@ use signals_core::{subscriber, Kwargs, SenderKey};
 
 static OUTBOX: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static WEBHOOK_CALLS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static WEBHOOK_URL: Mutex<Option<String>> = Mutex::new(None);
 
-/// Where new datasets are posted.
-pub const WEBHOOK_URL: &str = "https://hooks.example.org/ckan/datasets";
+/// How long the webhook waits for the remote service before it gives up (a failure in the
+/// send's report, logged; the action's response is not held longer than this).
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where new datasets are posted; `None` turns the webhook off (the default).
+pub fn set_webhook_url(url: Option<String>) {
+    if let Ok(mut current) = WEBHOOK_URL.lock() {
+        *current = url;
+    }
+}
 
 /// The notifications sent so far.
 pub fn outbox() -> Vec<String> {
@@ -58,8 +67,9 @@ fn on_activity(dataset: &SenderKey<'_>, kwargs: &dyn Kwargs) {
     }
 }
 
-/// Posts each new dataset to [`WEBHOOK_URL`]. An async subscriber: the send awaits the call,
-/// without blocking the thread while the remote service answers.
+/// Posts each new dataset to the webhook URL (see [`set_webhook_url`]). An async subscriber:
+/// the send awaits the call, without blocking the thread while the remote service answers. A
+/// status other than 2xx, a refused connection or a timeout is this receiver's failure.
 #[subscriber(
     plugin = "notify",
     namespace = "ckan",
@@ -67,62 +77,45 @@ fn on_activity(dataset: &SenderKey<'_>, kwargs: &dyn Kwargs) {
     sender = "package_create"
 )]
 async fn webhook(action: &SenderKey<'_>, kwargs: &dyn Kwargs) -> Result<(), String> {
+    let Some(url) = WEBHOOK_URL.lock().ok().and_then(|u| u.clone()) else {
+        return Ok(());
+    };
     let dataset = kwargs
         .get::<Value>("result")
         .and_then(|result| result.get("name"))
         .and_then(Value::as_str)
         .ok_or("the action's result has no dataset name")?;
     let body = serde_json::json!({ "action": action.as_str(), "dataset": dataset }).to_string();
-    let status = post(WEBHOOK_URL, &body).await;
-    let call = format!("POST {WEBHOOK_URL} {body} -> {status}");
+    let status = post(&url, body.clone()).await?;
+    let call = format!("POST {url} {body} -> {status}");
     say(format_args!("    [notify] webhook: {call}"));
     if let Ok(mut c) = WEBHOOK_CALLS.lock() {
         c.push(call);
     }
+    if !status.is_success() {
+        return Err(format!("the webhook {url} answered {status}; check the URL"));
+    }
     Ok(())
 }
 
-/// A simulated HTTP POST, without network: another thread plays the remote service, answers
-/// after a moment and wakes the task that awaits the answer, as a real client's I/O would.
-/// Any executor drives it.
-fn post(url: &str, body: &str) -> impl Future<Output = String> + Send + 'static {
-    struct Reply {
-        status: Option<String>,
-        waker: Option<Waker>,
-    }
-    let request = format!("{} bytes to {url}", body.len());
-    let reply = Arc::new(Mutex::new(Reply {
-        status: None,
-        waker: None,
-    }));
-    let mut sent = false;
-    std::future::poll_fn(move |cx| {
-        if !sent {
-            sent = true;
-            let (reply, request) = (reply.clone(), request.clone());
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(5));
-                let _received = request;
-                let waker = reply.lock().ok().and_then(|mut r| {
-                    r.status = Some("202 Accepted".to_owned());
-                    r.waker.take()
-                });
-                if let Some(waker) = waker {
-                    waker.wake();
-                }
-            });
-        }
-        let Ok(mut reply) = reply.lock() else {
-            return Poll::Ready("500 (the simulated service failed)".to_owned());
-        };
-        match reply.status.take() {
-            Some(status) => Poll::Ready(status),
-            None => {
-                reply.waker = Some(cx.waker().clone());
-                Poll::Pending
-            }
-        }
-    })
+/// POSTs `body` as JSON, with [`WEBHOOK_TIMEOUT`]. One client for the process, so its
+/// connections are reused.
+async fn post(url: &str, body: String) -> Result<reqwest::StatusCode, String> {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(WEBHOOK_TIMEOUT)
+            .build()
+            .unwrap_or_default()
+    });
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("the webhook POST to {url} failed: {e}"))?;
+    Ok(response.status())
 }
 
 /// Prints a line of the story. Write errors are ignored: a closed stdout (`portal | head -1`)
