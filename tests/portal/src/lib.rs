@@ -4,11 +4,21 @@
 //! every test that loads plugins or counts sends starts with [`isolate`], which serializes it
 //! with the others, unloads every plugin and clears the plugin crates' logs.
 //!
+//! [`TestPortal`] starts the portal's real HTTP server on a free loopback port (an in-memory
+//! SQLite database, cheap password hashes) with a blocking HTTP client to talk to it, and stops
+//! it when dropped.
+//!
 //! [`Recorder`] subscribes typed receivers to CKAN's 13 built-in signals and records each call
 //! as an [`Event`]: the registered name, the sender and the keyword arguments, as JSON (the
 //! model types and signal structs are `Serialize`), so a test compares whole sends exactly.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use ckan_portal::server::{Server, ServerOptions};
+use ckan_portal::store::PasswordCost;
+use ckan_portal::webhook::WebhookSink;
+use ckan_portal::Portal;
 
 use ckan_signals::host;
 use ckan_signals::{
@@ -181,5 +191,210 @@ impl Recorder {
     /// Removes and returns the events so far.
     pub fn take(&self) -> Vec<Event> {
         self.log.take()
+    }
+}
+
+/// The portal's HTTP server on a free loopback port, with a sysadmin `admin` (its API token in
+/// [`admin_token`](Self::admin_token)) and the `notify` plugin's webhook pointed at a loopback
+/// endpoint. Stopped, and the webhook turned off, when dropped.
+pub struct TestPortal {
+    runtime: tokio::runtime::Runtime,
+    server: Option<Server>,
+    sink: Option<WebhookSink>,
+    client: reqwest::blocking::Client,
+    /// The API token of the sysadmin `admin`.
+    pub admin_token: String,
+}
+
+/// One HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// The status code.
+    pub status: u16,
+    /// The headers, names lowercase, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub text: String,
+    /// The body as JSON (`null` when it is not JSON).
+    pub json: Value,
+}
+
+impl Reply {
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The session cookie a login set (`ckan=...`), if any.
+    pub fn session(&self) -> Option<String> {
+        self.header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .filter(|c| !c.ends_with('='))
+            .map(str::to_owned)
+    }
+}
+
+impl TestPortal {
+    /// Starts the portal with the default test options: no plugin-defined types, a 2 s signal
+    /// timeout.
+    pub fn start() -> TestPortal {
+        TestPortal::with(ServerOptions {
+            signal_timeout: Duration::from_secs(2),
+            ..ServerOptions::default()
+        })
+    }
+
+    /// Starts the portal with `options`; the password hashes are always the cheap ones.
+    pub fn with(options: ServerOptions) -> TestPortal {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let options = ServerOptions {
+            password_cost: PasswordCost::CheapForTests,
+            ..options
+        };
+        let (server, sink) = runtime.block_on(async {
+            let sink = WebhookSink::start().await.expect("the webhook endpoint starts");
+            let server = Server::start(options).await.expect("the portal starts");
+            (server, sink)
+        });
+        ckanext_notify::set_webhook_url(Some(sink.url()));
+        let admin_token = runtime
+            .block_on(async {
+                server
+                    .portal()
+                    .lock()
+                    .await
+                    .add_sysadmin("admin", "admin password")
+            })
+            .expect("the sysadmin is created");
+        let client = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client");
+        TestPortal {
+            runtime,
+            server: Some(server),
+            sink: Some(sink),
+            client,
+            admin_token,
+        }
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> String {
+        self.server.as_ref().map(Server::url).unwrap_or_default()
+    }
+
+    /// Runs `f` on the application core (under its lock), for what a test reads directly.
+    pub fn portal<R>(&self, f: impl FnOnce(&mut Portal) -> R) -> R {
+        let server = self.server.as_ref().expect("the server runs");
+        self.runtime
+            .block_on(async { f(&mut *server.portal().lock().await) })
+    }
+
+    /// The bodies the webhook endpoint received.
+    pub fn webhook_calls(&self) -> Vec<String> {
+        self.sink.as_ref().map(WebhookSink::calls).unwrap_or_default()
+    }
+
+    /// The blocking HTTP client (redirects are not followed).
+    pub fn client(&self) -> &reqwest::blocking::Client {
+        &self.client
+    }
+
+    /// Sends `request` and reads the whole answer.
+    pub fn send(&self, request: reqwest::blocking::RequestBuilder) -> Reply {
+        let response = request.send().expect("the portal answers");
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let text = response.text().expect("a readable body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// `GET path`, with the session cookie if one is given.
+    pub fn get(&self, path: &str, session: Option<&str>) -> Reply {
+        let mut request = self.client.get(format!("{}{path}", self.url()));
+        if let Some(cookie) = session {
+            request = request.header("cookie", cookie);
+        }
+        self.send(request)
+    }
+
+    /// `POST path` with a form body, with the session cookie if one is given.
+    pub fn post_form(&self, path: &str, form: &[(&str, &str)], session: Option<&str>) -> Reply {
+        let mut request = self.client.post(format!("{}{path}", self.url())).form(form);
+        if let Some(cookie) = session {
+            request = request.header("cookie", cookie);
+        }
+        self.send(request)
+    }
+
+    /// `POST /api/3/action/{name}` with a JSON body and, if given, an API token in the
+    /// `Authorization` header.
+    pub fn action(&self, name: &str, body: &Value, token: Option<&str>) -> Reply {
+        let mut request = self
+            .client
+            .post(format!("{}/api/3/action/{name}", self.url()))
+            .json(body);
+        if let Some(token) = token {
+            request = request.header("authorization", token);
+        }
+        self.send(request)
+    }
+
+    /// An action called as the sysadmin `admin`, which must succeed: its `result`.
+    pub fn admin_action(&self, name: &str, body: &Value) -> Value {
+        let reply = self.action(name, body, Some(&self.admin_token));
+        assert_eq!(reply.json["success"], true, "{name} failed: {}", reply.text);
+        reply.json["result"].clone()
+    }
+
+    /// `POST /user/register`, which must redirect (the user is created).
+    pub fn register(&self, name: &str, password: &str) {
+        let email = format!("{name}@example.org");
+        let reply = self.post_form(
+            "/user/register",
+            &[("name", name), ("email", &email), ("password", password)],
+            None,
+        );
+        assert_eq!(reply.status, 302, "register {name}: {}", reply.text);
+    }
+
+    /// `POST /user/login`: the session cookie on success.
+    pub fn login(&self, login: &str, password: &str) -> Option<String> {
+        self.post_form("/user/login", &[("login", login), ("password", password)], None)
+            .session()
+    }
+}
+
+impl Drop for TestPortal {
+    fn drop(&mut self) {
+        ckanext_notify::set_webhook_url(None);
+        let (server, sink) = (self.server.take(), self.sink.take());
+        self.runtime.block_on(async {
+            if let Some(server) = server {
+                let _ = server.stop().await;
+            }
+            if let Some(sink) = sink {
+                let _ = sink.stop().await;
+            }
+        });
     }
 }
