@@ -207,7 +207,10 @@ fn run(matches: &ArgMatches, out: &mut impl Write) -> Result<(), StoryError> {
     let options = ServerOptions {
         database,
         dataset_types: vec!["camel-photos".into()],
-        group_types: vec![("camel-clubs".into(), false), ("camel-breeders".into(), true)],
+        group_types: vec![
+            ("camel-clubs".into(), false),
+            ("camel-breeders".into(), true),
+        ],
         ..ServerOptions::default()
     };
     if let Some(serve) = matches.subcommand_matches("serve") {

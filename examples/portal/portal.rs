@@ -421,7 +421,10 @@ impl Portal {
             |row| row.get(0),
         )?;
         if taken {
-            return Err(ActionError::invalid("name", "That login name is not available."));
+            return Err(ActionError::invalid(
+                "name",
+                "That login name is not available.",
+            ));
         }
         tx.execute(
             "INSERT INTO user (name, email, fullname, password_hash) VALUES (?1, ?2, ?3, ?4)",
@@ -438,7 +441,8 @@ impl Portal {
         let event = UserCreated { user: user.clone() };
         let report = UserCreated::signal().sending(&name, &event).run();
         if let Some(failure) = report.failures().first() {
-            let why = format!("the user was not created: a user_created receiver failed: {failure}");
+            let why =
+                format!("the user was not created: a user_created receiver failed: {failure}");
             // Dropping `tx` rolls back.
             drop(tx);
             self.note(report);
@@ -474,8 +478,10 @@ impl Portal {
             )?;
         }
         if let Some(email) = data.get("email").and_then(Value::as_str) {
-            self.db
-                .execute("UPDATE user SET email = ?1 WHERE id = ?2", params![email, id])?;
+            self.db.execute(
+                "UPDATE user SET email = ?1 WHERE id = ?2",
+                params![email, id],
+            )?;
         }
         if let Some(fullname) = data.get("fullname").and_then(Value::as_str) {
             self.db.execute(
@@ -580,8 +586,10 @@ impl Portal {
         Self::caller(context, "package_update")?;
         let id = self.find_dataset(Self::text(data, "id")?)?;
         if let Some(title) = data.get("title").and_then(Value::as_str) {
-            self.db
-                .execute("UPDATE package SET title = ?1 WHERE id = ?2", params![title, id])?;
+            self.db.execute(
+                "UPDATE package SET title = ?1 WHERE id = ?2",
+                params![title, id],
+            )?;
         }
         self.package_json(id)
     }
@@ -593,7 +601,10 @@ impl Portal {
     ) -> Result<Value, ActionError> {
         Self::caller(context, "resource_create")?;
         let package = self.find_dataset(Self::text(data, "package_id")?)?;
-        let upload = data.get("upload").and_then(Value::as_str).map(str::as_bytes);
+        let upload = data
+            .get("upload")
+            .and_then(Value::as_str)
+            .map(str::as_bytes);
         let url = data.get("url").and_then(Value::as_str);
         if upload.is_none() && url.is_none() {
             return Err(ActionError::invalid(
@@ -626,9 +637,11 @@ impl Portal {
         let row = row_id(&id, "resource").ok_or_else(missing)?;
         let package: i64 = self
             .db
-            .query_row("SELECT package_id FROM resource WHERE id = ?1", [row], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT package_id FROM resource WHERE id = ?1",
+                [row],
+                |r| r.get(0),
+            )
             .optional()?
             .ok_or_else(missing)?;
         let dataset = self
@@ -654,8 +667,12 @@ impl Portal {
     ) -> Result<Value, ActionError> {
         Self::caller(context, "datastore_upsert")?;
         let resource_id = Self::text(data, "resource_id")?.to_owned();
-        self.get_action("resource_show", context.clone(), json!({ "id": resource_id }))
-            .await?;
+        self.get_action(
+            "resource_show",
+            context.clone(),
+            json!({ "id": resource_id }),
+        )
+        .await?;
         let row = row_id(&resource_id, "resource").unwrap_or(-1);
         let records = data.get("records").cloned();
         let rows = records.as_ref().and_then(Value::as_array);
@@ -690,9 +707,23 @@ impl Portal {
     ) -> Result<Value, ActionError> {
         Self::caller(context, "datastore_delete")?;
         let resource_id = Self::text(data, "resource_id")?.to_owned();
-        self.get_action("resource_show", context.clone(), json!({ "id": resource_id }))
-            .await?;
+        self.get_action(
+            "resource_show",
+            context.clone(),
+            json!({ "id": resource_id }),
+        )
+        .await?;
         let row = row_id(&resource_id, "resource").unwrap_or(-1);
+        let has_table: bool = self.db.query_row(
+            "SELECT EXISTS (SELECT 1 FROM datastore_row WHERE resource_id = ?1)",
+            [row],
+            |r| r.get(0),
+        )?;
+        if !has_table {
+            return Err(ActionError::NotFound(format!(
+                "datastore table `{resource_id}`"
+            )));
+        }
         let deleted = self
             .db
             .execute("DELETE FROM datastore_row WHERE resource_id = ?1", [row])?;
@@ -750,7 +781,8 @@ impl Portal {
         let Some(name) = self.user_of_session(session)? else {
             return Ok(());
         };
-        self.db.execute("DELETE FROM session WHERE id = ?1", [session])?;
+        self.db
+            .execute("DELETE FROM session WHERE id = ?1", [session])?;
         let user = self.load_user(&name)?;
         let report = UserLoggedOut { user }.send(&self.app);
         self.note(report);
@@ -823,7 +855,8 @@ impl Portal {
         }
         user_dict["reset_key"] = json!(key);
         self.action("user_update", context, user_dict).await?;
-        self.db.execute("DELETE FROM reset_key WHERE key = ?1", [key])?;
+        self.db
+            .execute("DELETE FROM reset_key WHERE key = ?1", [key])?;
         let user = self.load_user(&name)?;
         let report = PerformPasswordReset { user }.send(&name_in_form.map(str::to_owned));
         self.note(report);
@@ -842,7 +875,11 @@ impl Portal {
         resource_id: &str,
     ) -> Result<Result<Vec<u8>, Option<String>>, ActionError> {
         let resource = self
-            .action("resource_show", context.clone(), json!({ "id": resource_id }))
+            .action(
+                "resource_show",
+                context.clone(),
+                json!({ "id": resource_id }),
+            )
             .await?;
         let package_id = resource["package_id"].clone();
         self.action("package_show", context, json!({ "id": package_id }))

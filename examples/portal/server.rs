@@ -94,12 +94,13 @@ impl Server {
             .map(|(name, org)| (name.as_str(), *org))
             .collect();
         portal.start_up(&dataset_types, &group_types);
-        let listener = TcpListener::bind(options.listen)
-            .await
-            .map_err(|source| ServerError::Listen {
-                addr: options.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(options.listen)
+                .await
+                .map_err(|source| ServerError::Listen {
+                    addr: options.listen,
+                    source,
+                })?;
         let addr = listener.local_addr()?;
         let portal = Arc::new(Mutex::new(portal));
         let state = AppState {

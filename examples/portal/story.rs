@@ -281,7 +281,12 @@ async fn story(
         "  GET /api/3/action/package_show?id=camels -> {} (read actions send action_succeed too; no plugin listens)",
         answer.status()
     )?;
-    let answer = call(client.post(api("package_create")).json(&json!({ "name": "goats" }))).await?;
+    let answer = call(
+        client
+            .post(api("package_create"))
+            .json(&json!({ "name": "goats" })),
+    )
+    .await?;
     writeln!(
         out,
         "  POST /api/3/action/package_create without a token -> {}: {}",
@@ -299,7 +304,12 @@ async fn story(
     chapter(out, "downloads and the datastore")?;
     let download = format!("/dataset/{dataset_id}/resource/{resource_id}/download");
     for _ in 0..2 {
-        let answer = call(client.get(format!("{url}{download}")).header("cookie", &session)).await?;
+        let answer = call(
+            client
+                .get(format!("{url}{download}"))
+                .header("cookie", &session),
+        )
+        .await?;
         writeln!(
             out,
             "  GET {download} -> {} ({} bytes; looked up with resource_show and package_show)",
@@ -389,7 +399,8 @@ async fn story(
                 .name("story::count_broken_links"),
             )
             .scoped();
-        let answer = call(client.get(format!("{}?id=no-such-dataset", api("package_show")))).await?;
+        let answer =
+            call(client.get(format!("{}?id=no-such-dataset", api("package_show")))).await?;
         writeln!(
             out,
             "  GET /api/3/action/package_show?id=no-such-dataset -> {}: {}",

@@ -60,7 +60,10 @@ pub async fn router(state: AppState, signal_timeout: Duration) -> Router {
     let app = state.portal.lock().await.app().clone();
     let blueprints = state.portal.lock().await.blueprints().to_vec();
     let mut router = Router::new()
-        .route("/", get(|| async { "A CKAN-like portal. The action API is at /api/3/action/\n" }))
+        .route(
+            "/",
+            get(|| async { "A CKAN-like portal. The action API is at /api/3/action/\n" }),
+        )
         .route("/api/3/action/{name}", get(action_get).post(action_post))
         .route("/api/action/{name}", get(action_get).post(action_post))
         .route("/user/register", post(register))
@@ -86,7 +89,10 @@ pub async fn router(state: AppState, signal_timeout: Duration) -> Router {
 /// cookie, else anonymous.
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, ActionError> {
     let portal = state.portal.lock().await;
-    if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Some(user) = portal.user_of_token(token)? {
             return Ok(Some(user));
         }

@@ -1,144 +1,276 @@
-//! Each of CKAN's 13 built-in signals, driven through the portal's host API: the exact sender
-//! and keyword arguments at each point it is sent, and nothing sent where it must not be.
+//! Each of CKAN's 13 built-in signals, driven through the portal's real HTTP server
+//! ([`TestPortal`]): the exact sender and keyword arguments at each point of a request it is
+//! sent, nothing sent where it must not be, and each request's `request_started` first and
+//! `request_finished` (with the real status, content type and length) last. The start-up's
+//! `register_blueprint` is not a request: it is driven on the application core directly, and
+//! once through a server started with plugin-declared types.
 //! Also: the toolkit aliases and the registered names reach the same signals, by-name
 //! receivers read the same sends through `dyn Kwargs`, and the registry and listing know all 13.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use ckan_portal::{ActionError, LoginFailed, Portal};
-use ckan_signals::model::{ActionContext, User};
+use ckan_portal::server::ServerOptions;
+use ckan_portal::store::PasswordCost;
+use ckan_portal::Portal;
+use ckan_signals::model::{ActionContext, Response, User};
 use ckan_signals::toolkit::signals;
-use ckan_signals::{ActionSucceeded, DatastoreUpsert};
-use portal_tests::{event, isolate, Event, Recorder};
+use ckan_signals::{ActionSucceeded, DatastoreUpsert, FailedLogin};
+use portal_tests::{event, isolate, Event, Recorder, Reply, TestPortal};
 use serde_json::{json, Value};
-use signals_core::{Kwargs, NamedSignal, Namespace, Receiver, SenderKey};
+use signals_core::{Kwargs, NamedSignal, Namespace, Receiver, SenderKey, Signal};
+
+/// The content type of the action API's answers.
+const JSON: &str = "application/json;charset=utf-8";
+/// The content type of the pages (redirects, errors of the forms).
+const TEXT: &str = "text/plain; charset=utf-8";
+/// The content type of a downloaded file.
+const OCTETS: &str = "application/octet-stream";
+/// The uploaded file of [`with_resources`].
+const CSV: &str = "id,name\n1,Humphrey\n";
+/// A password long enough for `user_create` (8 characters or more).
+const PASSWORD: &str = "correct horse";
 
 /// The web app, as the request and login signals send it.
 fn app() -> Value {
     json!({ "name": "ckan" })
 }
 
-fn admin() -> ActionContext {
-    ActionContext {
-        user: Some("admin".into()),
-        ignore_auth: true,
-    }
+/// The action context of a call made with the sysadmin `admin`'s API token.
+fn admin_json() -> Value {
+    json!({ "user": "admin", "ignore_auth": false })
 }
 
-fn admin_json() -> Value {
-    json!({ "user": "admin", "ignore_auth": true })
+/// The action context of an anonymous call.
+fn anonymous() -> Value {
+    json!({ "user": null, "ignore_auth": false })
 }
 
 fn user_json(id: &str, name: &str, email: &str, fullname: Option<&str>) -> Value {
     json!({ "id": id, "name": name, "email": email, "fullname": fullname, "sysadmin": false })
 }
 
-fn create_user(portal: &mut Portal, name: &str, password: &str) -> Value {
-    portal
-        .action(
-            "user_create",
-            ActionContext::default(),
-            json!({ "name": name, "email": format!("{name}@example.org"), "password": password }),
-        )
-        .expect("user_create")
+/// `request_started`, as the signals layer sends it before each request's handler.
+fn started() -> Event {
+    event("request_started", app(), Value::Null)
 }
 
-/// A dataset `camels` (dataset-1) with an uploaded resource (resource-2) and a link
-/// (resource-3).
-fn portal_with_resources() -> Portal {
-    let mut portal = Portal::new();
+/// The `request_finished` the layer must have sent for `reply` (its headers aside, see
+/// [`take`]): checks that the client got `status` and `content_type` (no `Content-Type` header
+/// when empty), and expects the length of the body the client received.
+fn finished(reply: &Reply, status: u16, content_type: &str) -> Event {
+    assert_eq!(reply.status, status, "the status of: {}", reply.text);
+    let header = (!content_type.is_empty()).then_some(content_type);
+    assert_eq!(reply.header("content-type"), header, "{}", reply.text);
+    event(
+        "request_finished",
+        app(),
+        json!({ "response": {
+            "status": status,
+            "content_type": content_type,
+            "content_length": reply.text.len(),
+        } }),
+    )
+}
+
+/// One HTTP request's events: `request_started`, the signals its handler sent, then its
+/// `request_finished`.
+fn http(inner: Vec<Event>, finished: Event) -> Vec<Event> {
+    let mut events = vec![started()];
+    events.extend(inner);
+    events.push(finished);
+    events
+}
+
+/// The headers each `request_finished` recorded so far carried, in order.
+fn finished_headers(recorder: &Recorder) -> Vec<Vec<(String, String)>> {
+    recorder
+        .log()
+        .of("request_finished")
+        .iter()
+        .map(|e| {
+            serde_json::from_value(e.kwargs["response"]["headers"].clone())
+                .expect("the headers are (name, value) pairs")
+        })
+        .collect()
+}
+
+/// The first value of the header `name` in `headers`.
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Removes and returns the recorded events, each `request_finished`'s headers checked and
+/// removed (the `date` header a server adds varies): every name is lowercase, the
+/// `content-type` header is there exactly when the response has a content type, and equals
+/// it, and a `content-length` header, if any, equals the content length.
+fn take(recorder: &Recorder) -> Vec<Event> {
+    let mut events = recorder.take();
+    for e in events.iter_mut().filter(|e| e.signal == "request_finished") {
+        let response = e.kwargs["response"]
+            .as_object_mut()
+            .expect("request_finished carries a response");
+        let headers: Vec<(String, String)> =
+            serde_json::from_value(response.remove("headers").expect("the headers"))
+                .expect("the headers are (name, value) pairs");
+        for (name, _) in &headers {
+            assert_eq!(*name, name.to_lowercase(), "a header name in {headers:?}");
+        }
+        let content_type = response["content_type"].as_str().unwrap_or_default();
+        let expected = (!content_type.is_empty()).then_some(content_type);
+        assert_eq!(header(&headers, "content-type"), expected, "{headers:?}");
+        if let Some(length) = header(&headers, "content-length") {
+            assert_eq!(
+                json!(length.parse::<usize>().ok()),
+                response["content_length"]
+            );
+        }
+    }
+    events
+}
+
+/// The link of the last reset mail sent to `user` (`/user/reset/<id>?key=<key>`).
+fn reset_link(portal: &TestPortal, user: &str) -> String {
     portal
-        .action("package_create", admin(), json!({ "name": "camels" }))
-        .expect("package_create");
-    portal
-        .action(
-            "resource_create",
-            admin(),
-            json!({ "package_id": "camels", "upload": "id,name\n1,Humphrey\n" }),
-        )
-        .expect("resource_create (upload)");
-    portal
-        .action(
-            "resource_create",
-            admin(),
-            json!({ "package_id": "camels", "url": "https://example.org/camels.csv" }),
-        )
-        .expect("resource_create (link)");
-    portal
+        .portal(|p| p.mail())
+        .expect("the mail")
+        .into_iter()
+        .rev()
+        .find(|m| m.recipient == user)
+        .map(|m| m.body)
+        .unwrap_or_else(|| panic!("no reset link was mailed to {user}"))
+}
+
+/// The reset key in a reset link.
+fn key_of(link: &str) -> &str {
+    link.split_once("?key=").expect("a key in the link").1
+}
+
+/// The download URL of a resource of the dataset `dataset-1`, under the core `dataset` type.
+fn download(resource: &str) -> String {
+    format!("/dataset/dataset-1/resource/{resource}/download")
+}
+
+/// A dataset `camels` (dataset-1) with an uploaded resource (resource-1) and a link
+/// (resource-2), created by the sysadmin over the action API.
+fn with_resources(portal: &TestPortal) {
+    let dataset = portal.admin_action("package_create", &json!({ "name": "camels" }));
+    assert_eq!(dataset["id"], "dataset-1");
+    let upload = portal.admin_action(
+        "resource_create",
+        &json!({ "package_id": "camels", "upload": CSV }),
+    );
+    assert_eq!(upload["id"], "resource-1");
+    let link = portal.admin_action(
+        "resource_create",
+        &json!({ "package_id": "camels", "url": "https://example.org/camels.csv" }),
+    );
+    assert_eq!(link["id"], "resource-2");
 }
 
 #[test]
 fn request_started_and_finished_are_sent_once_per_request_around_the_handler() {
     let _iso = isolate();
-    let mut portal = Portal::new();
+    let portal = TestPortal::start();
     let recorder = Recorder::all();
+    // The login handler sends failed_login: what the log holds at that point is what was sent
+    // before the handler's own signal.
+    let seen_by_handler = Arc::new(Mutex::new(Vec::new()));
+    let (seen, log) = (Arc::clone(&seen_by_handler), recorder.log().clone());
+    let _probe = FailedLogin::signal()
+        .connect(move |_: &str, _: &FailedLogin| {
+            *seen.lock().unwrap() = log.events();
+        })
+        .scoped();
 
-    let mut seen_by_handler = Vec::new();
-    let ok = portal.request(|_| {
-        seen_by_handler = recorder.log().events();
-        Ok(7)
-    });
-    assert_eq!(ok, Ok(7));
+    let login = portal.post_form(
+        "/user/login",
+        &[("login", "nobody"), ("password", "x")],
+        None,
+    );
     // request_started went out before the handler ran, request_finished not yet.
     assert_eq!(
-        seen_by_handler,
-        [event("request_started", app(), Value::Null)]
-    );
-    let failed: Result<(), String> = portal.request(|_| Err("bad input".into()));
-    assert_eq!(failed, Err("bad input".to_owned()));
-
-    let response = |status: u16| json!({ "response": { "status": status, "content_type": "application/json", "content_length": 0 } });
-    assert_eq!(
-        recorder.take(),
+        *seen_by_handler.lock().unwrap(),
         [
-            event("request_started", app(), Value::Null),
-            event("request_finished", app(), response(200)),
-            event("request_started", app(), Value::Null),
-            event("request_finished", app(), response(400)),
+            started(),
+            event("failed_login", json!("nobody"), Value::Null)
         ]
     );
+    let home = portal.get("/", None);
+    assert_eq!(
+        home.text,
+        "A CKAN-like portal. The action API is at /api/3/action/\n"
+    );
+    let wrong_method = portal.get("/api/3/action/package_create", None);
+    assert_eq!(wrong_method.json["error"]["__type"], "Bad request");
+    let nowhere = portal.get("/no/such/page", None);
+    assert_eq!(
+        take(&recorder),
+        [
+            http(
+                vec![event("failed_login", json!("nobody"), Value::Null)],
+                finished(&login, 401, TEXT),
+            ),
+            http(vec![], finished(&home, 200, TEXT)),
+            http(vec![], finished(&wrong_method, 400, JSON)),
+            // axum's fallback: an empty 404 without a content type.
+            http(vec![], finished(&nowhere, 404, "")),
+        ]
+        .concat()
+    );
+    assert!(nowhere.text.is_empty());
 }
 
 #[test]
 fn a_request_that_creates_a_user_sends_its_signals_between_started_and_finished() {
     let _iso = isolate();
-    let mut portal = Portal::new();
+    let portal = TestPortal::start();
     let recorder = Recorder::all();
-    let data = json!({ "name": "alice", "email": "alice@example.org", "password": "pw" });
-    let input = data.clone();
-    portal
-        .request(|p| {
-            p.action("user_create", ActionContext::default(), input)
-                .map_err(|e| e.to_string())
-        })
-        .expect("user_create");
-    let alice = user_json("user-1", "alice", "alice@example.org", None);
-    let context = json!({ "user": null, "ignore_auth": false });
+    let form = [
+        ("name", "alice"),
+        ("email", "alice@example.org"),
+        ("password", PASSWORD),
+    ];
+    let reply = portal.post_form("/user/register", &form, None);
+    let headers = finished_headers(&recorder);
+    // user-1 is the sysadmin `admin` the test portal starts with.
+    let alice = user_json("user-2", "alice", "alice@example.org", None);
+    let data = json!({ "name": "alice", "email": "alice@example.org", "password": PASSWORD });
     assert_eq!(
-        recorder.take(),
-        [
-            event("request_started", app(), Value::Null),
-            event("user_created", json!("alice"), json!({ "user": alice })),
-            event(
-                "action_succeed",
-                json!("user_create"),
-                json!({ "context": context, "data_dict": data, "result": alice }),
-            ),
-            event(
-                "request_finished",
-                app(),
-                json!({ "response": { "status": 200, "content_type": "application/json", "content_length": 0 } }),
-            ),
-        ]
+        take(&recorder),
+        http(
+            vec![
+                event("user_created", json!("alice"), json!({ "user": alice })),
+                event(
+                    "action_succeed",
+                    json!("user_create"),
+                    json!({ "context": anonymous(), "data_dict": data, "result": alice }),
+                ),
+            ],
+            finished(&reply, 302, TEXT),
+        )
     );
+    assert_eq!(reply.text, "Redirecting to /user/login\n");
+    // The response request_finished carried is the one the client got: its redirect too.
+    assert_eq!(headers.len(), 1);
+    assert_eq!(header(&headers[0], "location"), Some("/user/login"));
+    assert_eq!(reply.header("location"), Some("/user/login"));
+}
+
+/// An application core, as the server opens it before start-up.
+fn core() -> Portal {
+    Portal::open(None, PasswordCost::CheapForTests).expect("an in-memory portal")
 }
 
 #[test]
 fn register_blueprint_is_sent_by_dataset_then_resource() {
     let _iso = isolate();
-    let mut portal = Portal::new();
+    let mut portal = core();
     let recorder = Recorder::all();
-    portal.register_dataset_type("camel-photos");
+    portal.start_up(&["camel-photos"], &[]);
     assert_eq!(
         recorder.take(),
         [
@@ -162,7 +294,7 @@ fn register_blueprint_is_sent_by_dataset_then_resource() {
 #[test]
 fn start_up_registers_the_core_blueprints_without_a_signal() {
     let _iso = isolate();
-    let mut portal = Portal::new();
+    let mut portal = core();
     let recorder = Recorder::all();
     portal.start_up(&[], &[("group", false), ("organization", true)]);
     assert_eq!(recorder.take(), []);
@@ -189,7 +321,7 @@ fn start_up_registers_the_core_blueprints_without_a_signal() {
 #[test]
 fn start_up_announces_every_plugin_declared_type() {
     let _iso = isolate();
-    let mut portal = Portal::new();
+    let mut portal = core();
     let recorder = Recorder::all();
     portal.start_up(
         &["dataset", "camel-photos"],
@@ -258,15 +390,23 @@ fn start_up_announces_every_plugin_declared_type() {
 #[test]
 fn register_group_type_sends_group_or_organization_and_skips_the_core_types() {
     let _iso = isolate();
-    let mut portal = Portal::new();
     let recorder = Recorder::all();
-    portal.register_group_type("organization", true);
-    portal.register_group_type("group", false);
     // A type named like a core type but of the other kind is still a core type.
-    portal.register_group_type("group", true);
+    core().start_up(
+        &[],
+        &[("organization", true), ("group", false), ("group", true)],
+    );
     assert_eq!(recorder.take(), []);
-    portal.register_group_type("camel-clubs", false);
-    portal.register_group_type("camel-breeders", true);
+    let mut portal = core();
+    portal.start_up(
+        &[],
+        &[
+            ("organization", true),
+            ("camel-clubs", false),
+            ("group", true),
+            ("camel-breeders", true),
+        ],
+    );
     assert_eq!(
         recorder.take(),
         [
@@ -282,286 +422,491 @@ fn register_group_type_sends_group_or_organization_and_skips_the_core_types() {
             ),
         ]
     );
+    let registered: Vec<&str> = portal
+        .blueprints()
+        .iter()
+        .map(|(b, _)| b.name.as_str())
+        .collect();
+    assert_eq!(
+        registered,
+        [
+            "dataset",
+            "resource",
+            "group",
+            "organization",
+            "camel-clubs",
+            "camel-breeders"
+        ]
+    );
+}
+
+/// The server's start-up announces the plugin-declared types before it serves anything (no
+/// request is under way: no `request_started` around them), and serves their routes.
+#[test]
+fn a_server_started_with_plugin_declared_types_announces_them_then_serves_them() {
+    let _iso = isolate();
+    let recorder = Recorder::all();
+    let portal = TestPortal::with(ServerOptions {
+        signal_timeout: Duration::from_secs(2),
+        dataset_types: vec!["camel-photos".into()],
+        group_types: vec![("camel-clubs".into(), false), ("organization".into(), true)],
+        ..ServerOptions::default()
+    });
+    let blueprint = |name: &str, url_prefix: &str| json!({ "blueprint": { "name": name, "url_prefix": url_prefix } });
+    assert_eq!(
+        take(&recorder),
+        [
+            event(
+                "register_blueprint",
+                json!("dataset"),
+                blueprint("camel-photos", "/camel-photos"),
+            ),
+            event(
+                "register_blueprint",
+                json!("resource"),
+                blueprint("camel-photos_resource", "/camel-photos/<id>/resource"),
+            ),
+            event(
+                "register_blueprint",
+                json!("group"),
+                blueprint("camel-clubs", "/camel-clubs"),
+            ),
+        ]
+    );
+    let registered = portal.portal(|p| {
+        p.blueprints()
+            .iter()
+            .map(|(b, sender)| (b.name.clone(), *sender))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(
+        registered,
+        [
+            ("camel-photos".to_owned(), Some("dataset")),
+            ("camel-photos_resource".to_owned(), Some("resource")),
+            ("dataset".to_owned(), None),
+            ("resource".to_owned(), None),
+            ("group".to_owned(), None),
+            ("organization".to_owned(), None),
+            ("camel-clubs".to_owned(), Some("group")),
+        ]
+    );
+
+    let photos = portal.get("/camel-photos", None);
+    assert_eq!(photos.text, "The `camel-photos` blueprint.\n");
+    let clubs = portal.get("/camel-clubs", None);
+    assert_eq!(clubs.text, "The `camel-clubs` blueprint.\n");
+    assert_eq!(
+        take(&recorder),
+        [
+            http(vec![], finished(&photos, 200, TEXT)),
+            http(vec![], finished(&clubs, 200, TEXT)),
+        ]
+        .concat()
+    );
+    // A file is downloaded through the plugin type's resource blueprint too.
+    with_resources(&portal);
+    recorder.take();
+    let file = portal.get("/camel-photos/dataset-1/resource/resource-1/download", None);
+    assert_eq!(file.text, CSV);
+    assert_eq!(
+        without_action_succeed(take(&recorder)),
+        http(
+            vec![event("resource_download", json!("resource-1"), Value::Null)],
+            finished(&file, 200, OCTETS),
+        )
+    );
 }
 
 #[test]
 fn user_created_is_sent_once_per_user_before_action_succeed_and_never_for_invalid_input() {
     let _iso = isolate();
-    let mut portal = Portal::new();
+    let portal = TestPortal::start();
     let recorder = Recorder::all();
+    // As the sysadmin: CKAN refuses `user_create` over the API to anyone else unless
+    // `ckan.auth.create_user_via_api` is on.
+    let token = Some(portal.admin_token.as_str());
 
-    let data = json!({ "name": "alice", "email": "alice@example.org", "password": "pw", "fullname": "Alice Liddell" });
-    let result = portal
-        .action("user_create", ActionContext::default(), data.clone())
-        .expect("user_create");
+    let data = json!({ "name": "alice", "email": "alice@example.org", "password": PASSWORD, "fullname": "Alice Liddell" });
+    let reply = portal.action("user_create", &data, token);
     let alice = user_json(
-        "user-1",
+        "user-2",
         "alice",
         "alice@example.org",
         Some("Alice Liddell"),
     );
-    assert_eq!(result, alice);
-    let context = json!({ "user": null, "ignore_auth": false });
+    assert_eq!(reply.json["success"], true, "{}", reply.text);
+    assert_eq!(reply.json["result"], alice);
     assert_eq!(
-        recorder.take(),
-        [
-            event("user_created", json!("alice"), json!({ "user": alice })),
-            event(
-                "action_succeed",
-                json!("user_create"),
-                json!({ "context": context, "data_dict": data, "result": alice }),
-            ),
-        ]
+        take(&recorder),
+        http(
+            vec![
+                event("user_created", json!("alice"), json!({ "user": alice })),
+                event(
+                    "action_succeed",
+                    json!("user_create"),
+                    json!({ "context": admin_json(), "data_dict": data, "result": alice }),
+                ),
+            ],
+            finished(&reply, 200, JSON),
+        )
     );
 
-    // A taken name, a missing e-mail, a missing password: no user, so no user_created (and
-    // no action_succeed).
+    // A taken name, a missing e-mail, a missing password, a short one: no user, so no
+    // user_created (and no action_succeed), over the action API and the form alike.
     let invalid = [
         (
-            json!({ "name": "alice", "email": "a2@example.org", "password": "pw" }),
-            "user name `alice` is taken",
+            json!({ "name": "alice", "email": "a2@example.org", "password": PASSWORD }),
+            json!({ "__type": "Validation Error", "name": ["That login name is not available."] }),
         ),
         (
-            json!({ "name": "bob", "password": "pw" }),
-            "`email` is required",
+            json!({ "name": "bob", "password": PASSWORD }),
+            json!({ "__type": "Validation Error", "email": ["Missing value"] }),
         ),
         (
             json!({ "name": "bob", "email": "bob@example.org" }),
-            "`password` is required",
+            json!({ "__type": "Validation Error", "password": ["Missing value"] }),
+        ),
+        (
+            json!({ "name": "bob", "email": "bob@example.org", "password": "short" }),
+            json!({ "__type": "Validation Error", "password": ["Your password must be 8 characters or longer"] }),
         ),
     ];
-    for (data, problem) in invalid {
-        assert_eq!(
-            portal.action("user_create", ActionContext::default(), data),
-            Err(ActionError::Validation(problem.to_owned()))
-        );
+    let mut expected = Vec::new();
+    for (data, error) in invalid {
+        let reply = portal.action("user_create", &data, token);
+        assert_eq!(reply.json["success"], false, "{data}");
+        assert_eq!(reply.json["error"], error, "{data}");
+        expected.extend(http(vec![], finished(&reply, 409, JSON)));
     }
-    assert_eq!(recorder.take(), []);
-    // bob was never created: logging in as him fails.
-    assert_eq!(portal.login("bob", "pw"), Err(LoginFailed));
+    let form = portal.post_form(
+        "/user/register",
+        &[
+            ("name", "alice"),
+            ("email", "a3@example.org"),
+            ("password", PASSWORD),
+        ],
+        None,
+    );
+    assert!(form.text.contains("That login name is not available."));
+    expected.extend(http(vec![], finished(&form, 409, TEXT)));
+    assert_eq!(take(&recorder), expected);
+    // bob was never created: only admin and alice are users, and logging in as bob fails.
+    assert_eq!(portal.portal(|p| p.user_count()), Ok(2));
+    let login = portal.post_form(
+        "/user/login",
+        &[("login", "bob"), ("password", PASSWORD)],
+        None,
+    );
+    assert_eq!(
+        take(&recorder),
+        http(
+            vec![event("failed_login", json!("bob"), Value::Null)],
+            finished(&login, 401, TEXT),
+        )
+    );
 }
 
 #[test]
 fn failed_login_carries_the_login_as_typed_and_logged_in_out_carry_the_user() {
     let _iso = isolate();
-    let mut portal = Portal::new();
-    create_user(&mut portal, "alice", "correct horse");
+    let portal = TestPortal::start();
+    portal.register("alice", PASSWORD);
     let recorder = Recorder::all();
 
-    assert_eq!(portal.login("alice", "hunter2"), Err(LoginFailed));
-    assert_eq!(
-        portal.login("ALICE@example.org", "correct horse"),
-        Err(LoginFailed)
-    );
-    assert_eq!(portal.login("", ""), Err(LoginFailed));
-    let user = portal
-        .login("alice@example.org", "correct horse")
-        .expect("login by e-mail");
-    assert_eq!(user.name, "alice");
-    portal.logout();
-    portal.logout(); // nobody is logged in: nothing to send
+    let login = |login: &str, password: &str| {
+        portal.post_form(
+            "/user/login",
+            &[("login", login), ("password", password)],
+            None,
+        )
+    };
+    let wrong = login("alice", "hunter2");
+    // E-mail addresses are compared as typed.
+    let upper = login("ALICE@example.org", PASSWORD);
+    let empty = login("", "");
+    let ok = login("alice@example.org", PASSWORD);
+    let session = ok.session().expect("a session cookie");
+    assert!(session.starts_with("ckan="), "{session}");
+    let logout = portal.get("/user/_logout", Some(&session));
+    // The session is over: nothing to send, the same redirect.
+    let again = portal.get("/user/_logout", Some(&session));
+    let anonymous = portal.get("/user/_logout", None);
+    let headers = finished_headers(&recorder);
 
-    let alice = user_json("user-1", "alice", "alice@example.org", None);
+    let alice = user_json("user-2", "alice", "alice@example.org", None);
+    let failed = |login: &str| event("failed_login", json!(login), Value::Null);
     assert_eq!(
-        recorder.take(),
+        take(&recorder),
         [
-            event("failed_login", json!("alice"), Value::Null),
-            event("failed_login", json!("ALICE@example.org"), Value::Null),
-            event("failed_login", json!(""), Value::Null),
-            event("logged_in", app(), json!({ "user": alice })),
-            event("logged_out", app(), json!({ "user": alice })),
+            http(vec![failed("alice")], finished(&wrong, 401, TEXT)),
+            http(
+                vec![failed("ALICE@example.org")],
+                finished(&upper, 401, TEXT)
+            ),
+            http(vec![failed("")], finished(&empty, 401, TEXT)),
+            http(
+                vec![event("logged_in", app(), json!({ "user": alice }))],
+                finished(&ok, 302, TEXT),
+            ),
+            http(
+                vec![event("logged_out", app(), json!({ "user": alice }))],
+                finished(&logout, 302, TEXT),
+            ),
+            http(vec![], finished(&again, 302, TEXT)),
+            http(vec![], finished(&anonymous, 302, TEXT)),
         ]
+        .concat()
     );
+    // request_finished saw the session cookie being set, then cleared.
+    let cookie = |i: usize| {
+        header(&headers[i], "set-cookie")
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header(&headers[0], "set-cookie"), None);
+    assert!(
+        cookie(3).starts_with(&format!("{session}; ")),
+        "{}",
+        cookie(3)
+    );
+    assert_eq!(header(&headers[3], "location"), Some("/dashboard/datasets"));
+    assert_eq!(cookie(4), "ckan=; Path=/; Max-Age=0");
+    assert_eq!(header(&headers[4], "location"), Some("/user/logged_out"));
 }
 
 #[test]
 fn the_reset_flow_sends_request_then_perform_with_none_or_the_name_in_the_form() {
     let _iso = isolate();
-    let mut portal = Portal::new();
-    create_user(&mut portal, "bob", "old");
+    let portal = TestPortal::start();
+    portal.register("bob", "old password");
     let recorder = Recorder::all();
 
-    let token = portal.request_password_reset("bob").expect("request");
-    assert_eq!(token, "reset-bob-2");
-    portal
-        .perform_password_reset(&token, "battery staple", None)
-        .expect("perform without a name");
-    // The link is used: no second perform.
-    assert_eq!(
-        portal.perform_password_reset(&token, "again", None),
-        Err(ActionError::Validation(
-            "the reset link is invalid or used".into()
-        ))
-    );
-    let token = portal.request_password_reset("bob").expect("request again");
-    portal
-        .perform_password_reset(&token, "staple battery", Some("bob"))
-        .expect("perform with the name");
-    assert_eq!(
-        portal.request_password_reset("nobody"),
-        Err(ActionError::NotFound("user `nobody`".into()))
-    );
+    let request = |user: &str| portal.post_form("/user/reset", &[("user", user)], None);
+    let perform = |link: &str, password: &str, name: Option<&str>| {
+        let mut form = vec![("password1", password), ("password2", password)];
+        form.extend(name.map(|name| ("name", name)));
+        portal.post_form(link, &form, None)
+    };
 
-    let bob = user_json("user-1", "bob", "bob@example.org", None);
+    let requested = request("bob");
+    let link = reset_link(&portal, "bob");
+    assert!(link.starts_with("/user/reset/user-2?key="), "{link}");
+    let performed = perform(&link, "battery staple", None);
+    // The link is used: no second perform.
+    let used = perform(&link, "again and again", None);
+    assert!(used.text.contains("the reset link is invalid or used"));
+    let requested_again = request("bob");
+    let link = reset_link(&portal, "bob");
+    // Two different passwords: nothing happens.
+    let mismatch = portal.post_form(
+        &link,
+        &[("password1", "staple battery"), ("password2", "stapler")],
+        None,
+    );
+    let performed_named = perform(&link, "staple battery", Some("bob"));
+    let nobody = request("nobody");
+
+    let bob = user_json("user-2", "bob", "bob@example.org", None);
+    let requested_event = || {
+        event(
+            "request_password_reset",
+            json!("bob"),
+            json!({ "user": bob }),
+        )
+    };
     assert_eq!(
-        without_action_succeed(recorder.take()),
+        without_action_succeed(take(&recorder)),
         [
-            event(
-                "request_password_reset",
-                json!("bob"),
-                json!({ "user": bob })
+            http(vec![requested_event()], finished(&requested, 302, TEXT)),
+            http(
+                vec![event(
+                    "perform_password_reset",
+                    Value::Null,
+                    json!({ "user": bob })
+                )],
+                finished(&performed, 302, TEXT),
             ),
-            event(
-                "perform_password_reset",
-                Value::Null,
-                json!({ "user": bob })
+            http(vec![], finished(&used, 409, TEXT)),
+            http(
+                vec![requested_event()],
+                finished(&requested_again, 302, TEXT)
             ),
-            event(
-                "request_password_reset",
-                json!("bob"),
-                json!({ "user": bob })
+            http(vec![], finished(&mismatch, 400, TEXT)),
+            http(
+                vec![event(
+                    "perform_password_reset",
+                    json!("bob"),
+                    json!({ "user": bob })
+                )],
+                finished(&performed_named, 302, TEXT),
             ),
-            event(
-                "perform_password_reset",
-                json!("bob"),
-                json!({ "user": bob })
-            ),
+            http(vec![], finished(&nobody, 404, TEXT)),
         ]
+        .concat()
     );
     // The new password is the one that works.
-    assert_eq!(portal.login("bob", "battery staple"), Err(LoginFailed));
-    assert_eq!(
-        portal.login("bob", "staple battery").map(|u| u.name),
-        Ok("bob".to_owned())
-    );
+    assert_eq!(portal.login("bob", "battery staple"), None);
+    assert_eq!(portal.login("bob", "old password"), None);
+    assert!(portal.login("bob", "staple battery").is_some());
 }
 
 #[test]
 fn resource_download_is_sent_for_uploads_only() {
     let _iso = isolate();
-    let mut portal = portal_with_resources();
+    let portal = TestPortal::start();
+    with_resources(&portal);
     let recorder = Recorder::all();
 
+    let upload = portal.get(&download("resource-1"), None);
+    assert_eq!(upload.text, CSV);
+    // A link is not served by the portal: a redirect to it.
+    let link = portal.get(&download("resource-2"), None);
     assert_eq!(
-        portal.download("resource-2"),
-        Ok(Some(b"id,name\n1,Humphrey\n".to_vec()))
+        link.header("location"),
+        Some("https://example.org/camels.csv")
     );
-    assert_eq!(portal.download("resource-3"), Ok(None)); // a link: not served by the portal
+    let missing = portal.get(&download("resource-99"), None);
+    assert!(missing.text.contains("resource `resource-99`"));
+    let again = portal.get(&download("resource-1"), None);
+    assert_eq!(again.text, CSV);
+    let headers = finished_headers(&recorder);
+    let downloaded = || event("resource_download", json!("resource-1"), Value::Null);
     assert_eq!(
-        portal.download("resource-99"),
-        Err(ActionError::NotFound("resource `resource-99`".into()))
-    );
-    assert_eq!(portal.download("resource-2").map(|b| b.is_some()), Ok(true));
-    assert_eq!(
-        without_action_succeed(recorder.take()),
+        without_action_succeed(take(&recorder)),
         [
-            event("resource_download", json!("resource-2"), Value::Null),
-            event("resource_download", json!("resource-2"), Value::Null),
+            http(vec![downloaded()], finished(&upload, 200, OCTETS)),
+            http(vec![], finished(&link, 302, TEXT)),
+            http(vec![], finished(&missing, 404, TEXT)),
+            http(vec![downloaded()], finished(&again, 200, OCTETS)),
         ]
+        .concat()
+    );
+    assert_eq!(
+        header(&headers[1], "location"),
+        Some("https://example.org/camels.csv")
     );
 }
 
 #[test]
 fn action_succeed_is_sent_for_write_and_read_actions_with_context_data_dict_and_result() {
     let _iso = isolate();
-    let mut portal = Portal::new();
+    let portal = TestPortal::start();
     let recorder = Recorder::all();
+    let token = Some(portal.admin_token.as_str());
 
     let create = json!({ "name": "camels", "title": "Camels" });
-    portal
-        .action("package_create", admin(), create.clone())
-        .expect("package_create");
-    let show = json!({ "id": "camels" });
-    portal
-        .action("package_show", ActionContext::default(), show.clone())
-        .expect("package_show");
+    let created = portal.action("package_create", &create, token);
+    // A read action over GET, anonymous: the query string is the data_dict.
+    let shown = portal.get("/api/3/action/package_show?id=camels", None);
     let update = json!({ "id": "dataset-1", "title": "Camels, updated" });
-    portal
-        .action("package_update", admin(), update.clone())
-        .expect("package_update");
+    let updated = portal.action("package_update", &update, token);
     // Failing and unknown actions send nothing.
+    let llamas = portal.action("package_show", &json!({ "id": "llamas" }), token);
     assert_eq!(
-        portal.action("package_show", admin(), json!({ "id": "llamas" })),
-        Err(ActionError::NotFound("dataset `llamas`".into()))
+        llamas.json["error"],
+        json!({ "__type": "Not Found Error", "message": "Not found: dataset `llamas`" })
     );
+    let unknown = portal.action("package_delete", &json!({ "id": "camels" }), token);
     assert_eq!(
-        portal.action("package_delete", admin(), json!({ "id": "camels" })),
-        Err(ActionError::UnknownAction("package_delete".into()))
+        unknown.json["error"],
+        json!({ "__type": "Bad request", "message": "Bad request - Action name not known: package_delete" })
     );
+    let anonymous_create = portal.action("package_create", &json!({ "name": "goats" }), None);
+    assert_eq!(
+        anonymous_create.json["error"]["__type"],
+        "Authorization Error"
+    );
+    let not_an_object = portal.action("package_create", &json!(["goats"]), token);
+    assert_eq!(not_an_object.json["error"]["__type"], "Bad request");
 
     let dataset = |title: &str| json!({ "id": "dataset-1", "name": "camels", "title": title, "resources": [] });
-    let anonymous = json!({ "user": null, "ignore_auth": false });
+    for (reply, title) in [
+        (&created, "Camels"),
+        (&shown, "Camels"),
+        (&updated, "Camels, updated"),
+    ] {
+        assert_eq!(reply.json["result"], dataset(title), "{}", reply.text);
+    }
     assert_eq!(
-        recorder.take(),
+        take(&recorder),
         [
-            event(
-                "action_succeed",
-                json!("package_create"),
-                json!({ "context": admin_json(), "data_dict": create, "result": dataset("Camels") }),
+            http(
+                vec![event(
+                    "action_succeed",
+                    json!("package_create"),
+                    json!({ "context": admin_json(), "data_dict": create, "result": dataset("Camels") }),
+                )],
+                finished(&created, 200, JSON),
             ),
-            event(
-                "action_succeed",
-                json!("package_show"),
-                json!({ "context": anonymous, "data_dict": show, "result": dataset("Camels") }),
+            http(
+                vec![event(
+                    "action_succeed",
+                    json!("package_show"),
+                    json!({ "context": anonymous(), "data_dict": { "id": "camels" }, "result": dataset("Camels") }),
+                )],
+                finished(&shown, 200, JSON),
             ),
-            event(
-                "action_succeed",
-                json!("package_update"),
-                json!({ "context": admin_json(), "data_dict": update, "result": dataset("Camels, updated") }),
+            http(
+                vec![event(
+                    "action_succeed",
+                    json!("package_update"),
+                    json!({ "context": admin_json(), "data_dict": update, "result": dataset("Camels, updated") }),
+                )],
+                finished(&updated, 200, JSON),
             ),
+            http(vec![], finished(&llamas, 404, JSON)),
+            http(vec![], finished(&unknown, 400, JSON)),
+            http(vec![], finished(&anonymous_create, 403, JSON)),
+            http(vec![], finished(&not_an_object, 400, JSON)),
         ]
+        .concat()
     );
 }
 
 #[test]
 fn datastore_upsert_carries_the_records_or_none_and_datastore_delete_result_and_data_dict() {
     let _iso = isolate();
-    let mut portal = portal_with_resources();
+    let portal = TestPortal::start();
+    with_resources(&portal);
     let recorder = Recorder::all();
+    let upsert = |data: &Value| portal.action("datastore_upsert", data, Some(&portal.admin_token));
 
     // As in CKAN, the signal carries the records the call gave, whether or not the call asks
     // for them back (`include_records`, default false); `None` only when it gave none.
     let records = json!([{ "name": "Humphrey" }, { "name": "Clyde" }]);
-    let with_records = json!({ "resource_id": "resource-2", "records": records });
+    let with_records = json!({ "resource_id": "resource-1", "records": records });
     let sandy = json!([{ "name": "Sandy" }]);
     let returning =
-        json!({ "resource_id": "resource-2", "records": sandy, "include_records": true });
-    let without = json!({ "resource_id": "resource-2" });
-    let delete = json!({ "resource_id": "resource-2" });
-    let upserted = json!({ "resource_id": "resource-2" });
-    let returned = json!({ "resource_id": "resource-2", "records": sandy });
+        json!({ "resource_id": "resource-1", "records": sandy, "include_records": true });
+    let without = json!({ "resource_id": "resource-1" });
+    let delete = json!({ "resource_id": "resource-1" });
+    let upserted = json!({ "resource_id": "resource-1" });
+    let returned = json!({ "resource_id": "resource-1", "records": sandy });
+
+    let first = upsert(&with_records);
+    assert_eq!(first.json["result"], upserted);
+    let second = upsert(&returning);
+    assert_eq!(second.json["result"], returned);
+    let third = upsert(&without);
+    assert_eq!(third.json["result"], upserted);
+    let missing = upsert(&json!({ "resource_id": "resource-99", "records": [] }));
     assert_eq!(
-        portal.action("datastore_upsert", admin(), with_records.clone()),
-        Ok(upserted.clone())
+        missing.json["error"],
+        json!({ "__type": "Not Found Error", "message": "Not found: resource `resource-99`" })
+    );
+    let deleted = json!({ "resource_id": "resource-1", "deleted": 3 });
+    let removed = portal.action("datastore_delete", &delete, Some(&portal.admin_token));
+    assert_eq!(removed.json["result"], deleted);
+    // A resource without datastore rows has no table: CKAN's NotFound, and no signal.
+    let no_table = portal.action(
+        "datastore_delete",
+        &json!({ "resource_id": "resource-2" }),
+        Some(&portal.admin_token),
     );
     assert_eq!(
-        portal.action("datastore_upsert", admin(), returning.clone()),
-        Ok(returned.clone())
-    );
-    assert_eq!(
-        portal.action("datastore_upsert", admin(), without.clone()),
-        Ok(upserted.clone())
-    );
-    assert_eq!(
-        portal.action(
-            "datastore_upsert",
-            admin(),
-            json!({ "resource_id": "resource-99", "records": [] })
-        ),
-        Err(ActionError::NotFound("resource `resource-99`".into()))
-    );
-    let deleted = json!({ "resource_id": "resource-2", "deleted": 3 });
-    assert_eq!(
-        portal.action("datastore_delete", admin(), delete.clone()),
-        Ok(deleted.clone())
-    );
-    assert_eq!(
-        portal.action(
-            "datastore_delete",
-            admin(),
-            json!({ "resource_id": "resource-3" })
-        ),
-        Err(ActionError::NotFound("datastore table `resource-3`".into()))
+        no_table.json["error"],
+        json!({ "__type": "Not Found Error", "message": "Not found: datastore table `resource-2`" })
     );
 
     let succeed = |action: &str, data: &Value, result: &Value| {
@@ -572,33 +917,56 @@ fn datastore_upsert_carries_the_records_or_none_and_datastore_delete_result_and_
         )
     };
     assert_eq!(
-        without_lookups(recorder.take()),
+        without_lookups(take(&recorder)),
         [
-            event(
-                "datastore_upsert",
-                json!("resource-2"),
-                json!({ "records": records })
+            http(
+                vec![
+                    event(
+                        "datastore_upsert",
+                        json!("resource-1"),
+                        json!({ "records": records })
+                    ),
+                    succeed("datastore_upsert", &with_records, &upserted),
+                ],
+                finished(&first, 200, JSON),
             ),
-            succeed("datastore_upsert", &with_records, &upserted),
-            event(
-                "datastore_upsert",
-                json!("resource-2"),
-                json!({ "records": sandy })
+            http(
+                vec![
+                    event(
+                        "datastore_upsert",
+                        json!("resource-1"),
+                        json!({ "records": sandy })
+                    ),
+                    succeed("datastore_upsert", &returning, &returned),
+                ],
+                finished(&second, 200, JSON),
             ),
-            succeed("datastore_upsert", &returning, &returned),
-            event(
-                "datastore_upsert",
-                json!("resource-2"),
-                json!({ "records": null })
+            http(
+                vec![
+                    event(
+                        "datastore_upsert",
+                        json!("resource-1"),
+                        json!({ "records": null })
+                    ),
+                    succeed("datastore_upsert", &without, &upserted),
+                ],
+                finished(&third, 200, JSON),
             ),
-            succeed("datastore_upsert", &without, &upserted),
-            event(
-                "datastore_delete",
-                json!("resource-2"),
-                json!({ "result": deleted, "data_dict": delete }),
+            http(vec![], finished(&missing, 404, JSON)),
+            http(
+                vec![
+                    event(
+                        "datastore_delete",
+                        json!("resource-1"),
+                        json!({ "result": deleted, "data_dict": delete }),
+                    ),
+                    succeed("datastore_delete", &delete, &deleted),
+                ],
+                finished(&removed, 200, JSON),
             ),
-            succeed("datastore_delete", &delete, &deleted),
+            http(vec![], finished(&no_table, 404, JSON)),
         ]
+        .concat()
     );
 }
 
@@ -613,8 +981,9 @@ fn seen_log() -> (Seen, Seen) {
 #[test]
 fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), signals_core::Error> {
     let _iso = isolate();
-    let mut portal = portal_with_resources();
-    create_user(&mut portal, "alice", "pw");
+    let portal = TestPortal::start();
+    with_resources(&portal);
+    portal.register("alice", PASSWORD);
     let recorder = Recorder::all();
 
     let (seen, log) = seen_log();
@@ -661,6 +1030,17 @@ fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), sign
         )
         .scoped();
     let log = seen.clone();
+    // The layer's sends, read by name too.
+    let _finished = signals::ckan()
+        .signal("request_finished")?
+        .connect(move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
+            let status = kwargs.get::<Response>("response").map(|r| r.status);
+            log.lock()
+                .unwrap()
+                .push(format!("request_finished {sender} {status:?}"));
+        })
+        .scoped();
+    let log = seen.clone();
     // The alias is not the registered name: nothing is ever sent to `ckan.user_logged_in`.
     let _alias = signals::ckan()
         .signal("user_logged_in")?
@@ -669,39 +1049,33 @@ fn by_name_receivers_read_the_same_sends_through_dyn_kwargs() -> Result<(), sign
         })
         .scoped();
 
-    portal.login("alice", "pw").expect("login");
-    portal
-        .action(
-            "datastore_upsert",
-            admin(),
-            json!({ "resource_id": "resource-2", "records": [{ "a": 1 }, { "a": 2 }] }),
-        )
-        .expect("upsert");
-    portal
-        .action(
-            "datastore_upsert",
-            admin(),
-            json!({ "resource_id": "resource-2" }),
-        )
-        .expect("upsert without records");
-    portal
-        .action("package_show", admin(), json!({ "id": "camels" }))
-        .expect("package_show");
-    portal
-        .action("package_create", admin(), json!({ "name": "llamas" }))
-        .expect("package_create");
+    assert!(portal.login("alice", PASSWORD).is_some());
+    portal.admin_action(
+        "datastore_upsert",
+        &json!({ "resource_id": "resource-1", "records": [{ "a": 1 }, { "a": 2 }] }),
+    );
+    portal.admin_action("datastore_upsert", &json!({ "resource_id": "resource-1" }));
+    portal.admin_action("package_show", &json!({ "id": "camels" }));
+    portal.admin_action("package_create", &json!({ "name": "llamas" }));
 
     assert_eq!(
         *seen.lock().unwrap(),
         [
             r#"logged_in "ckan" ["user"] Some("alice@example.org")"#,
-            r#"upsert "resource-2" Some(Some(2)) true no keyword argument named `record`; the arguments are: records"#,
-            r#"upsert "resource-2" Some(None) true no keyword argument named `record`; the arguments are: records"#,
+            r#"request_finished "ckan" Some(302)"#,
+            r#"upsert "resource-1" Some(Some(2)) true no keyword argument named `record`; the arguments are: records"#,
+            r#"request_finished "ckan" Some(200)"#,
+            r#"upsert "resource-1" Some(None) true no keyword argument named `record`; the arguments are: records"#,
+            r#"request_finished "ckan" Some(200)"#,
+            r#"request_finished "ckan" Some(200)"#,
             r#"action "package_create" Some("admin") Some(String("llamas"))"#,
+            r#"request_finished "ckan" Some(200)"#,
         ]
     );
     // The typed receivers saw the same sends.
     let log = recorder.log();
+    assert_eq!(log.count("request_started"), 5);
+    assert_eq!(log.count("request_finished"), 5);
     assert_eq!(log.count("logged_in"), 1);
     assert_eq!(log.count("datastore_upsert"), 2);
     // Four actions called, and each upsert's own `resource_show` (which calls `package_show`).
@@ -833,8 +1207,12 @@ fn toolkit_aliases_and_registered_names_reach_the_same_signals() -> Result<(), s
         None
     );
 
-    // A send through the alias reaches a receiver connected by registered name, and back.
+    // A send through the alias (the portal's logout) reaches a receiver connected by
+    // registered name, and back.
     let _iso = isolate();
+    let portal = TestPortal::start();
+    portal.register("carol", PASSWORD);
+    let session = portal.login("carol", PASSWORD).expect("carol logs in");
     let (seen, log) = seen_log();
     let _by_name = ckan
         .signal("logged_out")?
@@ -845,12 +1223,16 @@ fn toolkit_aliases_and_registered_names_reach_the_same_signals() -> Result<(), s
         })
         .scoped();
     let recorder = Recorder::all();
-    let mut portal = Portal::new();
-    create_user(&mut portal, "carol", "pw");
-    portal.login("carol", "pw").expect("login");
-    portal.logout();
+    let logout = portal.get("/user/_logout", Some(&session));
     assert_eq!(*seen.lock().unwrap(), [r#""ckan" ["user"]"#]);
-    assert_eq!(recorder.log().count("logged_out"), 1);
+    let carol = user_json("user-2", "carol", "carol@example.org", None);
+    assert_eq!(
+        take(&recorder),
+        http(
+            vec![event("logged_out", app(), json!({ "user": carol }))],
+            finished(&logout, 302, TEXT),
+        )
+    );
     Ok(())
 }
 
@@ -1110,90 +1492,111 @@ fn the_listing_shows_all_13_with_namespace_kwargs_and_subscribers() {
     assert_eq!(names, expected);
 }
 
-/// Every event a whole portal session records, compared with the plugins' own logs.
+/// The names of one HTTP request's events: `request_started`, `inner`, `request_finished`.
+fn request_of(inner: &[&'static str]) -> Vec<&'static str> {
+    let mut names = vec!["request_started"];
+    names.extend_from_slice(inner);
+    names.push("request_finished");
+    names
+}
+
+/// Every event a whole portal session records, from the server's start-up to the logout.
 #[test]
 fn a_whole_session_records_every_built_in_signal() {
     let _iso = isolate();
     let recorder = Recorder::all();
-    let mut portal = Portal::new();
-    portal.register_dataset_type("camel-photos");
-    create_user(&mut portal, "alice", "pw");
-    let _ = portal.login("alice", "nope");
-    portal.login("alice", "pw").expect("login");
-    portal
-        .action("package_create", admin(), json!({ "name": "camels" }))
-        .expect("package_create");
-    portal
-        .action(
-            "resource_create",
-            admin(),
-            json!({ "package_id": "camels", "upload": "x" }),
-        )
-        .expect("resource_create");
-    portal.download("resource-3").expect("download");
-    portal
-        .action(
-            "datastore_upsert",
-            admin(),
-            json!({ "resource_id": "resource-3", "records": [] }),
-        )
-        .expect("upsert");
-    portal
-        .action(
-            "datastore_delete",
-            admin(),
-            json!({ "resource_id": "resource-3" }),
-        )
-        .expect("delete");
-    let token = portal.request_password_reset("alice").expect("reset");
-    portal
-        .perform_password_reset(&token, "new", None)
-        .expect("perform");
-    portal.request(|_| Ok(())).expect("request");
-    portal.logout();
+    let portal = TestPortal::with(ServerOptions {
+        signal_timeout: Duration::from_secs(2),
+        dataset_types: vec!["camel-photos".into()],
+        ..ServerOptions::default()
+    });
+    let token = Some(portal.admin_token.as_str());
+    let ok = |reply: Reply| {
+        assert!(reply.status < 400, "{}: {}", reply.status, reply.text);
+        reply
+    };
+    portal.register("alice", PASSWORD);
+    assert_eq!(portal.login("alice", "nope"), None);
+    let session = portal.login("alice", PASSWORD).expect("login");
+    ok(portal.action("package_create", &json!({ "name": "camels" }), token));
+    ok(portal.action(
+        "resource_create",
+        &json!({ "package_id": "camels", "upload": "x" }),
+        token,
+    ));
+    let file = ok(portal.get(
+        "/camel-photos/dataset-1/resource/resource-1/download",
+        Some(&session),
+    ));
+    assert_eq!(file.text, "x");
+    ok(portal.action(
+        "datastore_upsert",
+        &json!({ "resource_id": "resource-1", "records": [{ "a": 1 }] }),
+        token,
+    ));
+    ok(portal.action(
+        "datastore_delete",
+        &json!({ "resource_id": "resource-1" }),
+        token,
+    ));
+    ok(portal.post_form("/user/reset", &[("user", "alice")], None));
+    let link = reset_link(&portal, "alice");
+    ok(portal.post_form(
+        &link,
+        &[
+            ("password1", "a new password"),
+            ("password2", "a new password"),
+        ],
+        None,
+    ));
+    ok(portal.get("/", None));
+    ok(portal.get("/user/_logout", Some(&session)));
 
-    let names: Vec<&str> = recorder.take().iter().map(|e: &Event| e.signal).collect();
-    assert_eq!(
-        names,
-        [
-            "register_blueprint",
-            "register_blueprint",
-            "user_created",
-            "action_succeed",
-            "failed_login",
-            "logged_in",
-            "action_succeed",
-            "action_succeed",
-            // download: resource_show (calling package_show), then package_show
+    let names: Vec<&str> = take(&recorder).iter().map(|e: &Event| e.signal).collect();
+    let expected = [
+        // start-up, before any request
+        vec!["register_blueprint", "register_blueprint"],
+        request_of(&["user_created", "action_succeed"]),
+        request_of(&["failed_login"]),
+        request_of(&["logged_in"]),
+        request_of(&["action_succeed"]),
+        request_of(&["action_succeed"]),
+        // download: resource_show (calling package_show), then package_show
+        request_of(&[
             "action_succeed",
             "action_succeed",
             "action_succeed",
             "resource_download",
-            // datastore_upsert: resource_show (calling package_show) first
+        ]),
+        // datastore_upsert: resource_show (calling package_show) first
+        request_of(&[
             "action_succeed",
             "action_succeed",
             "datastore_upsert",
             "action_succeed",
+        ]),
+        request_of(&[
             "action_succeed",
             "action_succeed",
             "datastore_delete",
             "action_succeed",
-            // reset: user_show; then user_show and user_update
-            "action_succeed",
-            "request_password_reset",
-            "action_succeed",
-            "action_succeed",
-            "perform_password_reset",
-            "request_started",
-            "request_finished",
-            "logged_out",
-        ]
-    );
+        ]),
+        // reset: user_show; then user_show and user_update
+        request_of(&["action_succeed", "request_password_reset"]),
+        request_of(&["action_succeed", "action_succeed", "perform_password_reset"]),
+        request_of(&[]),
+        request_of(&["logged_out"]),
+    ]
+    .concat();
+    assert_eq!(names, expected);
     let mut distinct = names.clone();
     distinct.sort_unstable();
     distinct.dedup();
     assert_eq!(distinct.len(), 13);
-    assert!(portal.receiver_failures.is_empty());
+    assert_eq!(
+        portal.portal(|p| p.receiver_failures.clone()),
+        Vec::<String>::new()
+    );
 }
 
 /// The events, without the `action_succeed` sends (tests of other signals).
@@ -1224,47 +1627,78 @@ fn signals_and_senders(events: &[Event]) -> Vec<(&'static str, Value)> {
         .collect()
 }
 
+/// `(signal, sender)` of one HTTP request's events: `request_started`, `inner`,
+/// `request_finished`, all three from the web app but the inner ones.
+fn request_senders(inner: &[(&'static str, Value)]) -> Vec<(&'static str, Value)> {
+    let mut events = vec![("request_started", app())];
+    events.extend_from_slice(inner);
+    events.push(("request_finished", app()));
+    events
+}
+
+/// The `request_finished` events, with their headers already removed by [`take`].
+fn responses(events: &[Event]) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e.signal == "request_finished")
+        .map(|e| e.kwargs["response"].clone())
+        .collect()
+}
+
 /// CKAN's download view calls `get_action('resource_show')` (which calls
 /// `get_action('package_show')`), then `get_action('package_show')`: three `action_succeed`
 /// sends, in the downloader's context, before `resource_download` (links too, without it).
 #[test]
 fn a_download_sends_action_succeed_for_its_lookups_as_ckan_does() {
     let _iso = isolate();
-    let mut portal = portal_with_resources();
-    create_user(&mut portal, "alice", "pw");
-    portal.login("alice", "pw").expect("login");
+    let portal = TestPortal::start();
+    with_resources(&portal);
+    portal.register("alice", PASSWORD);
+    let session = portal.login("alice", PASSWORD).expect("login");
     let recorder = Recorder::all();
-    portal.download("resource-2").expect("download");
-    portal.download("resource-3").expect("a link");
-    let events = recorder.take();
+    let file = portal.get(&download("resource-1"), Some(&session));
+    let link = portal.get(&download("resource-2"), Some(&session));
+    let events = take(&recorder);
+    let lookups = [
+        ("action_succeed", json!("package_show")),
+        ("action_succeed", json!("resource_show")),
+        ("action_succeed", json!("package_show")),
+    ];
+    let mut with_download = lookups.to_vec();
+    with_download.push(("resource_download", json!("resource-1")));
     assert_eq!(
         signals_and_senders(&events),
+        [request_senders(&with_download), request_senders(&lookups)].concat()
+    );
+    assert_eq!(
+        responses(&events),
         [
-            ("action_succeed", json!("package_show")),
-            ("action_succeed", json!("resource_show")),
-            ("action_succeed", json!("package_show")),
-            ("resource_download", json!("resource-2")),
-            ("action_succeed", json!("package_show")),
-            ("action_succeed", json!("resource_show")),
-            ("action_succeed", json!("package_show")),
+            finished(&file, 200, OCTETS).kwargs["response"].clone(),
+            finished(&link, 302, TEXT).kwargs["response"].clone(),
         ]
     );
     let alice = json!({ "user": "alice", "ignore_auth": false });
-    assert_eq!(events[0].kwargs["context"], alice);
+    assert_eq!(events[1].kwargs["context"], alice);
     assert_eq!(
-        events[0].kwargs["data_dict"],
+        events[1].kwargs["data_dict"],
         json!({ "id": "dataset-1", "include_tracking": false })
     );
-    assert_eq!(events[1].kwargs["data_dict"], json!({ "id": "resource-2" }));
-    assert_eq!(events[1].kwargs["result"]["id"], json!("resource-2"));
-    assert_eq!(events[2].kwargs["data_dict"], json!({ "id": "dataset-1" }));
-    assert!(events
+    assert_eq!(events[2].kwargs["data_dict"], json!({ "id": "resource-1" }));
+    assert_eq!(events[2].kwargs["result"]["id"], json!("resource-1"));
+    assert_eq!(events[3].kwargs["data_dict"], json!({ "id": "dataset-1" }));
+    let succeeded: Vec<&Event> = events
         .iter()
         .filter(|e| e.signal == "action_succeed")
-        .all(|e| e.kwargs["context"] == alice));
-    // An unknown resource: `resource_show` fails, nothing is sent.
-    assert!(portal.download("resource-99").is_err());
-    assert_eq!(recorder.take(), []);
+        .collect();
+    assert_eq!(succeeded.len(), 6);
+    assert!(succeeded.iter().all(|e| e.kwargs["context"] == alice));
+    // Anonymous, the context has no user.
+    portal.get(&download("resource-1"), None);
+    let events = take(&recorder);
+    assert_eq!(events[1].kwargs["context"], anonymous());
+    // An unknown resource: `resource_show` fails, nothing is sent but the request's own.
+    let missing = portal.get(&download("resource-99"), Some(&session));
+    assert_eq!(take(&recorder), http(vec![], finished(&missing, 404, TEXT)));
 }
 
 /// CKAN's reset views: the request calls `get_action('user_show')` with auth ignored; the
@@ -1273,27 +1707,45 @@ fn a_download_sends_action_succeed_for_its_lookups_as_ckan_does() {
 #[test]
 fn the_reset_flow_sends_action_succeed_for_user_show_and_user_update() {
     let _iso = isolate();
-    let mut portal = Portal::new();
-    create_user(&mut portal, "bob", "old");
+    let portal = TestPortal::start();
+    portal.register("bob", "old password");
     let recorder = Recorder::all();
-    let token = portal.request_password_reset("bob").expect("request");
-    portal
-        .perform_password_reset(&token, "battery staple", None)
-        .expect("perform");
-    let events = recorder.take();
+    let requested = portal.post_form("/user/reset", &[("user", "bob")], None);
+    let link = reset_link(&portal, "bob");
+    let performed = portal.post_form(
+        &link,
+        &[
+            ("password1", "battery staple"),
+            ("password2", "battery staple"),
+        ],
+        None,
+    );
+    let events = take(&recorder);
     assert_eq!(
         signals_and_senders(&events),
         [
-            ("action_succeed", json!("user_show")),
-            ("request_password_reset", json!("bob")),
-            ("action_succeed", json!("user_show")),
-            ("action_succeed", json!("user_update")),
-            ("perform_password_reset", Value::Null),
+            request_senders(&[
+                ("action_succeed", json!("user_show")),
+                ("request_password_reset", json!("bob")),
+            ]),
+            request_senders(&[
+                ("action_succeed", json!("user_show")),
+                ("action_succeed", json!("user_update")),
+                ("perform_password_reset", Value::Null),
+            ]),
+        ]
+        .concat()
+    );
+    assert_eq!(
+        responses(&events),
+        [
+            finished(&requested, 302, TEXT).kwargs["response"].clone(),
+            finished(&performed, 302, TEXT).kwargs["response"].clone(),
         ]
     );
-    let bob = user_json("user-1", "bob", "bob@example.org", None);
+    let bob = user_json("user-2", "bob", "bob@example.org", None);
     assert_eq!(
-        events[0].kwargs,
+        events[1].kwargs,
         json!({
             "context": { "user": null, "ignore_auth": true },
             "data_dict": { "id": "bob" },
@@ -1301,23 +1753,23 @@ fn the_reset_flow_sends_action_succeed_for_user_show_and_user_update() {
         })
     );
     assert_eq!(
-        events[2].kwargs["context"],
+        events[5].kwargs["context"],
         json!({ "user": "bob", "ignore_auth": false })
     );
     let mut update = bob.clone();
     update["password"] = json!("battery staple");
-    update["reset_key"] = json!(token);
+    update["reset_key"] = json!(key_of(&link));
     assert_eq!(
-        events[3].kwargs,
+        events[6].kwargs,
         json!({
             "context": { "user": "bob", "ignore_auth": false },
             "data_dict": update,
             "result": bob,
         })
     );
-    // An unknown user: `user_show` fails, nothing is sent.
-    assert!(portal.request_password_reset("nobody").is_err());
-    assert_eq!(recorder.take(), []);
+    // An unknown user: `user_show` fails, nothing is sent but the request's own.
+    let nobody = portal.post_form("/user/reset", &[("user", "nobody")], None);
+    assert_eq!(take(&recorder), http(vec![], finished(&nobody, 404, TEXT)));
 }
 
 /// CKAN's `datastore_upsert` and `datastore_delete` look the resource up with
@@ -1325,46 +1777,60 @@ fn the_reset_flow_sends_action_succeed_for_user_show_and_user_update() {
 #[test]
 fn datastore_actions_send_action_succeed_for_their_resource_show() {
     let _iso = isolate();
-    let mut portal = portal_with_resources();
+    let portal = TestPortal::start();
+    with_resources(&portal);
     let recorder = Recorder::all();
-    portal
-        .action(
-            "datastore_upsert",
-            admin(),
-            json!({ "resource_id": "resource-2", "records": [{ "a": 1 }] }),
-        )
-        .expect("upsert");
-    portal
-        .action(
-            "datastore_delete",
-            admin(),
-            json!({ "resource_id": "resource-2" }),
-        )
-        .expect("delete");
-    let events = recorder.take();
+    let token = Some(portal.admin_token.as_str());
+    let upsert = portal.action(
+        "datastore_upsert",
+        &json!({ "resource_id": "resource-1", "records": [{ "a": 1 }] }),
+        token,
+    );
+    let delete = portal.action(
+        "datastore_delete",
+        &json!({ "resource_id": "resource-1" }),
+        token,
+    );
+    let events = take(&recorder);
     assert_eq!(
         signals_and_senders(&events),
         [
-            ("action_succeed", json!("package_show")),
-            ("action_succeed", json!("resource_show")),
-            ("datastore_upsert", json!("resource-2")),
-            ("action_succeed", json!("datastore_upsert")),
-            ("action_succeed", json!("package_show")),
-            ("action_succeed", json!("resource_show")),
-            ("datastore_delete", json!("resource-2")),
-            ("action_succeed", json!("datastore_delete")),
+            request_senders(&[
+                ("action_succeed", json!("package_show")),
+                ("action_succeed", json!("resource_show")),
+                ("datastore_upsert", json!("resource-1")),
+                ("action_succeed", json!("datastore_upsert")),
+            ]),
+            request_senders(&[
+                ("action_succeed", json!("package_show")),
+                ("action_succeed", json!("resource_show")),
+                ("datastore_delete", json!("resource-1")),
+                ("action_succeed", json!("datastore_delete")),
+            ]),
+        ]
+        .concat()
+    );
+    assert_eq!(
+        responses(&events),
+        [
+            finished(&upsert, 200, JSON).kwargs["response"].clone(),
+            finished(&delete, 200, JSON).kwargs["response"].clone(),
         ]
     );
-    assert_eq!(events[1].kwargs["context"], admin_json());
-    assert_eq!(events[1].kwargs["data_dict"], json!({ "id": "resource-2" }));
-    // An unknown resource: `resource_show` fails first, nothing is sent.
-    assert_eq!(
-        portal.action(
-            "datastore_upsert",
-            admin(),
-            json!({ "resource_id": "resource-99" })
-        ),
-        Err(ActionError::NotFound("resource `resource-99`".into()))
+    for lookup in [&events[1], &events[2], &events[7], &events[8]] {
+        assert_eq!(lookup.kwargs["context"], admin_json(), "{lookup:?}");
+    }
+    assert_eq!(events[2].kwargs["data_dict"], json!({ "id": "resource-1" }));
+    assert_eq!(events[8].kwargs["data_dict"], json!({ "id": "resource-1" }));
+    // An unknown resource: `resource_show` fails first, nothing is sent but the request's own.
+    let missing = portal.action(
+        "datastore_upsert",
+        &json!({ "resource_id": "resource-99" }),
+        token,
     );
-    assert_eq!(recorder.take(), []);
+    assert_eq!(
+        missing.json["error"],
+        json!({ "__type": "Not Found Error", "message": "Not found: resource `resource-99`" })
+    );
+    assert_eq!(take(&recorder), http(vec![], finished(&missing, 404, JSON)));
 }

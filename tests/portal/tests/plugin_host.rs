@@ -6,14 +6,13 @@ use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use ckan_portal::{connections_of_plugin, Portal};
+use ckan_portal::connections_of_plugin;
 use ckan_signals::config::{Config, ConfigError};
 use ckan_signals::host::{self, HostError, PluginError};
-use ckan_signals::model::ActionContext;
 use ckan_signals::FailedLogin;
 use ckanext_activity::Activity;
 use ckanext_example_isignal::{IsignalNumber, SharedNumber};
-use portal_tests::isolate;
+use portal_tests::{isolate, TestPortal};
 use serde_json::json;
 use signals_core::{ReceiverConnected, ReceiverDisconnected, Signal};
 
@@ -326,52 +325,47 @@ fn load_plugins_loads_in_order_and_unload_all_unloads_last_first() {
     }
 }
 
-/// A portal session that touches every plugin.
-fn session() -> Portal {
-    let admin = ActionContext {
-        user: Some("admin".into()),
-        ignore_auth: true,
-    };
-    let mut portal = Portal::new();
-    portal
-        .action(
-            "user_create",
-            ActionContext::default(),
-            json!({ "name": "alice", "email": "alice@example.org", "password": "pw" }),
-        )
-        .expect("user_create");
-    let _ = portal.login("alice", "typo");
-    portal.login("alice", "pw").expect("login");
-    portal
-        .action("package_create", admin.clone(), json!({ "name": "camels" }))
-        .expect("package_create");
-    portal
-        .action(
-            "resource_create",
-            admin.clone(),
-            json!({ "package_id": "camels", "upload": "x" }),
-        )
-        .expect("resource_create");
-    portal.download("resource-3").expect("download");
-    portal
-        .action(
-            "datastore_upsert",
-            admin.clone(),
-            json!({ "resource_id": "resource-3", "records": [{ "n": 1 }, { "n": 2 }] }),
-        )
-        .expect("upsert");
-    portal
-        .action(
-            "datastore_delete",
-            admin,
-            json!({ "resource_id": "resource-3" }),
-        )
-        .expect("delete");
-    let token = portal.request_password_reset("alice").expect("reset");
-    portal
-        .perform_password_reset(&token, "new", Some("alice"))
-        .expect("perform");
-    portal
+/// A portal session over HTTP that touches every plugin: alice registers, mistypes her
+/// password, logs in; the sysadmin `admin` (user-1, by its API token) creates the dataset
+/// `camels` (dataset-1) with an uploaded resource (resource-1), which alice downloads; admin
+/// writes two datastore records and deletes them; alice asks for a password reset and sets a
+/// new password, typing her name in the form.
+fn session(portal: &TestPortal) {
+    portal.register("alice", "alice password");
+    assert_eq!(portal.login("alice", "typo"), None);
+    let cookie = portal.login("alice", "alice password").expect("login");
+    let dataset = portal.admin_action("package_create", &json!({ "name": "camels" }));
+    assert_eq!(dataset["id"], "dataset-1");
+    let resource = portal.admin_action(
+        "resource_create",
+        &json!({ "package_id": "camels", "upload": "x" }),
+    );
+    assert_eq!(resource["id"], "resource-1");
+    let download = portal.get(
+        "/dataset/dataset-1/resource/resource-1/download",
+        Some(&cookie),
+    );
+    assert_eq!((download.status, download.text.as_str()), (200, "x"));
+    portal.admin_action(
+        "datastore_upsert",
+        &json!({ "resource_id": "resource-1", "records": [{ "n": 1 }, { "n": 2 }] }),
+    );
+    portal.admin_action("datastore_delete", &json!({ "resource_id": "resource-1" }));
+    let reset = portal.post_form("/user/reset", &[("user", "alice")], None);
+    assert_eq!(reset.status, 302, "POST /user/reset: {}", reset.text);
+    let link = portal
+        .portal(|p| p.mail())
+        .expect("the mail")
+        .pop()
+        .expect("a reset link")
+        .body;
+    let form = [
+        ("password1", "new password"),
+        ("password2", "new password"),
+        ("name", "alice"),
+    ];
+    let performed = portal.post_form(&link, &form, None);
+    assert_eq!(performed.status, 302, "POST {link}: {}", performed.text);
 }
 
 #[test]
@@ -380,8 +374,12 @@ fn plugins_enabled_by_the_config_react_to_the_portal() {
     let config = Config::parse(PORTAL_INI, "portal.ini").unwrap();
     host::load_plugins(&host::enabled_plugins(&config, None).unwrap()).expect("load");
     assert_eq!(host::loaded(), ["activity", "audit", "stats", "notify"]);
-    let portal = session();
-    assert_eq!(portal.receiver_failures, Vec::<String>::new());
+    let portal = TestPortal::start();
+    session(&portal);
+    assert_eq!(
+        portal.portal(|p| p.receiver_failures.clone()),
+        Vec::<String>::new()
+    );
     assert_eq!(
         ckanext_audit::log(),
         [
@@ -392,9 +390,10 @@ fn plugins_enabled_by_the_config_react_to_the_portal() {
             "password reset for alice (sender alice)",
         ]
     );
+    // The API token is the sysadmin's: the actions ran as `admin`.
     let by_admin = |activity_type: &'static str| Activity {
         activity_type,
-        object_id: "dataset-2".into(),
+        object_id: "dataset-1".into(),
         user: Some("admin".into()),
     };
     assert_eq!(
@@ -404,17 +403,22 @@ fn plugins_enabled_by_the_config_react_to_the_portal() {
     assert_eq!(
         ckanext_notify::outbox(),
         [
-            "followers of \"dataset-2\": admin did `new package`",
-            "followers of \"dataset-2\": admin did `new resource`",
+            "followers of \"dataset-1\": admin did `new package`",
+            "followers of \"dataset-1\": admin did `new resource`",
         ]
     );
+    // The notify plugin's webhook made one real POST, for the new dataset.
+    assert_eq!(
+        portal.webhook_calls(),
+        [r#"{"action":"package_create","dataset":"camels"}"#]
+    );
     let stats = ckanext_stats::stats();
-    let resource = |n| [("resource-3".to_owned(), n)].into_iter().collect();
+    let resource = |n| [("resource-1".to_owned(), n)].into_iter().collect();
     assert_eq!(stats.downloads, resource(1));
     assert_eq!(stats.deletes, resource(1));
     assert_eq!(
         stats.upserted_records,
-        [("resource-3".to_owned(), 2)].into_iter().collect()
+        [("resource-1".to_owned(), 2)].into_iter().collect()
     );
 }
 
@@ -425,10 +429,12 @@ fn the_environment_override_loads_only_its_plugins() {
     let names = host::enabled_plugins(&config, Some(OsStr::new("stats"))).unwrap();
     host::load_plugins(&names).expect("load");
     assert_eq!(host::loaded(), ["stats"]);
-    session();
+    let portal = TestPortal::start();
+    session(&portal);
     assert_eq!(ckanext_audit::log(), Vec::<String>::new());
     assert_eq!(ckanext_activity::stream(), Vec::<Activity>::new());
     assert_eq!(ckanext_notify::outbox(), Vec::<String>::new());
+    assert_eq!(portal.webhook_calls(), Vec::<String>::new());
     assert_eq!(ckanext_stats::stats().downloads.len(), 1);
 }
 
