@@ -128,6 +128,10 @@ pub const ACTIONS: &[&str] = &[
 /// The action names that only read: CKAN's API also answers them over `GET`.
 pub const READ_ACTIONS: &[&str] = &["user_show", "package_show", "resource_show"];
 
+/// How many receiver failures [`Portal::receiver_failures`] keeps (the latest): a server
+/// that runs for days must not grow without bound. Every failure is logged anyway.
+pub const MAX_KEPT_FAILURES: usize = 100;
+
 /// The portal's state: its database, the web app (sender of the request and login signals)
 /// and the blueprints registered at start-up.
 pub struct Portal {
@@ -135,8 +139,8 @@ pub struct Portal {
     db: Connection,
     cost: PasswordCost,
     blueprints: Vec<(Blueprint, Option<&'static str>)>,
-    /// Failures reported by sends, kept for the story's summary (they are logged too, through
-    /// `tracing`).
+    /// Failures reported by the portal's sends, the latest [`MAX_KEPT_FAILURES`], kept for the
+    /// story's summary (every one is logged too, through `tracing`).
     pub receiver_failures: Vec<String>,
 }
 
@@ -169,6 +173,9 @@ impl Portal {
 
     fn note(&mut self, report: SendReport) {
         for failure in report.failures() {
+            if self.receiver_failures.len() == MAX_KEPT_FAILURES {
+                self.receiver_failures.remove(0);
+            }
             self.receiver_failures.push(failure.to_string());
         }
     }
@@ -316,7 +323,7 @@ impl Portal {
     ) -> Result<Value, ActionError> {
         let result = match name {
             "user_create" => self.user_create(&data_dict)?,
-            "user_show" => self.user_show(&data_dict)?,
+            "user_show" => self.user_show(&context, &data_dict)?,
             "user_update" => self.user_update(&context, &data_dict)?,
             "api_token_create" => self.api_token_create(&context, &data_dict)?,
             "package_create" => self.package_create(&context, &data_dict)?,
@@ -452,9 +459,23 @@ impl Portal {
         Ok(json!(user))
     }
 
-    fn user_show(&mut self, data: &Value) -> Result<Value, ActionError> {
+    /// A user's details; the e-mail address only for the user themselves, a sysadmin, or a
+    /// call that ignores auth, as CKAN shows it.
+    fn user_show(&mut self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         let key = Self::text(data, "id")?;
-        Ok(json!(self.load_user(key)?))
+        let user = self.load_user(key)?;
+        let own = context.user.as_deref() == Some(user.name.as_str());
+        let admin = match context.user.as_deref() {
+            Some(caller) => self.is_sysadmin(caller)?,
+            None => false,
+        };
+        let mut shown = json!(user);
+        if !(own || admin || context.ignore_auth) {
+            if let Some(fields) = shown.as_object_mut() {
+                fields.remove("email");
+            }
+        }
+        Ok(shown)
     }
 
     /// Updates a user (found by id or name): password, e-mail or full name. Renaming is not

@@ -14,14 +14,20 @@
 //! | `GET /` and each blueprint's prefix | a short text page |
 //!
 //! A caller is identified by an API token in the `Authorization` header (as CKAN takes it:
-//! the bare token, `Bearer ` allowed), else by the session cookie. An unknown token is an
-//! anonymous caller.
+//! the bare token, `Bearer ` allowed), else by the session cookie. An unknown token is
+//! ignored: the session cookie decides, and without one the caller is anonymous.
 //!
-//! The action API answers as CKAN does: `{"help": ..., "success": true, "result": ...}`, or
-//! `success: false` with an `error` object whose `__type` is `Validation Error` (409),
-//! `Not Found Error` (404), `Authorization Error` (403) or `Bad request` (400). Where CKAN
-//! would answer an unexpected exception with its HTML error page, the portal answers 500 with
-//! the envelope and `__type: "Internal Server Error"`.
+//! The action API answers as CKAN's `api.py` does: `{"help": ..., "success": true, "result":
+//! ...}`, or `success: false` with an `error` object whose `__type` is `Validation Error`
+//! (409), `Not Found Error` (404) or `Authorization Error` (403); a bad request (an unknown
+//! action, JSON that does not parse or is not an object, `GET` of a write action) is a bare
+//! JSON string `"Bad request - ..."` with 400, as CKAN's `_finish_bad_request` answers; an
+//! unexpected failure is 500 with the envelope, `__type: "Internal Server Error"` and the fixed
+//! message `Internal Server Error`, its details in the server's log (ERROR), not in the answer.
+//!
+//! The portal's core sits behind one lock: a request's async receivers (the `notify`
+//! webhook, up to its 2 s timeout) hold it, and the other requests wait. SQLite takes one
+//! writer at a time anyway; a real site would give each request a connection from a pool.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -130,6 +136,9 @@ fn envelope(state: &AppState, name: &str, outcome: Result<Value, ActionError>) -
             StatusCode::OK,
             json!({ "help": help, "success": true, "result": result }),
         ),
+        Err(ActionError::UnknownAction(name)) => {
+            return bad_request(&format!("Action name not known: {name}"));
+        }
         Err(error) => {
             let (status, error) = error_object(error);
             (
@@ -158,19 +167,18 @@ fn error_object(error: ActionError) -> (StatusCode, Value) {
             StatusCode::FORBIDDEN,
             json!({ "__type": "Authorization Error", "message": format!("Access denied: {why}") }),
         ),
-        ActionError::UnknownAction(name) => bad_request(&format!("Action name not known: {name}")),
-        ActionError::Internal(why) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({ "__type": "Internal Server Error", "message": why }),
+        ActionError::UnknownAction(name) => (
+            StatusCode::BAD_REQUEST,
+            json!(format!("Bad request - Action name not known: {name}")),
         ),
+        ActionError::Internal(why) => {
+            tracing::error!(error = %why, "internal error");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "__type": "Internal Server Error", "message": "Internal Server Error" }),
+            )
+        }
     }
-}
-
-fn bad_request(message: &str) -> (StatusCode, Value) {
-    (
-        StatusCode::BAD_REQUEST,
-        json!({ "__type": "Bad request", "message": format!("Bad request - {message}") }),
-    )
 }
 
 fn json_response(status: StatusCode, body: &Value) -> Response {
@@ -190,6 +198,10 @@ async fn action_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // As CKAN: an unknown action is refused before the body is read.
+    if !crate::portal::ACTIONS.contains(&name.as_str()) {
+        return bad_request(&format!("Action name not known: {name}"));
+    }
     let data = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Object(Map::new())
     } else {
@@ -198,13 +210,13 @@ async fn action_post(
             Ok(other) => {
                 let message = format!(
                     "JSON Error: Request data JSON decoded to {other} but it needs to be a \
-                     dictionary"
+                     dictionary."
                 );
-                return bad_request_envelope(&state, &name, &message);
+                return bad_request(&message);
             }
             Err(error) => {
-                let message = format!("JSON Error: {error}");
-                return bad_request_envelope(&state, &name, &message);
+                let message = format!("JSON Error: Error decoding JSON data. Error: {error}");
+                return bad_request(&message);
             }
         }
     };
@@ -226,7 +238,7 @@ async fn action_get(
         } else {
             format!("Action name not known: {name}")
         };
-        return bad_request_envelope(&state, &name, &message);
+        return bad_request(&message);
     }
     let data = query
         .into_iter()
@@ -235,12 +247,11 @@ async fn action_get(
     call_action(state, name, headers, Value::Object(data)).await
 }
 
-fn bad_request_envelope(state: &AppState, name: &str, message: &str) -> Response {
-    let help = format!("{}/api/3/action/help_show?name={name}", state.site_url);
-    let (status, error) = bad_request(message);
+/// CKAN's `_finish_bad_request`: 400 with a bare JSON string, no envelope.
+fn bad_request(message: &str) -> Response {
     json_response(
-        status,
-        &json!({ "help": help, "success": false, "error": error }),
+        StatusCode::BAD_REQUEST,
+        &json!(format!("Bad request - {message}")),
     )
 }
 

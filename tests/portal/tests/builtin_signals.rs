@@ -205,7 +205,10 @@ fn request_started_and_finished_are_sent_once_per_request_around_the_handler() {
         "A CKAN-like portal. The action API is at /api/3/action/\n"
     );
     let wrong_method = portal.get("/api/3/action/package_create", None);
-    assert_eq!(wrong_method.json["error"]["__type"], "Bad request");
+    assert_eq!(
+        wrong_method.json,
+        "Bad request - JSON Error: Invalid request. Please use POST method for your request"
+    );
     let nowhere = portal.get("/no/such/page", None);
     assert_eq!(
         take(&recorder),
@@ -809,8 +812,8 @@ fn action_succeed_is_sent_for_write_and_read_actions_with_context_data_dict_and_
     );
     let unknown = portal.action("package_delete", &json!({ "id": "camels" }), token);
     assert_eq!(
-        unknown.json["error"],
-        json!({ "__type": "Bad request", "message": "Bad request - Action name not known: package_delete" })
+        unknown.json,
+        json!("Bad request - Action name not known: package_delete")
     );
     let anonymous_create = portal.action("package_create", &json!({ "name": "goats" }), None);
     assert_eq!(
@@ -818,7 +821,10 @@ fn action_succeed_is_sent_for_write_and_read_actions_with_context_data_dict_and_
         "Authorization Error"
     );
     let not_an_object = portal.action("package_create", &json!(["goats"]), token);
-    assert_eq!(not_an_object.json["error"]["__type"], "Bad request");
+    assert_eq!(
+        not_an_object.json,
+        "Bad request - JSON Error: Request data JSON decoded to [\"goats\"] but it needs to be a dictionary."
+    );
 
     let dataset = |title: &str| json!({ "id": "dataset-1", "name": "camels", "title": title, "resources": [] });
     for (reply, title) in [
