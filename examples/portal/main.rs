@@ -22,7 +22,9 @@ use ckan_portal::webhook::WebhookSink;
 use ckan_signals::config::{Config, PLUGINS_ENV_VAR};
 use ckan_signals::host;
 use clap::builder::{PossibleValuesParser, ValueParser};
+use clap::error::ErrorKind;
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
+use signals_core::text::quoted;
 use tracing_subscriber::filter::LevelFilter;
 
 /// The command line, with clap's builder (its derive macros would add a second `syn` to the
@@ -51,6 +53,7 @@ fn command() -> Command {
             Arg::new("plugins")
                 .long("plugins")
                 .value_name("LIST")
+                .value_parser(ValueParser::os_string())
                 .global(true)
                 .help(
                     "Load these plugins (comma-separated, e.g. activity,audit) instead of the \
@@ -101,6 +104,7 @@ fn command() -> Command {
         .subcommand(
             Command::new("serve")
                 .about("Serve the portal until Ctrl-C, then shut down gracefully")
+                .after_help(environment_help())
                 .arg(
                     Arg::new("listen")
                         .long("listen")
@@ -110,19 +114,32 @@ fn command() -> Command {
                         .help("The address to listen on (port 0: a free port)"),
                 ),
         )
-        .after_help(format!(
-            "Environment:\n  CKAN_INI        the config file, when -c/--config is not given\n  \
-             {PLUGINS_ENV_VAR}   overrides the config's ckan.plugins (space-separated, as \
-             CKAN reads it);\n                  --plugins overrides both"
-        ))
+        .after_help(environment_help())
+}
+
+/// The environment variables `--help` explains, for the command and `serve` alike.
+fn environment_help() -> String {
+    format!(
+        "Environment:\n  CKAN_INI        the config file, when -c/--config is not given\n  \
+         {PLUGINS_ENV_VAR}   overrides the config's ckan.plugins (space-separated, as CKAN \
+         reads it);\n                  --plugins overrides both"
+    )
 }
 
 fn main() -> ExitCode {
     let matches = match command().try_get_matches_from(std::env::args_os()) {
         Ok(matches) => matches,
-        // `--help` and bad options alike: clap prints, and picks the exit code (0 or 2).
-        Err(error) => error.exit(),
+        // `--help` and bad options alike: clap's text and exit code (0 or 2), with control
+        // characters from the arguments escaped, so a bad argument cannot drive the terminal.
+        Err(error) => return clap_exit(&error),
     };
+    if matches.get_flag("list") && matches.subcommand_name().is_some() {
+        let error = command().error(
+            ErrorKind::ArgumentConflict,
+            "--list cannot be used with `serve`: list, or serve",
+        );
+        return clap_exit(&error);
+    }
     install_logging(&matches);
     // Everything the portal prints goes through `writeln!`, which returns write errors where
     // `println!` would panic. Not a held lock: the plugins print from the server's threads.
@@ -145,6 +162,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints clap's message (help, version or error) with control characters escaped, and
+/// gives its exit code.
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    let text: String = error
+        .render()
+        .to_string()
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    let _ = if error.use_stderr() {
+        io::stderr().write_all(text.as_bytes())
+    } else {
+        io::stdout().write_all(text.as_bytes())
+    };
+    ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+}
+
 /// Logs go to stderr through `tracing-subscriber`, at the `--log` level.
 fn install_logging(matches: &ArgMatches) {
     let level = matches
@@ -160,7 +200,14 @@ fn install_logging(matches: &ArgMatches) {
 
 /// The plugins to load, and where the list came from.
 fn enabled_plugins(matches: &ArgMatches) -> Result<(Vec<String>, String), String> {
-    if let Some(list) = matches.get_one::<String>("plugins") {
+    if let Some(list) = matches.get_one::<OsString>("plugins") {
+        let list = list.to_str().ok_or_else(|| {
+            format!(
+                "--plugins got {}, which is not valid UTF-8; list plugin names in ASCII: \
+                 --plugins activity,audit",
+                quoted(&list.to_string_lossy())
+            )
+        })?;
         let names = list
             .split(',')
             .map(str::trim)
@@ -225,6 +272,13 @@ fn run(matches: &ArgMatches, out: &mut impl Write) -> Result<(), StoryError> {
             out,
         ));
     }
+    if let Some(path) = options.database.as_ref().filter(|path| path.exists()) {
+        return Err(StoryError::Problem(format!(
+            "the story needs a new database, and {} exists: remove it or name another file \
+             (`serve` takes an existing one)",
+            path.display()
+        )));
+    }
     let options = ServerOptions {
         signal_timeout: STORY_SIGNAL_TIMEOUT,
         ..options
@@ -259,6 +313,9 @@ async fn serve_until_ctrl_c(
     options: ServerOptions,
     out: &mut impl Write,
 ) -> Result<(), StoryError> {
+    // Listen for Ctrl-C before the banner says it stops the server: tokio installs its
+    // handler at this call, and a SIGINT before it would kill the process outright.
+    let interrupt = ctrl_c_listener()?;
     host::load_plugins(plugins).map_err(|e| e.to_string())?;
     let sink = WebhookSink::start().await?;
     ckanext_notify::set_webhook_url(Some(sink.url()));
@@ -283,13 +340,28 @@ async fn serve_until_ctrl_c(
         server.url()
     )?;
     out.flush()?;
-    let stopped = server
-        .serve_until(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+    let stopped = server.serve_until(interrupt).await;
     writeln!(out, "stopped: the requests in flight finished")?;
     host::unload_all();
     sink.stop().await?;
     stopped.map_err(|e| StoryError::Problem(e.to_string()))
+}
+
+/// A future that completes at the first Ctrl-C (SIGINT), its handler installed now.
+#[cfg(unix)]
+fn ctrl_c_listener() -> Result<impl std::future::Future<Output = ()>, StoryError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())
+        .map_err(|e| StoryError::Problem(format!("cannot listen for Ctrl-C: {e}")))?;
+    Ok(async move {
+        interrupt.recv().await;
+    })
+}
+
+/// A future that completes at the first Ctrl-C.
+#[cfg(not(unix))]
+fn ctrl_c_listener() -> Result<impl std::future::Future<Output = ()>, StoryError> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -244,13 +244,14 @@ impl Portal {
         self.blueprints.push((blueprint, Some(kind)));
     }
 
-    /// Creates a sysadmin and an API token for it, as `ckan sysadmin add` and
-    /// `ckan user token add` do (no signal: CKAN's CLI does not go through `user_create`'s
-    /// signal either). Returns the token.
+    /// Creates a sysadmin (or makes an existing user one, with this password) and an API
+    /// token for it, as `ckan sysadmin add` and `ckan user token add` do (no signal: CKAN's CLI
+    /// does not go through `user_create`'s signal either). Returns the token.
     pub fn add_sysadmin(&mut self, name: &str, password: &str) -> Result<String, ActionError> {
         let hash = self.cost.hash(password).map_err(ActionError::Internal)?;
         self.db.execute(
-            "INSERT INTO user (name, email, sysadmin, password_hash) VALUES (?1, ?2, 1, ?3)",
+            "INSERT INTO user (name, email, sysadmin, password_hash) VALUES (?1, ?2, 1, ?3) \
+             ON CONFLICT (name) DO UPDATE SET sysadmin = 1, password_hash = excluded.password_hash",
             params![name, format!("{name}@localhost"), hash],
         )?;
         self.token_for(name, "cli")

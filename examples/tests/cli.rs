@@ -1,24 +1,58 @@
-//! The `portal` binary: the story and its summary, `--list` (text and JSON) with all 13
-//! built-in signals, `--plugins`, the `CKAN__PLUGINS` override, and the exit code and message
-//! of each error.
+//! The `portal` binary: the story over HTTP and its summary, `serve` until SIGINT, `--list`
+//! (text and JSON) with all 13 built-in signals, the config file (`-c`, `--config`,
+//! `CKAN_INI`), `--plugins` and the `CKAN__PLUGINS` override, `--log`, `--database`, and the
+//! exit code and message of each error (clap's for the command line, the portal's otherwise).
+//!
+//! Every portal runs without the `CKAN__PLUGINS` and `CKAN_INI` of the environment the tests
+//! run in; a test that wants one sets it. The story logs two WARN lines on stderr on purpose (a
+//! failing and a slow receiver): the tests that compare stderr with `""` run it with
+//! `--log error` (or `off`).
 
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const USAGE: &str = "usage: portal [--config FILE] [--plugins a,b,...] [--list [--json]]";
+/// How long a test waits for the server's output, an HTTP answer or the server's exit.
+const PATIENCE: Duration = Duration::from_secs(30);
 
-/// Runs the portal with `args`, without a `CKAN__PLUGINS` inherited from the environment.
-fn portal(args: &[&str]) -> Output {
-    portal_with_env(args, None)
+/// clap's usage line of the top-level command.
+const USAGE: &str = "Usage: portal [OPTIONS] [COMMAND]";
+
+/// The end of each of clap's error messages.
+const MORE: &str = "For more information, try '--help'.";
+
+/// The portal binary, without the `CKAN__PLUGINS` and `CKAN_INI` of the tests' environment.
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
+    command.env_remove("CKAN__PLUGINS").env_remove("CKAN_INI");
+    command
 }
 
-fn portal_with_env(args: &[&str], plugins_env: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
-    command.args(args).env_remove("CKAN__PLUGINS");
-    if let Some(value) = plugins_env {
-        command.env("CKAN__PLUGINS", value);
+/// Runs the portal with `args`.
+fn portal(args: &[&str]) -> Output {
+    portal_with_env(args, &[])
+}
+
+/// Runs the portal with `args` and the environment variables `vars` set.
+fn portal_with_env(args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let vars: Vec<(&str, &OsStr)> = vars.iter().map(|(k, v)| (*k, OsStr::new(v))).collect();
+    portal_os(&args, &vars)
+}
+
+/// Runs the portal with raw (possibly non-UTF-8) arguments and variables.
+fn portal_os(args: &[&OsStr], vars: &[(&str, &OsStr)]) -> Output {
+    let mut command = command();
+    command.args(args);
+    for (name, value) in vars {
+        command.env(name, value);
     }
     command.output().expect("the portal binary runs")
 }
@@ -33,6 +67,77 @@ fn stderr(output: &Output) -> String {
 
 fn lines(text: &str) -> Vec<&str> {
     text.lines().collect()
+}
+
+/// `text` with the port of every `127.0.0.1:PORT` replaced by `PORT` (the story's server and
+/// webhook endpoint listen on free ports).
+fn mask_ports(text: &str) -> String {
+    const HOST: &str = "127.0.0.1:";
+    let mut masked = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(HOST) {
+        masked.push_str(&rest[..at + HOST.len()]);
+        rest = &rest[at + HOST.len()..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        assert!(digits > 0, "no port after {HOST} in {text:?}");
+        masked.push_str("PORT");
+        rest = &rest[digits..];
+    }
+    masked.push_str(rest);
+    masked
+}
+
+/// The lines of `lines` that start with `prefix`.
+fn starting_with<'a>(lines: &[&'a str], prefix: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with(prefix))
+        .collect()
+}
+
+/// The lines after `== summary`.
+fn summary<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    let at = lines
+        .iter()
+        .position(|l| *l == "== summary")
+        .unwrap_or_else(|| panic!("no summary in:\n{}", lines.join("\n")));
+    lines[at + 1..].to_vec()
+}
+
+/// A file or directory under the temporary directory, named for this process and `name`,
+/// removed on drop (even when the test fails).
+struct TempPath(PathBuf);
+
+impl TempPath {
+    fn new(name: &str) -> TempPath {
+        let path = std::env::temp_dir().join(format!("portal-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir_all(&path);
+        TempPath(path)
+    }
+
+    /// A config file whose `ckan.plugins` is `plugins`.
+    fn config(name: &str, plugins: &str) -> TempPath {
+        let file = TempPath::new(name);
+        std::fs::write(&file.0, format!("[app:main]\nckan.plugins = {plugins}\n")).unwrap();
+        file
+    }
+
+    fn str(&self) -> &str {
+        self.0
+            .to_str()
+            .expect("the temporary directory's path is UTF-8")
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `(namespace.name, kwargs line, subscriber lines without their locations)` for the 13.
@@ -93,28 +198,31 @@ const BUILT_INS: [(&str, &str, &[&str]); 13] = [
     ),
 ];
 
+/// The first line of the story, its port masked.
+fn story_heading(origin: &str, plugins: &str) -> String {
+    format!("A CKAN-like portal at http://127.0.0.1:PORT (axum, SQLite). Plugins from {origin}: {plugins}")
+}
+
+/// The config file the portal reads when neither `-c`/`--config` nor `CKAN_INI` names one.
+fn default_config() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("portal.ini")
+        .display()
+        .to_string()
+}
+
 #[test]
-fn the_story_runs_with_the_configured_plugins_and_prints_its_summary() {
+fn the_story_runs_over_http_with_the_configured_plugins_and_prints_its_summary() {
     let output = portal(&[]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(stderr(&output), "");
-    let out = stdout(&output);
-    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("portal.ini");
+    let out = mask_ports(&stdout(&output));
     let lines = lines(&out);
     assert_eq!(
         lines[0],
-        format!(
-            "A CKAN-like portal, in process. Plugins from {}: activity audit stats notify",
-            config.display()
-        )
+        story_heading(&default_config(), "activity audit stats notify")
     );
-    let loaded: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.starts_with("  loaded `"))
-        .collect();
     assert_eq!(
-        loaded,
+        starting_with(&lines, "  loaded `"),
         [
             "  loaded `activity`: 3 subscription(s)",
             "  loaded `audit`: 5 subscription(s)",
@@ -122,98 +230,147 @@ fn the_story_runs_with_the_configured_plugins_and_prints_its_summary() {
             "  loaded `notify`: 2 subscription(s)",
         ]
     );
-    let chapters: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.starts_with("== "))
-        .collect();
     assert_eq!(
-        chapters,
+        starting_with(&lines, "== "),
         [
             "== start-up: plugin-defined dataset, group and organization types register their blueprints",
             "== POST /user/register: alice and bob sign up",
             "== POST /user/login: two typos, then a good password",
-            "== the action API: a dataset, a resource, an update",
+            "== the action API (CKAN's wire format): a dataset, a resource, an update",
             "== downloads and the datastore",
             "== password reset for bob, then logout",
+            "== a failing and a slow receiver: logged (see stderr), the responses unchanged",
             "== summary",
         ]
     );
-    let summary_at = lines.iter().position(|l| *l == "== summary").unwrap();
+    // Each request and the status the server really answered.
+    let requests: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("  GET ") || l.starts_with("  POST "))
+        .collect();
     assert_eq!(
-        lines[summary_at + 1..],
+        requests,
         [
-            // Every HTTP entry point of the story (2 registrations, 3 logins, 4 action API
-            // calls, 2 downloads, 2 datastore calls, the reset request and perform, the
-            // logout) sends request_started and request_finished once.
-            "  HTTP requests: request_started sent 16, request_finished sent 16",
+            "  POST /user/register alice -> 302 Found",
+            "  POST /user/register bob -> 302 Found",
+            "  POST /user/login alice (\"hunter2\") -> 401 Unauthorized",
+            "  POST /user/login alice (\"Correct horse\") -> 401 Unauthorized",
+            "  POST /user/login alice (\"correct horse\") -> 302 Found",
+            "  POST /api/3/action/package_create -> 200 OK: dataset-1",
+            "  POST /api/3/action/resource_create -> 200 OK: resource-1",
+            "  POST /api/3/action/package_update camels -> 200 OK",
+            "  GET /api/3/action/package_show?id=camels -> 200 OK (read actions send action_succeed too; no plugin listens)",
+            "  POST /api/3/action/package_create without a token -> 403 Forbidden: {\"__type\":\"Authorization Error\",\"message\":\"Access denied: User not authorized to call package_create: log in, or send an API token in the Authorization header\"}",
+            "  POST /api/3/action/package_create without a name -> 409 Conflict: {\"__type\":\"Validation Error\",\"name\":[\"Missing value\"]}",
+            "  GET /dataset/dataset-1/resource/resource-1/download -> 200 OK (19 bytes; looked up with resource_show and package_show)",
+            "  GET /dataset/dataset-1/resource/resource-1/download -> 200 OK (19 bytes; looked up with resource_show and package_show)",
+            "  POST /api/3/action/datastore_upsert -> 200 OK",
+            "  POST /api/3/action/datastore_delete -> 200 OK: 2 row(s) deleted",
+            "  POST /user/reset bob -> 302 Found",
+            "  POST /user/reset/<id>?key=<key> -> 302 Found",
+            "  GET /user/_logout -> 302 Found (/user/logged_out)",
+            "  GET /api/3/action/package_show?id=no-such-dataset -> 404 Not Found: {\"__type\":\"Not Found Error\",\"message\":\"Not found: dataset `no-such-dataset`\"}",
+            "  GET / -> 200 OK once the layer's 300 ms timeout passed",
+        ]
+    );
+    assert_eq!(
+        summary(&lines),
+        [
+            // One request_started and one request_finished for each of the 20 requests above.
+            "  HTTP requests: request_started sent 20, request_finished sent 20",
             "  activity stream: 3 entries",
-            "    new package dataset-3 by admin",
-            "    new resource dataset-3 by admin",
-            "    changed package dataset-3 by admin",
+            "    new package dataset-1 by admin",
+            "    new resource dataset-1 by admin",
+            "    changed package dataset-1 by admin",
             "  audit log: 7 entries",
-            "  stats: downloads {\"resource-4\": 2}, records written {\"resource-4\": 2}, deletes {\"resource-4\": 1}",
+            "  stats: downloads {\"resource-1\": 2}, records written {\"resource-1\": 2}, deletes {\"resource-1\": 1}",
             "  notifications: 3",
-            "  webhook calls: 1",
-            "  receiver failures: 0",
+            "  webhook calls: 1 (the endpoint received 1)",
+            "  receiver failures in the portal's sends: 0",
             "  unloaded notify, stats, audit, activity (last loaded first); receivers left on action_succeed: 0",
         ]
     );
     // The plugins reacted along the way.
     for line in [
+        "    [audit] new user alice <alice@example.org>",
         "    [audit] failed login for \"alice\"",
         "    [audit] alice logged in",
         "    [audit] password reset for bob (sender None)",
-        "    [notify] followers of \"dataset-3\": admin did `new package`",
-        "    [stats] 2 records written to resource-4",
+        "    [notify] followers of \"dataset-1\": admin did `new package`",
+        "    [stats] download of resource-1",
+        "    [stats] 2 records written to resource-1",
+        "    ckan.action_succeed <- ckanext_notify::webhook (async, sender \"package_create\")",
     ] {
         assert!(lines.contains(&line), "missing {line:?} in:\n{out}");
     }
     // The webhook is async: the action API sends `action_succeed` with `send_async`, so its
-    // call is awaited and done before `package_create` returns.
+    // call (a real POST to the story's endpoint) is done before `package_create` answers.
     let webhook = lines
         .iter()
         .position(|l| {
-            *l == "    [notify] webhook: POST https://hooks.example.org/ckan/datasets \
+            *l == "    [notify] webhook: POST http://127.0.0.1:PORT/hooks/datasets \
                    {\"action\":\"package_create\",\"dataset\":\"camels\"} -> 202 Accepted"
         })
         .unwrap_or_else(|| panic!("no webhook line in:\n{out}"));
-    assert_eq!(lines[webhook + 1], "  package_create -> dataset-3");
-    assert!(lines.contains(
-        &"    ckan.action_succeed <- ckanext_notify::webhook (async, sender \"package_create\")"
-    ));
+    assert_eq!(
+        lines[webhook + 1],
+        "  POST /api/3/action/package_create -> 200 OK: dataset-1"
+    );
+    // stderr: the two warnings of the last chapter, and nothing else.
+    let err = stderr(&output);
+    let warnings: Vec<&str> = err.lines().collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    for warning in &warnings {
+        let level = warning.split(' ').nth(2);
+        assert_eq!(level, Some("WARN"), "{warning}");
+    }
+    assert!(
+        warnings[0].contains(
+            " path=/api/3/action/package_show}: signals: receiver failed \
+             signal=\"ckan.request_finished\" receiver=\"story::count_broken_links\" \
+             location=examples/portal/story.rs:"
+        ),
+        "{err}"
+    );
+    assert!(
+        warnings[0].ends_with(" kind=\"error\" error=the broken-link counter is full"),
+        "{err}"
+    );
+    assert!(
+        warnings[1].contains(
+            " path=/}: ckan_signals::layer: send timed out; the receivers after the slow one \
+             did not run for this request signal=\"ckan.request_started\" timeout=300ms"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn plugins_option_loads_only_the_plugins_it_names() {
-    let output = portal(&["--plugins", "audit"]);
+    let output = portal(&["--plugins", "audit", "--log", "off"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
+    assert_eq!(stderr(&output), "");
+    let out = mask_ports(&stdout(&output));
     let lines = lines(&out);
+    assert_eq!(lines[0], story_heading("--plugins", "audit"));
     assert_eq!(
-        lines[0],
-        "A CKAN-like portal, in process. Plugins from --plugins: audit"
+        starting_with(&lines, "  loaded `"),
+        ["  loaded `audit`: 5 subscription(s)"]
     );
-    let loaded: Vec<&str> = lines
-        .iter()
-        .copied()
-        .filter(|l| l.starts_with("  loaded `"))
-        .collect();
-    assert_eq!(loaded, ["  loaded `audit`: 5 subscription(s)"]);
     for absent in ["[activity]", "[stats]", "[notify]"] {
         assert!(!out.contains(absent), "{absent} in:\n{out}");
     }
-    let summary_at = lines.iter().position(|l| *l == "== summary").unwrap();
     assert_eq!(
-        lines[summary_at + 1..],
+        summary(&lines),
         [
-            "  HTTP requests: request_started sent 16, request_finished sent 16",
+            "  HTTP requests: request_started sent 20, request_finished sent 20",
             "  activity stream: 0 entries",
             "  audit log: 7 entries",
             "  stats: downloads {}, records written {}, deletes {}",
             "  notifications: 0",
-            "  webhook calls: 0",
-            "  receiver failures: 0",
+            "  webhook calls: 0 (the endpoint received 0)",
+            "  receiver failures in the portal's sends: 0",
             "  unloaded audit (last loaded first); receivers left on action_succeed: 0",
         ]
     );
@@ -221,23 +378,112 @@ fn plugins_option_loads_only_the_plugins_it_names() {
 
 #[test]
 fn the_environment_overrides_the_config_and_the_plugins_option_overrides_both() {
-    let output = portal_with_env(&[], Some("stats notify"));
+    let output = portal_with_env(&["--log", "error"], &[("CKAN__PLUGINS", "stats notify")]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = mask_ports(&stdout(&output));
     assert_eq!(
         lines(&out)[0],
-        "A CKAN-like portal, in process. Plugins from CKAN__PLUGINS: stats notify"
+        story_heading("CKAN__PLUGINS", "stats notify")
     );
     assert!(out.contains("\n  unloaded notify, stats (last loaded first);"));
 
-    let output = portal_with_env(&["--plugins", "activity,notify"], Some("stats"));
+    let output = portal_with_env(
+        &["--plugins", "activity,notify", "--log", "error"],
+        &[("CKAN__PLUGINS", "stats")],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let out = stdout(&output);
+    let out = mask_ports(&stdout(&output));
     assert_eq!(
         lines(&out)[0],
-        "A CKAN-like portal, in process. Plugins from --plugins: activity notify"
+        story_heading("--plugins", "activity notify")
     );
-    assert!(out.contains("\n  notifications: 3\n"));
+    assert!(out.contains("\n  notifications: 3\n"), "{out}");
+    assert!(out.contains("\n  unloaded notify, activity (last loaded first);"));
+
+    // CKAN__PLUGINS overrides a config CKAN_INI names, as it does the default one.
+    let config = TempPath::config("env-over-ckan-ini.ini", "audit");
+    let output = portal_with_env(
+        &["--log", "error"],
+        &[("CKAN_INI", config.str()), ("CKAN__PLUGINS", "stats")],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        lines(&mask_ports(&stdout(&output)))[0],
+        story_heading("CKAN__PLUGINS", "stats")
+    );
+}
+
+/// Runs the story with `args` and `vars`, and checks it loaded exactly `audit` and `stats`
+/// from `config`.
+fn assert_story_loaded_audit_and_stats_from(
+    config: &TempPath,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) {
+    let output = portal_with_env(args, vars);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?} {vars:?}: {}",
+        stderr(&output)
+    );
+    assert_eq!(stderr(&output), "", "{args:?} {vars:?}");
+    let out = mask_ports(&stdout(&output));
+    let lines = lines(&out);
+    assert_eq!(
+        lines[0],
+        story_heading(config.str(), "audit stats"),
+        "{args:?} {vars:?}"
+    );
+    assert_eq!(
+        starting_with(&lines, "  loaded `"),
+        [
+            "  loaded `audit`: 5 subscription(s)",
+            "  loaded `stats`: 3 subscription(s)",
+        ],
+        "{args:?} {vars:?}"
+    );
+    assert_eq!(
+        summary(&lines).last().copied(),
+        Some("  unloaded stats, audit (last loaded first); receivers left on action_succeed: 0"),
+        "{args:?} {vars:?}"
+    );
+}
+
+#[test]
+fn c_config_equals_and_ckan_ini_each_select_the_config_file() {
+    let config = TempPath::config("select.ini", "audit\n    stats");
+    let equals = format!("--config={}", config.str());
+    assert_story_loaded_audit_and_stats_from(&config, &["-c", config.str(), "--log", "error"], &[]);
+    assert_story_loaded_audit_and_stats_from(
+        &config,
+        &["--config", config.str(), "--log", "error"],
+        &[],
+    );
+    assert_story_loaded_audit_and_stats_from(&config, &[&equals, "--log", "error"], &[]);
+    assert_story_loaded_audit_and_stats_from(
+        &config,
+        &["--log", "error"],
+        &[("CKAN_INI", config.str())],
+    );
+}
+
+#[test]
+fn c_given_beats_ckan_ini() {
+    let config = TempPath::config("c-beats-env.ini", "audit stats");
+    let other = TempPath::config("c-beats-env-other.ini", "activity");
+    assert_story_loaded_audit_and_stats_from(
+        &config,
+        &["-c", config.str(), "--log", "error"],
+        &[("CKAN_INI", other.str())],
+    );
+    // With -c given, the file CKAN_INI names is not even read.
+    let missing = TempPath::new("c-beats-env-missing.ini");
+    assert_story_loaded_audit_and_stats_from(
+        &config,
+        &["--log", "error", "--config", config.str()],
+        &[("CKAN_INI", missing.str())],
+    );
 }
 
 /// The text listing, split into one block per signal heading. An empty line (between two
@@ -293,6 +539,14 @@ fn list_shows_all_13_built_in_signals_with_namespace_kwargs_and_subscribers() {
             assert!(body.contains(&"    subscribers: (none)".to_owned()));
         }
     }
+    let declared_here = blocks
+        .iter()
+        .filter(|(_, body)| {
+            body.iter()
+                .any(|l| l.starts_with("    declared by ckan_signals::signals::"))
+        })
+        .count();
+    assert_eq!(declared_here, 13);
     // The aliases are not registered names.
     for alias in [
         "ckan.user_logged_in",
@@ -316,10 +570,10 @@ fn list_shows_all_13_built_in_signals_with_namespace_kwargs_and_subscribers() {
         Some("    sender: WebApp  output: ()")
     );
     // The plugin section: every linked plugin, loaded for the listing.
-    let plugins_at = out.find("plugins:\n").expect("a plugins section");
+    let plugins_at = out.find("\nplugins:\n").expect("a plugins section");
     assert_eq!(
         &out[plugins_at..],
-        "plugins:\n  activity (ckanext_activity::ActivityPlugin, loaded)\n  audit ((subscribers only), loaded)\n  notify ((subscribers only), loaded)\n  stats (ckanext_stats::StatsPlugin, loaded)\n"
+        "\nplugins:\n  activity (ckanext_activity::ActivityPlugin, loaded)\n  audit ((subscribers only), loaded)\n  notify ((subscribers only), loaded)\n  stats (ckanext_stats::StatsPlugin, loaded)\n"
     );
 }
 
@@ -327,6 +581,7 @@ fn list_shows_all_13_built_in_signals_with_namespace_kwargs_and_subscribers() {
 fn list_json_is_valid_json_with_the_13_signals() {
     let output = portal(&["--list", "--json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
     let json: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
     let signals = json["signals"].as_array().expect("a signals array");
     for (signal, kwargs, subscribers) in BUILT_INS {
@@ -379,39 +634,181 @@ fn list_json_is_valid_json_with_the_13_signals() {
         .filter(|s| s["declaration"]["crate_name"] == "ckan-signals")
         .count();
     assert_eq!(declared_here, 13);
-    let plugins: Vec<&str> = json["plugins"]
+    let plugins: Vec<(&str, bool)> = json["plugins"]
         .as_array()
         .expect("plugins")
         .iter()
-        .map(|p| p["name"].as_str().unwrap())
+        .map(|p| (p["name"].as_str().unwrap(), p["loaded"] == true))
         .collect();
-    assert_eq!(plugins, ["activity", "audit", "notify", "stats"]);
+    assert_eq!(
+        plugins,
+        [
+            ("activity", true),
+            ("audit", true),
+            ("notify", true),
+            ("stats", true)
+        ]
+    );
     assert_eq!(json["problems"], Value::Array(vec![]));
 }
 
-#[test]
-fn help_prints_the_usage() {
-    let output = portal(&["--help"]);
-    assert_eq!(output.status.code(), Some(0));
-    assert_eq!(stdout(&output), format!("{USAGE}\n"));
+/// The line of `help` that starts with `option` (after its indentation).
+fn help_line<'a>(help: &'a str, option: &str) -> &'a str {
+    help.lines()
+        .find(|l| l.trim_start().starts_with(option))
+        .unwrap_or_else(|| panic!("no {option} in:\n{help}"))
 }
 
 #[test]
-fn a_wrong_option_exits_2_with_the_usage_on_stderr() {
-    let cases: [(&[&str], &str); 4] = [
-        (&["--bogus"], "unknown option `--bogus`"),
-        (&["--json"], "--json goes with --list"),
+fn help_exits_0_and_explains_every_option_and_both_variables() {
+    for flag in ["--help", "-h"] {
+        let output = portal(&[flag]);
+        assert_eq!(output.status.code(), Some(0), "{flag}");
+        assert_eq!(stderr(&output), "", "{flag}");
+        let help = stdout(&output);
+        assert!(
+            help.starts_with("A CKAN-like portal: an axum web application over SQLite"),
+            "{help}"
+        );
+        assert!(help.contains(&format!("\n\n{USAGE}\n\n")), "{help}");
+        assert_eq!(
+            help_line(&help, "serve "),
+            "  serve  Serve the portal until Ctrl-C, then shut down gracefully"
+        );
+        let config = help_line(&help, "-c, --config <FILE>");
+        assert!(config.contains(" ckan.plugins "), "{config}");
+        assert!(
+            config.ends_with(&format!(
+                " [env: CKAN_INI=] [default: {}]",
+                default_config()
+            )),
+            "{config}"
+        );
+        let plugins = help_line(&help, "--plugins <LIST>");
+        assert!(plugins.contains("(comma-separated"), "{plugins}");
+        assert!(plugins.contains("CKAN__PLUGINS"), "{plugins}");
+        assert!(help_line(&help, "--list ").contains(" subscribers "));
+        assert_eq!(
+            help_line(&help, "--json "),
+            "      --json             With --list: print it as JSON"
+        );
+        assert!(help_line(&help, "--database <FILE>").contains("SQLite database file"));
+        assert!(help_line(&help, "--log <LEVEL>")
+            .ends_with(" [default: info] [possible values: off, error, warn, info, debug, trace]"));
+        assert_eq!(
+            help_line(&help, "-h, --help"),
+            "  -h, --help             Print help"
+        );
+        assert!(
+            help.ends_with(
+                "\n\nEnvironment:\n  CKAN_INI        the config file, when -c/--config is not \
+                 given\n  CKAN__PLUGINS   overrides the config's ckan.plugins (space-separated, \
+                 as CKAN reads it);\n                  --plugins overrides both\n"
+            ),
+            "{help}"
+        );
+    }
+}
+
+#[test]
+fn serve_help_explains_listen_and_the_global_options() {
+    let output = portal(&["serve", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stderr(&output), "");
+    let help = stdout(&output);
+    assert!(
+        help.starts_with(
+            "Serve the portal until Ctrl-C, then shut down gracefully\n\nUsage: portal serve \
+             [OPTIONS]\n\n"
+        ),
+        "{help}"
+    );
+    assert!(help_line(&help, "--listen <ADDR>")
+        .ends_with(" The address to listen on (port 0: a free port) [default: 127.0.0.1:5000]"));
+    for global in [
+        "-c, --config <FILE>",
+        "--plugins <LIST>",
+        "--database <FILE>",
+        "--log <LEVEL>",
+    ] {
+        help_line(&help, global);
+    }
+    // --list is the top-level command's: it is not an option of serve.
+    assert!(
+        !help.lines().any(|l| l.trim_start().starts_with("--list ")),
+        "{help}"
+    );
+    // `portal help serve` says the same.
+    let output = portal(&["help", "serve"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), help);
+}
+
+#[test]
+fn a_wrong_option_exits_2_with_clap_s_message_naming_it_on_stderr() {
+    let cases: [(&[&str], String); 11] = [
+        (
+            &["--bogus"],
+            format!("error: unexpected argument '--bogus' found\n\n{USAGE}\n\n{MORE}\n"),
+        ),
+        (
+            &["bogus"],
+            format!("error: unrecognized subcommand 'bogus'\n\n{USAGE}\n\n{MORE}\n"),
+        ),
+        // --json goes with --list.
+        (
+            &["--json"],
+            format!(
+                "error: the following required arguments were not provided:\n  --list\n\n\
+                 Usage: portal --list --json\n\n{MORE}\n"
+            ),
+        ),
         (
             &["--plugins"],
-            "--plugins needs a list: --plugins activity,audit",
+            format!("error: a value is required for '--plugins <LIST>' but none was supplied\n\n{MORE}\n"),
         ),
-        (&["--config"], "--config needs a file: --config FILE"),
+        (
+            &["--config"],
+            format!("error: a value is required for '--config <FILE>' but none was supplied\n\n{MORE}\n"),
+        ),
+        (
+            &["-c"],
+            format!("error: a value is required for '--config <FILE>' but none was supplied\n\n{MORE}\n"),
+        ),
+        (
+            &["--database"],
+            format!("error: a value is required for '--database <FILE>' but none was supplied\n\n{MORE}\n"),
+        ),
+        (
+            &["--log", "loud"],
+            format!(
+                "error: invalid value 'loud' for '--log <LEVEL>'\n  [possible values: off, \
+                 error, warn, info, debug, trace]\n\n{MORE}\n"
+            ),
+        ),
+        (
+            &["serve", "--listen", "localhost"],
+            format!(
+                "error: invalid value 'localhost' for '--listen <ADDR>': invalid socket \
+                 address syntax\n\n{MORE}\n"
+            ),
+        ),
+        (
+            &["serve", "--listen"],
+            format!("error: a value is required for '--listen <ADDR>' but none was supplied\n\n{MORE}\n"),
+        ),
+        (
+            &["serve", "--list"],
+            format!(
+                "error: unexpected argument '--list' found\n\nUsage: portal serve [OPTIONS]\n\n{MORE}\n"
+            ),
+        ),
     ];
-    for (args, problem) in cases {
+    for (args, expected) in cases {
         let output = portal(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert_eq!(stdout(&output), "", "{args:?}");
-        assert_eq!(stderr(&output), format!("portal: {problem}\n{USAGE}\n"));
+        assert_eq!(stderr(&output), expected, "{args:?}");
     }
 }
 
@@ -421,49 +818,69 @@ fn an_unknown_plugin_exits_2_and_names_the_linked_ones() {
                     plugins: activity, audit, notify, stats. If `datapusher` lives in another \
                     crate, add that crate as a dependency and write \
                     `signals_core::link!(that_crate);` once in the host\n";
-    let output = portal(&["--plugins", "audit,datapusher"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stderr(&output), expected);
-    // The story never starts: not even its first line is printed.
-    assert_eq!(stdout(&output), "");
-    let output = portal_with_env(&[], Some("datapusher"));
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(stderr(&output), expected);
-    assert_eq!(stdout(&output), "");
+    let runs = [
+        portal(&["--plugins", "audit,datapusher"]),
+        portal_with_env(&[], &[("CKAN__PLUGINS", "datapusher")]),
+        // serve loads the plugins before it listens.
+        portal(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--plugins",
+            "datapusher",
+        ]),
+    ];
+    for output in runs {
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(stderr(&output), expected);
+        // The story never starts: not even its first line is printed.
+        assert_eq!(stdout(&output), "");
+    }
 }
 
 #[test]
 fn config_errors_exit_2_and_name_the_file_and_line() {
-    let missing = std::env::temp_dir().join("portal-cli-no-such-file.ini");
-    let output = portal(&["--config", missing.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        format!(
-            "portal: cannot read config file {}: No such file or directory (os error 2)\n",
-            missing.display()
-        )
+    let missing = TempPath::new("no-such-file.ini");
+    let missing_message = format!(
+        "portal: cannot read config file {}: No such file or directory (os error 2)\n",
+        missing.str()
     );
+    for output in [
+        portal(&["--config", missing.str()]),
+        portal_with_env(&[], &[("CKAN_INI", missing.str())]),
+    ] {
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(stderr(&output), missing_message);
+        assert_eq!(stdout(&output), "");
+    }
 
-    let file = std::env::temp_dir().join(format!("portal-cli-{}-twice.ini", std::process::id()));
-    std::fs::write(&file, "[app:main]\nckan.plugins = audit stats\n    audit\n").unwrap();
-    let output = portal(&["--config", file.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&file);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        format!(
-            "portal: {}:2: `ckan.plugins` names `audit` twice; list each plugin once (a plugin \
-             loaded twice is an error)\n",
-            file.display()
-        )
+    let file = TempPath::new("twice.ini");
+    std::fs::write(
+        &file.0,
+        "[app:main]\nckan.plugins = audit stats\n    audit\n",
+    )
+    .unwrap();
+    let twice_message = format!(
+        "portal: {}:2: `ckan.plugins` names `audit` twice; list each plugin once (a plugin \
+         loaded twice is an error)\n",
+        file.str()
     );
-    assert_eq!(stdout(&output), "");
+    for output in [
+        portal(&["-c", file.str()]),
+        portal_with_env(
+            &["serve", "--listen", "127.0.0.1:0"],
+            &[("CKAN_INI", file.str())],
+        ),
+    ] {
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(stderr(&output), twice_message);
+        assert_eq!(stdout(&output), "");
+    }
 }
 
 #[test]
 fn a_plugin_named_twice_in_the_environment_is_reported_as_the_variable_s() {
-    let output = portal_with_env(&[], Some("audit stats audit"));
+    let output = portal_with_env(&[], &[("CKAN__PLUGINS", "audit stats audit")]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
@@ -475,11 +892,16 @@ fn a_plugin_named_twice_in_the_environment_is_reported_as_the_variable_s() {
 
 #[test]
 fn list_needs_neither_a_valid_config_nor_a_valid_plugins_variable() {
-    let missing = std::env::temp_dir().join("portal-cli-list-no-such-file.ini");
-    let with_bad_config = portal(&["--list", "--config", missing.to_str().unwrap()]);
-    let with_bad_env = portal_with_env(&["--list"], Some("audit audit"));
+    let missing = TempPath::new("list-no-such-file.ini");
     let plain = portal(&["--list"]);
-    for output in [&with_bad_config, &with_bad_env] {
+    assert_eq!(plain.status.code(), Some(0));
+    let runs = [
+        portal(&["--list", "--config", missing.str()]),
+        portal_with_env(&["--list"], &[("CKAN_INI", missing.str())]),
+        portal_with_env(&["--list"], &[("CKAN__PLUGINS", "audit audit")]),
+        portal(&["--list", "--plugins", "datapusher"]),
+    ];
+    for output in &runs {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
         assert_eq!(stderr(output), "");
         // It lists every linked plugin anyway: the same listing.
@@ -487,14 +909,38 @@ fn list_needs_neither_a_valid_config_nor_a_valid_plugins_variable() {
     }
 }
 
+#[test]
+fn database_option_keeps_the_data_in_that_file_and_a_bad_path_exits_2() {
+    let database = TempPath::new("story.sqlite");
+    let output = portal(&["--database", database.str(), "--log", "error"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        summary(&lines(&stdout(&output)))[0],
+        "  HTTP requests: request_started sent 20, request_finished sent 20"
+    );
+    let bytes = std::fs::read(&database.0).expect("the database file was created");
+    assert_eq!(&bytes[..16], b"SQLite format 3\0");
+
+    let dir = TempPath::new("no-such-dir");
+    let file = dir.0.join("portal.sqlite");
+    let output = portal(&["--database", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "portal: cannot open the database: unable to open database file: {}; check the \
+             --database path is a writable file\n",
+            file.display()
+        )
+    );
+}
+
 /// Runs the portal with its stdout a pipe that is closed before the portal writes to it (as
 /// `portal --list | head -1` closes it after the first line).
 fn portal_into_closed_pipe(args: &[&str]) -> Output {
-    use std::process::Stdio;
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+    let mut child = command()
         .args(args)
-        .env_remove("CKAN__PLUGINS")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -506,47 +952,54 @@ fn portal_into_closed_pipe(args: &[&str]) -> Output {
 
 #[test]
 fn a_closed_stdout_ends_the_portal_quietly() {
-    for args in [&[][..], &["--list"], &["--list", "--json"], &["--help"]] {
+    let cases: [&[&str]; 5] = [
+        &[],
+        &["--list"],
+        &["--list", "--json"],
+        &["--help"],
+        &["serve", "--help"],
+    ];
+    for args in cases {
         let output = portal_into_closed_pipe(args);
         assert_eq!(stderr(&output), "", "{args:?}");
         assert_eq!(output.status.code(), Some(0), "{args:?}");
     }
 }
 
-/// Runs the portal with raw (possibly non-UTF-8) arguments.
-fn portal_os(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_portal"))
-        .args(args)
-        .env_remove("CKAN__PLUGINS")
-        .output()
-        .expect("the portal binary runs")
-}
-
-/// Arguments are read as the bytes they are, not as UTF-8 (reading them as `String`s panicked):
-/// a config path that is not UTF-8 is a path like any other, and a plugin list that is not
-/// UTF-8 is bad input, reported with exit code 2.
+/// Arguments and `CKAN_INI` are read as the bytes they are: a config path that is not UTF-8 is
+/// a path like any other. Where clap needs UTF-8 (a plugin list, an option's name), it reports
+/// the argument with exit code 2. Never a panic.
 #[test]
 fn arguments_that_are_not_utf8_are_read_or_reported_never_a_panic() {
-    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
 
-    // A config file whose name is not UTF-8 is read.
-    let dir = std::env::temp_dir().join(format!("portal-cli-{}-not-utf8", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(OsStr::from_bytes(b"caf\xe9.ini"));
+    // A config file whose name is not UTF-8 is read, wherever it is named.
+    let dir = TempPath::new("not-utf8");
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join(OsStr::from_bytes(b"caf\xe9.ini"));
     std::fs::write(&file, "[app:main]\nckan.plugins = audit\n").unwrap();
-    let output = portal_os(&[OsStr::new("--config"), file.as_os_str()]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(
-        lines(&stdout(&output))[0],
-        format!(
-            "A CKAN-like portal, in process. Plugins from {}: audit",
-            file.display()
-        )
-    );
+    let mut equals = OsStr::new("--config=").to_owned();
+    equals.push(file.as_os_str());
+    let log = [OsStr::new("--log"), OsStr::new("error")];
+    let runs = [
+        portal_os(
+            &[&[OsStr::new("-c"), file.as_os_str()][..], &log].concat(),
+            &[],
+        ),
+        portal_os(&[&[equals.as_os_str()][..], &log].concat(), &[]),
+        portal_os(&log, &[("CKAN_INI", file.as_os_str())]),
+    ];
+    for output in runs {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(stderr(&output), "");
+        assert_eq!(
+            lines(&mask_ports(&stdout(&output)))[0],
+            story_heading(&file.display().to_string(), "audit")
+        );
+    }
     // A missing one is reported as missing.
-    let missing = dir.join(OsStr::from_bytes(b"missing-\xff.ini"));
-    let output = portal_os(&[OsStr::new("--config"), missing.as_os_str()]);
+    let missing = dir.0.join(OsStr::from_bytes(b"missing-\xff.ini"));
+    let output = portal_os(&[OsStr::new("--config"), missing.as_os_str()], &[]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
@@ -555,28 +1008,290 @@ fn arguments_that_are_not_utf8_are_read_or_reported_never_a_panic() {
             missing.display()
         )
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 
-    // A plugin list that is not UTF-8 cannot name a plugin.
-    let output = portal_os(&[
-        OsStr::new("--plugins"),
-        OsStr::from_bytes(b"audit,st\xffts"),
-    ]);
+    // A plugin list that is not UTF-8 cannot name a plugin: the message says what to do.
+    let output = portal_os(
+        &[
+            OsStr::new("--plugins"),
+            OsStr::from_bytes(b"audit,st\xffts"),
+        ],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stdout(&output), "");
     assert_eq!(
         stderr(&output),
-        format!(
-            "portal: --plugins got `audit,st\u{fffd}ts`, which is not valid UTF-8; list plugin \
-             names in ASCII: --plugins activity,audit\n{USAGE}\n"
-        )
+        "portal: --plugins got `audit,st\u{fffd}ts`, which is not valid UTF-8; list plugin \
+         names in ASCII: --plugins activity,audit\n"
     );
-    // An unknown option that is not UTF-8 is unknown, shown lossily, control characters
-    // escaped.
-    let output = portal_os(&[OsStr::from_bytes(b"--\xff\x1b[31m")]);
-    assert_eq!(output.status.code(), Some(2));
+    // A log level that is not UTF-8: clap says so.
+    let args = [OsStr::new("--log"), OsStr::from_bytes(b"w\xffrn")];
+    let output = portal_os(&args, &[]);
+    assert_eq!(output.status.code(), Some(2), "{args:?}");
+    assert_eq!(stdout(&output), "");
     assert_eq!(
         stderr(&output),
-        format!("portal: unknown option `--\u{fffd}\\u{{1b}}[31m`\n{USAGE}\n")
+        format!(
+            "error: invalid UTF-8 was detected in one or more arguments\n\n{USAGE}\n\n{MORE}\n"
+        ),
+        "{args:?}"
     );
+    // An unknown option that is not UTF-8 is unknown, shown lossily.
+    let output = portal_os(&[OsStr::from_bytes(b"--\xff")], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!("error: unexpected argument '--\u{fffd}' found\n\n{USAGE}\n\n{MORE}\n")
+    );
+    // With control characters in it too: reported with them escaped, never written to the
+    // terminal as they are.
+    let output = portal_os(&[OsStr::from_bytes(b"--\xff\x1b[31m")], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!("error: unexpected argument '--\u{fffd}\\u{{1b}}[31m' found\n\n{USAGE}\n\n{MORE}\n")
+    );
+}
+
+/// A `portal serve` child with its stdout read line by line on a thread of its own (so a
+/// silent server fails the test after [`PATIENCE`] instead of hanging it). Killed and reaped on
+/// drop: a failing test never leaves a server running.
+struct Served {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        let mut child = command()
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the portal binary runs");
+        let stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            text
+        });
+        Served {
+            child,
+            lines,
+            stderr: Some(stderr),
+        }
+    }
+
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|e| panic!("no line from the server in {PATIENCE:?}: {e}"))
+    }
+
+    /// Ctrl-C, as the shell sends it.
+    fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -INT: {status}");
+    }
+
+    /// Waits for the exit; returns its status, the lines it printed since the last
+    /// [`next_line`](Self::next_line), and its stderr.
+    fn wait(&mut self) -> (ExitStatus, Vec<String>, String) {
+        let deadline = Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("the portal can be waited for") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop in {PATIENCE:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut rest = Vec::new();
+        loop {
+            match self.lines.recv_timeout(PATIENCE) {
+                Ok(line) => rest.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("stdout stayed open after the exit"),
+            }
+        }
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        (status, rest, stderr)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange over a fresh connection, written and read by hand: the head and the
+/// body of the answer.
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (String, String) {
+    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of the head in {answer:?}"));
+    (head.to_owned(), body.to_owned())
+}
+
+#[test]
+fn serve_answers_http_until_sigint_then_stops_gracefully() {
+    let mut server = Served::start(&["--listen", "127.0.0.1:0", "--plugins", "activity,notify"]);
+    let first = server.next_line();
+    let url = first
+        .strip_prefix("Serving the portal at ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_owned();
+    let addr = url
+        .strip_prefix("http://127.0.0.1:")
+        .map(|port| format!("127.0.0.1:{port}"));
+    let addr = addr.unwrap_or_else(|| panic!("not a loopback URL: {url}"));
+    assert_ne!(addr, "127.0.0.1:0");
+    assert_eq!(
+        first,
+        format!("Serving the portal at {url} (plugins from --plugins: activity notify). Ctrl-C stops it.")
+    );
+    let second = server.next_line();
+    let token = second
+        .strip_prefix("  sysadmin `admin`, API token ")
+        .unwrap_or_else(|| panic!("unexpected second line {second:?}"))
+        .to_owned();
+    assert_eq!(token.len(), 32, "{token}");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+    assert_eq!(
+        mask_ports(&server.next_line()),
+        "  the notify webhook posts to http://127.0.0.1:PORT/hooks/datasets"
+    );
+    assert_eq!(
+        server.next_line(),
+        format!(
+            "  try: curl -H 'Authorization: {token}' -d '{{\"name\": \"camels\"}}' \
+             {url}/api/3/action/package_create"
+        )
+    );
+
+    let (head, body) = http(&addr, "GET", "/", &[], "");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(
+        head.contains("\r\ncontent-type: text/plain; charset=utf-8\r\n"),
+        "{head}"
+    );
+    assert_eq!(
+        body,
+        "A CKAN-like portal. The action API is at /api/3/action/\n"
+    );
+
+    // What the printed curl line does, with the printed token: the plugins react.
+    let (head, body) = http(
+        &addr,
+        "POST",
+        "/api/3/action/package_create",
+        &[
+            ("Authorization", &token),
+            ("Content-Type", "application/json"),
+        ],
+        "{\"name\": \"camels\"}",
+    );
+    assert!(
+        head.starts_with("HTTP/1.1 200 OK\r\n"),
+        "{head}\r\n\r\n{body}"
+    );
+    let json: Value = serde_json::from_str(&body).expect("a JSON answer");
+    assert_eq!(json["success"], true, "{body}");
+    assert_eq!(json["result"]["id"], "dataset-1", "{body}");
+    assert_eq!(json["result"]["name"], "camels", "{body}");
+    assert_eq!(
+        json["help"],
+        format!("{url}/api/3/action/help_show?name=package_create")
+    );
+
+    server.interrupt();
+    let (status, rest, stderr) = server.wait();
+    assert_eq!(status.code(), Some(0), "{status}: {stderr}");
+    let rest: Vec<String> = rest.iter().map(|l| mask_ports(l)).collect();
+    assert_eq!(
+        rest,
+        [
+            "    [activity] new package dataset-1 by admin",
+            "    [notify] followers of \"dataset-1\": admin did `new package`",
+            "    [notify] webhook: POST http://127.0.0.1:PORT/hooks/datasets \
+             {\"action\":\"package_create\",\"dataset\":\"camels\"} -> 202 Accepted",
+            "stopped: the requests in flight finished",
+        ]
+    );
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn serve_on_a_port_already_taken_exits_2_and_says_what_to_do() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    // The system's own words for it.
+    let why = TcpListener::bind(addr).expect_err("the port is taken");
+    let output = portal(&["serve", "--listen", &addr.to_string()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    assert_eq!(
+        stderr(&output),
+        format!("portal: cannot listen on {addr}: {why}; pick a free port with --listen 127.0.0.1:PORT\n")
+    );
+    drop(taken);
+}
+
+/// Ctrl-C as soon as the portal says "Ctrl-C stops it." stops it gracefully too. Fails today
+/// (most runs end killed by SIGINT, no "stopped" line): `serve` installs tokio's Ctrl-C handler
+/// only when `ctrl_c()` is first polled, after it printed that line. Run it with `--ignored`
+/// once the handler is installed before the banner.
+#[test]
+fn sigint_right_after_the_banner_stops_gracefully() {
+    // Five tries: the window is short, but each try hits it more often than not.
+    for _ in 0..5 {
+        let mut server = Served::start(&["--listen", "127.0.0.1:0", "--plugins", "audit"]);
+        let banner: Vec<String> = (0..4).map(|_| server.next_line()).collect();
+        assert!(banner[3].starts_with("  try: curl "), "{banner:?}");
+        server.interrupt();
+        let (status, rest, stderr) = server.wait();
+        assert_eq!(status.code(), Some(0), "{status}: {stderr}");
+        assert_eq!(rest, ["stopped: the requests in flight finished"]);
+        assert_eq!(stderr, "");
+    }
 }
