@@ -63,9 +63,25 @@ impl WebApp {
     }
 }
 
+/// Keyed by its name, and rebuilt from it: a by-name send, or a send from JSON in another
+/// process (`NamedSignal::send_json`), reaches typed receivers with the application of that
+/// name.
+///
+/// ```
+/// use ckan_signals::model::WebApp;
+/// use signals_core::{Sender, SenderKey};
+///
+/// let rebuilt = WebApp::owned_from_sender_key(&SenderKey::from("ckan"));
+/// assert_eq!(rebuilt, Some(Box::new(WebApp::new("ckan"))));
+/// assert_eq!(WebApp::owned_from_sender_key(&SenderKey::Int(1)), None);
+/// ```
 impl Sender for WebApp {
     fn sender_key(&self) -> SenderKey<'_> {
         SenderKey::from(self.name.as_str())
+    }
+
+    fn owned_from_sender_key(key: &SenderKey<'_>) -> Option<Box<Self>> {
+        key.as_str().map(|name| Box::new(WebApp::new(name)))
     }
 }
 

@@ -6,7 +6,7 @@
 //! `action_succeed`. The Rust type takes the alias; the registered name is what
 //! `ckan.signal("...")` must be asked for.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use signals_core::signal;
 
@@ -30,7 +30,7 @@ use crate::model::{ActionContext, Blueprint, Response, User, WebApp};
 /// assert_eq!(RequestStarted.send(&WebApp::new("ckan")).receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan", sender = WebApp)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestStarted;
 
 /// Sent right before the response is sent to the client.
@@ -57,7 +57,7 @@ pub struct RequestStarted;
 /// assert_eq!(RequestFinished { response }.send(&WebApp::new("ckan")).receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan", sender = WebApp)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestFinished {
     /// The response about to go out.
     pub response: Response,
@@ -79,7 +79,7 @@ pub struct RequestFinished {
 /// assert_eq!(RegisterBlueprint { blueprint }.send("dataset").receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterBlueprint {
     /// The blueprint being registered.
     pub blueprint: Blueprint,
@@ -101,7 +101,7 @@ pub struct RegisterBlueprint {
 /// assert_eq!(ResourceDownload.send("r-1").receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResourceDownload;
 
 /// Sent after a user logged in. Registered as `logged_in` (CKAN 2.11+).
@@ -121,7 +121,7 @@ pub struct ResourceDownload;
 /// assert_eq!(UserLoggedIn::signal().named().qualified_name(), "ckan.logged_in");
 /// ```
 #[signal(namespace = "ckan", name = "logged_in", sender = WebApp)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserLoggedIn {
     /// The user who logged in.
     pub user: User,
@@ -144,7 +144,7 @@ pub struct UserLoggedIn {
 /// assert_eq!(UserLoggedOut::signal().named().qualified_name(), "ckan.logged_out");
 /// ```
 #[signal(namespace = "ckan", name = "logged_out", sender = WebApp)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserLoggedOut {
     /// The user who logged out.
     pub user: User,
@@ -166,7 +166,7 @@ pub struct UserLoggedOut {
 /// assert_eq!(FailedLogin.send("alice@example.org").receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailedLogin;
 
 /// Sent when a new user is created (before the commit).
@@ -186,7 +186,7 @@ pub struct FailedLogin;
 /// assert_eq!(UserCreated::signal().named().qualified_name(), "ckan.user_created");
 /// ```
 #[signal(namespace = "ckan")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserCreated {
     /// The new user.
     pub user: User,
@@ -209,7 +209,7 @@ pub struct UserCreated {
 /// assert_eq!(RequestPasswordReset::signal().named().qualified_name(), "ckan.request_password_reset");
 /// ```
 #[signal(namespace = "ckan")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestPasswordReset {
     /// The user who asked for the reset.
     pub user: User,
@@ -233,7 +233,7 @@ pub struct RequestPasswordReset {
 /// assert_eq!(PerformPasswordReset { user }.send(&None).receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckan", sender = Option<String>)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PerformPasswordReset {
     /// The user whose password changed.
     pub user: User,
@@ -261,7 +261,7 @@ pub struct PerformPasswordReset {
 /// assert_eq!(done.send("package_show").receivers_called(), 0);
 /// ```
 #[signal(namespace = "ckan", name = "action_succeed")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionSucceeded {
     /// The context the action ran in.
     pub context: ActionContext,
@@ -290,7 +290,7 @@ pub struct ActionSucceeded {
 /// assert_eq!(DatastoreUpsert::signal().named().qualified_name(), "ckanext.datastore_upsert");
 /// ```
 #[signal(namespace = "ckanext")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatastoreUpsert {
     /// The records the call wrote; `None` when it gave none. (Whether the call returns them,
     /// its `include_records`, does not change what the signal carries.)
@@ -315,7 +315,7 @@ pub struct DatastoreUpsert {
 /// assert_eq!(deleted.send("r-1").receivers_called(), 1);
 /// ```
 #[signal(namespace = "ckanext")]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatastoreDelete {
     /// The action's result.
     pub result: Value,

@@ -24,6 +24,9 @@
 //!   `send_async` cover the usual send; [`sending`](Signal::sending) starts a [`Sending`] for
 //!   the others (stop at the first failure, collect the values, run async receivers
 //!   together).
+//! - **Across processes**, a signal's sender and keyword arguments go to JSON and a send comes
+//!   back from it ([`wire`]): a struct that is `Serialize + DeserializeOwned` as itself, any
+//!   other bag by name. The transport is another crate's job.
 //!
 //! ```
 //! use signals_core::{
@@ -150,11 +153,12 @@
 //! - **`tracing`**: failures and sends in the logs, through
 //!   [`tracing`](https://docs.rs/tracing) (no `tracing` code is compiled in without it).
 //!   - A **WARN event** for each failure a send reports (an error returned, a panic caught,
-//!     an async receiver a sync send could not run, a by-name value of the wrong type), with
-//!     target `signals`, message `receiver failed` and the fields `signal` (the signal's
-//!     qualified name: `ckan.user_created`), `receiver` (its name), `location`
-//!     (`file:line:column`), `plugin` (absent when no plugin owns the connection), `kind`
-//!     (`error`, `panic`, `async_receiver` or `wrong_value`) and `error` (the error's text,
+//!     an async receiver a sync send could not run, a by-name value of the wrong type, a
+//!     typed receiver a bag decoded from JSON could not reach), with target `signals`,
+//!     message `receiver failed` and the fields `signal` (the signal's qualified name:
+//!     `ckan.user_created`), `receiver` (its name), `location` (`file:line:column`), `plugin`
+//!     (absent when no plugin owns the connection), `kind` (`error`, `panic`,
+//!     `async_receiver`, `wrong_value` or `typed_receiver`) and `error` (the error's text,
 //!     the panic's message). Every send logs each failure once: sync and async, fail-fast,
 //!     collecting and concurrent, typed and by name. The report still carries every failure,
 //!     and a panic still reaches the panic hook.
@@ -204,6 +208,7 @@ pub mod registry;
 mod sending;
 mod startup;
 mod typed;
+pub mod wire;
 
 pub use by_name::handle::{ConnectionInfo, Declaration, NamedSignal};
 pub use connect::{IntoReceiver, Receiver, SignalHandle};
@@ -320,6 +325,7 @@ pub mod __private {
     };
     pub use crate::sender::{check_sender_literal, SenderLiteral};
     pub use crate::typed::shape::ThreadSnapshot;
+    pub use crate::wire::{ProbeFallback, ProbeSerde, WireProbe};
     pub use crate::{
         BoxFuture, Connection, Error, IntoOutcome, IntoReply, Kwarg, Kwargs, NamedSignal, Receiver,
         ReceiverId, Sender, SenderKey, Signal, SignalCell, SourceLocation,
@@ -334,7 +340,7 @@ pub mod __private {
     pub use std::marker::{Send, Sync};
     pub use std::ops::Fn;
     pub use std::option::Option;
-    pub use std::primitive::str;
+    pub use std::primitive::{str, u32};
     pub use std::result::Result;
     pub use std::thread::LocalKey;
     pub use std::vec::Vec;

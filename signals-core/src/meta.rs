@@ -46,6 +46,8 @@ macro_rules! meta_signal {
                 ],
                 sender_type: "str",
                 output_type: "()",
+                schema: 1,
+                codec: || None,
                 crate_name: "signals-core",
                 location: SourceLocation {
                     file: file!(),

@@ -251,6 +251,20 @@ impl fmt::Display for AsyncInSyncSend {
 
 impl std::error::Error for AsyncInSyncSend {}
 
+/// The marker error of a typed receiver met by a send whose bag is not the signal's struct
+/// (a bag decoded from JSON, see [`NamedSignal::send_json`](crate::NamedSignal::send_json)):
+/// it did not run. Private: no receiver can return it.
+#[derive(Debug)]
+pub(crate) struct TypedInByNameSend;
+
+impl fmt::Display for TypedInByNameSend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a typed receiver cannot take a by-name bag")
+    }
+}
+
+impl std::error::Error for TypedInByNameSend {}
+
 /// The result of calling one receiver once.
 ///
 /// Shaped so that for the common output `()` it is a tag and a pointer, which comes back from
@@ -351,6 +365,14 @@ pub(crate) fn called<O>(result: Result<O, BoxError>) -> CallResult<O> {
 #[inline(never)]
 pub(crate) fn async_in_sync_send<O>() -> CallResult<O> {
     CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(AsyncInSyncSend))))
+}
+
+/// The call result of a typed receiver called with a bag that is not its struct: it does not
+/// run.
+#[cold]
+#[inline(never)]
+pub(crate) fn typed_in_by_name_send<O>() -> CallResult<O> {
+    CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(TypedInByNameSend))))
 }
 
 /// The call result of a weak receiver whose target is gone.

@@ -26,6 +26,7 @@ use crate::namespace::Namespace;
 use crate::plugins::Plugin;
 use crate::receiver::{IntoReply, SourceLocation};
 use crate::sender::{SenderFilter, SenderKey};
+use crate::wire::Codec;
 
 /// A keyword argument of a declared signal.
 ///
@@ -93,6 +94,7 @@ impl KwargDecl {
 /// let decl = registry().signals().iter().find(|s| s.namespace() == "doc_signal_decl").unwrap();
 /// assert_eq!(decl.name(), "saved");
 /// assert_eq!((decl.sender_type(), decl.output_type()), ("str", "u32"));
+/// assert_eq!((decl.schema(), decl.is_serializable()), (1, false));
 /// assert_eq!(decl.docs().trim(), "Sent when a dataset is saved.");
 /// assert_eq!(decl.resolve(), Saved::named());
 /// ```
@@ -106,6 +108,12 @@ pub struct SignalDecl {
     pub(crate) kwargs: &'static [KwargDecl],
     pub(crate) sender_type: &'static str,
     pub(crate) output_type: &'static str,
+    /// `<T as Signal>::SCHEMA`.
+    pub(crate) schema: u32,
+    /// The struct's JSON form, when it is `Serialize + DeserializeOwned` (found where the
+    /// struct is declared, see [`crate::wire`]); listed as whether there is one.
+    #[serde(rename = "serializable", serialize_with = "serialize_codec")]
+    pub(crate) codec: fn() -> Option<Codec>,
     pub(crate) crate_name: &'static str,
     pub(crate) location: SourceLocation,
     /// `<T as Signal>::named`.
@@ -128,6 +136,8 @@ impl SignalDecl {
         kwargs: &'static [KwargDecl],
         sender_type: &'static str,
         output_type: &'static str,
+        schema: u32,
+        codec: fn() -> Option<Codec>,
         crate_name: &'static str,
         location: SourceLocation,
         resolve: fn() -> NamedSignal,
@@ -141,6 +151,8 @@ impl SignalDecl {
             kwargs,
             sender_type,
             output_type,
+            schema,
+            codec,
             crate_name,
             location,
             resolve,
@@ -183,6 +195,22 @@ impl SignalDecl {
         self.output_type
     }
 
+    /// The version of the struct's shape (`schema = ...`, 1 by default).
+    pub fn schema(&self) -> u32 {
+        self.schema
+    }
+
+    /// Whether the struct is `Serialize + DeserializeOwned`, so that its sends can cross a
+    /// process boundary as the struct (see [`crate::wire`]).
+    pub fn is_serializable(&self) -> bool {
+        (self.codec)().is_some()
+    }
+
+    /// The struct's JSON form, when it has one.
+    pub(crate) fn codec(&self) -> Option<Codec> {
+        (self.codec)()
+    }
+
     /// The declaring crate (its package name).
     pub fn crate_name(&self) -> &'static str {
         self.crate_name
@@ -202,6 +230,13 @@ impl SignalDecl {
     pub fn type_id(&self) -> TypeId {
         (self.type_id)()
     }
+}
+
+fn serialize_codec<S: serde::Serializer>(
+    codec: &fn() -> Option<Codec>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bool(codec().is_some())
 }
 
 /// The signal a subscriber listens to. Each variant may gain fields: match them with `..`.

@@ -43,6 +43,11 @@ pub enum FailureKind {
         /// The type the receiver returned.
         actual: &'static str,
     },
+    /// It is a typed receiver, and the send carried a bag decoded from JSON, not the signal's
+    /// struct: it did not run. [`NamedSignal::send_json`](crate::NamedSignal::send_json) sends
+    /// such a bag when the struct is not `Serialize + Deserialize`; derive both on it so that
+    /// typed receivers get the struct.
+    TypedReceiver,
 }
 
 /// One receiver's failure during a send. It displays the receiver's name, location and plugin;
@@ -96,6 +101,11 @@ impl fmt::Display for Failure {
                 "receiver {} returned a `{actual}`, but this send collects `{expected}` values \u{2014} return `{expected}` (or `()` for no value)",
                 self.receiver
             ),
+            FailureKind::TypedReceiver => write!(
+                f,
+                "receiver {} is typed; a bag decoded from JSON cannot reach it \u{2014} derive Serialize and Deserialize on the signal's struct",
+                self.receiver
+            ),
         }
     }
 }
@@ -104,9 +114,10 @@ impl std::error::Error for Failure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             FailureKind::Error(e) => Some(&**e),
-            FailureKind::Panic(_) | FailureKind::AsyncReceiver | FailureKind::WrongValue { .. } => {
-                None
-            }
+            FailureKind::Panic(_)
+            | FailureKind::AsyncReceiver
+            | FailureKind::WrongValue { .. }
+            | FailureKind::TypedReceiver => None,
         }
     }
 }

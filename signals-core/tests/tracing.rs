@@ -167,6 +167,7 @@ fn assert_logged(signal: &str, report: &SendReport, events: &[Logged]) {
             signals_core::FailureKind::Panic(message) => ("panic", message.clone()),
             signals_core::FailureKind::AsyncReceiver => ("async_receiver", String::new()),
             signals_core::FailureKind::WrongValue { .. } => ("wrong_value", String::new()),
+            signals_core::FailureKind::TypedReceiver => ("typed_receiver", String::new()),
             other => panic!("a failure kind this test does not know: {other:?}"),
         };
         assert_eq!(event.field("kind"), Some(kind), "{event:?}");
@@ -583,6 +584,45 @@ fn a_by_name_send_to_a_typed_signal_logs_its_failures() {
     assert_logged(name, &report, &events);
     assert_eq!(events.len(), 2);
     assert_one_send_span(name, 2, &spans);
+}
+
+/// Not `Serialize`: a send from JSON reaches its by-name receivers only.
+#[signal(namespace = "t_tracing_json")]
+struct FromJson {
+    id: u32,
+}
+
+#[test]
+fn a_send_from_json_logs_each_typed_receiver_it_cannot_reach() {
+    let _typed = FromJson::signal()
+        .connect(Receiver::new(|_: &str, _: &FromJson| {}).name("typed"))
+        .scoped();
+    let named = FromJson::named();
+    let _by_name = named
+        .connect(|_: &SenderKey<'_>, _: &dyn Kwargs| {})
+        .scoped();
+    let name = "t_tracing_json.from_json";
+    let kwargs = || serde_json::json!({"id": 1});
+
+    let (report, events, spans) = capture(|| named.send_json(&"web", kwargs()).unwrap());
+    assert_eq!(report.receivers_called(), 1);
+    assert_logged(name, &report, &events);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].field("receiver"), Some("typed"));
+    assert_eq!(events[0].field("kind"), Some("typed_receiver"));
+    assert!(
+        events[0]
+            .field("error")
+            .unwrap()
+            .starts_with("the receiver is typed;"),
+        "{events:?}"
+    );
+    assert_one_send_span(name, 1, &spans);
+
+    let (report, events, _) =
+        capture(|| block_on(named.send_json_async(&"web", kwargs())).unwrap());
+    assert_logged(name, &report, &events);
+    assert_eq!(events.len(), 1);
 }
 
 // ---- Levels ----

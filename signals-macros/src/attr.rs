@@ -90,6 +90,8 @@ pub enum Kind {
     Sender,
     /// A path: `crate = signals_core`.
     Path,
+    /// A version number: an integer literal from 1 that fits a `u32` (`schema = 2`).
+    Version,
 }
 
 /// A key an attribute accepts, and what its value must be.
@@ -113,6 +115,7 @@ pub enum Value {
     Type(Box<Type>),
     Sender(SenderValue),
     Path(Box<Path>),
+    Version(u32),
 }
 
 /// The parsed arguments of one attribute.
@@ -157,6 +160,14 @@ impl Args {
         match self.take(key)? {
             (_, Value::Sender(sender)) => Some(sender),
             _ => unreachable!("`{key}` is declared as a sender key"),
+        }
+    }
+
+    /// The version value of `key`, if given.
+    pub fn version(&mut self, key: &str) -> Option<u32> {
+        match self.take(key)? {
+            (_, Value::Version(version)) => Some(version),
+            _ => unreachable!("`{key}` is declared as a version key"),
         }
     }
 
@@ -322,6 +333,7 @@ fn parse_value(input: ParseStream, key: &Key) -> syn::Result<Value> {
             }
         }
         Kind::Sender => parse_sender(input, key).map(Value::Sender),
+        Kind::Version => parse_version(input, key).map(Value::Version),
         Kind::Path if input.peek(LitStr) => {
             let lit: LitStr = input.parse()?;
             Err(syn::Error::new(
@@ -341,6 +353,39 @@ fn parse_value(input: ParseStream, key: &Key) -> syn::Result<Value> {
                 ),
             )),
         },
+    }
+}
+
+fn parse_version(input: ParseStream, key: &Key) -> syn::Result<u32> {
+    let (name, example) = (key.name, key.example);
+    if !input.peek(LitInt) {
+        return Err(input.error(format_args!(
+            "expected an integer literal, as in `{name} = {example}`"
+        )));
+    }
+    let lit: LitInt = input.parse()?;
+    if !lit.suffix().is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            format_args!(
+                "`{name}` takes a plain integer: write `{name} = {}`",
+                lit.base10_digits()
+            ),
+        ));
+    }
+    match lit.base10_parse::<u32>() {
+        Ok(0) => Err(syn::Error::new(
+            lit.span(),
+            format_args!(
+                "`{name}` versions start at 1 (the default): write `{name} = {example}` for the \
+                 struct's second shape, and count up from there"
+            ),
+        )),
+        Ok(version) => Ok(version),
+        Err(_) => Err(syn::Error::new(
+            lit.span(),
+            format_args!("`{name} = {}` does not fit in a `u32`", lit.base10_digits()),
+        )),
     }
 }
 

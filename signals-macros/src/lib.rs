@@ -55,6 +55,7 @@ use syn::Item;
 /// | `name` | a string literal: the signal's name inside the namespace | the struct's name in snake_case (`UserCreated` → `user_created`) |
 /// | `sender` | a type implementing `signals_core::Sender`: who sends it | `str` |
 /// | `output` | a type: what each receiver returns, collected by `sending(s).collect()` | `()` |
+/// | `schema` | an integer literal from 1: the version of the struct's shape, for readers in other processes (`signals_core::wire`) | `1` |
 /// | `crate` | a path: where `signals-core` is, for a crate that renames it or reaches it through a re-export | `::signals_core` |
 ///
 /// Names follow the runtime's naming rules (1 to 255 ASCII letters, digits, `_`, `.` and
@@ -87,11 +88,14 @@ use syn::Item;
 ///
 /// - `impl Kwargs`: each field is a keyword argument, by its name (`r#type` is `type`), in
 ///   declaration order. Fields must be `Any + Send + Sync` (so `'static`).
-/// - `impl Signal`, with `NAMESPACE`, `NAME`, `DOCS` (the struct's doc comment), `Sender`,
-///   `Output`, and `named()` cached in a `static`.
+/// - `impl Signal`, with `NAMESPACE`, `NAME`, `DOCS` (the struct's doc comment), `SCHEMA`,
+///   `Sender`, `Output`, and `named()` cached in a `static`.
 /// - A `SignalDecl` in the link-time registry (`signals_core::registry()`): names, the
 ///   struct's path, its docs, each keyword argument's name, type and docs, the sender and
-///   output types, the crate and the source location.
+///   output types, the schema version, the crate and the source location, and the struct's
+///   JSON form when it is `Serialize + DeserializeOwned` (found without requiring it, so
+///   that `NamedSignal::send_json` can decode it in another process; see
+///   `signals_core::wire`).
 ///
 /// The struct must have named fields or none (a unit struct), and no generic or lifetime
 /// parameters: a signal is one concrete type.

@@ -35,6 +35,11 @@ const KEYS: &[Key] = &[
         kind: Kind::Type,
         example: "()",
     },
+    Key {
+        name: "schema",
+        kind: Kind::Version,
+        example: "2",
+    },
     CRATE_KEY,
 ];
 
@@ -45,6 +50,7 @@ struct Input {
     name: Option<LitStr>,
     sender: Option<Box<Type>>,
     output: Option<Box<Type>>,
+    schema: Option<u32>,
     /// `None` when the item is not a struct (reported already).
     strukt: Option<ItemStruct>,
 }
@@ -59,6 +65,8 @@ struct Signal {
     sender: Option<Box<Type>>,
     /// `None`: `()`.
     output: Option<Box<Type>>,
+    /// The version of the struct's shape (1 unless `schema = ...` says otherwise).
+    schema: u32,
     /// The attribute's own mistakes. The struct still gets its impls, made of the attribute's
     /// valid parts and defaults for the rest, so that code using it resolves and these are
     /// the only errors (as thiserror does).
@@ -99,6 +107,7 @@ fn parse(attr: TokenStream, item: TokenStream, errors: &mut Errors) -> Input {
         name,
         sender: args.ty("sender"),
         output: args.ty("output"),
+        schema: args.version("schema"),
         strukt,
     }
 }
@@ -128,6 +137,7 @@ fn check(input: Input, mut errors: Errors) -> Result<Signal, Errors> {
         name,
         sender: input.sender,
         output: input.output,
+        schema: input.schema.unwrap_or(1),
         strukt,
         attribute_errors: errors.into_compile_errors(),
     })
@@ -320,6 +330,7 @@ impl Signal {
             .as_ref()
             .map_or_else(|| quote!(()), ToTokens::to_token_stream);
         let docs = docs::collect(&self.strukt.attrs);
+        let schema = proc_macro2::Literal::u32_unsuffixed(self.schema);
         let signal_trait = self.private_at_name("Signal");
         quote! {
             impl #signal_trait for #ident {
@@ -328,6 +339,7 @@ impl Signal {
                 const NAMESPACE: &'static #p::str = #namespace;
                 const NAME: &'static #p::str = #name;
                 const DOCS: &'static #p::str = #docs;
+                const SCHEMA: #p::u32 = #schema;
 
                 fn named() -> #p::NamedSignal {
                     static CELL: #p::SignalCell = #p::SignalCell::new();
@@ -371,6 +383,7 @@ impl Signal {
             .map_or_else(|| "()".to_owned(), tokens::to_text);
         let crate_name = p.crate_name();
         let location = p.location(ident.span());
+        let codec = self.codec();
         quote! {
             #p::inventory::submit! {
                 #p::SignalDecl::new(
@@ -381,11 +394,27 @@ impl Signal {
                     &[#(#kwarg_decls),*],
                     #sender_type,
                     #output_type,
+                    <#ident as #p::Signal>::SCHEMA,
+                    #codec,
                     #crate_name,
                     #location,
                     <#ident as #p::Signal>::named,
                     <#p::TypeId>::of::<#ident>,
                 )
+            }
+        }
+    }
+
+    /// The struct's JSON form, if it has one: a function that asks by autoref specialization
+    /// (the struct's type is concrete here), so that no signal is required to be
+    /// `Serialize`. See signals-core's `wire/codec.rs`.
+    fn codec(&self) -> TokenStream {
+        let p = &self.private;
+        let ident = &self.strukt.ident;
+        quote! {
+            || {
+                use #p::{ProbeFallback as _, ProbeSerde as _};
+                (&#p::WireProbe::<#ident>::new()).wire_codec()
             }
         }
     }

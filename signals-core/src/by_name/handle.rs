@@ -96,7 +96,8 @@ impl NamedSignal {
     }
 
     /// How a struct declares this signal: the struct's, sender's and output's type names, as
-    /// `std::any::type_name` spells them; `None` for a signal no struct declares. A
+    /// `std::any::type_name` spells them, and its schema version; `None` for a signal no
+    /// struct declares. A
     /// `#[signal]` struct linked into the binary is known from the first lookup of any signal
     /// (the registry declares them all then); a hand-written [`Signal`] impl only once the
     /// type itself has been used.
@@ -111,6 +112,7 @@ impl NamedSignal {
     /// let declared = ns.signal("saved")?.declaration().unwrap();
     /// assert!(declared.type_name.ends_with("Saved"));
     /// assert_eq!((declared.sender_type, declared.output_type), ("str", "u32"));
+    /// assert_eq!(declared.schema, 1);
     /// assert_eq!(ns.signal("not_declared")?.declaration(), None);
     /// # Ok::<(), signals_core::Error>(())
     /// ```
@@ -119,6 +121,7 @@ impl NamedSignal {
             type_name: b.type_name,
             sender_type: b.sender_type,
             output_type: b.output_type,
+            schema: b.schema,
         })
     }
 
@@ -495,4 +498,7 @@ pub struct Declaration {
     pub sender_type: &'static str,
     /// The type of the receivers' values (`()` when they give none).
     pub output_type: &'static str,
+    /// The version of the struct's shape ([`Signal::SCHEMA`]: 1 unless the declaration says
+    /// `schema = ...`).
+    pub schema: u32,
 }

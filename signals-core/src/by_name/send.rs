@@ -1,5 +1,6 @@
 //! A by-name send: to a signal a struct declares, through the struct's own way (its
-//! binding's `send_by_name`); to any other, through the by-name receiver lists here.
+//! binding's `send_by_name`); to any other, through the by-name receiver lists here; and a
+//! bag that is not the declared struct (decoded from JSON) to by-name receivers alone.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ByNameShape, SharedSnapshot, Snapshot,
 };
 use crate::error::Error;
-use crate::future::drop_quietly;
+use crate::future::{drop_quietly, BoxFuture};
 use crate::kwargs::Kwargs;
 use crate::receiver::{AnyValue, ReceiverInfo};
 use crate::report::{Response, SendReport};
@@ -30,7 +31,7 @@ impl NamedSignal {
         let core = self.core();
         // Dispatched by the snapshot's own shape, which a signal's binding decides.
         with_snapshot(core, |snapshot| match downcast::<ByNameShape>(snapshot) {
-            Some(by_name) => send_unbound(by_name, core, key, args, mode, collect),
+            Some(by_name) => Ok(send_unbound(by_name, core, key, args, mode, collect)),
             None => match core.binding() {
                 Some(binding) => (binding.send_by_name)(snapshot, core, key, args, mode, collect),
                 None => Ok(SendReport::default()),
@@ -56,8 +57,51 @@ impl NamedSignal {
                 (false, Some(binding)) => {
                     (binding.send_by_name_async)(snapshot, core, key, args, how, collect).await
                 }
-                _ => send_unbound_async(snapshot, core, key, args, how, collect).await,
+                _ => Ok(send_unbound_async(snapshot, core, key, args, how, collect).await),
             }
+        })
+    }
+
+    /// A by-name send of a bag that is not the declared struct (a bag decoded from JSON, see
+    /// `crate::wire`): to a signal no struct declares, as [`send_in`](Self::send_in) sends
+    /// it; to a declared one, through a by-name view of its receivers, where each typed
+    /// receiver is reported ([`FailureKind::TypedReceiver`](crate::FailureKind::TypedReceiver))
+    /// instead of called.
+    pub(crate) fn send_bag_in(
+        &self,
+        mode: Mode,
+        key: &SenderKey<'_>,
+        args: &dyn Kwargs,
+    ) -> SendReport {
+        let core = self.core();
+        let unbound = with_snapshot(core, |snapshot| {
+            downcast::<ByNameShape>(snapshot)
+                .map(|by_name| send_unbound(by_name, core, key, args, mode, None))
+        });
+        unbound.unwrap_or_else(|| {
+            let view = core.by_name_view();
+            let report = send_unbound(&view, core, key, args, mode, None);
+            // A change during the send may have left this the last reference to a closure.
+            drop_quietly(view);
+            report
+        })
+    }
+
+    /// The async [`send_bag_in`](Self::send_bag_in).
+    pub(crate) fn send_bag_async_in<'a>(
+        &self,
+        how: Concurrency,
+        key: SenderKey<'a>,
+        args: &'a dyn Kwargs,
+    ) -> BoxFuture<'a, SendReport> {
+        let core = self.core();
+        Box::pin(async move {
+            let mut snapshot = owned_snapshot(core);
+            if downcast::<ByNameShape>(&*snapshot).is_none() {
+                drop_quietly(std::mem::replace(&mut snapshot, core.by_name_view()));
+            }
+            let (report, _) = send_unbound_async(snapshot, core, key, args, how, false).await;
+            report
         })
     }
 }
@@ -70,9 +114,9 @@ fn send_unbound(
     args: &dyn Kwargs,
     mode: Mode,
     mut collect: Option<&mut Vec<Response<AnyValue>>>,
-) -> Result<SendReport, Error> {
+) -> SendReport {
     if !core.live.load(Ordering::Acquire) {
-        return Ok(SendReport::default());
+        return SendReport::default();
     }
     let mut push = |receiver: &Arc<ReceiverInfo>, value: AnyValue| {
         if let Some(responses) = collect.as_mut() {
@@ -93,7 +137,7 @@ fn send_unbound(
     if snapshot.has_weak() {
         core.sweep_now_and_then();
     }
-    Ok(report)
+    report
 }
 
 /// The async send to a signal no struct declares.
@@ -104,13 +148,13 @@ fn send_unbound_async<'a>(
     args: &'a dyn Kwargs,
     how: Concurrency,
     collect: bool,
-) -> ByNameSendFuture<'a> {
+) -> BoxFuture<'a, (SendReport, Vec<Response<AnyValue>>)> {
     Box::pin(async move {
         let Some(snapshot) = downcast_owned::<ByNameShape>(snapshot) else {
-            return Ok((SendReport::default(), Vec::new()));
+            return (SendReport::default(), Vec::new());
         };
         if !core.live.load(Ordering::Acquire) {
-            return Ok((SendReport::default(), Vec::new()));
+            return (SendReport::default(), Vec::new());
         }
         let list = snapshot.receivers_for_key(&key);
         // An async by-name receiver may keep its sender's key: it gets an owned one.
@@ -127,6 +171,6 @@ fn send_unbound_async<'a>(
         .await;
         // A change during the send may have left this the last reference to a closure.
         drop_quietly(snapshot);
-        Ok((report, values))
+        (report, values)
     })
 }

@@ -28,7 +28,9 @@ use crate::engine::sync::AtomicBool;
 #[cfg(feature = "tracing")]
 use crate::engine::trace;
 use crate::future::{drop_quietly, poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
-use crate::receiver::{Abnormal, AsyncInSyncSend, CallResult, ReceiverInfo, WrongValue};
+use crate::receiver::{
+    Abnormal, AsyncInSyncSend, BoxError, CallResult, ReceiverInfo, TypedInByNameSend, WrongValue,
+};
 use crate::report::{Failed, Failure, FailureKind, Response, SendReport};
 
 /// Whether a send goes on after a receiver fails.
@@ -263,22 +265,15 @@ impl Rare {
     #[inline(never)]
     fn abnormal(&mut self, abnormal: Abnormal, receiver: &Arc<ReceiverInfo>) -> bool {
         match abnormal {
-            Abnormal::Failed(error) if error.is::<AsyncInSyncSend>() => {
-                self.not_called += 1;
-                self.fail(Failure {
-                    receiver: receiver.clone(),
-                    kind: FailureKind::AsyncReceiver,
-                });
-                true
-            }
             Abnormal::Failed(error) => {
-                let kind = match error.downcast::<WrongValue>() {
-                    Ok(wrong) => FailureKind::WrongValue {
-                        expected: wrong.expected,
-                        actual: wrong.actual,
-                    },
-                    Err(error) => FailureKind::Error(error),
-                };
+                let kind = failure_kind(error);
+                if matches!(
+                    kind,
+                    FailureKind::AsyncReceiver | FailureKind::TypedReceiver
+                ) {
+                    // It did not run.
+                    self.not_called += 1;
+                }
                 self.fail(Failure {
                     receiver: receiver.clone(),
                     kind,
@@ -318,6 +313,25 @@ impl Rare {
             }
         }
         false
+    }
+}
+
+/// The kind of failure of a call that ended with `error`: the marker errors of a receiver
+/// that could not run (an async one in a sync send, a typed one given a bag from JSON) and of
+/// a value of the wrong type have kinds of their own.
+fn failure_kind(error: BoxError) -> FailureKind {
+    if error.is::<AsyncInSyncSend>() {
+        return FailureKind::AsyncReceiver;
+    }
+    if error.is::<TypedInByNameSend>() {
+        return FailureKind::TypedReceiver;
+    }
+    match error.downcast::<WrongValue>() {
+        Ok(wrong) => FailureKind::WrongValue {
+            expected: wrong.expected,
+            actual: wrong.actual,
+        },
+        Err(error) => FailureKind::Error(error),
     }
 }
 

@@ -12,7 +12,9 @@ use std::sync::{Arc, PoisonError};
 
 use crate::engine::deliver::{Concurrency, Mode};
 use crate::engine::hook;
-use crate::engine::snapshot::{self, ByNameSendFuture, ErasedSnapshot, SharedSnapshot};
+use crate::engine::snapshot::{
+    self, ByNameSendFuture, ByNameShape, ErasedSnapshot, SharedSnapshot, Snapshot,
+};
 use crate::engine::sync::{AtomicBool, Mutex, MutexGuard};
 use crate::error::Error;
 use crate::future::{drop_quietly, BoxFuture};
@@ -94,6 +96,8 @@ pub(crate) struct Binding {
     pub(crate) type_name: &'static str,
     pub(crate) sender_type: &'static str,
     pub(crate) output_type: &'static str,
+    /// The version of the struct's shape (`Signal::SCHEMA`).
+    pub(crate) schema: u32,
     pub(crate) build: fn(&[Record]) -> SharedSnapshot,
     pub(crate) send_by_name: SendByName,
     pub(crate) send_by_name_async: SendByNameAsync,
@@ -268,6 +272,17 @@ impl SignalCore {
 
     pub(crate) fn binding(&self) -> Option<Binding> {
         self.lock().binding
+    }
+
+    /// The receivers as a by-name send sees them, built now from the records: for a bag that
+    /// is not the declared struct (a bag decoded from JSON, which only by-name receivers can
+    /// read; each typed receiver is there as a shim that reports it, see [`ByNameShape`]).
+    /// Never published, and marked replaced from the start, so that a send over it checks
+    /// each receiver's connection before calling it.
+    pub(crate) fn by_name_view(&self) -> Arc<Snapshot<ByNameShape>> {
+        let view = Snapshot::<ByNameShape>::build(&self.lock().records);
+        view.mark_replaced();
+        Arc::new(view)
     }
 
     /// Declares this signal's struct type, or reports the type that already declared it.

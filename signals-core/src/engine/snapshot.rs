@@ -37,7 +37,8 @@ use crate::engine::signal::{
 use crate::engine::sync::AtomicBool;
 use crate::error::Error;
 use crate::future::BoxFuture;
-use crate::receiver::{AnyValue, ReceiverId, ReceiverInfo};
+use crate::kwargs::Kwargs;
+use crate::receiver::{typed_in_by_name_send, AnyValue, ReceiverId, ReceiverInfo};
 use crate::report::{Response, SendReport};
 use crate::sender::{SenderFilter, SenderKey};
 
@@ -117,6 +118,10 @@ pub(crate) trait Shape: 'static + Sized {
 }
 
 /// The receivers of a signal that no struct declares: each takes the sender's key and the bag.
+///
+/// Also the by-name view of a declared signal's receivers, for a bag that is not its struct
+/// (`SignalCore::by_name_view`): a typed receiver cannot take it, and is there as a shim
+/// that reports so (a signal no struct declares has no typed receiver).
 pub(crate) struct ByNameShape;
 
 impl Shape for ByNameShape {
@@ -126,7 +131,9 @@ impl Shape for ByNameShape {
     fn adapt(record: &Record) -> Option<Callable<ByNameCall>> {
         match &record.func {
             RecordFn::ByName(f) => Some(f.clone()),
-            RecordFn::Struct(_) => None,
+            RecordFn::Struct(_) => Some(Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
+                typed_in_by_name_send()
+            })),
         }
     }
 

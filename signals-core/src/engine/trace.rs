@@ -52,6 +52,7 @@ fn kind(kind: &FailureKind) -> &'static str {
         FailureKind::Panic(_) => "panic",
         FailureKind::AsyncReceiver => "async_receiver",
         FailureKind::WrongValue { .. } => "wrong_value",
+        FailureKind::TypedReceiver => "typed_receiver",
     }
 }
 
@@ -70,6 +71,10 @@ impl fmt::Display for Message<'_> {
             FailureKind::WrongValue { expected, actual } => write!(
                 f,
                 "the receiver returned a `{actual}`, but this send collects `{expected}` values"
+            ),
+            FailureKind::TypedReceiver => f.write_str(
+                "the receiver is typed; a bag decoded from JSON cannot reach it \u{2014} derive \
+                 Serialize and Deserialize on the signal's struct",
             ),
         }
     }

@@ -71,6 +71,7 @@ pub(crate) fn binding_of<T: Signal>() -> Binding {
         type_name: type_name::<T>(),
         sender_type: type_name::<T::Sender>(),
         output_type: type_name::<T::Output>(),
+        schema: T::SCHEMA,
         build: build::<T>,
         send_by_name: send_by_name::<T>,
         send_by_name_async: send_by_name_async::<T>,

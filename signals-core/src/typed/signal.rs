@@ -71,6 +71,20 @@ pub trait Signal: Kwargs + Sized {
     const NAME: &'static str;
     /// The signal's documentation.
     const DOCS: &'static str = "";
+    /// The version of the struct's shape, for readers in other processes: 1 unless
+    /// `#[signal(schema = 2)]` says otherwise. Count it up when a change to the fields would
+    /// make an older reader misread the struct's JSON (see [`crate::wire`]).
+    ///
+    /// ```
+    /// use signals_core::{signal, Signal};
+    ///
+    /// #[signal(namespace = "doc_signal_schema", schema = 2)]
+    /// struct Saved { id: u32, by: String }
+    ///
+    /// assert_eq!(Saved::SCHEMA, 2);
+    /// assert_eq!(Saved::named().declaration().unwrap().schema, 2);
+    /// ```
+    const SCHEMA: u32 = 1;
 
     /// The signal's runtime object, found once and cached (use a [`SignalCell`](crate::SignalCell)).
     ///

@@ -13,6 +13,7 @@ use signals_core::signal;
     name = "resource.downloaded",
     sender = ::std::string::String,
     output = ::std::option::Option<u64>,
+    schema = 3,
 )]
 pub struct ResourceDownloaded {
     /// How many bytes.
@@ -25,8 +26,19 @@ pub struct ResourceDownloaded {
 #[signal(namespace = "ckanext")]
 pub struct Ping;
 
+/// A signal that can cross processes as itself.
+#[signal(namespace = "ckanext")]
+#[derive(::serde::Serialize, ::serde::Deserialize)]
+pub struct Saved {
+    /// The id.
+    pub id: u64,
+}
+
 fn main() {
     use ::signals_core::Signal;
     ::std::assert_eq!(ResourceDownloaded::NAME, "resource.downloaded");
     ::std::assert_eq!(Ping::NAME, "ping");
+    ::std::assert_eq!((ResourceDownloaded::SCHEMA, Ping::SCHEMA), (3, 1));
+    ::std::assert!(Saved::named().is_serializable());
+    ::std::assert!(!Ping::named().is_serializable());
 }

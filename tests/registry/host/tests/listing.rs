@@ -476,6 +476,8 @@ fn the_listing_json_shows_declarations_subscribers_and_plugins() {
             "kwargs": [{"name": "value", "type": "i64", "docs": "The job's result."}],
             "sender_type": "i64",
             "output_type": "i64",
+            "schema": 1,
+            "serializable": false,
             "crate_name": "registry-declaring",
             "location": loc(signal_at("JobFinished")),
         })

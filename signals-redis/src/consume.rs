@@ -1,0 +1,668 @@
+//! Consumers: read a group's entries, send each again in this process, acknowledge it once the
+//! local send ran without a failure; reclaim what others abandoned; dead-letter what cannot be
+//! handled.
+//!
+//! - Each consumer group receives every event; within a group each entry goes to one
+//!   consumer at a time: at least once, exactly once when no consumer fails.
+//! - An entry is acknowledged only after the local send ran with no failure. A failed or
+//!   abandoned entry stays pending; after [`ConsumerOptions::claim_idle`] another consumer
+//!   (or this one) claims it with `XAUTOCLAIM`, which counts a delivery. Redis counts the
+//!   deliveries, not the worker: an entry delivered more than
+//!   [`ConsumerOptions::max_deliveries`] times goes to the dead letters, with the reason, in
+//!   one `MULTI` (`XADD` to the dead letters, `XACK`).
+//! - Dead letters at once, without a send: an entry that does not decode, whose names break
+//!   the name rules, whose kwargs do not decode into the linked struct, or whose schema is
+//!   newer than this process's. A valid name that nothing here declares is sent by name.
+//! - A handler that runs longer than the claim idle time keeps its entry: a heartbeat
+//!   (`XCLAIM ... JUSTID`, which counts no delivery) resets the idle time while it runs.
+//! - Receivers read the event id and the delivery count with [`current_delivery`]. A send made
+//!   by a consumer is never forwarded again (no loops), and by default a consumer skips (and
+//!   acknowledges) the events its own process forwarded, whose local receivers ran at the
+//!   original send.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::streams::{StreamAutoClaimReply, StreamPendingCountReply, StreamReadReply};
+use redis::Value;
+use signals_core::{Namespace, NamedSignal};
+
+use crate::bridge::Bridge;
+use crate::entry::Entry;
+use crate::error::BridgeError;
+use crate::wire::{self, Resend};
+
+/// How a consumer reads.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConsumerOptions {
+    /// The consumer group: each group receives every event.
+    pub group: String,
+    /// This consumer's name in its group (default: the bridge's origin).
+    pub consumer: String,
+    /// Entries read at a time (default 64).
+    pub batch: usize,
+    /// How long a read waits for new entries (default 1 s); also how long a shutdown may wait.
+    pub block: Duration,
+    /// How long an entry stays pending before it is claimed again (default 30 s). Longer than
+    /// the slowest handler, or the heartbeat keeps it.
+    pub claim_idle: Duration,
+    /// How often pending entries are reclaimed (default 5 s).
+    pub reclaim_every: Duration,
+    /// Deliveries, counted by Redis, before an entry goes to the dead letters (default 5).
+    pub max_deliveries: usize,
+    /// Whether to send again the events this process forwarded itself (default false: they
+    /// are acknowledged and skipped, their receivers ran at the original send).
+    pub include_own: bool,
+}
+
+impl ConsumerOptions {
+    /// The defaults, in `group`.
+    pub fn new(group: impl Into<String>) -> Self {
+        ConsumerOptions {
+            group: group.into(),
+            consumer: String::new(),
+            batch: 64,
+            block: Duration::from_secs(1),
+            claim_idle: Duration::from_secs(30),
+            reclaim_every: Duration::from_secs(5),
+            max_deliveries: 5,
+            include_own: false,
+        }
+    }
+}
+
+/// What a consumer did so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConsumerStats {
+    /// Local sends run (each delivery counts; an entry refused before any receiver ran does
+    /// not).
+    pub sent: u64,
+    /// Entries acknowledged after a send with no failure.
+    pub acked: u64,
+    /// Sends with a failure (the entry stays pending).
+    pub failed: u64,
+    /// Entries moved to the dead letters.
+    pub dead_lettered: u64,
+    /// Own events skipped (and acknowledged).
+    pub skipped_own: u64,
+    /// Entries reclaimed from the pending list.
+    pub reclaimed: u64,
+    /// Groups created again after Redis lost them.
+    pub groups_recreated: u64,
+    /// Pending entries found deleted (a gap).
+    pub lost: u64,
+}
+
+/// The event a consumer is sending again, for its receivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Delivery {
+    /// The event's id, the same in every process: drop duplicates by it.
+    pub event_id: String,
+    /// The entry's id in its stream.
+    pub entry_id: String,
+    /// The stream.
+    pub stream: String,
+    /// The consumer group.
+    pub group: String,
+    /// How many times Redis delivered the entry to this group (1 the first time).
+    pub deliveries: usize,
+    /// The process that forwarded it.
+    pub origin: String,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Delivery>> = const { RefCell::new(None) };
+}
+
+/// The event being sent again by a consumer on this thread, while its receivers run (sync
+/// receivers, and async ones while they are polled); `None` in any other send.
+pub fn current_delivery() -> Option<Delivery> {
+    CURRENT.with(|current| current.borrow().clone())
+}
+
+/// Whether a consumer's send is running on this thread: forwarding receivers then forward
+/// nothing.
+pub(crate) fn is_resending() -> bool {
+    CURRENT.with(|current| current.borrow().is_some())
+}
+
+/// Polls `inner` with [`current_delivery`] set.
+struct WithDelivery<F> {
+    delivery: Delivery,
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for WithDelivery<F> {
+    type Output = F::Output;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let delivery = self.delivery.clone();
+        let previous = CURRENT.with(|current| current.replace(Some(delivery)));
+        let result = self.inner.as_mut().poll(cx);
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+        result
+    }
+}
+
+/// Reads one group's entries of chosen streams and sends them again here.
+pub struct Consumer {
+    bridge: Bridge,
+    options: ConsumerOptions,
+    signals: Vec<String>,
+    namespaces: Vec<String>,
+    streams: Vec<String>,
+    reader: Option<ConnectionManager>,
+    stats: ConsumerStats,
+    errors: Vec<BridgeError>,
+    last_failure: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("group", &self.options.group)
+            .field("consumer", &self.options.consumer)
+            .field("streams", &self.streams)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Consumer {
+    /// A consumer of nothing yet: add signals with [`signal`](Self::signal) or
+    /// [`namespace`](Self::namespace).
+    pub fn new(bridge: &Bridge, mut options: ConsumerOptions) -> Consumer {
+        if options.consumer.is_empty() {
+            options.consumer = bridge.config.origin.clone();
+        }
+        Consumer {
+            bridge: bridge.clone(),
+            options,
+            signals: Vec::new(),
+            namespaces: Vec::new(),
+            streams: Vec::new(),
+            reader: None,
+            stats: ConsumerStats::default(),
+            errors: Vec::new(),
+            last_failure: HashMap::new(),
+        }
+    }
+
+    /// Consumes `signal`'s stream.
+    pub fn signal(mut self, signal: &NamedSignal) -> Self {
+        self.signals.push(
+            self.bridge
+                .config
+                .stream_key(signal.namespace(), signal.name()),
+        );
+        self
+    }
+
+    /// Consumes every stream of `namespace` found in Redis (looked for again at each
+    /// reclaim, so streams made later are picked up).
+    pub fn namespace(mut self, namespace: &Namespace) -> Self {
+        self.namespaces.push(namespace.name().to_owned());
+        self
+    }
+
+    /// What it did so far.
+    pub fn stats(&self) -> ConsumerStats {
+        self.stats
+    }
+
+    /// The errors met since the last call (each was logged at ERROR or WARN too): Redis
+    /// unreachable, a group lost, a gap.
+    pub fn take_errors(&mut self) -> Vec<BridgeError> {
+        std::mem::take(&mut self.errors)
+    }
+
+    fn report(&mut self, error: BridgeError) {
+        tracing::error!(group = %self.options.group, error = %error, "consumer");
+        self.errors.push(error);
+        if self.errors.len() > 100 {
+            self.errors.remove(0);
+        }
+    }
+
+    /// Runs until `shutdown` completes: reads, sends, reclaims. A shutdown is seen between
+    /// batches (within [`ConsumerOptions::block`]); the batch in hand is finished and
+    /// acknowledged first; entries read but not handled stay pending and are reclaimed.
+    pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> ConsumerStats {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut last_reclaim = tokio::time::Instant::now() - self.options.reclaim_every;
+        loop {
+            if shutdown
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_ready()
+            {
+                return self.stats;
+            }
+            if last_reclaim.elapsed() >= self.options.reclaim_every {
+                last_reclaim = tokio::time::Instant::now();
+                self.reclaim().await;
+            }
+            if let Err(error) = self.read_once().await {
+                self.report(error);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+
+    /// Finds the streams, creating the group on each new one (from the stream's start, so a
+    /// new group receives the backlog).
+    async fn discover(&mut self) -> Result<(), BridgeError> {
+        let mut wanted = self.signals.clone();
+        let mut conn = self.bridge.conn.clone();
+        for namespace in &self.namespaces {
+            let pattern = format!("{}{namespace}.*", self.bridge.config.key_prefix);
+            let mut cursor = 0u64;
+            loop {
+                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("TYPE")
+                    .arg("stream")
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async(&mut conn)
+                    .await?;
+                wanted.extend(keys);
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        wanted.sort();
+        wanted.dedup();
+        for stream in wanted {
+            if !self.streams.contains(&stream) {
+                self.create_group(&stream).await?;
+                self.streams.push(stream);
+            }
+        }
+        Ok(())
+    }
+
+    async fn create_group(&mut self, stream: &str) -> Result<bool, BridgeError> {
+        let mut conn = self.bridge.conn.clone();
+        let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(stream)
+            .arg(&self.options.group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match created {
+            Ok(()) => Ok(true),
+            Err(error) if error.code() == Some("BUSYGROUP") => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    async fn reader(&mut self) -> Result<ConnectionManager, BridgeError> {
+        if let Some(reader) = &self.reader {
+            return Ok(reader.clone());
+        }
+        // A connection of its own, with a response timeout above the block time: redis-rs's
+        // default (500 ms) would cut every blocking read.
+        let timeout = self.options.block + self.bridge.config.response_timeout;
+        let reader = ConnectionManager::new_with_config(
+            self.bridge.client.clone(),
+            ConnectionManagerConfig::new()
+                .set_response_timeout(Some(timeout))
+                .set_connection_timeout(Some(self.bridge.config.response_timeout))
+                .set_number_of_retries(2),
+        )
+        .await?;
+        self.reader = Some(reader.clone());
+        Ok(reader)
+    }
+
+    /// One blocking read of new entries (`>`) and their handling. Returns how many entries
+    /// were read.
+    pub async fn read_once(&mut self) -> Result<usize, BridgeError> {
+        if self.streams.is_empty() {
+            self.discover().await?;
+            if self.streams.is_empty() {
+                tokio::time::sleep(self.options.block).await;
+                return Ok(0);
+            }
+        }
+        let mut reader = self.reader().await?;
+        let mut read = redis::cmd("XREADGROUP");
+        read.arg("GROUP")
+            .arg(&self.options.group)
+            .arg(&self.options.consumer)
+            .arg("COUNT")
+            .arg(self.options.batch)
+            .arg("BLOCK")
+            .arg(u64::try_from(self.options.block.as_millis()).unwrap_or(u64::MAX))
+            .arg("STREAMS")
+            .arg(&self.streams);
+        for _ in &self.streams {
+            read.arg(">");
+        }
+        let reply: Result<Option<StreamReadReply>, redis::RedisError> =
+            read.query_async(&mut reader).await;
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(error) if error.code() == Some("NOGROUP") => {
+                self.recreate_groups(&error.to_string()).await?;
+                return Ok(0);
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let mut count = 0;
+        for key in reply.map(|r| r.keys).unwrap_or_default() {
+            for id in key.ids {
+                count += 1;
+                self.handle(&key.key, &id.id, &id.map, 1).await;
+            }
+        }
+        Ok(count)
+    }
+
+    /// Redis lost the groups (a restart without persistence): create them again and say so.
+    async fn recreate_groups(&mut self, why: &str) -> Result<(), BridgeError> {
+        for stream in self.streams.clone() {
+            if self.create_group(&stream).await? {
+                self.stats.groups_recreated += 1;
+                self.report(BridgeError::GroupLost {
+                    stream,
+                    group: self.options.group.clone(),
+                    why: why.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims the entries pending longer than the claim idle time, dead-letters those
+    /// delivered too often, handles the others; reports entries deleted while pending.
+    pub async fn reclaim(&mut self) {
+        if let Err(error) = self.discover().await {
+            self.report(error);
+            return;
+        }
+        for stream in self.streams.clone() {
+            if let Err(error) = self.reclaim_stream(&stream).await {
+                if let BridgeError::Redis(text) = &error {
+                    if text.contains("NOGROUP") {
+                        let _ = self.recreate_groups(text).await;
+                        continue;
+                    }
+                }
+                self.report(error);
+            }
+        }
+    }
+
+    async fn reclaim_stream(&mut self, stream: &str) -> Result<(), BridgeError> {
+        let mut cursor = "0-0".to_owned();
+        let idle = u64::try_from(self.options.claim_idle.as_millis()).unwrap_or(u64::MAX);
+        // A bounded number of rounds per reclaim, so reading new entries is not starved.
+        for _ in 0..16 {
+            let mut conn = self.bridge.conn.clone();
+            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+                .arg(stream)
+                .arg(&self.options.group)
+                .arg(&self.options.consumer)
+                .arg(idle)
+                .arg(&cursor)
+                .arg("COUNT")
+                .arg(self.options.batch)
+                .query_async(&mut conn)
+                .await?;
+            if !reply.deleted_ids.is_empty() {
+                self.stats.lost += reply.deleted_ids.len() as u64;
+                let error = BridgeError::Gap {
+                    stream: stream.to_owned(),
+                    group: self.options.group.clone(),
+                    count: reply.deleted_ids.len(),
+                    ids: reply.deleted_ids.join(", "),
+                };
+                self.report(error);
+            }
+            for id in &reply.claimed {
+                self.stats.reclaimed += 1;
+                let deliveries = self.deliveries(stream, &id.id).await?;
+                if deliveries > self.options.max_deliveries {
+                    let last = self
+                        .last_failure
+                        .remove(&id.id)
+                        .map_or(String::new(), |why| format!("; the last failure here: {why}"));
+                    let times = match deliveries - 1 {
+                        1 => "once".to_owned(),
+                        n => format!("{n} times"),
+                    };
+                    let reason = format!(
+                        "delivered {times} without success (max_deliveries {}){last}",
+                        self.options.max_deliveries
+                    );
+                    self.dead_letter(stream, &id.id, &id.map, deliveries - 1, &reason)
+                        .await?;
+                } else {
+                    self.handle(stream, &id.id, &id.map, deliveries).await;
+                }
+            }
+            if reply.next_stream_id == "0-0" {
+                break;
+            }
+            cursor = reply.next_stream_id;
+        }
+        Ok(())
+    }
+
+    /// How many times Redis delivered `entry_id` to the group.
+    async fn deliveries(&self, stream: &str, entry_id: &str) -> Result<usize, BridgeError> {
+        let mut conn = self.bridge.conn.clone();
+        let reply: StreamPendingCountReply = redis::cmd("XPENDING")
+            .arg(stream)
+            .arg(&self.options.group)
+            .arg(entry_id)
+            .arg(entry_id)
+            .arg(1)
+            .query_async(&mut conn)
+            .await?;
+        Ok(reply.ids.first().map_or(1, |p| p.times_delivered))
+    }
+
+    /// Handles one delivery of one entry: decode, check, send, acknowledge or leave pending
+    /// or dead-letter. Failures to reach Redis here are reported, not returned: the entry
+    /// stays pending and is reclaimed.
+    async fn handle(
+        &mut self,
+        stream: &str,
+        entry_id: &str,
+        fields: &HashMap<String, Value>,
+        deliveries: usize,
+    ) {
+        if let Err(error) = self.try_handle(stream, entry_id, fields, deliveries).await {
+            self.report(error);
+        }
+    }
+
+    async fn try_handle(
+        &mut self,
+        stream: &str,
+        entry_id: &str,
+        fields: &HashMap<String, Value>,
+        deliveries: usize,
+    ) -> Result<(), BridgeError> {
+        let entry = match Entry::decode(fields, self.bridge.config.max_entry_bytes) {
+            Ok(entry) => entry,
+            Err(why) => {
+                let reason = format!("the entry cannot be read: {why}");
+                return self
+                    .dead_letter(stream, entry_id, fields, deliveries, &reason)
+                    .await;
+            }
+        };
+        if entry.origin == self.bridge.config.origin && !self.options.include_own {
+            self.stats.skipped_own += 1;
+            return self.ack(stream, entry_id).await;
+        }
+        let signal = match Namespace::get(&entry.namespace).and_then(|ns| ns.signal(&entry.name))
+        {
+            Ok(signal) => signal,
+            Err(error) => {
+                let reason = format!("the signal cannot be named here: {error}");
+                return self
+                    .dead_letter(stream, entry_id, fields, deliveries, &reason)
+                    .await;
+            }
+        };
+        if let Some(local) = wire::local_schema(&signal) {
+            if entry.schema > local {
+                let reason = format!(
+                    "schema version {} is newer than this consumer's ({local}); upgrade the \
+                     consumer, then replay the dead letter",
+                    entry.schema
+                );
+                return self
+                    .dead_letter(stream, entry_id, fields, deliveries, &reason)
+                    .await;
+            }
+        }
+        let delivery = Delivery {
+            event_id: entry.id.clone(),
+            entry_id: entry_id.to_owned(),
+            stream: stream.to_owned(),
+            group: self.options.group.clone(),
+            deliveries,
+            origin: entry.origin.clone(),
+        };
+        let heartbeat = self.heartbeat(stream, entry_id);
+        let sent = WithDelivery {
+            delivery,
+            inner: Box::pin(wire::resend(signal, entry.sender, entry.kwargs)),
+        }
+        .await;
+        heartbeat.abort();
+        if matches!(sent, Resend::Sent(_)) {
+            self.stats.sent += 1;
+        }
+        match sent {
+            Resend::Sent(report) if report.failures().is_empty() => {
+                self.last_failure.remove(entry_id);
+                self.ack(stream, entry_id).await
+            }
+            Resend::Sent(report) => {
+                self.stats.failed += 1;
+                let why = report
+                    .failures()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                tracing::warn!(
+                    stream = %stream,
+                    entry_id = %entry_id,
+                    event_id = %entry.id,
+                    deliveries,
+                    failures = %why,
+                    "the local send failed; the entry stays pending and will be claimed again"
+                );
+                self.last_failure.insert(entry_id.to_owned(), why);
+                Ok(())
+            }
+            Resend::Refused(why) => {
+                let reason = format!("the event cannot be sent here: {why}");
+                self.dead_letter(stream, entry_id, fields, deliveries, &reason)
+                    .await
+            }
+        }
+    }
+
+    /// Keeps `entry_id` from being claimed while it is handled: `XCLAIM ... JUSTID` resets its
+    /// idle time without counting a delivery, every third of the claim idle time.
+    fn heartbeat(&self, stream: &str, entry_id: &str) -> tokio::task::JoinHandle<()> {
+        let mut conn = self.bridge.conn.clone();
+        let (stream, entry_id) = (stream.to_owned(), entry_id.to_owned());
+        let (group, consumer) = (self.options.group.clone(), self.options.consumer.clone());
+        let every = self.options.claim_idle / 3;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let beat: Result<Value, redis::RedisError> = redis::cmd("XCLAIM")
+                    .arg(&stream)
+                    .arg(&group)
+                    .arg(&consumer)
+                    .arg(0)
+                    .arg(&entry_id)
+                    .arg("JUSTID")
+                    .query_async(&mut conn)
+                    .await;
+                if let Err(error) = beat {
+                    tracing::warn!(stream = %stream, entry_id = %entry_id, error = %error, "heartbeat failed");
+                }
+            }
+        })
+    }
+
+    async fn ack(&mut self, stream: &str, entry_id: &str) -> Result<(), BridgeError> {
+        let mut conn = self.bridge.conn.clone();
+        let _: u64 = redis::cmd("XACK")
+            .arg(stream)
+            .arg(&self.options.group)
+            .arg(entry_id)
+            .query_async(&mut conn)
+            .await?;
+        self.stats.acked += 1;
+        Ok(())
+    }
+
+    /// Moves an entry to the dead letters with the reason, in one `MULTI`: `XADD` there (its
+    /// fields as they were, and `dead.*` fields saying where from and why), `XACK` here.
+    async fn dead_letter(
+        &mut self,
+        stream: &str,
+        entry_id: &str,
+        fields: &HashMap<String, Value>,
+        deliveries: usize,
+        reason: &str,
+    ) -> Result<(), BridgeError> {
+        let mut add = redis::cmd("XADD");
+        add.arg(self.bridge.config.dead_letter_key())
+            .arg("*")
+            .arg("dead.stream")
+            .arg(stream)
+            .arg("dead.entry")
+            .arg(entry_id)
+            .arg("dead.group")
+            .arg(&self.options.group)
+            .arg("dead.deliveries")
+            .arg(deliveries)
+            .arg("dead.reason")
+            .arg(reason);
+        let mut names: Vec<&String> = fields.keys().collect();
+        names.sort();
+        for name in names {
+            if let Value::BulkString(bytes) = &fields[name] {
+                add.arg(name).arg(bytes.as_slice());
+            }
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .add_command(add)
+            .cmd("XACK")
+            .arg(stream)
+            .arg(&self.options.group)
+            .arg(entry_id);
+        let mut conn = self.bridge.conn.clone();
+        let _: (String, u64) = pipe.query_async(&mut conn).await?;
+        self.stats.dead_lettered += 1;
+        tracing::warn!(stream = %stream, entry_id = %entry_id, reason = %reason, "dead-lettered");
+        Ok(())
+    }
+}

@@ -1,0 +1,399 @@
+//! Forwarding receivers: plain sends write their events to Redis through a bounded buffer and
+//! a writer task.
+//!
+//! A forwarding receiver encodes the event where it is sent (so a sender or kwargs that cannot
+//! cross fail there, in the send's report) and queues it; the writer task writes what is
+//! queued in pipelined batches. When the buffer is full the receiver fails with
+//! [`BridgeError::BufferFull`]: a failure in the send's `SendReport`, never a silent drop.
+//! What the writer cannot write (Redis down for longer than its retries) is logged at ERROR
+//! with the event id, and counted in [`ForwardStats`].
+//!
+//! A send inside a database transaction can be held until the commit: see [`hold`].
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use signals_core::{
+    Kwargs, NamedSignal, Namespace, Receiver, ScopedConnection, Sender, SenderKey, Signal,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::bridge::Bridge;
+use crate::consume::is_resending;
+use crate::entry::{Entry, Fields};
+use crate::error::BridgeError;
+
+/// What the writer task gets.
+enum Job {
+    Write {
+        stream: String,
+        event_id: String,
+        signal: String,
+        fields: Fields,
+    },
+    Flush(oneshot::Sender<()>),
+}
+
+/// Counts of the forwarder's work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ForwardStats {
+    /// Events written to Redis.
+    pub written: u64,
+    /// Events the writer could not write (each logged at ERROR).
+    pub failed: u64,
+}
+
+struct Shared {
+    bridge: Bridge,
+    queue: mpsc::Sender<Job>,
+    written: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// Forwards the sends of chosen signals to Redis. Dropping it (or [`shutdown`](Self::shutdown))
+/// disconnects nothing by itself: drop the [`Forwarding`] guards to stop forwarding.
+pub struct Forwarder {
+    shared: Arc<Shared>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Forwarder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forwarder")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The forwarding receivers of one call: connected while this guard lives.
+#[derive(Debug)]
+#[must_use = "the signals are forwarded only while the guard lives"]
+pub struct Forwarding {
+    _connections: Vec<ScopedConnection>,
+}
+
+/// The receiver's name in listings and failures.
+const RECEIVER_NAME: &str = "signals_redis::forward";
+
+impl Forwarder {
+    /// A forwarder writing through `bridge`; its writer task runs on the current tokio
+    /// runtime.
+    pub fn new(bridge: &Bridge) -> Forwarder {
+        let (queue, jobs) = mpsc::channel(bridge.config.buffer.max(1));
+        let shared = Arc::new(Shared {
+            bridge: bridge.clone(),
+            queue,
+            written: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        });
+        let writer = tokio::spawn(write_jobs(Arc::clone(&shared), jobs));
+        Forwarder {
+            shared,
+            writer: Some(writer),
+        }
+    }
+
+    /// Forwards every send of `T` (typed: the kwargs serialize with `T`'s own `Serialize`).
+    pub fn forward<T>(&self) -> Forwarding
+    where
+        T: Signal<Output = ()> + Serialize,
+    {
+        let shared = Arc::clone(&self.shared);
+        let connection = T::signal()
+            .connect(
+                Receiver::new(move |sender: &T::Sender, event: &T| -> Result<(), BridgeError> {
+                    if is_resending() {
+                        return Ok(());
+                    }
+                    let signal = format!("{}.{}", T::NAMESPACE, T::NAME);
+                    let kwargs =
+                        serde_json::to_value(event).map_err(|e| BridgeError::Encode {
+                            signal: signal.clone(),
+                            reason: format!("its kwargs do not serialize: {e}"),
+                        })?;
+                    let sender = crate::wire::sender_json(&sender.sender_key())
+                        .map_err(|reason| BridgeError::Encode {
+                            signal: signal.clone(),
+                            reason,
+                        })?;
+                    let entry = Entry::new(
+                        T::NAMESPACE,
+                        T::NAME,
+                        T::SCHEMA,
+                        sender,
+                        kwargs,
+                        &shared.bridge.config.origin,
+                    );
+                    enqueue(&shared, &entry)
+                })
+                .name(RECEIVER_NAME),
+            )
+            .scoped();
+        Forwarding {
+            _connections: vec![connection],
+        }
+    }
+
+    /// Forwards every send of `signal`, known by name: its kwargs are read from the bag (the
+    /// declared struct's `Serialize` when it is linked, else each value of a by-name bag).
+    pub fn forward_named(&self, signal: &NamedSignal) -> Forwarding {
+        Forwarding {
+            _connections: vec![self.connect_named(signal)],
+        }
+    }
+
+    /// Forwards every signal of `namespace` known now (declared by a linked crate, or named
+    /// at run time before this call; a signal first named later is not included).
+    pub fn forward_namespace(&self, namespace: &Namespace) -> Forwarding {
+        Forwarding {
+            _connections: namespace
+                .signals()
+                .iter()
+                .map(|signal| self.connect_named(signal))
+                .collect(),
+        }
+    }
+
+    fn connect_named(&self, signal: &NamedSignal) -> ScopedConnection {
+        let shared = Arc::clone(&self.shared);
+        let named = *signal;
+        signal
+            .connect(
+                Receiver::new(
+                    move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| -> Result<(), BridgeError> {
+                        if is_resending() {
+                            return Ok(());
+                        }
+                        let entry = shared.bridge.entry_of(&named, sender, kwargs)?;
+                        enqueue(&shared, &entry)
+                    },
+                )
+                .name(RECEIVER_NAME),
+            )
+            .scoped()
+    }
+
+    /// Waits until everything queued before this call is written (or failed).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.shared.queue.send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// What the writer did so far.
+    pub fn stats(&self) -> ForwardStats {
+        ForwardStats {
+            written: self.shared.written.load(Ordering::Relaxed),
+            failed: self.shared.failed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes what is queued, then stops the writer. Forwarding receivers still connected
+    /// fail from then on with [`BridgeError::Closed`].
+    pub async fn shutdown(mut self) {
+        self.flush().await;
+        if let Some(writer) = self.writer.take() {
+            writer.abort();
+            let _ = writer.await;
+        }
+    }
+}
+
+/// Queues `entry` for the writer, or holds it when a [`hold`] is active on this thread.
+fn enqueue(shared: &Arc<Shared>, entry: &Entry) -> Result<(), BridgeError> {
+    let (stream, fields) = shared.bridge.fields_of(entry)?;
+    let job = Job::Write {
+        stream,
+        event_id: entry.id.clone(),
+        signal: entry.qualified_name(),
+        fields,
+    };
+    let job = match HELD.with(|held| {
+        let mut held = held.borrow_mut();
+        match held.as_mut() {
+            Some(list) => {
+                list.push((Arc::clone(shared), job));
+                None
+            }
+            None => Some(job),
+        }
+    }) {
+        Some(job) => job,
+        None => return Ok(()),
+    };
+    queue(shared, job)
+}
+
+fn queue(shared: &Shared, job: Job) -> Result<(), BridgeError> {
+    let signal = match &job {
+        Job::Write { signal, .. } => signal.clone(),
+        Job::Flush(_) => String::new(),
+    };
+    shared.queue.try_send(job).map_err(|error| match error {
+        mpsc::error::TrySendError::Full(_) => BridgeError::BufferFull {
+            signal,
+            capacity: shared.bridge.config.buffer,
+        },
+        mpsc::error::TrySendError::Closed(_) => BridgeError::Closed { signal },
+    })
+}
+
+/// The writer task: batches of up to 64 entries in one pipeline; a failed batch is tried
+/// again twice (the connection reconnects in between), then each entry is logged and
+/// counted as failed.
+async fn write_jobs(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(64);
+    while let Some(first) = jobs.recv().await {
+        batch.push(first);
+        while batch.len() < 64 {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut pipe = redis::pipe();
+        let mut writes = 0;
+        for job in &batch {
+            if let Job::Write { stream, fields, .. } = job {
+                pipe.cmd("XADD").arg(stream).arg("*").arg(fields);
+                writes += 1;
+            }
+        }
+        if writes > 0 {
+            let mut result = Err(BridgeError::Redis(String::new()));
+            for attempt in 0..3u32 {
+                let mut conn = shared.bridge.conn.clone();
+                result = pipe
+                    .query_async::<Vec<String>>(&mut conn)
+                    .await
+                    .map_err(BridgeError::from);
+                if result.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            }
+            match result {
+                Ok(_) => {
+                    shared.written.fetch_add(writes, Ordering::Relaxed);
+                }
+                Err(error) => {
+                    shared.failed.fetch_add(writes, Ordering::Relaxed);
+                    for job in &batch {
+                        if let Job::Write {
+                            event_id, signal, ..
+                        } = job
+                        {
+                            tracing::error!(
+                                signal = %signal,
+                                event_id = %event_id,
+                                error = %error,
+                                "could not forward the event to Redis"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for job in batch.drain(..) {
+            if let Job::Flush(done) = job {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// The events a [`hold`] keeps on this thread, each with the forwarder it goes to.
+type Held = Vec<(Arc<Shared>, Job)>;
+
+thread_local! {
+    static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+}
+
+/// Holds the events forwarded on this thread until [`Hold::release`]; dropped without a
+/// release, they are discarded. For a send inside a database transaction:
+///
+/// ```ignore
+/// let held = signals_redis::hold();
+/// UserCreated { user }.send(&name);     // local receivers run now; forwarding waits
+/// match tx.commit() {
+///     Ok(()) => held.release()?,         // forwarded after the commit
+///     Err(_) => drop(held),              // rolled back: never forwarded
+/// }
+/// ```
+///
+/// Without a hold, an event sent before a commit that then rolls back has been forwarded
+/// anyway: the other processes see an event the database does not have. A hold is per
+/// thread, not `Send`: make it and release it without an `.await` in between. Holds nest:
+/// an inner one joins the outer.
+pub fn hold() -> Hold {
+    let outer = HELD.with(|held| {
+        let mut held = held.borrow_mut();
+        if held.is_some() {
+            true
+        } else {
+            *held = Some(Vec::new());
+            false
+        }
+    });
+    Hold {
+        outer,
+        released: false,
+        _not_send: PhantomData,
+    }
+}
+
+/// See [`hold`].
+#[derive(Debug)]
+#[must_use = "a hold discards what it holds when dropped without release()"]
+pub struct Hold {
+    outer: bool,
+    released: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Hold {
+    /// Queues what was held for the writer. The first event the buffer cannot take is the
+    /// error; the ones after it are not queued either (and were logged at ERROR).
+    pub fn release(mut self) -> Result<usize, BridgeError> {
+        self.released = true;
+        if self.outer {
+            return Ok(0);
+        }
+        let held = HELD.with(|held| held.borrow_mut().take()).unwrap_or_default();
+        let count = held.len();
+        let mut first_error = None;
+        for (shared, job) in held {
+            if first_error.is_some() {
+                if let Job::Write {
+                    signal, event_id, ..
+                } = &job
+                {
+                    tracing::error!(signal = %signal, event_id = %event_id, "a held event was not forwarded: the buffer is full");
+                }
+                continue;
+            }
+            if let Err(error) = queue(&shared, job) {
+                first_error = Some(error);
+            }
+        }
+        first_error.map_or(Ok(count), Err)
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.outer || self.released {
+            return;
+        }
+        let held = HELD.with(|held| held.borrow_mut().take()).unwrap_or_default();
+        if !held.is_empty() {
+            tracing::debug!(events = held.len(), "held events discarded (not released: rolled back)");
+        }
+    }
+}
