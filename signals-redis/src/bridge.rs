@@ -75,7 +75,13 @@ impl Bridge {
             signal: format!("{}.{}", T::NAMESPACE, T::NAME),
             reason: format!("its kwargs do not serialize: {e}"),
         })?;
-        let entry = self.entry(T::NAMESPACE, T::NAME, T::SCHEMA, &sender.sender_key(), kwargs)?;
+        let entry = self.entry(
+            T::NAMESPACE,
+            T::NAME,
+            T::SCHEMA,
+            &sender.sender_key(),
+            kwargs,
+        )?;
         self.write(&entry).await
     }
 
@@ -135,10 +141,7 @@ impl Bridge {
     }
 
     /// The stream key and fields of `entry`, refused when over the size cap.
-    pub(crate) fn fields_of(
-        &self,
-        entry: &Entry,
-    ) -> Result<(String, Fields), BridgeError> {
+    pub(crate) fn fields_of(&self, entry: &Entry) -> Result<(String, Fields), BridgeError> {
         let fields = entry.fields();
         let size = Entry::size(&fields);
         if size > self.config.max_entry_bytes {
@@ -200,7 +203,10 @@ fn next_id(id: &str) -> Option<String> {
 /// Orders two entry ids.
 fn id_key(id: &str) -> (u64, u64) {
     let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
-    (ms.parse().unwrap_or(u64::MAX), seq.parse().unwrap_or(u64::MAX))
+    (
+        ms.parse().unwrap_or(u64::MAX),
+        seq.parse().unwrap_or(u64::MAX),
+    )
 }
 
 impl Bridge {

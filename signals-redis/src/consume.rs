@@ -4,7 +4,9 @@
 //!
 //! - Each consumer group receives every event; within a group each entry goes to one
 //!   consumer at a time: at least once, exactly once when no consumer fails.
-//! - An entry is acknowledged only after the local send ran with no failure. A failed or
+//! - An entry is acknowledged only after the local send ran with no failure, at the end of
+//!   its batch (one `XACK` per stream per batch): a consumer killed in the middle of a batch
+//!   hands every entry of it, handled or not, to another. A failed or
 //!   abandoned entry stays pending; after [`ConsumerOptions::claim_idle`] another consumer
 //!   (or this one) claims it with `XAUTOCLAIM`, which counts a delivery. Redis counts the
 //!   deliveries, not the worker: an entry delivered more than
@@ -13,8 +15,9 @@
 //! - Dead letters at once, without a send: an entry that does not decode, whose names break
 //!   the name rules, whose kwargs do not decode into the linked struct, or whose schema is
 //!   newer than this process's. A valid name that nothing here declares is sent by name.
-//! - A handler that runs longer than the claim idle time keeps its entry: a heartbeat
-//!   (`XCLAIM ... JUSTID`, which counts no delivery) resets the idle time while it runs.
+//! - A batch that takes longer than the claim idle time keeps its entries: a heartbeat
+//!   (`XCLAIM ... JUSTID`, which counts no delivery) resets their idle time while the consumer
+//!   works through them.
 //! - Receivers read the event id and the delivery count with [`current_delivery`]. A send made
 //!   by a consumer is never forwarded again (no loops), and by default a consumer skips (and
 //!   acknowledges) the events its own process forwarded, whose local receivers ran at the
@@ -24,13 +27,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{StreamAutoClaimReply, StreamPendingCountReply, StreamReadReply};
 use redis::Value;
-use signals_core::{Namespace, NamedSignal};
+use signals_core::{NamedSignal, Namespace};
 
 use crate::bridge::Bridge;
 use crate::entry::Entry;
@@ -161,6 +165,21 @@ pub struct Consumer {
     stats: ConsumerStats,
     errors: Vec<BridgeError>,
     last_failure: HashMap<String, String>,
+    /// The signals of the entries seen, by `namespace.name`.
+    signals_by_name: HashMap<(String, String), NamedSignal>,
+    /// Entries handled without failure, per stream, acknowledged at the end of the batch.
+    to_ack: HashMap<String, Vec<String>>,
+    /// The entries in hand (read, not yet finished), which the heartbeat keeps claimed.
+    in_hand: Arc<Mutex<Vec<(String, String)>>>,
+    heartbeat: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        if let Some(heartbeat) = self.heartbeat.take() {
+            heartbeat.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for Consumer {
@@ -191,6 +210,10 @@ impl Consumer {
             stats: ConsumerStats::default(),
             errors: Vec::new(),
             last_failure: HashMap::new(),
+            signals_by_name: HashMap::new(),
+            to_ack: HashMap::new(),
+            in_hand: Arc::default(),
+            heartbeat: None,
         }
     }
 
@@ -362,14 +385,60 @@ impl Consumer {
             }
             Err(error) => return Err(error.into()),
         };
+        let keys = reply.map(|r| r.keys).unwrap_or_default();
+        self.take_in_hand(keys.iter().flat_map(|key| {
+            key.ids
+                .iter()
+                .map(move |id| (key.key.clone(), id.id.clone()))
+        }));
         let mut count = 0;
-        for key in reply.map(|r| r.keys).unwrap_or_default() {
+        for key in keys {
             for id in key.ids {
                 count += 1;
                 self.handle(&key.key, &id.id, &id.map, 1).await;
             }
         }
+        self.flush_acks().await?;
         Ok(count)
+    }
+
+    /// Notes the entries just read as in hand, for the heartbeat, which starts with the first
+    /// batch.
+    fn take_in_hand(&mut self, entries: impl Iterator<Item = (String, String)>) {
+        if let Ok(mut in_hand) = self.in_hand.lock() {
+            in_hand.clear();
+            in_hand.extend(entries);
+        }
+        if self.heartbeat.is_none() {
+            self.heartbeat = Some(self.start_heartbeat());
+        }
+    }
+
+    /// Acknowledges the entries handled without failure: one `XACK` per stream, all in one
+    /// pipeline, at the end of each batch.
+    async fn flush_acks(&mut self) -> Result<(), BridgeError> {
+        if let Ok(mut in_hand) = self.in_hand.lock() {
+            in_hand.clear();
+        }
+        if self.to_ack.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        let mut count = 0;
+        for (stream, ids) in &self.to_ack {
+            pipe.cmd("XACK")
+                .arg(stream)
+                .arg(&self.options.group)
+                .arg(ids);
+            count += ids.len() as u64;
+        }
+        let mut conn = self.bridge.conn.clone();
+        let acked: Result<Vec<u64>, redis::RedisError> = pipe.query_async(&mut conn).await;
+        // On an error the entries stay pending and are claimed again later: at least once.
+        self.to_ack.clear();
+        acked?;
+        self.stats.acked += count;
+        Ok(())
     }
 
     /// Redis lost the groups (a restart without persistence): create them again and say so.
@@ -433,6 +502,12 @@ impl Consumer {
                 };
                 self.report(error);
             }
+            self.take_in_hand(
+                reply
+                    .claimed
+                    .iter()
+                    .map(|id| (stream.to_owned(), id.id.clone())),
+            );
             for id in &reply.claimed {
                 self.stats.reclaimed += 1;
                 let deliveries = self.deliveries(stream, &id.id).await?;
@@ -440,7 +515,9 @@ impl Consumer {
                     let last = self
                         .last_failure
                         .remove(&id.id)
-                        .map_or(String::new(), |why| format!("; the last failure here: {why}"));
+                        .map_or(String::new(), |why| {
+                            format!("; the last failure here: {why}")
+                        });
                     let times = match deliveries - 1 {
                         1 => "once".to_owned(),
                         n => format!("{n} times"),
@@ -455,6 +532,7 @@ impl Consumer {
                     self.handle(stream, &id.id, &id.map, deliveries).await;
                 }
             }
+            self.flush_acks().await?;
             if reply.next_stream_id == "0-0" {
                 break;
             }
@@ -512,8 +590,7 @@ impl Consumer {
             self.stats.skipped_own += 1;
             return self.ack(stream, entry_id).await;
         }
-        let signal = match Namespace::get(&entry.namespace).and_then(|ns| ns.signal(&entry.name))
-        {
+        let signal = match self.signal_named(&entry.namespace, &entry.name) {
             Ok(signal) => signal,
             Err(error) => {
                 let reason = format!("the signal cannot be named here: {error}");
@@ -542,13 +619,11 @@ impl Consumer {
             deliveries,
             origin: entry.origin.clone(),
         };
-        let heartbeat = self.heartbeat(stream, entry_id);
         let sent = WithDelivery {
             delivery,
             inner: Box::pin(wire::resend(signal, entry.sender, entry.kwargs)),
         }
         .await;
-        heartbeat.abort();
         if matches!(sent, Resend::Sent(_)) {
             self.stats.sent += 1;
         }
@@ -584,41 +659,63 @@ impl Consumer {
         }
     }
 
-    /// Keeps `entry_id` from being claimed while it is handled: `XCLAIM ... JUSTID` resets its
-    /// idle time without counting a delivery, every third of the claim idle time.
-    fn heartbeat(&self, stream: &str, entry_id: &str) -> tokio::task::JoinHandle<()> {
+    /// The signal `namespace.name`, found once per name.
+    fn signal_named(
+        &mut self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<NamedSignal, signals_core::Error> {
+        let key = (namespace.to_owned(), name.to_owned());
+        if let Some(signal) = self.signals_by_name.get(&key) {
+            return Ok(*signal);
+        }
+        let signal = Namespace::get(namespace)?.signal(name)?;
+        if self.signals_by_name.len() < 10_000 {
+            self.signals_by_name.insert(key, signal);
+        }
+        Ok(signal)
+    }
+
+    /// Keeps the entries in hand from being claimed by others while this consumer works
+    /// through its batch: every third of the claim idle time, `XCLAIM ... JUSTID` on each
+    /// resets its idle time without counting a delivery.
+    fn start_heartbeat(&self) -> tokio::task::JoinHandle<()> {
         let mut conn = self.bridge.conn.clone();
-        let (stream, entry_id) = (stream.to_owned(), entry_id.to_owned());
+        let in_hand = Arc::clone(&self.in_hand);
         let (group, consumer) = (self.options.group.clone(), self.options.consumer.clone());
         let every = self.options.claim_idle / 3;
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
-                let beat: Result<Value, redis::RedisError> = redis::cmd("XCLAIM")
-                    .arg(&stream)
-                    .arg(&group)
-                    .arg(&consumer)
-                    .arg(0)
-                    .arg(&entry_id)
-                    .arg("JUSTID")
-                    .query_async(&mut conn)
-                    .await;
-                if let Err(error) = beat {
-                    tracing::warn!(stream = %stream, entry_id = %entry_id, error = %error, "heartbeat failed");
+                let entries = in_hand.lock().map(|e| e.clone()).unwrap_or_default();
+                let mut by_stream: HashMap<&str, Vec<&str>> = HashMap::new();
+                for (stream, id) in &entries {
+                    by_stream.entry(stream).or_default().push(id);
+                }
+                for (stream, ids) in by_stream {
+                    let beat: Result<Value, redis::RedisError> = redis::cmd("XCLAIM")
+                        .arg(stream)
+                        .arg(&group)
+                        .arg(&consumer)
+                        .arg(0)
+                        .arg(&ids)
+                        .arg("JUSTID")
+                        .query_async(&mut conn)
+                        .await;
+                    if let Err(error) = beat {
+                        tracing::warn!(stream = %stream, error = %error, "heartbeat failed");
+                    }
                 }
             }
         })
     }
 
+    /// Queues `entry_id` for the batch's acknowledgement.
     async fn ack(&mut self, stream: &str, entry_id: &str) -> Result<(), BridgeError> {
-        let mut conn = self.bridge.conn.clone();
-        let _: u64 = redis::cmd("XACK")
-            .arg(stream)
-            .arg(&self.options.group)
-            .arg(entry_id)
-            .query_async(&mut conn)
-            .await?;
-        self.stats.acked += 1;
+        self.to_ack
+            .entry(stream.to_owned())
+            .or_default()
+            .push(entry_id.to_owned());
         Ok(())
     }
 

@@ -109,7 +109,12 @@ impl DeadLetters {
         match reply {
             Ok(reply) => Ok(reply.ids.into_iter().next().map(|entry| entry.map)),
             // A malformed id is a letter that does not exist.
-            Err(error) if error.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) => Ok(None),
+            Err(error)
+                if error.kind()
+                    == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) =>
+            {
+                Ok(None)
+            }
             Err(error) => Err(error.into()),
         }
     }

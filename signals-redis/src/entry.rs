@@ -152,7 +152,10 @@ impl Entry {
     /// Reads an entry from a stream's fields, checking everything: the format version, the
     /// size against `max_bytes`, the JSON (and its nesting), and the names against the name
     /// rules.
-    pub fn decode(fields: &HashMap<String, redis::Value>, max_bytes: usize) -> Result<Entry, Malformed> {
+    pub fn decode(
+        fields: &HashMap<String, redis::Value>,
+        max_bytes: usize,
+    ) -> Result<Entry, Malformed> {
         let size: usize = fields
             .iter()
             .map(|(k, v)| {
@@ -313,7 +316,10 @@ mod tests {
         ));
         let mut fields = stored(&entry);
         fields.remove("origin");
-        assert_eq!(Entry::decode(&fields, 1 << 20), Err(Malformed::Field("origin")));
+        assert_eq!(
+            Entry::decode(&fields, 1 << 20),
+            Err(Malformed::Field("origin"))
+        );
         let mut fields = stored(&entry);
         fields.insert("v".into(), redis::Value::BulkString(b"9".to_vec()));
         assert_eq!(

@@ -7,7 +7,9 @@ use crate::url::redact;
 #[non_exhaustive]
 pub enum BridgeError {
     /// Redis refused a command or could not be reached.
-    #[error("redis: {0}; check that the server at the configured URL runs and accepts this client")]
+    #[error(
+        "redis: {0}; check that the server at the configured URL runs and accepts this client"
+    )]
     Redis(String),
     /// The signal's kwargs or sender cannot be written as an entry.
     #[error("cannot forward {signal}: {reason}")]

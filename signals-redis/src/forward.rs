@@ -106,31 +106,35 @@ impl Forwarder {
         let shared = Arc::clone(&self.shared);
         let connection = T::signal()
             .connect(
-                Receiver::new(move |sender: &T::Sender, event: &T| -> Result<(), BridgeError> {
-                    if is_resending() {
-                        return Ok(());
-                    }
-                    let signal = format!("{}.{}", T::NAMESPACE, T::NAME);
-                    let kwargs =
-                        serde_json::to_value(event).map_err(|e| BridgeError::Encode {
-                            signal: signal.clone(),
-                            reason: format!("its kwargs do not serialize: {e}"),
-                        })?;
-                    let sender = crate::wire::sender_json(&sender.sender_key())
-                        .map_err(|reason| BridgeError::Encode {
-                            signal: signal.clone(),
-                            reason,
-                        })?;
-                    let entry = Entry::new(
-                        T::NAMESPACE,
-                        T::NAME,
-                        T::SCHEMA,
-                        sender,
-                        kwargs,
-                        &shared.bridge.config.origin,
-                    );
-                    enqueue(&shared, &entry)
-                })
+                Receiver::new(
+                    move |sender: &T::Sender, event: &T| -> Result<(), BridgeError> {
+                        if is_resending() {
+                            return Ok(());
+                        }
+                        let signal = format!("{}.{}", T::NAMESPACE, T::NAME);
+                        let kwargs =
+                            serde_json::to_value(event).map_err(|e| BridgeError::Encode {
+                                signal: signal.clone(),
+                                reason: format!("its kwargs do not serialize: {e}"),
+                            })?;
+                        let sender =
+                            crate::wire::sender_json(&sender.sender_key()).map_err(|reason| {
+                                BridgeError::Encode {
+                                    signal: signal.clone(),
+                                    reason,
+                                }
+                            })?;
+                        let entry = Entry::new(
+                            T::NAMESPACE,
+                            T::NAME,
+                            T::SCHEMA,
+                            sender,
+                            kwargs,
+                            &shared.bridge.config.origin,
+                        );
+                        enqueue(&shared, &entry)
+                    },
+                )
                 .name(RECEIVER_NAME),
             )
             .scoped();
@@ -244,14 +248,18 @@ fn queue(shared: &Shared, job: Job) -> Result<(), BridgeError> {
     })
 }
 
-/// The writer task: batches of up to 64 entries in one pipeline; a failed batch is tried
+/// The most entries the writer puts in one pipeline: what queued while the last one was in
+/// flight, up to this.
+const BATCH: usize = 256;
+
+/// The writer task: batches of up to [`BATCH`] entries in one pipeline; a failed batch is tried
 /// again twice (the connection reconnects in between), then each entry is logged and
 /// counted as failed.
 async fn write_jobs(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(64);
+    let mut batch = Vec::with_capacity(BATCH);
     while let Some(first) = jobs.recv().await {
         batch.push(first);
-        while batch.len() < 64 {
+        while batch.len() < BATCH {
             match jobs.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
@@ -365,7 +373,9 @@ impl Hold {
         if self.outer {
             return Ok(0);
         }
-        let held = HELD.with(|held| held.borrow_mut().take()).unwrap_or_default();
+        let held = HELD
+            .with(|held| held.borrow_mut().take())
+            .unwrap_or_default();
         let count = held.len();
         let mut first_error = None;
         for (shared, job) in held {
@@ -391,9 +401,14 @@ impl Drop for Hold {
         if self.outer || self.released {
             return;
         }
-        let held = HELD.with(|held| held.borrow_mut().take()).unwrap_or_default();
+        let held = HELD
+            .with(|held| held.borrow_mut().take())
+            .unwrap_or_default();
         if !held.is_empty() {
-            tracing::debug!(events = held.len(), "held events discarded (not released: rolled back)");
+            tracing::debug!(
+                events = held.len(),
+                "held events discarded (not released: rolled back)"
+            );
         }
     }
 }

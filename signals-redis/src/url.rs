@@ -74,9 +74,15 @@ mod tests {
             format!("{url:?}"),
             "RedisUrl(\"redis://***@cache.example.org:6379/2\")"
         );
-        assert_eq!(redact("redis://:pw@h/0 and rediss://a:b@c"), "redis://***@h/0 and rediss://***@c");
+        assert_eq!(
+            redact("redis://:pw@h/0 and rediss://a:b@c"),
+            "redis://***@h/0 and rediss://***@c"
+        );
         assert_eq!(redact("redis://localhost:6379"), "redis://localhost:6379");
-        assert_eq!(redact("redis+unix:///tmp/r.sock"), "redis+unix:///tmp/r.sock");
+        assert_eq!(
+            redact("redis+unix:///tmp/r.sock"),
+            "redis+unix:///tmp/r.sock"
+        );
         assert_eq!(redact("no url here"), "no url here");
     }
 }

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use signals_core::prelude::*;
 use signals_core::{Kwargs, Namespace, SenderKey};
 use signals_redis::{
-    current_delivery, hold, Bridge, BridgeConfig, BridgeError, Consumer, ConsumerOptions,
-    Forwarder,
+    current_delivery, hold, Bridge, BridgeConfig, BridgeError, Consumer, ConsumerOptions, Forwarder,
 };
 use support::{available, runtime, RedisServer};
 
@@ -49,7 +48,9 @@ fn a_published_event_is_sent_again_typed_with_its_sender_and_delivery() {
     }
     let server = RedisServer::start();
     runtime().block_on(async {
-        let bridge = Bridge::connect(BridgeConfig::new(server.url())).await.unwrap();
+        let bridge = Bridge::connect(BridgeConfig::new(server.url()))
+            .await
+            .unwrap();
         let seen: Seen = Arc::default();
         let log = seen.clone();
         let _receiver = Saved::signal()
@@ -65,7 +66,13 @@ fn a_published_event_is_sent_again_typed_with_its_sender_and_delivery() {
             })
             .scoped();
         let published = bridge
-            .publish::<Saved>("web", &Saved { id: 1, title: "camels".into() })
+            .publish::<Saved>(
+                "web",
+                &Saved {
+                    id: 1,
+                    title: "camels".into(),
+                },
+            )
             .await
             .unwrap();
         assert_eq!(published.stream, "ckan:default:signals:bridge_test.saved");
@@ -90,9 +97,14 @@ fn forwarded_sends_cross_and_are_not_forwarded_again() {
     }
     let server = RedisServer::start();
     runtime().block_on(async {
-        let bridge = Bridge::connect(BridgeConfig::new(server.url())).await.unwrap();
+        let bridge = Bridge::connect(BridgeConfig::new(server.url()))
+            .await
+            .unwrap();
         let forwarder = Forwarder::new(&bridge);
-        let named = Namespace::get("bridge_test").unwrap().signal("forwarded").unwrap();
+        let named = Namespace::get("bridge_test")
+            .unwrap()
+            .signal("forwarded")
+            .unwrap();
         let _forwarding = forwarder.forward_named(&named);
         let seen: Seen = Arc::default();
         let log = seen.clone();
@@ -100,11 +112,15 @@ fn forwarded_sends_cross_and_are_not_forwarded_again() {
             .connect(move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| {
                 let n = kwargs.read::<i64>("n").map(|n| *n);
                 let remote = current_delivery().is_some();
-                log.lock().unwrap().push(format!("{sender} n={n:?} remote={remote}"));
+                log.lock()
+                    .unwrap()
+                    .push(format!("{sender} n={n:?} remote={remote}"));
             })
             .scoped();
         for n in 0..3i64 {
-            let report = named.send(&"web", &signals_core::DynKwargs::new().with("n", n)).unwrap();
+            let report = named
+                .send(&"web", &signals_core::DynKwargs::new().with("n", n))
+                .unwrap();
             assert!(report.is_ok(), "{report:?}");
         }
         forwarder.flush().await;
@@ -137,9 +153,14 @@ fn a_held_send_is_forwarded_after_release_and_never_after_a_rollback() {
     }
     let server = RedisServer::start();
     runtime().block_on(async {
-        let bridge = Bridge::connect(BridgeConfig::new(server.url())).await.unwrap();
+        let bridge = Bridge::connect(BridgeConfig::new(server.url()))
+            .await
+            .unwrap();
         let forwarder = Forwarder::new(&bridge);
-        let named = Namespace::get("bridge_test").unwrap().signal("held").unwrap();
+        let named = Namespace::get("bridge_test")
+            .unwrap()
+            .signal("held")
+            .unwrap();
         let _forwarding = forwarder.forward_named(&named);
         let bag = |n: i64| signals_core::DynKwargs::new().with("n", n);
         {
@@ -206,7 +227,10 @@ fn an_error_is_what_a_full_buffer_gives_a_send() {
         config.response_timeout = Duration::from_millis(200);
         let bridge = Bridge::connect(config).await.unwrap();
         let forwarder = Forwarder::new(&bridge);
-        let named = Namespace::get("bridge_test").unwrap().signal("full").unwrap();
+        let named = Namespace::get("bridge_test")
+            .unwrap()
+            .signal("full")
+            .unwrap();
         let _forwarding = forwarder.forward_named(&named);
         server.freeze();
         let mut failures = Vec::new();
@@ -217,7 +241,10 @@ fn an_error_is_what_a_full_buffer_gives_a_send() {
             failures.extend(report.failures().iter().map(ToString::to_string));
         }
         server.thaw();
-        assert!(!failures.is_empty(), "a frozen Redis and a buffer of 2 must refuse some");
+        assert!(
+            !failures.is_empty(),
+            "a frozen Redis and a buffer of 2 must refuse some"
+        );
         assert!(
             failures[0].contains("the forwarding buffer is full (2 events waiting for Redis)"),
             "{}",
