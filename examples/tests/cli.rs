@@ -1051,7 +1051,9 @@ fn arguments_that_are_not_utf8_are_read_or_reported_never_a_panic() {
     assert_eq!(stdout(&output), "");
     assert_eq!(
         stderr(&output),
-        format!("error: unexpected argument '--\u{fffd}\\u{{1b}}[31m' found\n\n{USAGE}\n\n{MORE}\n")
+        format!(
+            "error: unexpected argument '--\u{fffd}\\u{{1b}}[31m' found\n\n{USAGE}\n\n{MORE}\n"
+        )
     );
 }
 

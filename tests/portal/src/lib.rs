@@ -259,7 +259,9 @@ impl TestPortal {
             ..options
         };
         let (server, sink) = runtime.block_on(async {
-            let sink = WebhookSink::start().await.expect("the webhook endpoint starts");
+            let sink = WebhookSink::start()
+                .await
+                .expect("the webhook endpoint starts");
             let server = Server::start(options).await.expect("the portal starts");
             (server, sink)
         });
@@ -301,7 +303,10 @@ impl TestPortal {
 
     /// The bodies the webhook endpoint received.
     pub fn webhook_calls(&self) -> Vec<String> {
-        self.sink.as_ref().map(WebhookSink::calls).unwrap_or_default()
+        self.sink
+            .as_ref()
+            .map(WebhookSink::calls)
+            .unwrap_or_default()
     }
 
     /// The blocking HTTP client (redirects are not followed).
@@ -316,7 +321,12 @@ impl TestPortal {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let text = response.text().expect("a readable body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -379,8 +389,12 @@ impl TestPortal {
 
     /// `POST /user/login`: the session cookie on success.
     pub fn login(&self, login: &str, password: &str) -> Option<String> {
-        self.post_form("/user/login", &[("login", login), ("password", password)], None)
-            .session()
+        self.post_form(
+            "/user/login",
+            &[("login", login), ("password", password)],
+            None,
+        )
+        .session()
     }
 }
 

@@ -93,7 +93,9 @@ async fn webhook(action: &SenderKey<'_>, kwargs: &dyn Kwargs) -> Result<(), Stri
         c.push(call);
     }
     if !status.is_success() {
-        return Err(format!("the webhook {url} answered {status}; check the URL"));
+        return Err(format!(
+            "the webhook {url} answered {status}; check the URL"
+        ));
     }
     Ok(())
 }
