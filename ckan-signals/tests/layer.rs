@@ -72,6 +72,9 @@ impl Logs {
             .with_writer(move || logs.clone())
             .with_max_level(tracing::Level::INFO)
             .without_time()
+            // The workspace build turns on tracing-subscriber's `ansi` feature (the portal
+            // uses it): plain text, so that the assertions read what a log file holds.
+            .with_ansi(false)
             .finish();
         tracing::subscriber::with_default(subscriber, f)
     }
