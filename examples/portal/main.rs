@@ -320,11 +320,7 @@ async fn serve_until_ctrl_c(
     let sink = WebhookSink::start().await?;
     ckanext_notify::set_webhook_url(Some(sink.url()));
     let server = Server::start(options).await.map_err(|e| e.to_string())?;
-    let token = server
-        .portal()
-        .lock()
-        .await
-        .add_sysadmin("admin", "admin password")
+    let token = server.portal().add_sysadmin("admin", "admin password")
         .map_err(|e| e.to_string())?;
     writeln!(
         out,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::portal::Portal;
@@ -77,7 +77,7 @@ pub enum ServerError {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
-    portal: Arc<Mutex<Portal>>,
+    portal: Arc<Portal>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
 }
@@ -102,7 +102,7 @@ impl Server {
                     source,
                 })?;
         let addr = listener.local_addr()?;
-        let portal = Arc::new(Mutex::new(portal));
+        let portal = Arc::new(portal);
         let state = AppState {
             portal: Arc::clone(&portal),
             site_url: format!("http://{addr}"),
@@ -136,7 +136,7 @@ impl Server {
 
     /// The application core, for what a test or the story reads directly (the mail the
     /// portal would have sent, the receiver failures).
-    pub fn portal(&self) -> &Arc<Mutex<Portal>> {
+    pub fn portal(&self) -> &Arc<Portal> {
         &self.portal
     }
 

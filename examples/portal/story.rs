@@ -170,7 +170,7 @@ async fn story(
         out,
         "  registered (ckan.register_blueprint is sent for plugin-defined types only; no plugin listens):"
     )?;
-    for (blueprint, sender) in server.portal().lock().await.blueprints() {
+    for (blueprint, sender) in server.portal().blueprints() {
         let how = match sender {
             Some(sender) => format!("sent from {sender:?}"),
             None => "core, not announced".to_owned(),
@@ -181,11 +181,7 @@ async fn story(
             blueprint.name, blueprint.url_prefix
         )?;
     }
-    let token = server
-        .portal()
-        .lock()
-        .await
-        .add_sysadmin("admin", "admin password")
+    let token = server.portal().add_sysadmin("admin", "admin password")
         .map_err(|e| e.to_string())?;
     writeln!(
         out,
@@ -347,11 +343,7 @@ async fn story(
     )
     .await?;
     writeln!(out, "  POST /user/reset bob -> {}", answer.status())?;
-    let link = server
-        .portal()
-        .lock()
-        .await
-        .mail()
+    let link = server.portal().mail()
         .map_err(|e| e.to_string())?
         .into_iter()
         .rev()
@@ -463,7 +455,7 @@ async fn story(
         ckanext_notify::webhook_calls().len(),
         sink.calls().len()
     )?;
-    let failures = server.portal().lock().await.receiver_failures.clone();
+    let failures = server.portal().receiver_failures();
     writeln!(
         out,
         "  receiver failures in the portal's sends: {}",

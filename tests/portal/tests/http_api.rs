@@ -838,7 +838,7 @@ fn a_failing_user_created_receiver_rolls_the_user_back() {
         assert_eq!(created.events().len(), 1);
         assert_eq!(created.events()[0].sender, json!("carol"));
         assert_eq!(
-            portal.portal(|p| p.receiver_failures.clone()),
+            portal.portal(|p| p.receiver_failures()),
             [failure_text.as_str()]
         );
         assert_eq!(portal.portal(|p| p.user_count()), Ok(1));
@@ -887,7 +887,7 @@ fn a_failing_user_created_receiver_rolls_the_user_back() {
                 }),
             )]
         );
-        assert_eq!(portal.portal(|p| p.receiver_failures.len()), 2);
+        assert_eq!(portal.portal(|p| p.receiver_failures().len()), 2);
     }
 }
 
@@ -916,7 +916,7 @@ fn package_create_posts_to_the_webhook() {
     portal.get("/api/3/action/package_show?id=camels", None);
     assert_eq!(portal.webhook_calls(), [body]);
     assert_eq!(
-        portal.portal(|p| p.receiver_failures.clone()),
+        portal.portal(|p| p.receiver_failures()),
         Vec::<String>::new()
     );
 }
@@ -937,7 +937,7 @@ fn a_failing_webhook_is_reported_and_the_action_still_succeeds() {
     let info = receiver_info(ActionSucceeded::signal().named(), "ckanext_notify::webhook");
     assert_eq!(info.plugin.as_deref(), Some("notify"));
     assert_eq!(
-        portal.portal(|p| p.receiver_failures.clone()),
+        portal.portal(|p| p.receiver_failures()),
         [format!(
             "receiver {info} returned an error: the webhook POST to http://127.0.0.1:1/x \
              failed: error sending request for url (http://127.0.0.1:1/x)"
