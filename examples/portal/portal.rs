@@ -82,6 +82,15 @@ impl From<rusqlite::Error> for ActionError {
 #[error("login failed: wrong user name, e-mail or password")]
 pub struct LoginFailed;
 
+/// A sysadmin made by [`Portal::add_sysadmin`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sysadmin {
+    /// Its API token (for the `Authorization` header).
+    pub token: String,
+    /// Its password, when the user was created now (random, shown once).
+    pub password: Option<String>,
+}
+
 /// A message the portal would have e-mailed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -105,6 +114,17 @@ fn dataset_blueprint(dataset_type: &str) -> Blueprint {
 /// `/{type}/<id>/resource` (`<id>` is the dataset's, a Flask route variable).
 fn resource_url_prefix(dataset_type: &str) -> String {
     format!("/{dataset_type}/<id>/resource")
+}
+
+/// CKAN's password rule, for `user_create`, `user_update` and the reset form alike.
+fn validate_password(password: &str) -> Result<(), ActionError> {
+    if password.chars().count() < 8 {
+        return Err(ActionError::invalid(
+            "password",
+            "Your password must be 8 characters or longer",
+        ));
+    }
+    Ok(())
 }
 
 /// The number in an id such as `dataset-3`, if `key` is one with that prefix.
@@ -267,17 +287,37 @@ impl Portal {
         self.blueprints.push((blueprint, Some(kind)));
     }
 
-    /// Creates a sysadmin (or makes an existing user one, with this password) and an API
-    /// token for it, as `ckan sysadmin add` and `ckan user token add` do (no signal: CKAN's CLI
-    /// does not go through `user_create`'s signal either). Returns the token.
-    pub fn add_sysadmin(&self, name: &str, password: &str) -> Result<String, ActionError> {
-        let hash = self.cost.hash(password).map_err(ActionError::Internal)?;
-        self.db().execute(
-            "INSERT INTO user (name, email, sysadmin, password_hash) VALUES (?1, ?2, 1, ?3) \
-             ON CONFLICT (name) DO UPDATE SET sysadmin = 1, password_hash = excluded.password_hash",
-            params![name, format!("{name}@localhost"), hash],
+    /// Makes `name` a sysadmin with a fresh API token, as `ckan sysadmin add` and
+    /// `ckan user token add` do (no signal: CKAN's CLI does not go through `user_create`'s
+    /// signal either). A new user gets a random password, returned once; an existing one keeps
+    /// its password. Its previous `cli` tokens are revoked.
+    pub fn add_sysadmin(&self, name: &str) -> Result<Sysadmin, ActionError> {
+        let exists: bool = self.db().query_row(
+            "SELECT EXISTS (SELECT 1 FROM user WHERE name = ?1)",
+            [name],
+            |row| row.get(0),
         )?;
-        self.token_for(name, "cli")
+        let password = if exists {
+            self.db()
+                .execute("UPDATE user SET sysadmin = 1 WHERE name = ?1", [name])?;
+            None
+        } else {
+            let password = store::random_token().map_err(ActionError::Internal)?;
+            let hash = self.cost.hash(&password).map_err(ActionError::Internal)?;
+            self.db().execute(
+                "INSERT INTO user (name, email, sysadmin, password_hash) VALUES (?1, ?2, 1, ?3)",
+                params![name, format!("{name}@localhost"), hash],
+            )?;
+            Some(password)
+        };
+        self.db().execute(
+            "DELETE FROM api_token WHERE name = 'cli' AND user_id = (SELECT id FROM user WHERE name = ?1)",
+            [name],
+        )?;
+        Ok(Sysadmin {
+            token: self.token_for(name, "cli")?,
+            password,
+        })
     }
 
     fn token_for(&self, user: &str, token_name: &str) -> Result<String, ActionError> {
@@ -429,19 +469,17 @@ impl Portal {
 
     /// Creates a user. As CKAN's `user_create`: every field is validated first, the row is
     /// written in a transaction, `user_created` is sent, and only then is the transaction
-    /// committed. A receiver of `user_created` that fails (an error or a panic) rolls the
-    /// transaction back, as an exception from a blinker receiver does in CKAN: the user is not
-    /// created and the action fails with [`ActionError::Internal`] naming the receiver.
+    /// committed. A receiver of `user_created` that fails (an error or a panic) stops the send
+    /// and rolls the transaction back, as an exception from a blinker receiver does in CKAN:
+    /// the receivers after it do not run, the user is not created and the action fails with
+    /// [`ActionError::Internal`] naming the receiver (in the log, not in the answer). The send
+    /// is synchronous, inside the transaction: an async `user_created` receiver is such a
+    /// failure; connect a sync one (and hand slow work to a task or a worker).
     fn user_create(&self, data: &Value) -> Result<Value, ActionError> {
         let name = Self::text(data, "name")?.to_owned();
         let email = Self::text(data, "email")?.to_owned();
         let password = Self::text(data, "password")?;
-        if password.chars().count() < 8 {
-            return Err(ActionError::invalid(
-                "password",
-                "Your password must be 8 characters or longer",
-            ));
-        }
+        validate_password(password)?;
         let fullname = data.get("fullname").and_then(Value::as_str);
         let hash = self.cost.hash(password).map_err(ActionError::Internal)?;
         let mut db = self.db();
@@ -468,9 +506,15 @@ impl Portal {
             fullname: fullname.map(str::to_owned),
             sysadmin: false,
         };
-        // Sent before the commit, as CKAN does.
+        // Sent before the commit, as CKAN does, and stopped at the first failure, as blinker
+        // stops at a receiver's exception. A sync send: the transaction holds the database,
+        // and an async receiver here would hold it across its awaits; one is reported
+        // (`FailureKind::AsyncReceiver`) and rolls the user back like any failure.
         let event = UserCreated { user: user.clone() };
-        let report = UserCreated::signal().sending(&name, &event).run();
+        let report = UserCreated::signal()
+            .sending(&name, &event)
+            .fail_fast()
+            .run();
         if let Some(failure) = report.failures().first() {
             let why =
                 format!("the user was not created: a user_created receiver failed: {failure}");
@@ -516,6 +560,7 @@ impl Portal {
         }
         let id = row_id(&user.id, "user").unwrap_or(-1);
         if let Some(password) = data.get("password").and_then(Value::as_str) {
+            validate_password(password)?;
             let hash = self.cost.hash(password).map_err(ActionError::Internal)?;
             self.db().execute(
                 "UPDATE user SET password_hash = ?1 WHERE id = ?2",
@@ -601,11 +646,7 @@ impl Portal {
             .ok_or_else(|| ActionError::NotFound(format!("dataset `{key}`")))
     }
 
-    fn package_create(
-        &self,
-        context: &ActionContext,
-        data: &Value,
-    ) -> Result<Value, ActionError> {
+    fn package_create(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         Self::caller(context, "package_create")?;
         let name = Self::text(data, "name")?;
         let title = data.get("title").and_then(Value::as_str);
@@ -629,11 +670,7 @@ impl Portal {
         self.package_json(id)
     }
 
-    fn package_update(
-        &self,
-        context: &ActionContext,
-        data: &Value,
-    ) -> Result<Value, ActionError> {
+    fn package_update(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         Self::caller(context, "package_update")?;
         let id = self.find_dataset(Self::text(data, "id")?)?;
         if let Some(title) = data.get("title").and_then(Value::as_str) {
@@ -645,11 +682,7 @@ impl Portal {
         self.package_json(id)
     }
 
-    fn resource_create(
-        &self,
-        context: &ActionContext,
-        data: &Value,
-    ) -> Result<Value, ActionError> {
+    fn resource_create(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         Self::caller(context, "resource_create")?;
         let package = self.find_dataset(Self::text(data, "package_id")?)?;
         let upload = data

@@ -1,6 +1,5 @@
 //! Starting and stopping the portal's HTTP server.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -72,8 +71,7 @@ pub enum ServerError {
     Task(String),
 }
 
-/// A running portal: it serves until [`stop`](Self::stop) or
-/// [`serve_until`](Self::serve_until)'s signal.
+/// A running portal: it serves until [`stop`](Self::stop).
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
@@ -149,11 +147,5 @@ impl Server {
             Ok(result) => Ok(result?),
             Err(error) => Err(ServerError::Task(error.to_string())),
         }
-    }
-
-    /// Serves until `shutdown` completes (Ctrl-C, say), then stops gracefully.
-    pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        shutdown.await;
-        self.stop().await
     }
 }

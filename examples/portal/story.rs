@@ -181,8 +181,11 @@ async fn story(
             blueprint.name, blueprint.url_prefix
         )?;
     }
-    let token = server.portal().add_sysadmin("admin", "admin password")
-        .map_err(|e| e.to_string())?;
+    let token = server
+        .portal()
+        .add_sysadmin("admin")
+        .map_err(|e| e.to_string())?
+        .token;
     writeln!(
         out,
         "  sysadmin `admin` and its API token created (as `ckan sysadmin add` and `ckan user token add`)"
@@ -343,7 +346,9 @@ async fn story(
     )
     .await?;
     writeln!(out, "  POST /user/reset bob -> {}", answer.status())?;
-    let link = server.portal().mail()
+    let link = server
+        .portal()
+        .mail()
         .map_err(|e| e.to_string())?
         .into_iter()
         .rev()

@@ -197,7 +197,8 @@ async fn action_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // As CKAN: an unknown action is refused before the body is read.
+    // As CKAN: an unknown action is refused before its data is parsed. (The body is read
+    // first, by the extractor: one over axum's 2 MB limit is a plain 413.)
     if !crate::portal::ACTIONS.contains(&name.as_str()) {
         return bad_request(&format!("Action name not known: {name}"));
     }
@@ -279,9 +280,15 @@ fn found(location: &str) -> Response {
     response
 }
 
+/// A page's answer to an action's failure: its status and message, but for an internal
+/// failure, whose details go to the log (by `error_object`), never to the client.
 fn action_page(error: ActionError) -> Response {
-    let status = error_object(error.clone()).0;
-    page(status, error.to_string())
+    let text = match &error {
+        ActionError::Internal(_) => "Internal Server Error".to_owned(),
+        other => other.to_string(),
+    };
+    let status = error_object(error).0;
+    page(status, text)
 }
 
 fn field<'a>(form: &'a BTreeMap<String, String>, name: &str) -> &'a str {

@@ -266,11 +266,11 @@ impl TestPortal {
             (server, sink)
         });
         ckanext_notify::set_webhook_url(Some(sink.url()));
-        let admin_token = runtime
-            .block_on(async {
-                server.portal().add_sysadmin("admin", "admin password")
-            })
-            .expect("the sysadmin is created");
+        let admin_token = server
+            .portal()
+            .add_sysadmin("admin")
+            .expect("the sysadmin is created")
+            .token;
         let client = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
