@@ -68,6 +68,10 @@
 //!
 //! ## Not guaranteed
 //!
+//! - **Secrets in headers are not hidden.** `request_finished` carries every response header,
+//!   `set-cookie` included, as Flask's response object does: a receiver that logs or forwards
+//!   its kwargs handles session cookies; drop what it must not keep.
+//!
 //! - **A timeout drops the rest of that send.** The send's future is dropped at the
 //!   deadline, and with it the receiver in flight at its await point: the receivers connected
 //!   after the slow one do not run for that request. Nothing stays locked or connected, and

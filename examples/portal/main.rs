@@ -26,6 +26,7 @@ use clap::error::ErrorKind;
 use clap::{value_parser, Arg, ArgAction, ArgMatches, Command};
 use signals_core::text::quoted;
 use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
 
 /// The command line, with clap's builder (its derive macros would add a second `syn` to the
 /// build).
@@ -191,8 +192,15 @@ fn install_logging(matches: &ArgMatches) {
         .get_one::<String>("log")
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
+    // At TRACE, each send's span is printed when it closes, with its `receivers` count.
+    let spans = if level == LevelFilter::TRACE {
+        FmtSpan::CLOSE
+    } else {
+        FmtSpan::NONE
+    };
     tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_span_events(spans)
         .with_writer(io::stderr)
         .with_ansi(false)
         .init();
@@ -306,26 +314,28 @@ fn list(json: bool, out: &mut impl Write) -> Result<(), StoryError> {
     Ok(())
 }
 
-/// `serve`: the portal and its webhook endpoint until Ctrl-C.
+/// How long `serve` lets the requests in flight finish after Ctrl-C.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `serve`: the portal and its webhook endpoint until Ctrl-C; then the requests in flight
+/// finish, for at most [`GRACE`]; a second Ctrl-C stops at once (exit code 130).
 async fn serve_until_ctrl_c(
     plugins: &[String],
     origin: &str,
     options: ServerOptions,
     out: &mut impl Write,
 ) -> Result<(), StoryError> {
-    // Listen for Ctrl-C before the banner says it stops the server: tokio installs its
-    // handler at this call, and a SIGINT before it would kill the process outright.
-    let interrupt = ctrl_c_listener()?;
+    // Listen for Ctrl-C before the banner says it stops the server.
+    let mut interrupts = Interrupts::listen()?;
     host::load_plugins(plugins).map_err(|e| e.to_string())?;
     let sink = WebhookSink::start().await?;
     ckanext_notify::set_webhook_url(Some(sink.url()));
     let server = Server::start(options).await.map_err(|e| e.to_string())?;
-    let token = server
+    let admin = server
         .portal()
-        .lock()
-        .await
-        .add_sysadmin("admin", "admin password")
+        .add_sysadmin("admin")
         .map_err(|e| e.to_string())?;
+    let token = admin.token;
     writeln!(
         out,
         "Serving the portal at {} (plugins from {origin}: {}). Ctrl-C stops it.",
@@ -333,6 +343,10 @@ async fn serve_until_ctrl_c(
         plugins.join(" ")
     )?;
     writeln!(out, "  sysadmin `admin`, API token {token}")?;
+    match admin.password {
+        Some(password) => writeln!(out, "  its password, shown once: {password}")?,
+        None => writeln!(out, "  (an existing user: its password is unchanged)")?,
+    }
     writeln!(out, "  the notify webhook posts to {}", sink.url())?;
     writeln!(
         out,
@@ -340,28 +354,62 @@ async fn serve_until_ctrl_c(
         server.url()
     )?;
     out.flush()?;
-    let stopped = server.serve_until(interrupt).await;
-    writeln!(out, "stopped: the requests in flight finished")?;
+    interrupts.next().await;
+    writeln!(
+        out,
+        "stopping: the requests in flight may finish (at most {} s; Ctrl-C again stops at once)",
+        GRACE.as_secs()
+    )?;
+    out.flush()?;
+    tokio::spawn(async move {
+        interrupts.next().await;
+        eprintln!("portal: stopped at once (second Ctrl-C)");
+        std::process::exit(130);
+    });
+    let stopped = match tokio::time::timeout(GRACE, server.stop()).await {
+        Ok(stopped) => {
+            writeln!(out, "stopped: the requests in flight finished")?;
+            stopped.map_err(|e| StoryError::Problem(e.to_string()))
+        }
+        Err(_) => {
+            writeln!(
+                out,
+                "stopped: {} s passed; the requests still in flight were dropped",
+                GRACE.as_secs()
+            )?;
+            Ok(())
+        }
+    };
     host::unload_all();
     sink.stop().await?;
-    stopped.map_err(|e| StoryError::Problem(e.to_string()))
+    stopped
 }
 
-/// A future that completes at the first Ctrl-C (SIGINT), its handler installed now.
-#[cfg(unix)]
-fn ctrl_c_listener() -> Result<impl std::future::Future<Output = ()>, StoryError> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupt = signal(SignalKind::interrupt())
-        .map_err(|e| StoryError::Problem(format!("cannot listen for Ctrl-C: {e}")))?;
-    Ok(async move {
-        interrupt.recv().await;
-    })
+/// Ctrl-C (SIGINT), its handler installed when this is made: a SIGINT before would kill the
+/// process outright.
+struct Interrupts {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
 }
 
-/// A future that completes at the first Ctrl-C.
-#[cfg(not(unix))]
-fn ctrl_c_listener() -> Result<impl std::future::Future<Output = ()>, StoryError> {
-    Ok(async {
+impl Interrupts {
+    fn listen() -> Result<Interrupts, StoryError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let signal = signal(SignalKind::interrupt())
+                .map_err(|e| StoryError::Problem(format!("cannot listen for Ctrl-C: {e}")))?;
+            Ok(Interrupts { signal })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupts {})
+    }
+
+    /// The next Ctrl-C.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-    })
+    }
 }

@@ -16,9 +16,11 @@
 //! `user_list`. The portal's versions of those actions do their work directly, without those
 //! inner calls and their `action_succeed` sends.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ckan_signals::model::{ActionContext, Blueprint, User, WebApp};
 use ckan_signals::{
@@ -80,6 +82,15 @@ impl From<rusqlite::Error> for ActionError {
 #[error("login failed: wrong user name, e-mail or password")]
 pub struct LoginFailed;
 
+/// A sysadmin made by [`Portal::add_sysadmin`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sysadmin {
+    /// Its API token (for the `Authorization` header).
+    pub token: String,
+    /// Its password, when the user was created now (random, shown once).
+    pub password: Option<String>,
+}
+
 /// A message the portal would have e-mailed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -103,6 +114,17 @@ fn dataset_blueprint(dataset_type: &str) -> Blueprint {
 /// `/{type}/<id>/resource` (`<id>` is the dataset's, a Flask route variable).
 fn resource_url_prefix(dataset_type: &str) -> String {
     format!("/{dataset_type}/<id>/resource")
+}
+
+/// CKAN's password rule, for `user_create`, `user_update` and the reset form alike.
+fn validate_password(password: &str) -> Result<(), ActionError> {
+    if password.chars().count() < 8 {
+        return Err(ActionError::invalid(
+            "password",
+            "Your password must be 8 characters or longer",
+        ));
+    }
+    Ok(())
 }
 
 /// The number in an id such as `dataset-3`, if `key` is one with that prefix.
@@ -134,14 +156,17 @@ pub const MAX_KEPT_FAILURES: usize = 100;
 
 /// The portal's state: its database, the web app (sender of the request and login signals)
 /// and the blueprints registered at start-up.
+///
+/// Shared by the requests as it is (`Arc<Portal>`): its database connection sits behind a
+/// lock taken only for the statements of one step and never across an `.await`, so async
+/// receivers (the `notify` webhook, or one that calls the portal back over HTTP) run while
+/// other requests proceed.
 pub struct Portal {
     app: WebApp,
-    db: Connection,
+    db: Mutex<Connection>,
     cost: PasswordCost,
     blueprints: Vec<(Blueprint, Option<&'static str>)>,
-    /// Failures reported by the portal's sends, the latest [`MAX_KEPT_FAILURES`], kept for the
-    /// story's summary (every one is logged too, through `tracing`).
-    pub receiver_failures: Vec<String>,
+    failures: Mutex<VecDeque<String>>,
 }
 
 impl std::fmt::Debug for Portal {
@@ -159,11 +184,26 @@ impl Portal {
     pub fn open(database: Option<&Path>, cost: PasswordCost) -> Result<Self, rusqlite::Error> {
         Ok(Portal {
             app: WebApp::new("ckan"),
-            db: store::open(database)?,
+            db: Mutex::new(store::open(database)?),
             cost,
             blueprints: Vec::new(),
-            receiver_failures: Vec::new(),
+            failures: Mutex::new(VecDeque::new()),
         })
+    }
+
+    /// The database, for the statements of one step. Never held across an `.await` (the
+    /// guard is not `Send`: the compiler refuses it in a request's future).
+    fn db(&self) -> MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Failures reported by the portal's sends, the latest [`MAX_KEPT_FAILURES`], oldest
+    /// first, for the story's summary (every one is logged too, through `tracing`).
+    pub fn receiver_failures(&self) -> Vec<String> {
+        self.failures
+            .lock()
+            .map(|f| f.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The web app, sender of the request and login signals.
@@ -171,12 +211,15 @@ impl Portal {
         &self.app
     }
 
-    fn note(&mut self, report: SendReport) {
+    fn note(&self, report: SendReport) {
+        let Ok(mut kept) = self.failures.lock() else {
+            return;
+        };
         for failure in report.failures() {
-            if self.receiver_failures.len() == MAX_KEPT_FAILURES {
-                self.receiver_failures.remove(0);
+            if kept.len() == MAX_KEPT_FAILURES {
+                kept.pop_front();
             }
-            self.receiver_failures.push(failure.to_string());
+            kept.push_back(failure.to_string());
         }
     }
 
@@ -244,22 +287,42 @@ impl Portal {
         self.blueprints.push((blueprint, Some(kind)));
     }
 
-    /// Creates a sysadmin (or makes an existing user one, with this password) and an API
-    /// token for it, as `ckan sysadmin add` and `ckan user token add` do (no signal: CKAN's CLI
-    /// does not go through `user_create`'s signal either). Returns the token.
-    pub fn add_sysadmin(&mut self, name: &str, password: &str) -> Result<String, ActionError> {
-        let hash = self.cost.hash(password).map_err(ActionError::Internal)?;
-        self.db.execute(
-            "INSERT INTO user (name, email, sysadmin, password_hash) VALUES (?1, ?2, 1, ?3) \
-             ON CONFLICT (name) DO UPDATE SET sysadmin = 1, password_hash = excluded.password_hash",
-            params![name, format!("{name}@localhost"), hash],
+    /// Makes `name` a sysadmin with a fresh API token, as `ckan sysadmin add` and
+    /// `ckan user token add` do (no signal: CKAN's CLI does not go through `user_create`'s
+    /// signal either). A new user gets a random password, returned once; an existing one keeps
+    /// its password. Its previous `cli` tokens are revoked.
+    pub fn add_sysadmin(&self, name: &str) -> Result<Sysadmin, ActionError> {
+        let exists: bool = self.db().query_row(
+            "SELECT EXISTS (SELECT 1 FROM user WHERE name = ?1)",
+            [name],
+            |row| row.get(0),
         )?;
-        self.token_for(name, "cli")
+        let password = if exists {
+            self.db()
+                .execute("UPDATE user SET sysadmin = 1 WHERE name = ?1", [name])?;
+            None
+        } else {
+            let password = store::random_token().map_err(ActionError::Internal)?;
+            let hash = self.cost.hash(&password).map_err(ActionError::Internal)?;
+            self.db().execute(
+                "INSERT INTO user (name, email, sysadmin, password_hash) VALUES (?1, ?2, 1, ?3)",
+                params![name, format!("{name}@localhost"), hash],
+            )?;
+            Some(password)
+        };
+        self.db().execute(
+            "DELETE FROM api_token WHERE name = 'cli' AND user_id = (SELECT id FROM user WHERE name = ?1)",
+            [name],
+        )?;
+        Ok(Sysadmin {
+            token: self.token_for(name, "cli")?,
+            password,
+        })
     }
 
-    fn token_for(&mut self, user: &str, token_name: &str) -> Result<String, ActionError> {
+    fn token_for(&self, user: &str, token_name: &str) -> Result<String, ActionError> {
         let token = store::random_token().map_err(ActionError::Internal)?;
-        let inserted = self.db.execute(
+        let inserted = self.db().execute(
             "INSERT INTO api_token (token, user_id, name) SELECT ?1, id, ?3 FROM user WHERE name = ?2",
             params![token, user, token_name],
         )?;
@@ -274,7 +337,7 @@ impl Portal {
     pub fn user_of_token(&self, token: &str) -> Result<Option<String>, ActionError> {
         let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
         Ok(self
-            .db
+            .db()
             .query_row(
                 "SELECT user.name FROM api_token JOIN user ON user.id = api_token.user_id WHERE token = ?1",
                 [token],
@@ -286,7 +349,7 @@ impl Portal {
     /// The user a login session belongs to.
     pub fn user_of_session(&self, session: &str) -> Result<Option<String>, ActionError> {
         Ok(self
-            .db
+            .db()
             .query_row(
                 "SELECT user.name FROM session JOIN user ON user.id = session.user_id WHERE session.id = ?1",
                 [session],
@@ -297,9 +360,8 @@ impl Portal {
 
     /// The messages the portal would have e-mailed, oldest first.
     pub fn mail(&self) -> Result<Vec<Mail>, ActionError> {
-        let mut query = self
-            .db
-            .prepare("SELECT recipient, subject, body FROM mail ORDER BY id")?;
+        let db = self.db();
+        let mut query = db.prepare("SELECT recipient, subject, body FROM mail ORDER BY id")?;
         let rows = query.query_map([], |row| {
             Ok(Mail {
                 recipient: row.get(0)?,
@@ -317,7 +379,7 @@ impl Portal {
     /// plugin's webhook awaits a POST to another service), and every receiver, sync or async,
     /// runs in connection order before the action returns.
     pub async fn action(
-        &mut self,
+        &self,
         name: &str,
         context: ActionContext,
         data_dict: Value,
@@ -350,7 +412,7 @@ impl Portal {
     /// it goes through [`action`](Self::action), so it sends `action_succeed` too (before the
     /// calling action's own). Boxed, as an action may call itself indirectly.
     fn get_action<'a>(
-        &'a mut self,
+        &'a self,
         name: &'static str,
         context: ActionContext,
         data_dict: Value,
@@ -377,7 +439,7 @@ impl Portal {
 
     fn is_sysadmin(&self, name: &str) -> Result<bool, ActionError> {
         Ok(self
-            .db
+            .db()
             .query_row("SELECT sysadmin FROM user WHERE name = ?1", [name], |row| {
                 row.get(0)
             })
@@ -387,7 +449,7 @@ impl Portal {
 
     fn load_user(&self, key: &str) -> Result<User, ActionError> {
         let by_id = row_id(key, "user").unwrap_or(-1);
-        self.db
+        self.db()
             .query_row(
                 "SELECT id, name, email, fullname, sysadmin FROM user WHERE name = ?1 OR id = ?2",
                 params![key, by_id],
@@ -407,22 +469,21 @@ impl Portal {
 
     /// Creates a user. As CKAN's `user_create`: every field is validated first, the row is
     /// written in a transaction, `user_created` is sent, and only then is the transaction
-    /// committed. A receiver of `user_created` that fails (an error or a panic) rolls the
-    /// transaction back, as an exception from a blinker receiver does in CKAN: the user is not
-    /// created and the action fails with [`ActionError::Internal`] naming the receiver.
-    fn user_create(&mut self, data: &Value) -> Result<Value, ActionError> {
+    /// committed. A receiver of `user_created` that fails (an error or a panic) stops the send
+    /// and rolls the transaction back, as an exception from a blinker receiver does in CKAN:
+    /// the receivers after it do not run, the user is not created and the action fails with
+    /// [`ActionError::Internal`] naming the receiver (in the log, not in the answer). The send
+    /// is synchronous, inside the transaction: an async `user_created` receiver is such a
+    /// failure; connect a sync one (and hand slow work to a task or a worker).
+    fn user_create(&self, data: &Value) -> Result<Value, ActionError> {
         let name = Self::text(data, "name")?.to_owned();
         let email = Self::text(data, "email")?.to_owned();
         let password = Self::text(data, "password")?;
-        if password.chars().count() < 8 {
-            return Err(ActionError::invalid(
-                "password",
-                "Your password must be 8 characters or longer",
-            ));
-        }
+        validate_password(password)?;
         let fullname = data.get("fullname").and_then(Value::as_str);
         let hash = self.cost.hash(password).map_err(ActionError::Internal)?;
-        let tx = self.db.transaction()?;
+        let mut db = self.db();
+        let tx = db.transaction()?;
         let taken: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM user WHERE name = ?1)",
             [&name],
@@ -445,9 +506,15 @@ impl Portal {
             fullname: fullname.map(str::to_owned),
             sysadmin: false,
         };
-        // Sent before the commit, as CKAN does.
+        // Sent before the commit, as CKAN does, and stopped at the first failure, as blinker
+        // stops at a receiver's exception. A sync send: the transaction holds the database,
+        // and an async receiver here would hold it across its awaits; one is reported
+        // (`FailureKind::AsyncReceiver`) and rolls the user back like any failure.
         let event = UserCreated { user: user.clone() };
-        let report = UserCreated::signal().sending(&name, &event).run();
+        let report = UserCreated::signal()
+            .sending(&name, &event)
+            .fail_fast()
+            .run();
         if let Some(failure) = report.failures().first() {
             let why =
                 format!("the user was not created: a user_created receiver failed: {failure}");
@@ -462,7 +529,7 @@ impl Portal {
 
     /// A user's details; the e-mail address only for the user themselves, a sysadmin, or a
     /// call that ignores auth, as CKAN shows it.
-    fn user_show(&mut self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
+    fn user_show(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         let key = Self::text(data, "id")?;
         let user = self.load_user(key)?;
         let own = context.user.as_deref() == Some(user.name.as_str());
@@ -481,7 +548,7 @@ impl Portal {
 
     /// Updates a user (found by id or name): password, e-mail or full name. Renaming is not
     /// supported: a `name` in the data is ignored. Only the user themselves or a sysadmin may.
-    fn user_update(&mut self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
+    fn user_update(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         let key = Self::text(data, "id")?;
         let user = self.load_user(key)?;
         let caller = Self::caller(context, "user_update")?;
@@ -493,20 +560,21 @@ impl Portal {
         }
         let id = row_id(&user.id, "user").unwrap_or(-1);
         if let Some(password) = data.get("password").and_then(Value::as_str) {
+            validate_password(password)?;
             let hash = self.cost.hash(password).map_err(ActionError::Internal)?;
-            self.db.execute(
+            self.db().execute(
                 "UPDATE user SET password_hash = ?1 WHERE id = ?2",
                 params![hash, id],
             )?;
         }
         if let Some(email) = data.get("email").and_then(Value::as_str) {
-            self.db.execute(
+            self.db().execute(
                 "UPDATE user SET email = ?1 WHERE id = ?2",
                 params![email, id],
             )?;
         }
         if let Some(fullname) = data.get("fullname").and_then(Value::as_str) {
-            self.db.execute(
+            self.db().execute(
                 "UPDATE user SET fullname = ?1 WHERE id = ?2",
                 params![fullname, id],
             )?;
@@ -517,7 +585,7 @@ impl Portal {
     /// Creates an API token for a user (the user themselves or a sysadmin): `{user, name}`,
     /// giving `{"token": ...}`.
     fn api_token_create(
-        &mut self,
+        &self,
         context: &ActionContext,
         data: &Value,
     ) -> Result<Value, ActionError> {
@@ -534,7 +602,7 @@ impl Portal {
 
     fn package_json(&self, id: i64) -> Result<Value, ActionError> {
         let (name, title): (String, Option<String>) = self
-            .db
+            .db()
             .query_row(
                 "SELECT name, title FROM package WHERE id = ?1",
                 [id],
@@ -542,7 +610,8 @@ impl Portal {
             )
             .optional()?
             .ok_or_else(|| ActionError::NotFound(format!("dataset `dataset-{id}`")))?;
-        let mut query = self.db.prepare(
+        let db = self.db();
+        let mut query = db.prepare(
             "SELECT id, url, upload IS NOT NULL FROM resource WHERE package_id = ?1 ORDER BY id",
         )?;
         let resources = query
@@ -567,7 +636,7 @@ impl Portal {
     /// The row id of the dataset `key` names (its id or its name).
     fn find_dataset(&self, key: &str) -> Result<i64, ActionError> {
         let by_id = row_id(key, "dataset").unwrap_or(-1);
-        self.db
+        self.db()
             .query_row(
                 "SELECT id FROM package WHERE name = ?1 OR id = ?2",
                 params![key, by_id],
@@ -577,38 +646,35 @@ impl Portal {
             .ok_or_else(|| ActionError::NotFound(format!("dataset `{key}`")))
     }
 
-    fn package_create(
-        &mut self,
-        context: &ActionContext,
-        data: &Value,
-    ) -> Result<Value, ActionError> {
+    fn package_create(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         Self::caller(context, "package_create")?;
         let name = Self::text(data, "name")?;
         let title = data.get("title").and_then(Value::as_str);
-        let inserted = self.db.execute(
-            "INSERT INTO package (name, title) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-            params![name, title],
-        )?;
-        if inserted == 0 {
-            return Err(ActionError::invalid("name", "That URL is already in use."));
-        }
-        self.package_json(self.db.last_insert_rowid())
+        // One guard for the insert and its row id: another request's insert cannot come between.
+        let id = {
+            let db = self.db();
+            let inserted = db.execute(
+                "INSERT INTO package (name, title) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, title],
+            )?;
+            if inserted == 0 {
+                return Err(ActionError::invalid("name", "That URL is already in use."));
+            }
+            db.last_insert_rowid()
+        };
+        self.package_json(id)
     }
 
-    fn package_show(&mut self, data: &Value) -> Result<Value, ActionError> {
+    fn package_show(&self, data: &Value) -> Result<Value, ActionError> {
         let id = self.find_dataset(Self::text(data, "id")?)?;
         self.package_json(id)
     }
 
-    fn package_update(
-        &mut self,
-        context: &ActionContext,
-        data: &Value,
-    ) -> Result<Value, ActionError> {
+    fn package_update(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         Self::caller(context, "package_update")?;
         let id = self.find_dataset(Self::text(data, "id")?)?;
         if let Some(title) = data.get("title").and_then(Value::as_str) {
-            self.db.execute(
+            self.db().execute(
                 "UPDATE package SET title = ?1 WHERE id = ?2",
                 params![title, id],
             )?;
@@ -616,11 +682,7 @@ impl Portal {
         self.package_json(id)
     }
 
-    fn resource_create(
-        &mut self,
-        context: &ActionContext,
-        data: &Value,
-    ) -> Result<Value, ActionError> {
+    fn resource_create(&self, context: &ActionContext, data: &Value) -> Result<Value, ActionError> {
         Self::caller(context, "resource_create")?;
         let package = self.find_dataset(Self::text(data, "package_id")?)?;
         let upload = data
@@ -634,11 +696,14 @@ impl Portal {
                 "Missing value: give a `url` or an `upload`",
             ));
         }
-        self.db.execute(
-            "INSERT INTO resource (package_id, url, upload) VALUES (?1, ?2, ?3)",
-            params![package, url, upload],
-        )?;
-        let id = self.db.last_insert_rowid();
+        let id = {
+            let db = self.db();
+            db.execute(
+                "INSERT INTO resource (package_id, url, upload) VALUES (?1, ?2, ?3)",
+                params![package, url, upload],
+            )?;
+            db.last_insert_rowid()
+        };
         Ok(json!({
             "id": format!("resource-{id}"),
             "package_id": format!("dataset-{package}"),
@@ -650,7 +715,7 @@ impl Portal {
     /// As CKAN's `resource_show`: it reads the resource from its dataset, got through
     /// `get_action('package_show')`, so `action_succeed` goes out for `package_show` first.
     async fn resource_show(
-        &mut self,
+        &self,
         context: &ActionContext,
         data: &Value,
     ) -> Result<Value, ActionError> {
@@ -658,7 +723,7 @@ impl Portal {
         let missing = || ActionError::NotFound(format!("resource `{id}`"));
         let row = row_id(&id, "resource").ok_or_else(missing)?;
         let package: i64 = self
-            .db
+            .db()
             .query_row(
                 "SELECT package_id FROM resource WHERE id = ?1",
                 [row],
@@ -683,7 +748,7 @@ impl Portal {
     /// As CKAN's: the resource is looked up with `get_action('resource_show')` first (which
     /// sends `action_succeed` for `package_show`, then `resource_show`).
     async fn datastore_upsert(
-        &mut self,
+        &self,
         context: &ActionContext,
         data: &Value,
     ) -> Result<Value, ActionError> {
@@ -698,7 +763,8 @@ impl Portal {
         let row = row_id(&resource_id, "resource").unwrap_or(-1);
         let records = data.get("records").cloned();
         let rows = records.as_ref().and_then(Value::as_array);
-        let tx = self.db.transaction()?;
+        let mut db = self.db();
+        let tx = db.transaction()?;
         for record in rows.into_iter().flatten() {
             tx.execute(
                 "INSERT INTO datastore_row (resource_id, record) VALUES (?1, ?2)",
@@ -723,7 +789,7 @@ impl Portal {
 
     /// As CKAN's: the resource is looked up with `get_action('resource_show')` first.
     async fn datastore_delete(
-        &mut self,
+        &self,
         context: &ActionContext,
         data: &Value,
     ) -> Result<Value, ActionError> {
@@ -736,7 +802,7 @@ impl Portal {
         )
         .await?;
         let row = row_id(&resource_id, "resource").unwrap_or(-1);
-        let has_table: bool = self.db.query_row(
+        let has_table: bool = self.db().query_row(
             "SELECT EXISTS (SELECT 1 FROM datastore_row WHERE resource_id = ?1)",
             [row],
             |r| r.get(0),
@@ -747,7 +813,7 @@ impl Portal {
             )));
         }
         let deleted = self
-            .db
+            .db()
             .execute("DELETE FROM datastore_row WHERE resource_id = ?1", [row])?;
         let result = json!({ "resource_id": resource_id, "deleted": deleted });
         let report = DatastoreDelete {
@@ -762,9 +828,9 @@ impl Portal {
     /// Logs in by user name or e-mail, checking the password against its hash. A failure
     /// sends `failed_login` with the login as typed; a success sends `logged_in` with the user
     /// and returns a new session id.
-    pub fn login(&mut self, login: &str, password: &str) -> Result<(User, String), LoginFailed> {
+    pub fn login(&self, login: &str, password: &str) -> Result<(User, String), LoginFailed> {
         let found: Option<(String, String)> = self
-            .db
+            .db()
             .query_row(
                 "SELECT name, password_hash FROM user WHERE name = ?1 OR email = ?1",
                 [login],
@@ -783,7 +849,7 @@ impl Portal {
         };
         let id = row_id(&user.id, "user").unwrap_or(-1);
         if self
-            .db
+            .db()
             .execute(
                 "INSERT INTO session (id, user_id) VALUES (?1, ?2)",
                 params![session, id],
@@ -799,11 +865,11 @@ impl Portal {
 
     /// Ends a login session, sending `logged_out` with its user. An unknown session sends
     /// nothing.
-    pub fn logout(&mut self, session: &str) -> Result<(), ActionError> {
+    pub fn logout(&self, session: &str) -> Result<(), ActionError> {
         let Some(name) = self.user_of_session(session)? else {
             return Ok(());
         };
-        self.db
+        self.db()
             .execute("DELETE FROM session WHERE id = ?1", [session])?;
         let user = self.load_user(&name)?;
         let report = UserLoggedOut { user }.send(&self.app);
@@ -814,7 +880,7 @@ impl Portal {
     /// Mails a reset link (the key) to the user, then sends `request_password_reset`. As in
     /// CKAN's reset view, the user is looked up with `get_action('user_show')` (auth ignored),
     /// which sends `action_succeed` first.
-    pub async fn request_password_reset(&mut self, name: &str) -> Result<(), ActionError> {
+    pub async fn request_password_reset(&self, name: &str) -> Result<(), ActionError> {
         let context = ActionContext {
             user: None,
             ignore_auth: true,
@@ -824,11 +890,11 @@ impl Portal {
         let user = self.load_user(name)?;
         let key = store::random_token().map_err(ActionError::Internal)?;
         let id = row_id(&user.id, "user").unwrap_or(-1);
-        self.db.execute(
+        self.db().execute(
             "INSERT INTO reset_key (key, user_id) VALUES (?1, ?2)",
             params![key, id],
         )?;
-        self.db.execute(
+        self.db().execute(
             "INSERT INTO mail (recipient, subject, body) VALUES (?1, ?2, ?3)",
             params![
                 user.name,
@@ -848,13 +914,13 @@ impl Portal {
     /// `get_action('user_update')` with the new password and the reset key (both in the
     /// context of the user being reset), each sending `action_succeed`, before the signal.
     pub async fn perform_password_reset(
-        &mut self,
+        &self,
         key: &str,
         new_password: &str,
         name_in_form: Option<&str>,
     ) -> Result<(), ActionError> {
         let name: String = self
-            .db
+            .db()
             .query_row(
                 "SELECT user.name FROM reset_key JOIN user ON user.id = reset_key.user_id WHERE key = ?1",
                 [key],
@@ -877,7 +943,7 @@ impl Portal {
         }
         user_dict["reset_key"] = json!(key);
         self.action("user_update", context, user_dict).await?;
-        self.db
+        self.db()
             .execute("DELETE FROM reset_key WHERE key = ?1", [key])?;
         let user = self.load_user(&name)?;
         let report = PerformPasswordReset { user }.send(&name_in_form.map(str::to_owned));
@@ -892,7 +958,7 @@ impl Portal {
     /// an uploaded file, it sends `resource_download` just before the bytes go out; a link
     /// (`Ok(Err(url))`) is not downloaded through the portal and sends nothing more.
     pub async fn download(
-        &mut self,
+        &self,
         context: ActionContext,
         resource_id: &str,
     ) -> Result<Result<Vec<u8>, Option<String>>, ActionError> {
@@ -907,7 +973,7 @@ impl Portal {
         self.action("package_show", context, json!({ "id": package_id }))
             .await?;
         let row = row_id(resource_id, "resource").unwrap_or(-1);
-        let (upload, url): (Option<Vec<u8>>, Option<String>) = self.db.query_row(
+        let (upload, url): (Option<Vec<u8>>, Option<String>) = self.db().query_row(
             "SELECT upload, url FROM resource WHERE id = ?1",
             [row],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -923,7 +989,7 @@ impl Portal {
     /// How many users the database holds (the commit tests read it).
     pub fn user_count(&self) -> Result<usize, ActionError> {
         let n: i64 = self
-            .db
+            .db()
             .query_row("SELECT COUNT(*) FROM user", [], |row| row.get(0))?;
         Ok(usize::try_from(n).unwrap_or(0))
     }

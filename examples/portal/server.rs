@@ -1,6 +1,5 @@
 //! Starting and stopping the portal's HTTP server.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Mutex};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::portal::Portal;
@@ -72,12 +71,11 @@ pub enum ServerError {
     Task(String),
 }
 
-/// A running portal: it serves until [`stop`](Self::stop) or
-/// [`serve_until`](Self::serve_until)'s signal.
+/// A running portal: it serves until [`stop`](Self::stop).
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
-    portal: Arc<Mutex<Portal>>,
+    portal: Arc<Portal>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
 }
@@ -102,7 +100,7 @@ impl Server {
                     source,
                 })?;
         let addr = listener.local_addr()?;
-        let portal = Arc::new(Mutex::new(portal));
+        let portal = Arc::new(portal);
         let state = AppState {
             portal: Arc::clone(&portal),
             site_url: format!("http://{addr}"),
@@ -136,7 +134,7 @@ impl Server {
 
     /// The application core, for what a test or the story reads directly (the mail the
     /// portal would have sent, the receiver failures).
-    pub fn portal(&self) -> &Arc<Mutex<Portal>> {
+    pub fn portal(&self) -> &Arc<Portal> {
         &self.portal
     }
 
@@ -149,11 +147,5 @@ impl Server {
             Ok(result) => Ok(result?),
             Err(error) => Err(ServerError::Task(error.to_string())),
         }
-    }
-
-    /// Serves until `shutdown` completes (Ctrl-C, say), then stops gracefully.
-    pub async fn serve_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        shutdown.await;
-        self.stop().await
     }
 }

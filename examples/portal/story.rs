@@ -170,7 +170,7 @@ async fn story(
         out,
         "  registered (ckan.register_blueprint is sent for plugin-defined types only; no plugin listens):"
     )?;
-    for (blueprint, sender) in server.portal().lock().await.blueprints() {
+    for (blueprint, sender) in server.portal().blueprints() {
         let how = match sender {
             Some(sender) => format!("sent from {sender:?}"),
             None => "core, not announced".to_owned(),
@@ -183,10 +183,9 @@ async fn story(
     }
     let token = server
         .portal()
-        .lock()
-        .await
-        .add_sysadmin("admin", "admin password")
-        .map_err(|e| e.to_string())?;
+        .add_sysadmin("admin")
+        .map_err(|e| e.to_string())?
+        .token;
     writeln!(
         out,
         "  sysadmin `admin` and its API token created (as `ckan sysadmin add` and `ckan user token add`)"
@@ -349,8 +348,6 @@ async fn story(
     writeln!(out, "  POST /user/reset bob -> {}", answer.status())?;
     let link = server
         .portal()
-        .lock()
-        .await
         .mail()
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -463,7 +460,7 @@ async fn story(
         ckanext_notify::webhook_calls().len(),
         sink.calls().len()
     )?;
-    let failures = server.portal().lock().await.receiver_failures.clone();
+    let failures = server.portal().receiver_failures();
     writeln!(
         out,
         "  receiver failures in the portal's sends: {}",

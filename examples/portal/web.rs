@@ -42,7 +42,6 @@ use axum::{Form, Router};
 use ckan_signals::layer::SignalsLayer;
 use ckan_signals::model::ActionContext;
 use serde_json::{json, Map, Value};
-use tokio::sync::Mutex;
 
 use crate::portal::{ActionError, Portal, READ_ACTIONS};
 
@@ -54,7 +53,7 @@ pub const SESSION_COOKIE: &str = "ckan";
 #[derive(Clone)]
 pub struct AppState {
     /// The application core.
-    pub portal: Arc<Mutex<Portal>>,
+    pub portal: Arc<Portal>,
     /// `ckan.site_url`: where the portal answers, as clients see it.
     pub site_url: String,
 }
@@ -63,8 +62,8 @@ pub struct AppState {
 /// wrapped in the signals layer (`request_started` / `request_finished`, receivers awaited for
 /// at most `signal_timeout`).
 pub async fn router(state: AppState, signal_timeout: Duration) -> Router {
-    let app = state.portal.lock().await.app().clone();
-    let blueprints = state.portal.lock().await.blueprints().to_vec();
+    let app = state.portal.app().clone();
+    let blueprints = state.portal.blueprints().to_vec();
     let mut router = Router::new()
         .route(
             "/",
@@ -94,7 +93,7 @@ pub async fn router(state: AppState, signal_timeout: Duration) -> Router {
 /// The caller: the user of the `Authorization` header's API token, else of the session
 /// cookie, else anonymous.
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, ActionError> {
-    let portal = state.portal.lock().await;
+    let portal = &state.portal;
     if let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -198,7 +197,8 @@ async fn action_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    // As CKAN: an unknown action is refused before the body is read.
+    // As CKAN: an unknown action is refused before its data is parsed. (The body is read
+    // first, by the extractor: one over axum's 2 MB limit is a plain 413.)
     if !crate::portal::ACTIONS.contains(&name.as_str()) {
         return bad_request(&format!("Action name not known: {name}"));
     }
@@ -258,7 +258,7 @@ fn bad_request(message: &str) -> Response {
 async fn call_action(state: AppState, name: String, headers: HeaderMap, data: Value) -> Response {
     let outcome = match caller(&state, &headers).await {
         Ok(user) => {
-            let mut portal = state.portal.lock().await;
+            let portal = &state.portal;
             portal.action(&name, context_of(user), data).await
         }
         Err(error) => Err(error),
@@ -280,9 +280,15 @@ fn found(location: &str) -> Response {
     response
 }
 
+/// A page's answer to an action's failure: its status and message, but for an internal
+/// failure, whose details go to the log (by `error_object`), never to the client.
 fn action_page(error: ActionError) -> Response {
-    let status = error_object(error.clone()).0;
-    page(status, error.to_string())
+    let text = match &error {
+        ActionError::Internal(_) => "Internal Server Error".to_owned(),
+        other => other.to_string(),
+    };
+    let status = error_object(error).0;
+    page(status, text)
 }
 
 fn field<'a>(form: &'a BTreeMap<String, String>, name: &str) -> &'a str {
@@ -303,7 +309,7 @@ async fn register(
     if let Some(fullname) = form.get("fullname") {
         data["fullname"] = json!(fullname);
     }
-    let mut portal = state.portal.lock().await;
+    let portal = &state.portal;
     match portal
         .action("user_create", ActionContext::default(), data)
         .await
@@ -319,7 +325,7 @@ async fn login(
     State(state): State<AppState>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let mut portal = state.portal.lock().await;
+    let portal = &state.portal;
     match portal.login(field(&form, "login"), field(&form, "password")) {
         Ok((_, session)) => {
             let mut response = found("/dashboard/datasets");
@@ -336,7 +342,7 @@ async fn login(
 /// `GET /user/_logout`: ends the session (sending `logged_out`) and clears the cookie.
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(session) = session_of(&headers) {
-        if let Err(error) = state.portal.lock().await.logout(&session) {
+        if let Err(error) = state.portal.logout(&session) {
             return action_page(error);
         }
     }
@@ -353,7 +359,7 @@ async fn request_reset(
     State(state): State<AppState>,
     Form(form): Form<BTreeMap<String, String>>,
 ) -> Response {
-    let mut portal = state.portal.lock().await;
+    let portal = &state.portal;
     match portal.request_password_reset(field(&form, "user")).await {
         Ok(()) => found("/user/login"),
         Err(error) => action_page(error),
@@ -376,7 +382,7 @@ async fn perform_reset(
         );
     }
     let name = form.get("name").map(String::as_str);
-    let mut portal = state.portal.lock().await;
+    let portal = &state.portal;
     match portal
         .perform_password_reset(field(&query, "key"), password, name)
         .await
@@ -397,7 +403,7 @@ async fn download(
         Ok(user) => user,
         Err(error) => return action_page(error),
     };
-    let mut portal = state.portal.lock().await;
+    let portal = &state.portal;
     match portal.download(context_of(user), &resource_id).await {
         Ok(Ok(bytes)) => {
             let mut response = Response::new(Body::from(bytes));

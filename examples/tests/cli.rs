@@ -1199,6 +1199,11 @@ fn serve_answers_http_until_sigint_then_stops_gracefully() {
         .to_owned();
     assert_eq!(token.len(), 32, "{token}");
     assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+    let third = server.next_line();
+    let password = third
+        .strip_prefix("  its password, shown once: ")
+        .unwrap_or_else(|| panic!("unexpected third line {third:?}"));
+    assert_eq!(password.len(), 32, "a random password: {password}");
     assert_eq!(
         mask_ports(&server.next_line()),
         "  the notify webhook posts to http://127.0.0.1:PORT/hooks/datasets"
@@ -1257,6 +1262,7 @@ fn serve_answers_http_until_sigint_then_stops_gracefully() {
             "    [notify] followers of \"dataset-1\": admin did `new package`",
             "    [notify] webhook: POST http://127.0.0.1:PORT/hooks/datasets \
              {\"action\":\"package_create\",\"dataset\":\"camels\"} -> 202 Accepted",
+            "stopping: the requests in flight may finish (at most 10 s; Ctrl-C again stops at once)",
             "stopped: the requests in flight finished",
         ]
     );
@@ -1279,21 +1285,25 @@ fn serve_on_a_port_already_taken_exits_2_and_says_what_to_do() {
     drop(taken);
 }
 
-/// Ctrl-C as soon as the portal says "Ctrl-C stops it." stops it gracefully too. Fails today
-/// (most runs end killed by SIGINT, no "stopped" line): `serve` installs tokio's Ctrl-C handler
-/// only when `ctrl_c()` is first polled, after it printed that line. Run it with `--ignored`
-/// once the handler is installed before the banner.
+/// Ctrl-C as soon as the portal says "Ctrl-C stops it." stops it gracefully too: the handler
+/// is installed before the banner (a SIGINT before it would kill the process outright).
 #[test]
 fn sigint_right_after_the_banner_stops_gracefully() {
     // Five tries: the window is short, but each try hits it more often than not.
     for _ in 0..5 {
         let mut server = Served::start(&["--listen", "127.0.0.1:0", "--plugins", "audit"]);
-        let banner: Vec<String> = (0..4).map(|_| server.next_line()).collect();
-        assert!(banner[3].starts_with("  try: curl "), "{banner:?}");
+        let banner: Vec<String> = (0..5).map(|_| server.next_line()).collect();
+        assert!(banner[4].starts_with("  try: curl "), "{banner:?}");
         server.interrupt();
         let (status, rest, stderr) = server.wait();
         assert_eq!(status.code(), Some(0), "{status}: {stderr}");
-        assert_eq!(rest, ["stopped: the requests in flight finished"]);
+        assert_eq!(
+            rest,
+            [
+                "stopping: the requests in flight may finish (at most 10 s; Ctrl-C again stops at once)",
+                "stopped: the requests in flight finished"
+            ]
+        );
         assert_eq!(stderr, "");
     }
 }

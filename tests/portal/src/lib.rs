@@ -266,15 +266,11 @@ impl TestPortal {
             (server, sink)
         });
         ckanext_notify::set_webhook_url(Some(sink.url()));
-        let admin_token = runtime
-            .block_on(async {
-                server
-                    .portal()
-                    .lock()
-                    .await
-                    .add_sysadmin("admin", "admin password")
-            })
-            .expect("the sysadmin is created");
+        let admin_token = server
+            .portal()
+            .add_sysadmin("admin")
+            .expect("the sysadmin is created")
+            .token;
         let client = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -295,10 +291,9 @@ impl TestPortal {
     }
 
     /// Runs `f` on the application core (under its lock), for what a test reads directly.
-    pub fn portal<R>(&self, f: impl FnOnce(&mut Portal) -> R) -> R {
+    pub fn portal<R>(&self, f: impl FnOnce(&Portal) -> R) -> R {
         let server = self.server.as_ref().expect("the server runs");
-        self.runtime
-            .block_on(async { f(&mut *server.portal().lock().await) })
+        f(server.portal())
     }
 
     /// The bodies the webhook endpoint received.

@@ -1600,7 +1600,7 @@ fn a_whole_session_records_every_built_in_signal() {
     distinct.dedup();
     assert_eq!(distinct.len(), 13);
     assert_eq!(
-        portal.portal(|p| p.receiver_failures.clone()),
+        portal.portal(|p| p.receiver_failures()),
         Vec::<String>::new()
     );
 }

@@ -807,6 +807,10 @@ fn a_failing_user_created_receiver_rolls_the_user_back() {
                 .name("http_api::reject_new_users"),
             )
             .scoped();
+        // Connected after the failing one: blinker stops at the first exception, so does the
+        // portal's send.
+        let after = Log::default();
+        let _after = record::<UserCreated>(&after);
         let info = receiver_info(UserCreated::signal().named(), "http_api::reject_new_users");
         assert!(
             info.location
@@ -836,9 +840,14 @@ fn a_failing_user_created_receiver_rolls_the_user_back() {
         );
         // user_created was sent (the recorder saw carol), then the transaction rolled back.
         assert_eq!(created.events().len(), 1);
+        assert_eq!(
+            after.events(),
+            Vec::new(),
+            "the send stopped at the failure"
+        );
         assert_eq!(created.events()[0].sender, json!("carol"));
         assert_eq!(
-            portal.portal(|p| p.receiver_failures.clone()),
+            portal.portal(|p| p.receiver_failures()),
             [failure_text.as_str()]
         );
         assert_eq!(portal.portal(|p| p.user_count()), Ok(1));
@@ -866,6 +875,8 @@ fn a_failing_user_created_receiver_rolls_the_user_back() {
             None,
         );
         assert_eq!(reply.status, 500, "{}", reply.text);
+        // The page says no more than the API: the details are in the log only.
+        assert_eq!(reply.text, "Internal Server Error\n");
         assert_eq!(portal.portal(|p| p.user_count()), Ok(1));
 
         // Without the failing receiver, the same user is created.
@@ -887,7 +898,7 @@ fn a_failing_user_created_receiver_rolls_the_user_back() {
                 }),
             )]
         );
-        assert_eq!(portal.portal(|p| p.receiver_failures.len()), 2);
+        assert_eq!(portal.portal(|p| p.receiver_failures().len()), 2);
     }
 }
 
@@ -916,7 +927,7 @@ fn package_create_posts_to_the_webhook() {
     portal.get("/api/3/action/package_show?id=camels", None);
     assert_eq!(portal.webhook_calls(), [body]);
     assert_eq!(
-        portal.portal(|p| p.receiver_failures.clone()),
+        portal.portal(|p| p.receiver_failures()),
         Vec::<String>::new()
     );
 }
@@ -937,7 +948,7 @@ fn a_failing_webhook_is_reported_and_the_action_still_succeeds() {
     let info = receiver_info(ActionSucceeded::signal().named(), "ckanext_notify::webhook");
     assert_eq!(info.plugin.as_deref(), Some("notify"));
     assert_eq!(
-        portal.portal(|p| p.receiver_failures.clone()),
+        portal.portal(|p| p.receiver_failures()),
         [format!(
             "receiver {info} returned an error: the webhook POST to http://127.0.0.1:1/x \
              failed: error sending request for url (http://127.0.0.1:1/x)"
@@ -948,4 +959,82 @@ fn a_failing_webhook_is_reported_and_the_action_still_succeeds() {
     // The dataset was created.
     let reply = portal.get("/api/3/action/package_show?id=camels", None);
     assert_json(&reply, 200, &success(&portal, "package_show", camels()));
+}
+
+/// An async `action_succeed` receiver that calls the portal back over HTTP: no lock is held
+/// while receivers run, so the inner request is answered and the outer one completes.
+#[test]
+fn an_async_receiver_can_call_the_portal_back() {
+    let _iso = isolate();
+    let portal = TestPortal::start();
+    let url = format!("{}/api/3/action/package_show?id=camels", portal.url());
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    let _call_back = ActionSucceeded::signal()
+        .connect(
+            Receiver::new_async(move |_: &str, _: &ActionSucceeded| {
+                let (url, log) = (url.clone(), log.clone());
+                Box::pin(async move {
+                    let answer = reqwest::get(&url).await.map_err(|e| e.to_string())?;
+                    let status = answer.status().as_u16();
+                    let body: Value = answer.json().await.map_err(|e| e.to_string())?;
+                    log.lock()
+                        .unwrap()
+                        .push(format!("{status} {}", body["result"]["name"]));
+                    Ok::<(), String>(())
+                })
+            })
+            .sender(&"package_create")
+            .name("http_api::call_back"),
+        )
+        .scoped();
+    let started = std::time::Instant::now();
+    let reply = portal.action(
+        "package_create",
+        &json!({ "name": "camels" }),
+        Some(&portal.admin_token),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the call back was held up: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(*seen.lock().unwrap(), ["200 \"camels\""]);
+    assert_eq!(
+        portal.portal(|p| p.receiver_failures()),
+        Vec::<String>::new()
+    );
+}
+
+/// CKAN's password rule holds for `user_update` and the reset form as for `user_create`.
+#[test]
+fn a_short_password_is_refused_by_update_and_reset_too() {
+    let _iso = isolate();
+    let portal = TestPortal::start();
+    portal.register("bob", "bob's long password");
+    let refused = json!({ "__type": "Validation Error", "password": ["Your password must be 8 characters or longer"] });
+    let reply = portal.action(
+        "user_update",
+        &json!({ "id": "bob", "password": "x" }),
+        Some(&portal.admin_token),
+    );
+    assert_json(&reply, 409, &failure(&portal, "user_update", refused));
+    let reply = portal.post_form("/user/reset", &[("user", "bob")], None);
+    assert_eq!(reply.status, 302, "{}", reply.text);
+    let link = portal
+        .portal(|p| p.mail())
+        .expect("the mail")
+        .pop()
+        .expect("a reset link")
+        .body;
+    let reply = portal.post_form(&link, &[("password1", ""), ("password2", "")], None);
+    assert_eq!(reply.status, 409, "{}", reply.text);
+    assert_eq!(
+        reply.text,
+        "validation error: password: Your password must be 8 characters or longer\n"
+    );
+    assert!(portal.login("bob", "x").is_none());
+    assert!(portal.login("bob", "").is_none());
+    assert!(portal.login("bob", "bob's long password").is_some());
 }

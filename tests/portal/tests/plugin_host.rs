@@ -377,7 +377,7 @@ fn plugins_enabled_by_the_config_react_to_the_portal() {
     let portal = TestPortal::start();
     session(&portal);
     assert_eq!(
-        portal.portal(|p| p.receiver_failures.clone()),
+        portal.portal(|p| p.receiver_failures()),
         Vec::<String>::new()
     );
     assert_eq!(
