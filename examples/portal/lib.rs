@@ -9,8 +9,10 @@
 //! - [`server`]: start, stop, serve until a signal;
 //! - [`store`]: the SQLite schema and the password hashes;
 //! - [`webhook`]: the loopback endpoint the `notify` plugin posts to;
-//! - [`story`]: what `cargo run` does, a client making each request over HTTP.
+//! - [`story`]: what `cargo run` does, a client making each request over HTTP;
+//! - [`cross`]: the signals across processes, through Redis (`--redis`, `worker`).
 
+pub mod cross;
 pub mod portal;
 pub mod server;
 pub mod store;

@@ -8,6 +8,8 @@
 //! cargo run -- --list --json         # the same, as JSON
 //! cargo run -- --plugins audit,stats # other plugins than the config's
 //! cargo run -- -c other.ini          # another config (also --config=FILE, or CKAN_INI)
+//! cargo run -- --redis redis://127.0.0.1/ serve   # forward signals to Redis
+//! cargo run -- --redis redis://127.0.0.1/ worker  # ... and handle them in another process
 //! ```
 
 use std::ffi::OsString;
@@ -16,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ckan_portal::cross::{self, Forwarded};
 use ckan_portal::server::{Server, ServerOptions};
 use ckan_portal::story::{self, StoryError, STORY_SIGNAL_TIMEOUT};
 use ckan_portal::webhook::WebhookSink;
@@ -102,6 +105,54 @@ fn command() -> Command {
                      the request (its id) they happened in, trace each send",
                 ),
         )
+        .arg(
+            Arg::new("redis")
+                .long("redis")
+                .value_name("URL")
+                .env("CKAN_REDIS_URL")
+                .hide_env_values(true)
+                .global(true)
+                .help(
+                    "Forward the signals ckan.signals.forward names to this Redis (default: \
+                     the config's ckan.redis.url; none: signals stay in the process)",
+                ),
+        )
+        .subcommand(
+            Command::new("worker")
+                .about(
+                    "Consume the forwarded signals from Redis in this process, where the \
+                     plugins' receivers run, until Ctrl-C",
+                )
+                .after_help(environment_help())
+                .arg(
+                    Arg::new("group")
+                        .long("group")
+                        .value_name("NAME")
+                        .default_value("worker")
+                        .help("The consumer group: each group receives every event"),
+                ),
+        )
+        .subcommand(
+            Command::new("dead-letters")
+                .about("The events a worker could not handle: list, show, replay, purge")
+                .subcommand_required(true)
+                .subcommand(Command::new("list").about("The oldest 100 dead letters"))
+                .subcommand(
+                    Command::new("show")
+                        .about("One dead letter with its fields")
+                        .arg(Arg::new("id").required(true)),
+                )
+                .subcommand(
+                    Command::new("replay")
+                        .about("Write it back to its stream (every group gets it again)")
+                        .arg(Arg::new("id").required(true)),
+                )
+                .subcommand(
+                    Command::new("purge")
+                        .about("Remove one dead letter, or all of them")
+                        .arg(Arg::new("id")),
+                ),
+        )
         .subcommand(
             Command::new("serve")
                 .about("Serve the portal until Ctrl-C, then shut down gracefully")
@@ -123,7 +174,8 @@ fn environment_help() -> String {
     format!(
         "Environment:\n  CKAN_INI        the config file, when -c/--config is not given\n  \
          {PLUGINS_ENV_VAR}   overrides the config's ckan.plugins (space-separated, as CKAN \
-         reads it);\n                  --plugins overrides both"
+         reads it);\n                  --plugins overrides both\n  \
+         CKAN_REDIS_URL  the Redis to forward signals to (as --redis; beats ckan.redis.url)"
     )
 }
 
@@ -258,6 +310,19 @@ fn run(matches: &ArgMatches, out: &mut impl Write) -> Result<(), StoryError> {
         return list(matches.get_flag("json"), out);
     }
     let (plugins, origin) = enabled_plugins(matches)?;
+    let redis = redis_settings(matches)?;
+    if let Some(sub) = matches.subcommand_matches("dead-letters") {
+        let (config, _) = redis.ok_or_else(needs_redis)?;
+        return runtime()?.block_on(dead_letters(config, sub, out));
+    }
+    if let Some(worker) = matches.subcommand_matches("worker") {
+        let (config, signals) = redis.ok_or_else(needs_redis)?;
+        let group = worker
+            .get_one::<String>("group")
+            .cloned()
+            .unwrap_or_default();
+        return runtime()?.block_on(work(&plugins, &origin, config, signals, &group, out));
+    }
     let database = matches.get_one::<PathBuf>("database").cloned();
     let options = ServerOptions {
         database,
@@ -277,6 +342,7 @@ fn run(matches: &ArgMatches, out: &mut impl Write) -> Result<(), StoryError> {
             &plugins,
             &origin,
             ServerOptions { listen, ..options },
+            redis,
             out,
         ));
     }
@@ -291,7 +357,144 @@ fn run(matches: &ArgMatches, out: &mut impl Write) -> Result<(), StoryError> {
         signal_timeout: STORY_SIGNAL_TIMEOUT,
         ..options
     };
-    runtime()?.block_on(story::run(&plugins, &origin, options, out))
+    runtime()?.block_on(async {
+        let forwarded = match redis {
+            Some((config, signals)) => Some(Forwarded::start(config, signals).await?),
+            None => None,
+        };
+        story::run(&plugins, &origin, options, forwarded, out).await
+    })
+}
+
+fn needs_redis() -> StoryError {
+    StoryError::Problem(
+        "this command needs Redis: give --redis URL, set CKAN_REDIS_URL, or set ckan.redis.url \
+         in the config"
+            .into(),
+    )
+}
+
+/// The bridge's settings and the signals to forward or consume, when a Redis URL is given
+/// (`--redis`, `CKAN_REDIS_URL`, or the config's `ckan.redis.url`).
+fn redis_settings(
+    matches: &ArgMatches,
+) -> Result<Option<(signals_redis::BridgeConfig, Vec<signals_core::NamedSignal>)>, StoryError> {
+    let url = matches.get_one::<String>("redis").map(String::as_str);
+    let path = PathBuf::from(
+        matches
+            .get_one::<OsString>("config")
+            .cloned()
+            .unwrap_or_default(),
+    );
+    // The config matters here only for its Redis keys: with --redis and no readable config,
+    // the defaults apply.
+    let config = match Config::from_file(&path) {
+        Ok(config) => Some(config),
+        Err(_) if url.is_some() || matches.get_one::<OsString>("plugins").is_some() => None,
+        Err(error) => return Err(StoryError::Problem(error.to_string())),
+    };
+    let Some(bridge) = cross::settings(url, config.as_ref())? else {
+        return Ok(None);
+    };
+    let list = config
+        .as_ref()
+        .and_then(|c| c.get(cross::FORWARD_KEY))
+        .unwrap_or(cross::DEFAULT_FORWARD)
+        .to_owned();
+    Ok(Some((bridge, cross::resolve(&list)?)))
+}
+
+/// `worker`: the plugins' receivers, fed from Redis, until Ctrl-C.
+async fn work(
+    plugins: &[String],
+    origin: &str,
+    config: signals_redis::BridgeConfig,
+    signals: Vec<signals_core::NamedSignal>,
+    group: &str,
+    out: &mut impl Write,
+) -> Result<(), StoryError> {
+    let mut interrupts = Interrupts::listen()?;
+    host::load_plugins(plugins).map_err(|e| e.to_string())?;
+    let names: Vec<&str> = signals.iter().map(|s| s.qualified_name()).collect();
+    writeln!(
+        out,
+        "Worker in group `{group}` on {} (plugins from {origin}: {}), consuming {}. Ctrl-C stops it.",
+        config.url,
+        plugins.join(" "),
+        names.join(" ")
+    )?;
+    out.flush()?;
+    let stats = cross::work(
+        config,
+        &signals,
+        group,
+        async move { interrupts.next().await },
+    )
+    .await?;
+    host::unload_all();
+    writeln!(
+        out,
+        "stopped: {} sent, {} acknowledged, {} failed, {} dead-lettered, {} reclaimed",
+        stats.sent, stats.acked, stats.failed, stats.dead_lettered, stats.reclaimed
+    )?;
+    Ok(())
+}
+
+/// `dead-letters list|show|replay|purge`.
+async fn dead_letters(
+    config: signals_redis::BridgeConfig,
+    sub: &ArgMatches,
+    out: &mut impl Write,
+) -> Result<(), StoryError> {
+    let bridge = cross::bridge(config).await?;
+    let letters = bridge.dead_letters();
+    let id = |m: &ArgMatches| m.get_one::<String>("id").cloned();
+    let failed = |e: signals_redis::BridgeError| StoryError::Problem(e.to_string());
+    match sub.subcommand() {
+        Some(("list", _)) => {
+            let list = letters.list(100).await.map_err(failed)?;
+            writeln!(out, "{} dead letter(s)", list.len())?;
+            for letter in list {
+                writeln!(
+                    out,
+                    "{}  {} {}  after {} deliveries: {}",
+                    letter.id, letter.stream, letter.entry_id, letter.deliveries, letter.reason
+                )?;
+            }
+        }
+        Some(("show", m)) => {
+            let letter = letters
+                .show(&id(m).unwrap_or_default())
+                .await
+                .map_err(failed)?;
+            writeln!(
+                out,
+                "id: {}\nstream: {}\nentry: {}\ngroup: {}\ndeliveries: {}\nreason: {}",
+                letter.id,
+                letter.stream,
+                letter.entry_id,
+                letter.group,
+                letter.deliveries,
+                letter.reason
+            )?;
+            for (name, value) in letter.fields {
+                writeln!(out, "  {name}: {value}")?;
+            }
+        }
+        Some(("replay", m)) => {
+            let entry = letters
+                .replay(&id(m).unwrap_or_default())
+                .await
+                .map_err(failed)?;
+            writeln!(out, "replayed as entry {entry}")?;
+        }
+        Some(("purge", m)) => {
+            let removed = letters.purge(id(m).as_deref()).await.map_err(failed)?;
+            writeln!(out, "purged {removed} dead letter(s)")?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// `--list`: loads every linked plugin, so the subscriptions plugins make in code are listed
@@ -323,11 +526,16 @@ async fn serve_until_ctrl_c(
     plugins: &[String],
     origin: &str,
     options: ServerOptions,
+    redis: Option<(signals_redis::BridgeConfig, Vec<signals_core::NamedSignal>)>,
     out: &mut impl Write,
 ) -> Result<(), StoryError> {
     // Listen for Ctrl-C before the banner says it stops the server.
     let mut interrupts = Interrupts::listen()?;
     host::load_plugins(plugins).map_err(|e| e.to_string())?;
+    let forwarded = match redis {
+        Some((config, signals)) => Some(Forwarded::start(config, signals).await?),
+        None => None,
+    };
     let sink = WebhookSink::start().await?;
     ckanext_notify::set_webhook_url(Some(sink.url()));
     let server = Server::start(options).await.map_err(|e| e.to_string())?;
@@ -380,6 +588,14 @@ async fn serve_until_ctrl_c(
             Ok(())
         }
     };
+    if let Some(forwarded) = forwarded {
+        let stats = forwarded.finish().await;
+        writeln!(
+            out,
+            "forwarded to Redis: {} event(s) written, {} failed",
+            stats.written, stats.failed
+        )?;
+    }
     host::unload_all();
     sink.stop().await?;
     stopped

@@ -510,6 +510,9 @@ impl Portal {
         // stops at a receiver's exception. A sync send: the transaction holds the database,
         // and an async receiver here would hold it across its awaits; one is reported
         // (`FailureKind::AsyncReceiver`) and rolls the user back like any failure.
+        // Forwarding to other processes (see `cross`) is held until the commit: an event of a
+        // user that is rolled back never leaves this process.
+        let held = signals_redis::hold();
         let event = UserCreated { user: user.clone() };
         let report = UserCreated::signal()
             .sending(&name, &event)
@@ -518,12 +521,21 @@ impl Portal {
         if let Some(failure) = report.failures().first() {
             let why =
                 format!("the user was not created: a user_created receiver failed: {failure}");
-            // Dropping `tx` rolls back.
+            // Dropping `tx` rolls back; dropping `held` discards what was to be forwarded.
             drop(tx);
+            drop(held);
             self.note(report);
             return Err(ActionError::Internal(why));
         }
         tx.commit()?;
+        drop(db);
+        if let Err(error) = held.release() {
+            // Committed, but not forwarded: logged, and kept for the summary.
+            tracing::error!(error = %error, "user_created was not forwarded");
+            if let Ok(mut kept) = self.failures.lock() {
+                kept.push_back(error.to_string());
+            }
+        }
         Ok(json!(user))
     }
 

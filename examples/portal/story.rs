@@ -13,6 +13,7 @@ use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 use signals_core::{Receiver, Signal};
 
+use crate::cross::Forwarded;
 use crate::portal::connections_of_plugin;
 use crate::server::{Server, ServerOptions};
 use crate::webhook::WebhookSink;
@@ -108,6 +109,7 @@ pub async fn run(
     plugins: &[String],
     origin: &str,
     options: ServerOptions,
+    forwarded: Option<Forwarded>,
     out: &mut impl Write,
 ) -> Result<(), StoryError> {
     // Load first: a plugin that cannot be loaded stops the portal before the story starts.
@@ -115,7 +117,7 @@ pub async fn run(
     let sink = WebhookSink::start().await?;
     ckanext_notify::set_webhook_url(Some(sink.url()));
     let server = Server::start(options).await.map_err(|e| e.to_string())?;
-    let result = story(&server, &sink, plugins, origin, out).await;
+    let result = story(&server, &sink, plugins, origin, forwarded, out).await;
     ckanext_notify::set_webhook_url(None);
     let stopped = server.stop().await.map_err(|e| e.to_string());
     sink.stop().await?;
@@ -127,6 +129,7 @@ async fn story(
     sink: &WebhookSink,
     plugins: &[String],
     origin: &str,
+    forwarded: Option<Forwarded>,
     out: &mut impl Write,
 ) -> Result<(), StoryError> {
     let url = server.url();
@@ -468,6 +471,21 @@ async fn story(
     )?;
     for failure in &failures {
         writeln!(out, "    {failure}")?;
+    }
+    if let Some(forwarded) = forwarded {
+        let names: Vec<&str> = forwarded
+            .signals
+            .iter()
+            .map(|s| s.qualified_name())
+            .collect();
+        let stats = forwarded.finish().await;
+        writeln!(
+            out,
+            "  forwarded to Redis ({}): {} event(s) written, {} failed",
+            names.join(" "),
+            stats.written,
+            stats.failed
+        )?;
     }
     let loaded = host::loaded();
     host::unload_all();

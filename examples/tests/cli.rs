@@ -31,7 +31,10 @@ const MORE: &str = "For more information, try '--help'.";
 /// The portal binary, without the `CKAN__PLUGINS` and `CKAN_INI` of the tests' environment.
 fn command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_portal"));
-    command.env_remove("CKAN__PLUGINS").env_remove("CKAN_INI");
+    command
+        .env_remove("CKAN__PLUGINS")
+        .env_remove("CKAN_INI")
+        .env_remove("CKAN_REDIS_URL");
     command
 }
 
@@ -673,8 +676,11 @@ fn help_exits_0_and_explains_every_option_and_both_variables() {
         assert!(help.contains(&format!("\n\n{USAGE}\n\n")), "{help}");
         assert_eq!(
             help_line(&help, "serve "),
-            "  serve  Serve the portal until Ctrl-C, then shut down gracefully"
+            "  serve         Serve the portal until Ctrl-C, then shut down gracefully"
         );
+        assert!(help_line(&help, "worker ").contains("Consume the forwarded signals from Redis"));
+        assert!(help_line(&help, "dead-letters ").ends_with("list, show, replay, purge"));
+        assert!(help_line(&help, "--redis <URL>").ends_with(" [env: CKAN_REDIS_URL]"));
         let config = help_line(&help, "-c, --config <FILE>");
         assert!(config.contains(" ckan.plugins "), "{config}");
         assert!(
@@ -703,7 +709,9 @@ fn help_exits_0_and_explains_every_option_and_both_variables() {
             help.ends_with(
                 "\n\nEnvironment:\n  CKAN_INI        the config file, when -c/--config is not \
                  given\n  CKAN__PLUGINS   overrides the config's ckan.plugins (space-separated, \
-                 as CKAN reads it);\n                  --plugins overrides both\n"
+                 as CKAN reads it);\n                  --plugins overrides both\n  \
+                 CKAN_REDIS_URL  the Redis to forward signals to (as --redis; beats \
+                 ckan.redis.url)\n"
             ),
             "{help}"
         );
@@ -1057,7 +1065,7 @@ fn arguments_that_are_not_utf8_are_read_or_reported_never_a_panic() {
     );
 }
 
-/// A `portal serve` child with its stdout read line by line on a thread of its own (so a
+/// A `portal serve` (or `worker`) child with its stdout read line by line on a thread of its own (so a
 /// silent server fails the test after [`PATIENCE`] instead of hanging it). Killed and reaped on
 /// drop: a failing test never leaves a server running.
 struct Served {
@@ -1067,9 +1075,16 @@ struct Served {
 }
 
 impl Served {
+    /// `portal serve ARGS`.
     fn start(args: &[&str]) -> Served {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        Served::spawn(&all)
+    }
+
+    /// `portal ARGS`, its output read as it comes.
+    fn spawn(args: &[&str]) -> Served {
         let mut child = command()
-            .arg("serve")
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1305,5 +1320,82 @@ fn sigint_right_after_the_banner_stops_gracefully() {
             ]
         );
         assert_eq!(stderr, "");
+    }
+}
+
+#[path = "../../signals-redis/tests/support/mod.rs"]
+mod redis_support;
+
+/// Two processes, as the README's walkthrough: a worker consuming from a real Redis, and the
+/// story forwarding its signals there. The worker's plugins react to the web process's events.
+#[test]
+fn a_worker_in_another_process_handles_the_forwarded_signals() {
+    if !redis_support::available("a_worker_in_another_process_handles_the_forwarded_signals") {
+        return;
+    }
+    let redis = redis_support::RedisServer::start();
+    let url = redis.url();
+    let mut worker = Served::spawn(&[
+        "worker",
+        "--redis",
+        &url,
+        "--plugins",
+        "audit,stats",
+        "--log",
+        "warn",
+    ]);
+    assert_eq!(
+        worker.next_line(),
+        format!(
+            "Worker in group `worker` on {url} (plugins from --plugins: audit stats), consuming \
+             ckan.user_created ckan.action_succeed ckanext.datastore_upsert \
+             ckanext.datastore_delete. Ctrl-C stops it."
+        )
+    );
+    let story = portal(&["--redis", &url, "--plugins", "activity", "--log", "error"]);
+    assert_eq!(story.status.code(), Some(0), "{}", stderr(&story));
+    let forwarded = "  forwarded to Redis (ckan.user_created ckan.action_succeed \
+                     ckanext.datastore_upsert ckanext.datastore_delete): 25 event(s) written, 0 \
+                     failed";
+    assert!(
+        stdout(&story).lines().any(|line| line == forwarded),
+        "{}",
+        stdout(&story)
+    );
+    // The web process loaded only `activity`: these lines come from the worker's plugins.
+    let handled: Vec<String> = (0..4).map(|_| worker.next_line()).collect();
+    assert_eq!(
+        handled,
+        [
+            "    [audit] new user alice <alice@example.org>",
+            "    [audit] new user bob <bob@example.org>",
+            "    [stats] 2 records written to resource-1",
+            "    [stats] datastore rows deleted from resource-1",
+        ]
+    );
+    // Every event is acknowledged before the worker stops.
+    std::thread::sleep(Duration::from_millis(300));
+    worker.interrupt();
+    let (status, rest, stderr) = worker.wait();
+    assert_eq!(status.code(), Some(0), "{status}: {stderr}");
+    assert_eq!(
+        rest,
+        ["stopped: 25 sent, 25 acknowledged, 0 failed, 0 dead-lettered, 0 reclaimed"]
+    );
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn worker_and_dead_letters_need_a_redis_url() {
+    for args in [&["worker"][..], &["dead-letters", "list"][..]] {
+        let mut all = args.to_vec();
+        all.extend(["--plugins", "audit"]);
+        let output = portal(&all);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&output),
+            "portal: this command needs Redis: give --redis URL, set CKAN_REDIS_URL, or set \
+             ckan.redis.url in the config\n"
+        );
     }
 }
