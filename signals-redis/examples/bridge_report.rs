@@ -227,7 +227,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             })
             .scoped();
-        let mut options = options;
         options.group = "latency".into();
         options.block = Duration::from_millis(1000);
         let consumer = Consumer::new(&bridge, options).signal(&Measured::named());

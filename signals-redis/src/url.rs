@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A Redis URL (`redis://`, `rediss://` with the `tls` feature, `redis+unix://`,
 /// `unix://`). `Display` and `Debug` show it with any user name and password replaced by
-/// `***`; [`expose`](Self::expose) gives the real one to the client only.
+/// `***`; only the client gets the real one.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisUrl(String);
 

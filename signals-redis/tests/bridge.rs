@@ -253,3 +253,71 @@ fn an_error_is_what_a_full_buffer_gives_a_send() {
         let _ = BridgeError::Config(String::new());
     });
 }
+
+#[test]
+fn an_entry_over_the_size_cap_is_refused_at_the_producer() {
+    if !available("an_entry_over_the_size_cap_is_refused_at_the_producer") {
+        return;
+    }
+    let server = RedisServer::start();
+    runtime().block_on(async {
+        let mut config = BridgeConfig::new(server.url());
+        config.max_entry_bytes = 1024;
+        let bridge = Bridge::connect(config).await.unwrap();
+        let big = Saved {
+            id: 1,
+            title: "x".repeat(2000),
+        };
+        let error = bridge.publish::<Saved>("web", &big).await.unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.starts_with("cannot forward bridge_test.saved: the entry is ")
+                && text.contains(" bytes, over the cap of 1024 bytes; send less in the kwargs"),
+            "{text}"
+        );
+        // Through a forwarding receiver: a failure in the send's report, nothing written.
+        let forwarder = Forwarder::new(&bridge);
+        let _forwarding = forwarder.forward::<Saved>();
+        let report = big.send("web");
+        assert_eq!(report.failures().len(), 1);
+        assert!(
+            report.failures()[0]
+                .to_string()
+                .contains("over the cap of 1024 bytes"),
+            "{}",
+            report.failures()[0]
+        );
+        forwarder.flush().await;
+        assert_eq!(forwarder.stats().written, 0);
+    });
+}
+
+#[test]
+fn an_identity_sender_is_refused_where_it_is_forwarded() {
+    if !available("an_identity_sender_is_refused_where_it_is_forwarded") {
+        return;
+    }
+    let server = RedisServer::start();
+    runtime().block_on(async {
+        let bridge = Bridge::connect(BridgeConfig::new(server.url()))
+            .await
+            .unwrap();
+        let forwarder = Forwarder::new(&bridge);
+        let named = Namespace::get("bridge_test")
+            .unwrap()
+            .signal("by_identity")
+            .unwrap();
+        let _forwarding = forwarder.forward_named(&named);
+        let report = named
+            .send(&SenderKey::Id(7), &signals_core::DynKwargs::new())
+            .unwrap();
+        assert_eq!(report.failures().len(), 1);
+        let text = report.failures()[0].to_string();
+        assert!(
+            text.contains("cannot forward bridge_test.by_identity:"),
+            "{text}"
+        );
+        forwarder.flush().await;
+        assert_eq!(forwarder.stats().written, 0);
+    });
+}
