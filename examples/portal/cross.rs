@@ -13,9 +13,11 @@ use signals_redis::{
 /// whole namespaces (`ckanext`), separated by spaces.
 pub const FORWARD_KEY: &str = "ckan.signals.forward";
 
-/// What is forwarded when the configuration does not say.
+/// What is forwarded when the configuration does not say. Not `ckan.action_succeed`: its
+/// `data_dict` holds what the caller sent, a password for `user_create`, and its `result` an
+/// API token for `api_token_create`; forwarded kwargs are stored in Redis in clear text.
 pub const DEFAULT_FORWARD: &str =
-    "ckan.user_created ckan.action_succeed ckanext.datastore_upsert ckanext.datastore_delete";
+    "ckan.user_created ckanext.datastore_upsert ckanext.datastore_delete";
 
 /// The signals `list` names: `namespace.name` or a whole `namespace`.
 pub fn resolve(list: &str) -> Result<Vec<NamedSignal>, String> {

@@ -366,6 +366,17 @@ impl DynKwargs {
         }
     }
 
+    /// Appends `name` without looking for an earlier argument of that name: for names already
+    /// known to be distinct (a JSON object's keys), so that a bag of many arguments is built in
+    /// linear time.
+    pub(crate) fn push_distinct<T: Any + Send + Sync>(&mut self, name: String, value: T) {
+        self.entries.push((
+            Cow::Owned(name),
+            Box::new(value) as BoxedValue,
+            type_name::<T>(),
+        ));
+    }
+
     /// The number of arguments.
     ///
     /// ```

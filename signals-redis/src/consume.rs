@@ -32,13 +32,14 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::streams::{StreamAutoClaimReply, StreamPendingCountReply, StreamReadReply};
+use redis::streams::StreamPendingCountReply;
 use redis::Value;
-use signals_core::{NamedSignal, Namespace};
+use signals_core::{FailureKind, NamedSignal, Namespace};
 
 use crate::bridge::Bridge;
 use crate::entry::Entry;
 use crate::error::BridgeError;
+use crate::reply::{autoclaim_reply, read_reply, RawEntry};
 use crate::wire::{self, Resend};
 
 /// How a consumer reads.
@@ -119,6 +120,8 @@ pub struct Delivery {
     pub deliveries: usize,
     /// The process that forwarded it.
     pub origin: String,
+    /// The signal, `namespace.name`.
+    pub signal: String,
 }
 
 thread_local! {
@@ -131,10 +134,16 @@ pub fn current_delivery() -> Option<Delivery> {
     CURRENT.with(|current| current.borrow().clone())
 }
 
-/// Whether a consumer's send is running on this thread: forwarding receivers then forward
-/// nothing.
-pub(crate) fn is_resending() -> bool {
-    CURRENT.with(|current| current.borrow().is_some())
+/// Whether a consumer is sending `qualified` (`namespace.name`) again on this thread: its
+/// forwarding receiver then forwards nothing (no loops). Other signals sent by the receivers
+/// are forwarded as usual.
+pub(crate) fn is_resending(qualified: &str) -> bool {
+    CURRENT.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .is_some_and(|delivery| delivery.signal == qualified)
+    })
 }
 
 /// Polls `inner` with [`current_delivery`] set.
@@ -200,6 +209,10 @@ impl Consumer {
         if options.consumer.is_empty() {
             options.consumer = bridge.config.origin.clone();
         }
+        // Values that would stop the consumer (COUNT 0, a heartbeat that never sleeps).
+        options.batch = options.batch.max(1);
+        options.claim_idle = options.claim_idle.max(Duration::from_millis(30));
+        options.max_deliveries = options.max_deliveries.max(1);
         Consumer {
             bridge: bridge.clone(),
             options,
@@ -375,8 +388,7 @@ impl Consumer {
         for _ in &self.streams {
             read.arg(">");
         }
-        let reply: Result<Option<StreamReadReply>, redis::RedisError> =
-            read.query_async(&mut reader).await;
+        let reply: Result<Value, redis::RedisError> = read.query_async(&mut reader).await;
         let reply = match reply {
             Ok(reply) => reply,
             Err(error) if error.code() == Some("NOGROUP") => {
@@ -385,17 +397,15 @@ impl Consumer {
             }
             Err(error) => return Err(error.into()),
         };
-        let keys = reply.map(|r| r.keys).unwrap_or_default();
-        self.take_in_hand(keys.iter().flat_map(|key| {
-            key.ids
-                .iter()
-                .map(move |id| (key.key.clone(), id.id.clone()))
+        let streams = read_reply(&reply);
+        self.take_in_hand(streams.iter().flat_map(|(stream, entries)| {
+            entries.iter().map(move |e| (stream.clone(), e.id.clone()))
         }));
         let mut count = 0;
-        for key in keys {
-            for id in key.ids {
+        for (stream, entries) in streams {
+            for raw in entries {
                 count += 1;
-                self.handle(&key.key, &id.id, &id.map, 1).await;
+                self.handle(&stream, &raw, 1).await;
             }
         }
         self.flush_acks().await?;
@@ -436,8 +446,16 @@ impl Consumer {
         let acked: Result<Vec<u64>, redis::RedisError> = pipe.query_async(&mut conn).await;
         // On an error the entries stay pending and are claimed again later: at least once.
         self.to_ack.clear();
-        acked?;
-        self.stats.acked += count;
+        let acked: u64 = acked?.iter().sum();
+        self.stats.acked += acked;
+        if acked < count {
+            tracing::warn!(
+                group = %self.options.group,
+                asked = count,
+                acked,
+                "fewer entries acknowledged than handled: the group or its entries are gone"
+            );
+        }
         Ok(())
     }
 
@@ -482,7 +500,7 @@ impl Consumer {
         // A bounded number of rounds per reclaim, so reading new entries is not starved.
         for _ in 0..16 {
             let mut conn = self.bridge.conn.clone();
-            let reply: StreamAutoClaimReply = redis::cmd("XAUTOCLAIM")
+            let reply: Value = redis::cmd("XAUTOCLAIM")
                 .arg(stream)
                 .arg(&self.options.group)
                 .arg(&self.options.consumer)
@@ -492,29 +510,29 @@ impl Consumer {
                 .arg(self.options.batch)
                 .query_async(&mut conn)
                 .await?;
-            if !reply.deleted_ids.is_empty() {
-                self.stats.lost += reply.deleted_ids.len() as u64;
+            let (next, claimed, deleted) = autoclaim_reply(&reply);
+            if !deleted.is_empty() {
+                self.stats.lost += deleted.len() as u64;
                 let error = BridgeError::Gap {
                     stream: stream.to_owned(),
                     group: self.options.group.clone(),
-                    count: reply.deleted_ids.len(),
-                    ids: reply.deleted_ids.join(", "),
+                    count: deleted.len(),
+                    ids: deleted.join(", "),
                 };
                 self.report(error);
             }
             self.take_in_hand(
-                reply
-                    .claimed
+                claimed
                     .iter()
-                    .map(|id| (stream.to_owned(), id.id.clone())),
+                    .map(|raw| (stream.to_owned(), raw.id.clone())),
             );
-            for id in &reply.claimed {
+            for raw in &claimed {
                 self.stats.reclaimed += 1;
-                let deliveries = self.deliveries(stream, &id.id).await?;
+                let deliveries = self.deliveries(stream, &raw.id).await?;
                 if deliveries > self.options.max_deliveries {
                     let last = self
                         .last_failure
-                        .remove(&id.id)
+                        .remove(&raw.id)
                         .map_or(String::new(), |why| {
                             format!("; the last failure here: {why}")
                         });
@@ -526,17 +544,17 @@ impl Consumer {
                         "delivered {times} without success (max_deliveries {}){last}",
                         self.options.max_deliveries
                     );
-                    self.dead_letter(stream, &id.id, &id.map, deliveries - 1, &reason)
+                    self.dead_letter(stream, raw, deliveries - 1, &reason)
                         .await?;
                 } else {
-                    self.handle(stream, &id.id, &id.map, deliveries).await;
+                    self.handle(stream, raw, deliveries).await;
                 }
             }
             self.flush_acks().await?;
-            if reply.next_stream_id == "0-0" {
+            if next == "0-0" {
                 break;
             }
-            cursor = reply.next_stream_id;
+            cursor = next;
         }
         Ok(())
     }
@@ -558,14 +576,8 @@ impl Consumer {
     /// Handles one delivery of one entry: decode, check, send, acknowledge or leave pending
     /// or dead-letter. Failures to reach Redis here are reported, not returned: the entry
     /// stays pending and is reclaimed.
-    async fn handle(
-        &mut self,
-        stream: &str,
-        entry_id: &str,
-        fields: &HashMap<String, Value>,
-        deliveries: usize,
-    ) {
-        if let Err(error) = self.try_handle(stream, entry_id, fields, deliveries).await {
+    async fn handle(&mut self, stream: &str, raw: &RawEntry, deliveries: usize) {
+        if let Err(error) = self.try_handle(stream, raw, deliveries).await {
             self.report(error);
         }
     }
@@ -573,19 +585,27 @@ impl Consumer {
     async fn try_handle(
         &mut self,
         stream: &str,
-        entry_id: &str,
-        fields: &HashMap<String, Value>,
+        raw: &RawEntry,
         deliveries: usize,
     ) -> Result<(), BridgeError> {
-        let entry = match Entry::decode(fields, self.bridge.config.max_entry_bytes) {
+        let entry_id = raw.id.as_str();
+        let entry = match Entry::decode(raw, self.bridge.config.max_entry_bytes) {
             Ok(entry) => entry,
             Err(why) => {
                 let reason = format!("the entry cannot be read: {why}");
-                return self
-                    .dead_letter(stream, entry_id, fields, deliveries, &reason)
-                    .await;
+                return self.dead_letter(stream, raw, deliveries, &reason).await;
             }
         };
+        // An entry names its signal; it must be the signal of the stream it was read from
+        // (anyone who can XADD could otherwise run another signal's receivers here).
+        let expected = self.bridge.config.stream_key(&entry.namespace, &entry.name);
+        if expected != stream {
+            let reason = format!(
+                "the entry names {} but was read from {stream}, not that signal's stream",
+                entry.qualified_name()
+            );
+            return self.dead_letter(stream, raw, deliveries, &reason).await;
+        }
         if entry.origin == self.bridge.config.origin && !self.options.include_own {
             self.stats.skipped_own += 1;
             return self.ack(stream, entry_id).await;
@@ -594,9 +614,7 @@ impl Consumer {
             Ok(signal) => signal,
             Err(error) => {
                 let reason = format!("the signal cannot be named here: {error}");
-                return self
-                    .dead_letter(stream, entry_id, fields, deliveries, &reason)
-                    .await;
+                return self.dead_letter(stream, raw, deliveries, &reason).await;
             }
         };
         if let Some(local) = wire::local_schema(&signal) {
@@ -606,9 +624,7 @@ impl Consumer {
                      consumer, then replay the dead letter",
                     entry.schema
                 );
-                return self
-                    .dead_letter(stream, entry_id, fields, deliveries, &reason)
-                    .await;
+                return self.dead_letter(stream, raw, deliveries, &reason).await;
             }
         }
         let delivery = Delivery {
@@ -618,6 +634,7 @@ impl Consumer {
             group: self.options.group.clone(),
             deliveries,
             origin: entry.origin.clone(),
+            signal: entry.qualified_name(),
         };
         let sent = WithDelivery {
             delivery,
@@ -631,6 +648,26 @@ impl Consumer {
             Resend::Sent(report) if report.failures().is_empty() => {
                 self.last_failure.remove(entry_id);
                 self.ack(stream, entry_id).await
+            }
+            Resend::Sent(report)
+                if report.failures().iter().all(|f| {
+                    matches!(
+                        f.kind,
+                        FailureKind::TypedReceiver
+                            | FailureKind::WrongValue { .. }
+                            | FailureKind::AsyncReceiver
+                    )
+                }) =>
+            {
+                // No delivery can fix these: the linked types do not fit the event.
+                let why = report
+                    .failures()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let reason = format!("the event cannot be handled here: {why}");
+                self.dead_letter(stream, raw, deliveries, &reason).await
             }
             Resend::Sent(report) => {
                 self.stats.failed += 1;
@@ -653,8 +690,7 @@ impl Consumer {
             }
             Resend::Refused(why) => {
                 let reason = format!("the event cannot be sent here: {why}");
-                self.dead_letter(stream, entry_id, fields, deliveries, &reason)
-                    .await
+                self.dead_letter(stream, raw, deliveries, &reason).await
             }
         }
     }
@@ -703,6 +739,7 @@ impl Consumer {
                         .query_async(&mut conn)
                         .await;
                     if let Err(error) = beat {
+                        let error = BridgeError::from(error);
                         tracing::warn!(stream = %stream, error = %error, "heartbeat failed");
                     }
                 }
@@ -720,15 +757,16 @@ impl Consumer {
     }
 
     /// Moves an entry to the dead letters with the reason, in one `MULTI`: `XADD` there (its
-    /// fields as they were, and `dead.*` fields saying where from and why), `XACK` here.
+    /// fields as they were, and `dead.*` fields saying where from and why; an entry's own
+    /// fields named `dead.*` are left out, so that no entry can forge them), `XACK` here.
     async fn dead_letter(
         &mut self,
         stream: &str,
-        entry_id: &str,
-        fields: &HashMap<String, Value>,
+        raw: &RawEntry,
         deliveries: usize,
         reason: &str,
     ) -> Result<(), BridgeError> {
+        let entry_id = raw.id.as_str();
         let mut add = redis::cmd("XADD");
         add.arg(self.bridge.config.dead_letter_key())
             .arg("*")
@@ -742,11 +780,9 @@ impl Consumer {
             .arg(deliveries)
             .arg("dead.reason")
             .arg(reason);
-        let mut names: Vec<&String> = fields.keys().collect();
-        names.sort();
-        for name in names {
-            if let Value::BulkString(bytes) = &fields[name] {
-                add.arg(name).arg(bytes.as_slice());
+        for (name, value) in &raw.fields {
+            if !name.starts_with(b"dead.") {
+                add.arg(name.as_slice()).arg(value.as_slice());
             }
         }
         let mut pipe = redis::pipe();

@@ -1,13 +1,11 @@
 //! The dead letters: entries a consumer could not handle, with the reason. List, show, replay,
 //! purge.
 
-use std::collections::HashMap;
-
-use redis::streams::StreamRangeReply;
 use redis::Value;
 
 use crate::bridge::Bridge;
 use crate::error::BridgeError;
+use crate::reply::{range_reply, Field, RawEntry};
 
 /// One dead letter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,24 +42,24 @@ impl Bridge {
     }
 }
 
-fn text(value: &Value) -> String {
-    match value {
-        Value::BulkString(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        Value::SimpleString(s) => s.clone(),
-        other => format!("{other:?}"),
-    }
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn letter(id: String, map: &HashMap<String, Value>) -> DeadLetter {
-    let get = |name: &str| map.get(name).map(text).unwrap_or_default();
-    let mut fields: Vec<(String, String)> = map
+fn letter(raw: &RawEntry) -> DeadLetter {
+    let get = |name: &str| match raw.field(name) {
+        Field::Once(value) => text(value),
+        _ => String::new(),
+    };
+    let mut fields: Vec<(String, String)> = raw
+        .fields
         .iter()
-        .filter(|(name, _)| !name.starts_with("dead."))
-        .map(|(name, value)| (name.clone(), text(value)))
+        .filter(|(name, _)| !name.starts_with(b"dead."))
+        .map(|(name, value)| (text(name), text(value)))
         .collect();
     fields.sort();
     DeadLetter {
-        id,
+        id: raw.id.clone(),
         stream: get("dead.stream"),
         entry_id: get("dead.entry"),
         group: get("dead.group"),
@@ -75,7 +73,7 @@ impl DeadLetters {
     /// The oldest `count` dead letters.
     pub async fn list(&self, count: usize) -> Result<Vec<DeadLetter>, BridgeError> {
         let mut conn = self.bridge.conn.clone();
-        let reply: StreamRangeReply = redis::cmd("XRANGE")
+        let reply: Value = redis::cmd("XRANGE")
             .arg(self.bridge.config.dead_letter_key())
             .arg("-")
             .arg("+")
@@ -83,31 +81,27 @@ impl DeadLetters {
             .arg(count)
             .query_async(&mut conn)
             .await?;
-        Ok(reply
-            .ids
-            .into_iter()
-            .map(|entry| letter(entry.id, &entry.map))
-            .collect())
+        Ok(range_reply(&reply).iter().map(letter).collect())
     }
 
     /// One dead letter.
     pub async fn show(&self, id: &str) -> Result<DeadLetter, BridgeError> {
         self.raw(id)
             .await?
-            .map(|map| letter(id.to_owned(), &map))
+            .map(|raw| letter(&raw))
             .ok_or_else(|| BridgeError::NoSuchDeadLetter(id.to_owned()))
     }
 
-    async fn raw(&self, id: &str) -> Result<Option<HashMap<String, Value>>, BridgeError> {
+    async fn raw(&self, id: &str) -> Result<Option<RawEntry>, BridgeError> {
         let mut conn = self.bridge.conn.clone();
-        let reply: Result<StreamRangeReply, redis::RedisError> = redis::cmd("XRANGE")
+        let reply: Result<Value, redis::RedisError> = redis::cmd("XRANGE")
             .arg(self.bridge.config.dead_letter_key())
             .arg(id)
             .arg(id)
             .query_async(&mut conn)
             .await;
         match reply {
-            Ok(reply) => Ok(reply.ids.into_iter().next().map(|entry| entry.map)),
+            Ok(reply) => Ok(range_reply(&reply).into_iter().next()),
             // A malformed id is a letter that does not exist.
             Err(error)
                 if error.kind()
@@ -123,18 +117,29 @@ impl DeadLetters {
     /// group that had handled it sees a duplicate, with the same event id) and removes the
     /// dead letter, in one `MULTI`. Returns the new entry's id.
     pub async fn replay(&self, id: &str) -> Result<String, BridgeError> {
-        let map = self
+        let raw = self
             .raw(id)
             .await?
             .ok_or_else(|| BridgeError::NoSuchDeadLetter(id.to_owned()))?;
-        let stream = map.get("dead.stream").map(text).unwrap_or_default();
+        let stream = letter(&raw).stream;
+        // Only back to a signal's stream of this bridge: a dead letter's fields came from an
+        // entry, untrusted.
+        let prefix = &self.bridge.config.key_prefix;
+        let signal = stream.strip_prefix(prefix.as_str()).unwrap_or("");
+        let valid = signal.split_once('.').is_some_and(|(ns, name)| {
+            signals_core::check_namespace_name(ns).is_ok() && signals_core::check_name(name).is_ok()
+        });
+        if !valid {
+            return Err(BridgeError::Config(format!(
+                "dead letter {id} names {stream:?}, which is not a signal stream under {prefix:?}; \
+                 it cannot be replayed (purge it)"
+            )));
+        }
         let mut add = redis::cmd("XADD");
         add.arg(&stream).arg("*");
-        let mut names: Vec<&String> = map.keys().filter(|n| !n.starts_with("dead.")).collect();
-        names.sort();
-        for name in names {
-            if let Value::BulkString(bytes) = &map[name] {
-                add.arg(name).arg(bytes.as_slice());
+        for (name, value) in &raw.fields {
+            if !name.starts_with(b"dead.") {
+                add.arg(name.as_slice()).arg(value.as_slice());
             }
         }
         let mut pipe = redis::pipe();

@@ -12,10 +12,11 @@
 //! | `time` | when it was sent, milliseconds since the Unix epoch |
 //! | `origin` | the process that sent it (`host:pid:random`) |
 
-use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
+
+use crate::reply::{Field, RawEntry};
 
 /// The entry format this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -53,6 +54,9 @@ pub enum Malformed {
     /// A field is missing or not UTF-8.
     #[error("the field `{0}` is missing or not UTF-8")]
     Field(&'static str),
+    /// A field appears more than once.
+    #[error("the field `{0}` appears more than once")]
+    Repeated(&'static str),
     /// The format version is not this crate's.
     #[error("entry format version {0} is not known here (this consumer reads version {FORMAT_VERSION}); upgrade the consumer")]
     Version(String),
@@ -150,22 +154,10 @@ impl Entry {
     }
 
     /// Reads an entry from a stream's fields, checking everything: the format version, the
-    /// size against `max_bytes`, the JSON (and its nesting), and the names against the name
-    /// rules.
-    pub fn decode(
-        fields: &HashMap<String, redis::Value>,
-        max_bytes: usize,
-    ) -> Result<Entry, Malformed> {
-        let size: usize = fields
-            .iter()
-            .map(|(k, v)| {
-                k.len()
-                    + match v {
-                        redis::Value::BulkString(bytes) => bytes.len(),
-                        _ => 0,
-                    }
-            })
-            .sum();
+    /// size against `max_bytes`, each field present once, the JSON (and its nesting), and the
+    /// names against the name rules.
+    pub(crate) fn decode(raw: &RawEntry, max_bytes: usize) -> Result<Entry, Malformed> {
+        let size = raw.size();
         if size > max_bytes {
             return Err(Malformed::TooLarge {
                 size,
@@ -173,12 +165,12 @@ impl Entry {
             });
         }
         let text = |field: &'static str| -> Result<&str, Malformed> {
-            match fields.get(field) {
-                Some(redis::Value::BulkString(bytes)) => {
+            match raw.field(field) {
+                Field::Once(bytes) => {
                     std::str::from_utf8(bytes).map_err(|_| Malformed::Field(field))
                 }
-                Some(redis::Value::SimpleString(s)) => Ok(s.as_str()),
-                _ => Err(Malformed::Field(field)),
+                Field::Missing => Err(Malformed::Field(field)),
+                Field::Repeated => Err(Malformed::Repeated(field)),
             }
         };
         let number = |field: &'static str| -> Result<u64, Malformed> {
@@ -269,12 +261,20 @@ fn nesting(json: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn stored(entry: &Entry) -> HashMap<String, redis::Value> {
-        entry
-            .fields()
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), redis::Value::BulkString(v.into_bytes())))
-            .collect()
+    fn stored(entry: &Entry) -> RawEntry {
+        RawEntry {
+            id: "1-0".into(),
+            fields: entry
+                .fields()
+                .into_iter()
+                .map(|(k, v)| (k.as_bytes().to_vec(), v.into_bytes()))
+                .collect(),
+        }
+    }
+
+    fn set(raw: &mut RawEntry, name: &str, value: &[u8]) {
+        raw.fields.retain(|(n, _)| n != name.as_bytes());
+        raw.fields.push((name.as_bytes().to_vec(), value.to_vec()));
     }
 
     #[test]
@@ -294,14 +294,14 @@ mod tests {
     fn hostile_entries_are_refused_with_the_reason() {
         let entry = Entry::new("ckan", "x", 1, Value::Null, serde_json::json!({}), "o");
         let mut fields = stored(&entry);
-        fields.insert("name".into(), redis::Value::BulkString(b"a b".to_vec()));
+        set(&mut fields, "name", b"a b");
         assert!(matches!(
             Entry::decode(&fields, 1 << 20),
             Err(Malformed::Name { what: "name", .. })
         ));
         let mut fields = stored(&entry);
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        fields.insert("kwargs".into(), redis::Value::BulkString(deep.into_bytes()));
+        set(&mut fields, "kwargs", deep.as_bytes());
         assert_eq!(
             Entry::decode(&fields, 1 << 20),
             Err(Malformed::Json {
@@ -315,16 +315,27 @@ mod tests {
             Err(Malformed::TooLarge { max: 10, .. })
         ));
         let mut fields = stored(&entry);
-        fields.remove("origin");
+        fields.fields.retain(|(n, _)| n != b"origin");
         assert_eq!(
             Entry::decode(&fields, 1 << 20),
             Err(Malformed::Field("origin"))
         );
         let mut fields = stored(&entry);
-        fields.insert("v".into(), redis::Value::BulkString(b"9".to_vec()));
+        set(&mut fields, "v", b"9");
         assert_eq!(
             Entry::decode(&fields, 1 << 20),
             Err(Malformed::Version("9".into()))
+        );
+    }
+
+    #[test]
+    fn a_repeated_field_is_refused() {
+        let entry = Entry::new("ckan", "x", 1, Value::Null, serde_json::json!({}), "o");
+        let mut fields = stored(&entry);
+        fields.fields.push((b"ns".to_vec(), b"other".to_vec()));
+        assert_eq!(
+            Entry::decode(&fields, 1 << 20),
+            Err(Malformed::Repeated("ns"))
         );
     }
 

@@ -12,7 +12,7 @@
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +37,8 @@ enum Job {
         fields: Fields,
     },
     Flush(oneshot::Sender<()>),
+    /// Write what is queued, then stop.
+    Stop,
 }
 
 /// Counts of the forwarder's work.
@@ -48,9 +50,16 @@ pub struct ForwardStats {
     pub failed: u64,
 }
 
+/// What the forwarding receivers share: where to queue, and whether the forwarder is shut.
 struct Shared {
     bridge: Bridge,
     queue: mpsc::Sender<Job>,
+    closed: AtomicBool,
+}
+
+/// The writer's counts.
+#[derive(Default)]
+struct Counts {
     written: AtomicU64,
     failed: AtomicU64,
 }
@@ -59,6 +68,7 @@ struct Shared {
 /// disconnects nothing by itself: drop the [`Forwarding`] guards to stop forwarding.
 pub struct Forwarder {
     shared: Arc<Shared>,
+    counts: Arc<Counts>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -88,12 +98,13 @@ impl Forwarder {
         let shared = Arc::new(Shared {
             bridge: bridge.clone(),
             queue,
-            written: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
         });
-        let writer = tokio::spawn(write_jobs(Arc::clone(&shared), jobs));
+        let counts = Arc::new(Counts::default());
+        let writer = tokio::spawn(write_jobs(bridge.clone(), Arc::clone(&counts), jobs));
         Forwarder {
             shared,
+            counts,
             writer: Some(writer),
         }
     }
@@ -108,10 +119,10 @@ impl Forwarder {
             .connect(
                 Receiver::new(
                     move |sender: &T::Sender, event: &T| -> Result<(), BridgeError> {
-                        if is_resending() {
+                        let signal = format!("{}.{}", T::NAMESPACE, T::NAME);
+                        if is_resending(&signal) {
                             return Ok(());
                         }
-                        let signal = format!("{}.{}", T::NAMESPACE, T::NAME);
                         let kwargs =
                             serde_json::to_value(event).map_err(|e| BridgeError::Encode {
                                 signal: signal.clone(),
@@ -170,7 +181,7 @@ impl Forwarder {
             .connect(
                 Receiver::new(
                     move |sender: &SenderKey<'_>, kwargs: &dyn Kwargs| -> Result<(), BridgeError> {
-                        if is_resending() {
+                        if is_resending(named.qualified_name()) {
                             return Ok(());
                         }
                         let entry = shared.bridge.entry_of(&named, sender, kwargs)?;
@@ -193,18 +204,30 @@ impl Forwarder {
     /// What the writer did so far.
     pub fn stats(&self) -> ForwardStats {
         ForwardStats {
-            written: self.shared.written.load(Ordering::Relaxed),
-            failed: self.shared.failed.load(Ordering::Relaxed),
+            written: self.counts.written.load(Ordering::Relaxed),
+            failed: self.counts.failed.load(Ordering::Relaxed),
         }
     }
 
-    /// Writes what is queued, then stops the writer. Forwarding receivers still connected
-    /// fail from then on with [`BridgeError::Closed`].
+    /// Writes everything queued, then stops the writer and returns. Forwarding receivers still
+    /// connected fail from then on with [`BridgeError::Closed`] (a failure in their send's
+    /// report), so nothing sent during or after the shutdown is lost silently.
     pub async fn shutdown(mut self) {
-        self.flush().await;
+        self.shared.closed.store(true, Ordering::SeqCst);
+        let _ = self.shared.queue.send(Job::Stop).await;
         if let Some(writer) = self.writer.take() {
-            writer.abort();
             let _ = writer.await;
+        }
+    }
+}
+
+impl Drop for Forwarder {
+    /// Without [`shutdown`](Forwarder::shutdown): the forwarding receivers fail from now on,
+    /// and the writer writes what is queued, then stops (if the runtime still runs).
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.shared.closed.store(true, Ordering::SeqCst);
+            let _ = self.shared.queue.try_send(Job::Stop);
         }
     }
 }
@@ -237,8 +260,11 @@ fn enqueue(shared: &Arc<Shared>, entry: &Entry) -> Result<(), BridgeError> {
 fn queue(shared: &Shared, job: Job) -> Result<(), BridgeError> {
     let signal = match &job {
         Job::Write { signal, .. } => signal.clone(),
-        Job::Flush(_) => String::new(),
+        Job::Flush(_) | Job::Stop => String::new(),
     };
+    if shared.closed.load(Ordering::SeqCst) {
+        return Err(BridgeError::Closed { signal });
+    }
     shared.queue.try_send(job).map_err(|error| match error {
         mpsc::error::TrySendError::Full(_) => BridgeError::BufferFull {
             signal,
@@ -255,12 +281,18 @@ const BATCH: usize = 256;
 /// The writer task: batches of up to [`BATCH`] entries in one pipeline; a failed batch is tried
 /// again twice (the connection reconnects in between), then each entry is logged and
 /// counted as failed.
-async fn write_jobs(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
+async fn write_jobs(bridge: Bridge, counts: Arc<Counts>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(first) = jobs.recv().await {
+        if matches!(first, Job::Stop) {
+            // No more sends: what is still queued (sent before the close) is written below.
+            jobs.close();
+            continue;
+        }
         batch.push(first);
         while batch.len() < BATCH {
             match jobs.try_recv() {
+                Ok(Job::Stop) => jobs.close(),
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -276,7 +308,7 @@ async fn write_jobs(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
         if writes > 0 {
             let mut result = Err(BridgeError::Redis(String::new()));
             for attempt in 0..3u32 {
-                let mut conn = shared.bridge.conn.clone();
+                let mut conn = bridge.conn.clone();
                 result = pipe
                     .query_async::<Vec<String>>(&mut conn)
                     .await
@@ -288,10 +320,10 @@ async fn write_jobs(shared: Arc<Shared>, mut jobs: mpsc::Receiver<Job>) {
             }
             match result {
                 Ok(_) => {
-                    shared.written.fetch_add(writes, Ordering::Relaxed);
+                    counts.written.fetch_add(writes, Ordering::Relaxed);
                 }
                 Err(error) => {
-                    shared.failed.fetch_add(writes, Ordering::Relaxed);
+                    counts.failed.fetch_add(writes, Ordering::Relaxed);
                     for job in &batch {
                         if let Job::Write {
                             event_id, signal, ..
@@ -337,8 +369,10 @@ thread_local! {
 ///
 /// Without a hold, an event sent before a commit that then rolls back has been forwarded
 /// anyway: the other processes see an event the database does not have. A hold is per
-/// thread, not `Send`: make it and release it without an `.await` in between. Holds nest:
-/// an inner one joins the outer.
+/// thread, not `Send`: make it and release it without an `.await` in between (so it suits a
+/// synchronous database transaction; with an async one, hold the events yourself). Holds
+/// nest as savepoints: an inner one released joins the outer; dropped, it discards only its
+/// own events.
 pub fn hold() -> Hold {
     let outer = HELD.with(|held| {
         let mut held = held.borrow_mut();
@@ -349,8 +383,10 @@ pub fn hold() -> Hold {
             false
         }
     });
+    let start = HELD.with(|held| held.borrow().as_ref().map_or(0, Vec::len));
     Hold {
         outer,
+        start,
         released: false,
         _not_send: PhantomData,
     }
@@ -361,6 +397,8 @@ pub fn hold() -> Hold {
 #[must_use = "a hold discards what it holds when dropped without release()"]
 pub struct Hold {
     outer: bool,
+    /// Where this hold's events start in the thread's list (an inner hold's savepoint).
+    start: usize,
     released: bool,
     _not_send: PhantomData<*const ()>,
 }
@@ -398,7 +436,17 @@ impl Hold {
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        if self.outer || self.released {
+        if self.released {
+            return;
+        }
+        if self.outer {
+            // An inner hold dropped without release: its events are discarded (a savepoint
+            // rolled back), the outer hold's stay.
+            HELD.with(|held| {
+                if let Some(list) = held.borrow_mut().as_mut() {
+                    list.truncate(self.start);
+                }
+            });
             return;
         }
         let held = HELD

@@ -32,18 +32,21 @@
 //!
 //! - [`Bridge::publish`] returns once Redis acknowledged the entry (with `appendonly yes` and
 //!   `appendfsync always`, once it is on disk).
-//! - A forwarding receiver ([`Forwarder`]) never drops an event silently: a full buffer is a
-//!   failure in the send's report; what the writer cannot write is logged at ERROR and
-//!   counted.
+//! - A forwarding receiver ([`Forwarder`]) never drops an event silently: a full buffer, or a
+//!   forwarder shut down, is a failure in the send's report; what the writer cannot write is
+//!   logged at ERROR and counted.
 //! - Each consumer group receives every event, at least once; exactly once per group when no
 //!   consumer fails. An entry is acknowledged only after its local send ran without a
 //!   failure; an abandoned one is claimed again after the claim idle time; after
 //!   `max_deliveries` deliveries, counted by Redis, it goes to the dead letters with the
 //!   reason, in one step.
-//! - Entries read from Redis are untrusted: their size, nesting, names and schema are checked,
-//!   and an entry that fails goes to the dead letters at once.
-//! - A send made by a consumer is never forwarded again.
-//! - The Redis URL's credentials never appear in an error, a log line or a `Debug`.
+//! - Entries read from Redis are untrusted: their size, nesting, field names, the signal they
+//!   name (against their stream's) and schema are checked, and an entry that fails goes to the
+//!   dead letters at once.
+//! - A consumer's send of a signal is never forwarded again (other signals sent by its
+//!   receivers are).
+//! - The Redis URL's credentials (user info, `pass`/`user` query parameters) are redacted in
+//!   errors, log lines and `Debug`.
 //!
 //! ## Not guaranteed
 //!
@@ -71,6 +74,7 @@ mod dead;
 mod entry;
 mod error;
 mod forward;
+mod reply;
 mod url;
 mod wire;
 

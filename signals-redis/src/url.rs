@@ -38,8 +38,40 @@ impl fmt::Debug for RedisUrl {
 }
 
 /// `text` with the user-info part of every URL in it (`scheme://user:pass@host`) replaced by
-/// `***`: applied to the URL itself and to any error text that might quote it.
+/// `***`, and the values of the query parameters that carry credentials (`pass`, `password`,
+/// `user`, `username`, as redis-rs reads them on `redis+unix://` URLs): applied to the URL
+/// itself and to any error text that might quote it.
 pub(crate) fn redact(text: &str) -> String {
+    redact_query(&redact_user_info(text))
+}
+
+/// Replaces the value of each `pass=`, `password=`, `user=`, `username=` parameter.
+fn redact_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['?', '&']) {
+        let (before, after) = rest.split_at(at + 1);
+        out.push_str(before);
+        let secret = ["pass=", "password=", "user=", "username="]
+            .iter()
+            .find(|key| after.starts_with(**key));
+        match secret {
+            Some(key) => {
+                out.push_str(key);
+                out.push_str("***");
+                let end = after
+                    .find(|c: char| c == '&' || c == '#' || c.is_whitespace())
+                    .unwrap_or(after.len());
+                rest = &after[end..];
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn redact_user_info(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(scheme_end) = rest.find("://") {
@@ -84,5 +116,13 @@ mod tests {
             "redis+unix:///tmp/r.sock"
         );
         assert_eq!(redact("no url here"), "no url here");
+        assert_eq!(
+            redact("redis+unix:///run/r.sock?db=2&pass=s3cret&user=u"),
+            "redis+unix:///run/r.sock?db=2&pass=***&user=***"
+        );
+        assert_eq!(
+            redact("redis+unix:///r.sock?password=a b"),
+            "redis+unix:///r.sock?password=*** b"
+        );
     }
 }

@@ -80,9 +80,11 @@ pub(crate) fn from_json(signal: &str, json: Value) -> Result<DynKwargs, WireErro
             })
         }
     };
+    // A JSON object's keys are distinct: no search per key (an entry from another process
+    // may carry many, and a search per key would make its decoding quadratic).
     let mut bag = DynKwargs::new();
     for (name, value) in object {
-        bag.insert(name, value);
+        bag.push_distinct(name, value);
     }
     Ok(bag)
 }
