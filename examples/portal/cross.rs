@@ -47,14 +47,16 @@ pub fn settings(
     config: Option<&Config>,
 ) -> Result<Option<BridgeConfig>, String> {
     let setting = |key: &str| config.and_then(|c| c.get(key)).map(str::to_owned);
-    let mut bridge = match url {
-        Some(url) => Some(BridgeConfig::new(url)),
-        None => BridgeConfig::from_settings(setting).map_err(|e| e.to_string())?,
-    };
-    if let (Some(bridge), Some(site)) = (bridge.as_mut(), setting("ckan.site_id")) {
-        bridge.key_prefix = format!("ckan:{site}:signals:");
+    match url {
+        Some(url) => {
+            let bridge = BridgeConfig::new(url);
+            match setting("ckan.site_id") {
+                Some(site) => bridge.site_id(&site).map(Some).map_err(|e| e.to_string()),
+                None => Ok(Some(bridge)),
+            }
+        }
+        None => BridgeConfig::from_settings(setting).map_err(|e| e.to_string()),
     }
-    Ok(bridge)
 }
 
 /// Forwarding of the configured signals, for the story and `serve`.

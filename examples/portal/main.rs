@@ -450,6 +450,19 @@ async fn dead_letters(
     let letters = bridge.dead_letters();
     let id = |m: &ArgMatches| m.get_one::<String>("id").cloned();
     let failed = |e: signals_redis::BridgeError| StoryError::Problem(e.to_string());
+    // What a dead letter holds came from an entry, untrusted: control characters escaped, so
+    // that it cannot drive the terminal.
+    let shown = |text: &str| -> String {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
     match sub.subcommand() {
         Some(("list", _)) => {
             let list = letters.list(100).await.map_err(failed)?;
@@ -458,7 +471,11 @@ async fn dead_letters(
                 writeln!(
                     out,
                     "{}  {} {}  after {} deliveries: {}",
-                    letter.id, letter.stream, letter.entry_id, letter.deliveries, letter.reason
+                    letter.id,
+                    shown(&letter.stream),
+                    shown(&letter.entry_id),
+                    letter.deliveries,
+                    shown(&letter.reason)
                 )?;
             }
         }
@@ -471,14 +488,14 @@ async fn dead_letters(
                 out,
                 "id: {}\nstream: {}\nentry: {}\ngroup: {}\ndeliveries: {}\nreason: {}",
                 letter.id,
-                letter.stream,
-                letter.entry_id,
-                letter.group,
+                shown(&letter.stream),
+                shown(&letter.entry_id),
+                shown(&letter.group),
                 letter.deliveries,
-                letter.reason
+                shown(&letter.reason)
             )?;
             for (name, value) in letter.fields {
-                writeln!(out, "  {name}: {value}")?;
+                writeln!(out, "  {}: {}", shown(&name), shown(&value))?;
             }
         }
         Some(("replay", m)) => {

@@ -1398,3 +1398,101 @@ fn worker_and_dead_letters_need_a_redis_url() {
         );
     }
 }
+
+/// `dead-letters list`, `show` and `purge` against a real Redis; what a letter holds came from
+/// an entry and is printed with its control characters escaped.
+#[test]
+fn dead_letters_are_listed_shown_and_purged_from_the_command_line() {
+    if !redis_support::available("dead_letters_are_listed_shown_and_purged_from_the_command_line") {
+        return;
+    }
+    let redis = redis_support::RedisServer::start();
+    let url = redis.url();
+    let socket = redis.socket();
+    let mut cli = Command::new("redis-cli");
+    let added = cli
+        .arg("-s")
+        .arg(&socket)
+        .args([
+            "XADD",
+            "ckan:default:signals:dead-letters",
+            "1-1",
+            "dead.stream",
+            "ckan:default:signals:ckan.user_created",
+            "dead.entry",
+            "5-0",
+            "dead.group",
+            "worker",
+            "dead.deliveries",
+            "1",
+            "dead.reason",
+            "the entry cannot be read: \u{1b}[31mred",
+            "kwargs",
+            "{not json",
+        ])
+        .output()
+        .expect("redis-cli runs");
+    assert!(added.status.success(), "{added:?}");
+    let list = portal(&[
+        "--redis",
+        &url,
+        "--plugins",
+        "audit",
+        "dead-letters",
+        "list",
+    ]);
+    assert_eq!(list.status.code(), Some(0), "{}", stderr(&list));
+    assert_eq!(
+        stdout(&list),
+        "1 dead letter(s)\n1-1  ckan:default:signals:ckan.user_created 5-0  after 1 \
+         deliveries: the entry cannot be read: \\u{1b}[31mred\n"
+    );
+    let show = portal(&[
+        "--redis",
+        &url,
+        "--plugins",
+        "audit",
+        "dead-letters",
+        "show",
+        "1-1",
+    ]);
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    assert_eq!(
+        stdout(&show),
+        "id: 1-1\nstream: ckan:default:signals:ckan.user_created\nentry: 5-0\ngroup: \
+         worker\ndeliveries: 1\nreason: the entry cannot be read: \\u{1b}[31mred\n  kwargs: \
+         {not json\n"
+    );
+    let missing = portal(&[
+        "--redis",
+        &url,
+        "--plugins",
+        "audit",
+        "dead-letters",
+        "show",
+        "9-9",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        stderr(&missing),
+        "portal: no dead letter has the id 9-9; list them with `dead_letters().list()`\n"
+    );
+    let purge = portal(&[
+        "--redis",
+        &url,
+        "--plugins",
+        "audit",
+        "dead-letters",
+        "purge",
+    ]);
+    assert_eq!(stdout(&purge), "purged 1 dead letter(s)\n");
+    let list = portal(&[
+        "--redis",
+        &url,
+        "--plugins",
+        "audit",
+        "dead-letters",
+        "list",
+    ]);
+    assert_eq!(stdout(&list), "0 dead letter(s)\n");
+}

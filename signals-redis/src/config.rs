@@ -59,17 +59,29 @@ impl BridgeConfig {
         let Some(url) = url else {
             return Ok(None);
         };
-        let mut config = BridgeConfig::new(url.trim());
-        if let Some(site) = setting("ckan.site_id") {
-            if site.is_empty() || site.contains(|c: char| c.is_whitespace() || c == ':') {
-                return Err(BridgeError::Config(format!(
-                    "ckan.site_id {site:?} cannot be part of a Redis key: use letters, digits, \
-                     '-' and '_'"
-                )));
-            }
-            config.key_prefix = format!("ckan:{site}:signals:");
+        let config = BridgeConfig::new(url.trim());
+        match setting("ckan.site_id") {
+            Some(site) => Ok(Some(config.site_id(&site)?)),
+            None => Ok(Some(config)),
         }
-        Ok(Some(config))
+    }
+
+    /// The key prefix of site `site` (CKAN's `ckan.site_id`): `ckan:{site}:signals:`. A site
+    /// id is letters, digits, `-` and `_` (anything else could match other sites' keys in a
+    /// pattern, or break the key's parts).
+    pub fn site_id(mut self, site: &str) -> Result<Self, BridgeError> {
+        let fits = !site.is_empty()
+            && site
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !fits {
+            return Err(BridgeError::Config(format!(
+                "ckan.site_id {site:?} cannot be part of a Redis key: use letters, digits, '-' \
+                 and '_'"
+            )));
+        }
+        self.key_prefix = format!("ckan:{site}:signals:");
+        Ok(self)
     }
 
     /// The stream of `namespace.name`.
@@ -92,4 +104,25 @@ fn default_origin() -> String {
         .unwrap_or_else(|| "localhost".into());
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("{host}:{}:{}", std::process::id(), &random[..8])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_id_is_letters_digits_dashes_and_underscores() {
+        let config = BridgeConfig::new("redis://h/").site_id("site-1_a").unwrap();
+        assert_eq!(config.key_prefix, "ckan:site-1_a:signals:");
+        for bad in ["", "a*", "a b", "a:b", "[x]"] {
+            let error = BridgeConfig::new("redis://h/").site_id(bad).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "bad bridge configuration: ckan.site_id {bad:?} cannot be part of a Redis \
+                     key: use letters, digits, '-' and '_'"
+                )
+            );
+        }
+    }
 }

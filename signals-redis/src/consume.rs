@@ -42,6 +42,9 @@ use crate::error::BridgeError;
 use crate::reply::{autoclaim_reply, read_reply, RawEntry};
 use crate::wire::{self, Resend};
 
+/// The longest reason a dead letter keeps, in characters.
+const MAX_REASON: usize = 500;
+
 /// How a consumer reads.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -767,6 +770,14 @@ impl Consumer {
         reason: &str,
     ) -> Result<(), BridgeError> {
         let entry_id = raw.id.as_str();
+        // Reasons may quote the entry (a decoder's message): bounded, the entry is untrusted.
+        let reason: String = if reason.chars().count() > MAX_REASON {
+            let cut: String = reason.chars().take(MAX_REASON).collect();
+            format!("{cut}... (cut)")
+        } else {
+            reason.to_owned()
+        };
+        let reason = reason.as_str();
         let mut add = redis::cmd("XADD");
         add.arg(self.bridge.config.dead_letter_key())
             .arg("*")

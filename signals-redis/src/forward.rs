@@ -278,9 +278,8 @@ fn queue(shared: &Shared, job: Job) -> Result<(), BridgeError> {
 /// flight, up to this.
 const BATCH: usize = 256;
 
-/// The writer task: batches of up to [`BATCH`] entries in one pipeline; a failed batch is tried
-/// again twice (the connection reconnects in between), then each entry is logged and
-/// counted as failed.
+/// The writer task: batches of up to [`BATCH`] entries, each batch one pipeline
+/// ([`write_batch`]).
 async fn write_jobs(bridge: Bridge, counts: Arc<Counts>, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(first) = jobs.recv().await {
@@ -297,52 +296,78 @@ async fn write_jobs(bridge: Bridge, counts: Arc<Counts>, mut jobs: mpsc::Receive
                 Err(_) => break,
             }
         }
-        let mut pipe = redis::pipe();
-        let mut writes = 0;
-        for job in &batch {
-            if let Job::Write { stream, fields, .. } = job {
-                pipe.cmd("XADD").arg(stream).arg("*").arg(fields);
-                writes += 1;
-            }
-        }
-        if writes > 0 {
-            let mut result = Err(BridgeError::Redis(String::new()));
-            for attempt in 0..3u32 {
-                let mut conn = bridge.conn.clone();
-                result = pipe
-                    .query_async::<Vec<String>>(&mut conn)
-                    .await
-                    .map_err(BridgeError::from);
-                if result.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-            }
-            match result {
-                Ok(_) => {
-                    counts.written.fetch_add(writes, Ordering::Relaxed);
-                }
-                Err(error) => {
-                    counts.failed.fetch_add(writes, Ordering::Relaxed);
-                    for job in &batch {
-                        if let Job::Write {
-                            event_id, signal, ..
-                        } = job
-                        {
-                            tracing::error!(
-                                signal = %signal,
-                                event_id = %event_id,
-                                error = %error,
-                                "could not forward the event to Redis"
-                            );
-                        }
-                    }
-                }
-            }
+        let writes: Vec<(&String, &String, &String, &Fields)> = batch
+            .iter()
+            .filter_map(|job| match job {
+                Job::Write {
+                    stream,
+                    event_id,
+                    signal,
+                    fields,
+                } => Some((stream, event_id, signal, fields)),
+                _ => None,
+            })
+            .collect();
+        if !writes.is_empty() {
+            write_batch(&bridge, &counts, &writes).await;
         }
         for job in batch.drain(..) {
             if let Job::Flush(done) = job {
                 let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// Writes one batch in one pipeline. Each `XADD`'s reply is read on its own (an error in one,
+/// such as a key of another type, fails that event only: the others are written once, not
+/// again); only a failure of the connection itself is retried, twice, the connection
+/// reconnecting in between. Each event not written is logged at ERROR and counted.
+async fn write_batch(
+    bridge: &Bridge,
+    counts: &Counts,
+    writes: &[(&String, &String, &String, &Fields)],
+) {
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    for (stream, _, _, fields) in writes {
+        pipe.cmd("XADD").arg(*stream).arg("*").arg(*fields);
+    }
+    let mut replies = Err(BridgeError::Redis(String::new()));
+    for attempt in 0..3u32 {
+        let mut conn = bridge.conn.clone();
+        replies = pipe
+            .query_async::<Vec<redis::RedisResult<String>>>(&mut conn)
+            .await
+            .map_err(BridgeError::from);
+        if replies.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+    }
+    let outcomes: Vec<Result<(), BridgeError>> = match replies {
+        Ok(replies) => replies
+            .into_iter()
+            .map(|reply| reply.map(|_| ()).map_err(BridgeError::from))
+            .collect(),
+        Err(error) => writes
+            .iter()
+            .map(|_| Err(BridgeError::Redis(error.to_string())))
+            .collect(),
+    };
+    for ((_, event_id, signal, _), outcome) in writes.iter().zip(outcomes) {
+        match outcome {
+            Ok(()) => {
+                counts.written.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                counts.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    signal = %signal,
+                    event_id = %event_id,
+                    error = %error,
+                    "could not forward the event to Redis"
+                );
             }
         }
     }

@@ -246,3 +246,48 @@ fn an_event_typed_receivers_cannot_take_is_dead_lettered_at_once() {
         assert_eq!(calls.load(Ordering::Relaxed), 0);
     });
 }
+
+#[test]
+fn one_failing_write_in_a_batch_fails_that_event_only() {
+    if !available("one_failing_write_in_a_batch_fails_that_event_only") {
+        return;
+    }
+    let server = RedisServer::start();
+    runtime().block_on(async {
+        let bridge = Bridge::connect(BridgeConfig::new(server.url()))
+            .await
+            .unwrap();
+        let ns = Namespace::get("redis_forwarding").unwrap();
+        let (good, blocked) = (ns.signal("good").unwrap(), ns.signal("blocked").unwrap());
+        // The blocked signal's key holds a string: its XADD fails with WRONGTYPE.
+        let mut conn = raw(&server.url()).await;
+        let _: () = redis::cmd("SET")
+            .arg(format!("{PREFIX}redis_forwarding.blocked"))
+            .arg("not a stream")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let forwarder = Forwarder::new(&bridge);
+        let _g = forwarder.forward_named(&good);
+        let _b = forwarder.forward_named(&blocked);
+        // Queued together, so that they share a pipeline.
+        {
+            let held = hold();
+            for n in 0..5i64 {
+                let _ = good.send(&"web", &DynKwargs::new().with("n", n)).unwrap();
+                let _ = blocked
+                    .send(&"web", &DynKwargs::new().with("n", n))
+                    .unwrap();
+            }
+            held.release().unwrap();
+        }
+        forwarder.flush().await;
+        let stats = forwarder.stats();
+        assert_eq!((stats.written, stats.failed), (5, 5));
+        // Each good event once: a failing neighbour did not make the batch be written again.
+        assert_eq!(
+            stream_len(&server.url(), &format!("{PREFIX}redis_forwarding.good")).await,
+            5
+        );
+    });
+}
