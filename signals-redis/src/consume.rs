@@ -42,6 +42,22 @@ use crate::error::BridgeError;
 use crate::reply::{autoclaim_reply, read_reply, RawEntry};
 use crate::wire::{self, Resend};
 
+/// The heartbeat, in one step on the server: for each id (`ARGV[3..]`) still pending for this
+/// consumer (`ARGV[2]`) in the group (`ARGV[1]`), `XCLAIM ... JUSTID` with no minimum idle
+/// time, which resets its idle time and counts no delivery. An entry another consumer claimed
+/// is not taken back. Returns how many were renewed.
+const RENEW_OWN: &str = r"
+local renewed = 0
+for i = 3, #ARGV do
+    local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+    if pending[1] and pending[1][2] == ARGV[2] then
+        redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+        renewed = renewed + 1
+    end
+end
+return renewed
+";
+
 /// The longest reason a dead letter keeps, in characters.
 const MAX_REASON: usize = 500;
 
@@ -716,8 +732,9 @@ impl Consumer {
     }
 
     /// Keeps the entries in hand from being claimed by others while this consumer works
-    /// through its batch: every third of the claim idle time, `XCLAIM ... JUSTID` on each
-    /// resets its idle time without counting a delivery.
+    /// through its batch: every third of the claim idle time, `XCLAIM ... JUSTID` resets the
+    /// idle time of each one this consumer still owns, without counting a delivery
+    /// ([`RENEW_OWN`]: an entry another consumer has claimed meanwhile is left to it).
     fn start_heartbeat(&self) -> tokio::task::JoinHandle<()> {
         let mut conn = self.bridge.conn.clone();
         let in_hand = Arc::clone(&self.in_hand);
@@ -732,13 +749,13 @@ impl Consumer {
                     by_stream.entry(stream).or_default().push(id);
                 }
                 for (stream, ids) in by_stream {
-                    let beat: Result<Value, redis::RedisError> = redis::cmd("XCLAIM")
+                    let beat: Result<Value, redis::RedisError> = redis::cmd("EVAL")
+                        .arg(RENEW_OWN)
+                        .arg(1)
                         .arg(stream)
                         .arg(&group)
                         .arg(&consumer)
-                        .arg(0)
                         .arg(&ids)
-                        .arg("JUSTID")
                         .query_async(&mut conn)
                         .await;
                     if let Err(error) = beat {

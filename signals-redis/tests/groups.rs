@@ -288,6 +288,62 @@ fn a_handler_slower_than_the_claim_idle_time_keeps_its_entry() {
     });
 }
 
+#[signal(namespace = "redis_groups")]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reassigned {
+    pub n: u32,
+}
+
+/// The heartbeat renews only the entries its consumer still owns: an entry another consumer
+/// has claimed (an operator's `XCLAIM`, or a reclaim while the first was starved) stays with
+/// it.
+#[test]
+fn the_heartbeat_never_takes_back_an_entry_another_consumer_claimed() {
+    if !available("the_heartbeat_never_takes_back_an_entry_another_consumer_claimed") {
+        return;
+    }
+    let server = RedisServer::start();
+    let stream = format!("{PREFIX}reassigned");
+    runtime().block_on(async {
+        let bridge = Bridge::connect(BridgeConfig::new(server.url()))
+            .await
+            .unwrap();
+        let _receiver = Reassigned::signal()
+            .connect(Receiver::new_async(move |_: &str, _: &Reassigned| {
+                Box::pin(tokio::time::sleep(Duration::from_millis(1500)))
+            }))
+            .scoped();
+        let published = bridge
+            .publish::<Reassigned>("web", &Reassigned { n: 1 })
+            .await
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let consumer =
+            Consumer::new(&bridge, options("workers", "c1", 300)).signal(&Reassigned::named());
+        let task = tokio::spawn(consumer.run_until(stop_when(stop.clone())));
+        let mut conn = raw(&server.url()).await;
+        // c1 is handling it (1.5 s); another consumer takes it over.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _: redis::Value = redis::cmd("XCLAIM")
+            .arg(&stream)
+            .arg("workers")
+            .arg("c2")
+            .arg(0)
+            .arg(&published.entry_id)
+            .arg("JUSTID")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        // Three heartbeats later (every 100 ms), it is still c2's.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let owners = pending(&mut conn, &stream, "workers").await;
+        assert_eq!(owners.len(), 1);
+        assert_eq!(owners[0].1, "c2", "{owners:?}");
+        stop.store(true, Ordering::SeqCst);
+        task.await.unwrap();
+    });
+}
+
 #[test]
 fn trimming_keeps_the_entries_a_group_has_not_acknowledged() {
     if !available("trimming_keeps_the_entries_a_group_has_not_acknowledged") {
