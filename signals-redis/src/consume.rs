@@ -58,6 +58,16 @@ end
 return renewed
 ";
 
+/// A send's failures, one after the other, for a log line or a dead letter's reason.
+fn failures_text(report: &signals_core::SendReport) -> String {
+    report
+        .failures()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The longest reason a dead letter keeps, in characters.
 const MAX_REASON: usize = 500;
 
@@ -679,23 +689,13 @@ impl Consumer {
                 }) =>
             {
                 // No delivery can fix these: the linked types do not fit the event.
-                let why = report
-                    .failures()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let why = failures_text(&report);
                 let reason = format!("the event cannot be handled here: {why}");
                 self.dead_letter(stream, raw, deliveries, &reason).await
             }
             Resend::Sent(report) => {
                 self.stats.failed += 1;
-                let why = report
-                    .failures()
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let why = failures_text(&report);
                 tracing::warn!(
                     stream = %stream,
                     entry_id = %entry_id,
@@ -808,11 +808,7 @@ impl Consumer {
             .arg(deliveries)
             .arg("dead.reason")
             .arg(reason);
-        for (name, value) in &raw.fields {
-            if !name.starts_with(b"dead.") {
-                add.arg(name.as_slice()).arg(value.as_slice());
-            }
-        }
+        raw.add_own_fields(&mut add);
         let mut pipe = redis::pipe();
         pipe.atomic()
             .add_command(add)

@@ -137,11 +137,7 @@ impl DeadLetters {
         }
         let mut add = redis::cmd("XADD");
         add.arg(&stream).arg("*");
-        for (name, value) in &raw.fields {
-            if !name.starts_with(b"dead.") {
-                add.arg(name.as_slice()).arg(value.as_slice());
-            }
-        }
+        raw.add_own_fields(&mut add);
         let mut pipe = redis::pipe();
         pipe.atomic()
             .add_command(add)

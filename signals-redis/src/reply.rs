@@ -21,6 +21,16 @@ impl RawEntry {
         }
     }
 
+    /// Appends its own fields to an `XADD`, leaving out any named `dead.*`: those are the
+    /// dead letters' own, and an entry must not forge them.
+    pub fn add_own_fields(&self, add: &mut redis::Cmd) {
+        for (name, value) in &self.fields {
+            if !name.starts_with(b"dead.") {
+                add.arg(name.as_slice()).arg(value.as_slice());
+            }
+        }
+    }
+
     /// Its size: the bytes of its field names and values.
     pub fn size(&self) -> usize {
         self.fields.iter().map(|(n, v)| n.len() + v.len()).sum()
