@@ -76,8 +76,37 @@ pub enum ServerError {
 pub struct Server {
     addr: SocketAddr,
     portal: Arc<Portal>,
-    stop: Option<oneshot::Sender<()>>,
+    serving: Serving,
+}
+
+/// An axum app served on its own task until [`stop`](Serving::stop): the portal's server and
+/// the webhook endpoint each run one.
+#[derive(Debug)]
+pub(crate) struct Serving {
+    stop: oneshot::Sender<()>,
     task: JoinHandle<io::Result<()>>,
+}
+
+impl Serving {
+    /// Serves `app` on `listener`, on the current tokio runtime.
+    pub(crate) fn spawn(listener: TcpListener, app: axum::Router) -> Serving {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Serving { stop, task }
+    }
+
+    /// Stops accepting connections and waits for the requests in flight: the server's own
+    /// result, or the task's failure (a panic, a cancellation).
+    pub(crate) async fn stop(self) -> Result<io::Result<()>, tokio::task::JoinError> {
+        let _ = self.stop.send(());
+        self.task.await
+    }
 }
 
 impl Server {
@@ -106,19 +135,10 @@ impl Server {
             site_url: format!("http://{addr}"),
         };
         let app = web::router(state, options.signal_timeout).await;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
         Ok(Server {
             addr,
             portal,
-            stop: Some(stop),
-            task,
+            serving: Serving::spawn(listener, app),
         })
     }
 
@@ -139,11 +159,8 @@ impl Server {
     }
 
     /// Stops accepting connections, lets the requests in flight finish, and returns.
-    pub async fn stop(mut self) -> Result<(), ServerError> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        match (&mut self.task).await {
+    pub async fn stop(self) -> Result<(), ServerError> {
+        match self.serving.stop().await {
             Ok(result) => Ok(result?),
             Err(error) => Err(ServerError::Task(error.to_string())),
         }

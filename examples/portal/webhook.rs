@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::server::Serving;
 
 type Calls = Arc<Mutex<Vec<String>>>;
 
@@ -21,8 +21,7 @@ type Calls = Arc<Mutex<Vec<String>>>;
 pub struct WebhookSink {
     addr: SocketAddr,
     calls: Calls,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<io::Result<()>>,
+    serving: Serving,
 }
 
 impl WebhookSink {
@@ -34,19 +33,10 @@ impl WebhookSink {
         let app = Router::new()
             .route("/hooks/datasets", post(receive))
             .with_state(Arc::clone(&calls));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
         Ok(WebhookSink {
             addr,
             calls,
-            stop: Some(stop),
-            task,
+            serving: Serving::spawn(listener, app),
         })
     }
 
@@ -61,11 +51,8 @@ impl WebhookSink {
     }
 
     /// Stops the endpoint.
-    pub async fn stop(mut self) -> io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.map_err(io::Error::other)?
+    pub async fn stop(self) -> io::Result<()> {
+        self.serving.stop().await.map_err(io::Error::other)?
     }
 }
 

@@ -1,6 +1,7 @@
 //! The bridge against a real Redis: publish and consume, typed and by name, forwarding with
 //! its buffer and its hold, groups, dead letters, trimming, and the URL's secrecy.
 
+mod helpers;
 mod support;
 
 use std::sync::{Arc, Mutex};
@@ -175,24 +176,9 @@ fn a_held_send_is_forwarded_after_release_and_never_after_a_rollback() {
         }
         forwarder.flush().await;
         assert_eq!(forwarder.stats().written, 1);
-        let mut conn = redis::Client::open(server.url())
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
-        let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg("ckan:default:signals:bridge_test.held")
-            .arg("-")
-            .arg("+")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let kwargs: Vec<&str> = entries
-            .iter()
-            .flat_map(|(_, fields)| fields.iter())
-            .filter(|(k, _)| k == "kwargs")
-            .map(|(_, v)| v.as_str())
-            .collect();
+        let mut conn = helpers::raw(&server.url()).await;
+        let kwargs =
+            helpers::kwargs_written(&mut conn, "ckan:default:signals:bridge_test.held").await;
         assert_eq!(kwargs, ["{\"n\":2}"]);
     });
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use helpers::{consume_until, entry_fields, options, raw, xadd};
+use helpers::{consume_until, entry_fields, kwargs_written, options, raw, xadd};
 use signals_core::prelude::*;
 use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
 use signals_redis::{hold, Bridge, BridgeConfig, Consumer, Forwarder};
@@ -170,19 +170,7 @@ fn an_inner_hold_dropped_discards_only_its_own_events() {
         }
         forwarder.flush().await;
         let mut conn = raw(&server.url()).await;
-        let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg(format!("{PREFIX}redis_forwarding.saved"))
-            .arg("-")
-            .arg("+")
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let kwargs: Vec<&str> = entries
-            .iter()
-            .flat_map(|(_, f)| f.iter())
-            .filter(|(k, _)| k == "kwargs")
-            .map(|(_, v)| v.as_str())
-            .collect();
+        let kwargs = kwargs_written(&mut conn, &format!("{PREFIX}redis_forwarding.saved")).await;
         assert_eq!(kwargs, ["{\"n\":1}", "{\"n\":3}"]);
     });
 }

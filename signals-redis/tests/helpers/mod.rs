@@ -168,6 +168,23 @@ pub async fn entries(conn: &mut MultiplexedConnection, stream: &str) -> Vec<(Str
         .collect()
 }
 
+/// The `kwargs` field of each entry of `stream`, oldest first: what was forwarded, as written.
+pub async fn kwargs_written(conn: &mut MultiplexedConnection, stream: &str) -> Vec<String> {
+    let entries: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+        .arg(stream)
+        .arg("-")
+        .arg("+")
+        .query_async(conn)
+        .await
+        .expect("XRANGE");
+    entries
+        .into_iter()
+        .flat_map(|(_, fields)| fields)
+        .filter(|(name, _)| name == "kwargs")
+        .map(|(_, value)| value)
+        .collect()
+}
+
 /// How many times each item occurs.
 pub fn counts<T: Ord + Clone>(items: &[T]) -> BTreeMap<T, usize> {
     let mut counts = BTreeMap::new();
