@@ -8,6 +8,7 @@
 //! them as declared by `signals-core`.
 
 use std::cell::RefCell;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::by_name::handle::NamedSignal;
@@ -197,6 +198,24 @@ pub(crate) fn announce(
     for change in changes {
         send(change);
     }
+}
+
+/// Whether a change made now should be announced: while this thread builds the registry
+/// (its announcements wait, and their receivers may connect meanwhile), or while either
+/// meta-signal has a receiver. Otherwise a change records nothing for them.
+pub(crate) fn wanted() -> bool {
+    if cfg!(loom) {
+        return false;
+    }
+    crate::startup::building_here()
+        || ReceiverConnected::named()
+            .core()
+            .live
+            .load(Ordering::Acquire)
+        || ReceiverDisconnected::named()
+            .core()
+            .live
+            .load(Ordering::Acquire)
 }
 
 /// Sends the announcements deferred while this thread built the registry.

@@ -31,7 +31,10 @@ pub(crate) fn building_here() -> bool {
 /// The registry, built on the first call.
 pub(crate) fn registry() -> &'static Registry {
     let registry = REGISTRY.get_or_init(|| {
-        hook::install(meta::announce);
+        hook::install(hook::Hook {
+            changed: meta::announce,
+            wanted: meta::wanted,
+        });
         let _building = Building::start();
         Registry::build()
     });

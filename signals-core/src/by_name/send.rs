@@ -128,7 +128,6 @@ fn send_unbound(
     };
     let report = call_receivers(
         core,
-        snapshot.replaced(),
         snapshot.receivers_for_key(key),
         mode,
         |call| call(key, args),

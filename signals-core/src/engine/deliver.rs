@@ -18,13 +18,12 @@
 //! [`Rare`] records it.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
 
 use crate::engine::signal::SignalCore;
+use crate::engine::slots::{OFF, ON};
 use crate::engine::snapshot::{EntryMeta, ReceiverList};
-use crate::engine::sync::AtomicBool;
 #[cfg(feature = "tracing")]
 use crate::engine::trace;
 use crate::future::{drop_quietly, poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
@@ -70,18 +69,18 @@ pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 
 /// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
 ///
-/// The fast loop here runs while every receiver returns normally and no newer snapshot
-/// `replaced` the one `list` belongs to. It keeps only its place in the list, and one
-/// `catch_unwind` guards it, so a send without panics pays nothing per receiver for the
-/// guard. Anything else (a failure, a panic, a gone receiver, or a connection changed by a
-/// receiver or by another thread) hands the rest of the send to [`call_rest`], out of line.
+/// The fast loop here runs while every receiver returns normally and each entry is on or
+/// off (see `slots.rs`): an off entry (blocked or disconnected) is passed over. It keeps
+/// only its place in the list, and one `catch_unwind` guards it, so a send without panics
+/// pays nothing per receiver for the guard. Anything else (a failure, a panic, a gone
+/// receiver, or an entry of a list rebuilt since, which must be checked against its
+/// connection) hands the rest of the send to [`call_rest`], out of line.
 ///
 /// With the `tracing` feature, a send that a subscriber might trace runs inside its span
 /// (out of line, `engine/trace.rs`); any other pays one load and a compare for it.
 #[inline(always)]
 pub(crate) fn call_receivers<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
-    replaced: &AtomicBool,
     list: &ReceiverList<C, A>,
     mode: Mode,
     invoke: impl Fn(&C) -> CallResult<O>,
@@ -90,65 +89,82 @@ pub(crate) fn call_receivers<C: ?Sized, A: ?Sized, O>(
     #[cfg(feature = "tracing")]
     if trace::maybe_traced() {
         return trace::in_send_span(core, move || {
-            call_receivers_untraced(core, replaced, list, mode, invoke, collect)
+            call_receivers_untraced(core, list, mode, invoke, collect)
         });
     }
-    call_receivers_untraced(core, replaced, list, mode, invoke, collect)
+    call_receivers_untraced(core, list, mode, invoke, collect)
 }
 
 /// The body of [`call_receivers`]: the send itself.
 #[inline(always)]
 fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
-    replaced: &AtomicBool,
     list: &ReceiverList<C, A>,
     mode: Mode,
     invoke: impl Fn(&C) -> CallResult<O>,
     mut collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
-    // User code may have run since the send picked its snapshot (the `Drop` of a closure the
-    // thread's cache let go, a `Sender::sender_key`), and it may have disconnected someone.
-    if replaced.load(Ordering::Acquire) {
-        return call_rest(core, list, mode, invoke, collect, 0, Ok(None));
-    }
-    let calls = &list.calls;
-    let mut left = calls.iter();
+    let hot = list.hot();
+    let mut left = hot.iter();
+    let mut off = 0;
     let stopped = catch_unwind(AssertUnwindSafe(|| {
-        while let Some(call) = left.next() {
-            match invoke(call) {
-                CallResult::Value(value) => {
-                    if let Some(collect) = collect.as_mut() {
-                        let index = calls.len() - left.len() - 1;
-                        collect(&list.meta[index].info, value);
+        while let Some(entry) = left.next() {
+            match entry.state() {
+                ON => match invoke(entry.call()) {
+                    CallResult::Value(value) => {
+                        if let Some(collect) = collect.as_mut() {
+                            let index = hot.len() - left.len() - 1;
+                            collect(&list.meta(index).info, value);
+                        }
                     }
-                }
-                CallResult::NoValue => {}
-                CallResult::Abnormal(abnormal) => return Some(abnormal),
-            }
-            // A change made by this receiver, or by another thread meanwhile.
-            if replaced.load(Ordering::Acquire) {
-                break;
+                    CallResult::NoValue => {}
+                    CallResult::Abnormal(abnormal) => return Stop::Abnormal(abnormal),
+                },
+                OFF => off += 1,
+                _ => return Stop::Check,
             }
         }
-        None
+        Stop::Done
     }));
-    let next = calls.len() - left.len();
-    if matches!(stopped, Ok(None)) && next == calls.len() {
-        return SendReport {
-            called: next,
+    let next = hot.len() - left.len();
+    match stopped {
+        Ok(Stop::Done) => SendReport {
+            called: next - off,
             failed: None,
-        };
+        },
+        Ok(Stop::Check) => call_rest(core, list, mode, invoke, collect, next - 1, off, Ok(None)),
+        Ok(Stop::Abnormal(abnormal)) => call_rest(
+            core,
+            list,
+            mode,
+            invoke,
+            collect,
+            next,
+            off,
+            Ok(Some(abnormal)),
+        ),
+        Err(payload) => call_rest(core, list, mode, invoke, collect, next, off, Err(payload)),
     }
-    call_rest(core, list, mode, invoke, collect, next, stopped)
 }
 
-/// The rest of a send whose fast loop stopped after the receiver at `next - 1`: `stopped` says
-/// how that call ended (`Ok(None)`: normally, but a connection changed; with `next == 0`, a
-/// connection changed before the first call). Records it, then calls the remaining receivers
-/// one at a time, each only if it is still connected. After a panic the loop resumes at the
-/// next receiver (a robust send) or ends (a fail-fast one).
+/// Why the fast loop stopped.
+enum Stop {
+    /// It called every entry that is on.
+    Done,
+    /// It met an entry to check against its connection (it did not call it).
+    Check,
+    /// The receiver it called last did not end normally.
+    Abnormal(Box<Abnormal>),
+}
+
+/// The rest of a send whose fast loop stopped before the entry at `next` (having passed over
+/// `off` entries): `stopped` says how the call of the entry at `next - 1` ended (`Ok(None)`:
+/// it was not called, or ended normally). Records it, then calls the remaining receivers one
+/// at a time, each only if it is still connected. After a panic the loop resumes at the next
+/// receiver (a robust send) or ends (a fail-fast one).
 #[cold]
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn call_rest<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
     list: &ReceiverList<C, A>,
@@ -156,38 +172,41 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
     invoke: impl Fn(&C) -> CallResult<O>,
     mut collect: Option<&mut Collect<'_, O>>,
     mut next: usize,
+    off: usize,
     stopped: Result<Option<Box<Abnormal>>, Payload>,
 ) -> SendReport {
     let mut rare = Rare::new(core);
+    rare.not_called = off;
     let mut go_on = match stopped {
         Ok(None) => true,
         Ok(Some(abnormal)) => {
-            let failed = rare.abnormal(*abnormal, &list.meta[next - 1].info);
+            let failed = rare.abnormal(*abnormal, &list.meta(next - 1).info);
             !(failed && mode == Mode::FailFast)
         }
         Err(payload) => {
-            rare.panicked(&list.meta[next - 1].info, payload);
+            rare.panicked(&list.meta(next - 1).info, payload);
             mode == Mode::Robust
         }
     };
+    let hot = list.hot();
     while go_on {
         let run = catch_unwind(AssertUnwindSafe(|| {
-            while let Some(call) = list.calls.get(next) {
-                let meta = &list.meta[next];
+            while let Some(entry) = hot.get(next) {
                 next += 1;
-                if !meta.is_active() {
+                if !list.is_active(next - 1) {
                     rare.not_called += 1;
                     continue;
                 }
-                match invoke(call) {
+                match invoke(entry.call()) {
                     CallResult::Value(value) => {
                         if let Some(collect) = collect.as_mut() {
-                            collect(&meta.info, value);
+                            collect(&list.meta(next - 1).info, value);
                         }
                     }
                     CallResult::NoValue => {}
                     CallResult::Abnormal(abnormal) => {
-                        if rare.abnormal(*abnormal, &meta.info) && mode == Mode::FailFast {
+                        let info = &list.meta(next - 1).info;
+                        if rare.abnormal(*abnormal, info) && mode == Mode::FailFast {
                             return;
                         }
                     }
@@ -197,12 +216,12 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
         go_on = match run {
             Ok(()) => false,
             Err(payload) => {
-                rare.panicked(&list.meta[next - 1].info, payload);
+                rare.panicked(&list.meta(next - 1).info, payload);
                 mode == Mode::Robust
             }
         };
     }
-    rare.finish(next, list.calls.len())
+    rare.finish(next, hot.len())
 }
 
 /// What a send records off its fast path.
@@ -388,11 +407,11 @@ where
     // Async receivers are rare on a list, and the array is empty when there are none.
     let call = |index: usize| match list.async_at(index) {
         None => Call::Sync(catch_unwind(AssertUnwindSafe(|| {
-            invoke(&list.calls[index])
+            invoke(list.hot()[index].call())
         }))),
         Some(call) => Call::Async(catch_unwind(AssertUnwindSafe(|| start(call)))),
     };
-    let count = list.calls.len();
+    let count = list.len();
     let next = match how {
         Concurrency::Sequential(mode) => {
             await_in_turn(list, mode, call, &mut rare, &mut collect).await
@@ -418,12 +437,12 @@ async fn await_in_turn<'f, C: ?Sized, A: ?Sized, O>(
     rare: &mut Rare,
     collect: &mut Option<&mut Vec<Response<O>>>,
 ) -> usize {
-    let count = list.calls.len();
+    let count = list.len();
     let mut next = 0;
     while next < count {
-        let meta = &list.meta[next];
+        let meta = list.meta(next);
         next += 1;
-        if !meta.is_active() {
+        if !list.is_active(next - 1) {
             rare.not_called += 1;
             continue;
         }
@@ -448,11 +467,11 @@ async fn await_together<'f, C: ?Sized, A: ?Sized, O>(
     rare: &mut Rare,
     collect: &mut Option<&mut Vec<Response<O>>>,
 ) -> usize {
-    let count = list.calls.len();
+    let count = list.len();
     let mut outcomes = Vec::new();
     let mut running = Vec::new();
     for index in 0..count {
-        if !list.meta[index].is_active() {
+        if !list.is_active(index) {
             rare.not_called += 1;
             continue;
         }
@@ -473,7 +492,7 @@ async fn await_together<'f, C: ?Sized, A: ?Sized, O>(
         outcomes.sort_by_key(|(index, _)| *index);
     }
     for (index, outcome) in outcomes {
-        rare.outcome(&list.meta[index], outcome, collect);
+        rare.outcome(list.meta(index), outcome, collect);
     }
     count
 }

@@ -15,13 +15,28 @@ pub(crate) type Changes<'a> = &'a [(Arc<ReceiverInfo>, SenderFilter)];
 /// connected, what was disconnected.
 pub(crate) type ChangeHook = fn(&'static SignalCore, Changes<'_>, Changes<'_>);
 
+/// What the layer above installs: what to call after a change, and whether it wants to be
+/// called now (when it does not, a change records nothing for it).
+#[derive(Clone, Copy)]
+pub(crate) struct Hook {
+    pub(crate) changed: ChangeHook,
+    pub(crate) wanted: fn() -> bool,
+}
+
 /// The installed hook (the meta-signals, once the registry starts). A plain `std` lock, not
 /// one of loom's: a loom model installs its own hook outside the model's threads.
-static HOOK: RwLock<Option<ChangeHook>> = RwLock::new(None);
+static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
 
 /// Installs `hook`, replacing the one before.
-pub(crate) fn install(hook: ChangeHook) {
+pub(crate) fn install(hook: Hook) {
     *HOOK.write().unwrap_or_else(PoisonError::into_inner) = Some(hook);
+}
+
+/// Whether the installed hook wants to hear of the next change: asked before the change,
+/// with no lock held.
+pub(crate) fn wanted() -> bool {
+    let hook = *HOOK.read().unwrap_or_else(PoisonError::into_inner);
+    hook.is_some_and(|hook| (hook.wanted)())
 }
 
 /// Tells the installed hook, if any, of a change.
@@ -35,7 +50,7 @@ pub(crate) fn changed(
     }
     let hook = *HOOK.read().unwrap_or_else(PoisonError::into_inner);
     if let Some(hook) = hook {
-        hook(core, connected, disconnected);
+        (hook.changed)(core, connected, disconnected);
     }
 }
 
@@ -57,7 +72,10 @@ pub mod loom {
     /// Installs `hook` in place of the meta-signals' (until replaced again). Not public API.
     pub fn on_change(hook: ModelHook) {
         *MODEL.write().unwrap_or_else(PoisonError::into_inner) = Some(hook);
-        super::install(forward);
+        super::install(super::Hook {
+            changed: forward,
+            wanted: || true,
+        });
     }
 
     fn forward(core: &'static SignalCore, connected: Changes<'_>, disconnected: Changes<'_>) {

@@ -7,8 +7,11 @@
 //! after it is released, and meta-signals are sent after it too.
 
 use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError};
+
+use hashbrown::HashTable;
 
 use crate::engine::deliver::{Concurrency, Mode};
 use crate::engine::hook;
@@ -85,6 +88,9 @@ pub(crate) struct Record {
     /// The connect calls that made or found this connection and still hold it: a plain
     /// connect holds it until it is disconnected, a scoped one until its handle drops.
     pub(crate) claims: usize,
+    /// Its entry's index in the current snapshot's list for every sender, when the entry
+    /// stands for this connection alone: a change to it then goes in place (see `slots.rs`).
+    slot: Option<usize>,
 }
 
 /// The struct type a signal is declared with, and what the typed layer plugs into the
@@ -98,7 +104,7 @@ pub(crate) struct Binding {
     pub(crate) output_type: &'static str,
     /// The version of the struct's shape (`Signal::SCHEMA`).
     pub(crate) schema: u32,
-    pub(crate) build: fn(&[Record]) -> SharedSnapshot,
+    pub(crate) build: fn(&[&Record]) -> SharedSnapshot,
     pub(crate) send_by_name: SendByName,
     pub(crate) send_by_name_async: SendByNameAsync,
 }
@@ -125,12 +131,20 @@ pub(crate) type SendByNameAsync = for<'a> fn(
 
 struct State {
     binding: Option<Binding>,
-    records: Vec<Record>,
+    /// The connections, by sequence number: in connection order.
+    records: BTreeMap<u64, Record>,
+    /// Each connection's identity hash and sequence number, to find a connection of the same
+    /// receiver without looking at every record.
+    by_id: HashTable<(u64, u64)>,
     next_seq: u64,
     mute_depth: usize,
+    /// How many connections are not blocked.
+    unblocked: usize,
+    /// How many connections are weakly bound.
+    weak: usize,
     snapshot: SharedSnapshot,
-    /// Where the next sweep for dead weak receivers starts (see [`SWEEP`]).
-    sweep_from: usize,
+    /// The sequence number where the next sweep for dead weak receivers starts (see [`SWEEP`]).
+    sweep_from: u64,
 }
 
 /// How many records a sweep for dead weak receivers looks at: every connect and disconnect
@@ -145,10 +159,14 @@ const SWEEP_EVERY_SENDS: u32 = 256;
 
 /// What a change leaves to do once the mutex is released: values to drop (they may hold user
 /// closures whose `Drop` runs user code) and meta-signals to send.
-#[derive(Default)]
 pub(crate) struct Aftermath {
     dropped_records: Vec<Record>,
-    dropped_snapshot: Option<SharedSnapshot>,
+    /// How many of `dropped_records` a published snapshot no longer lists.
+    published: usize,
+    dropped_snapshots: Vec<SharedSnapshot>,
+    /// Whether the meta-signals want the connections and disconnections (see `hook::wanted`):
+    /// when nobody listens to them, a change records none.
+    announce: bool,
     /// A connect's receiver that found its connection made already: dropped after the mutex
     /// is released, as user code may run in its `Drop`.
     unused: Option<(RecordFn, Option<AsyncRecordFn>, Option<Alive>)>,
@@ -165,14 +183,16 @@ impl Aftermath {
     fn drop_removed(self) {
         let Aftermath {
             dropped_records,
-            dropped_snapshot,
+            dropped_snapshots,
             unused,
             ..
         } = self;
         for record in dropped_records {
             drop_quietly(record);
         }
-        drop_quietly(dropped_snapshot);
+        for snapshot in dropped_snapshots {
+            drop_quietly(snapshot);
+        }
         drop_quietly(unused);
     }
 }
@@ -222,9 +242,12 @@ impl SignalCore {
             detached,
             state: Mutex::new(State {
                 binding,
-                records: Vec::new(),
+                records: BTreeMap::new(),
+                by_id: HashTable::new(),
                 next_seq: 0,
                 mute_depth: 0,
+                unblocked: 0,
+                weak: 0,
                 snapshot,
                 sweep_from: 0,
             }),
@@ -238,7 +261,17 @@ impl SignalCore {
 
     /// Runs `change` under the mutex, then drops what it removed and sends the meta-signals.
     fn change<R>(&'static self, change: impl FnOnce(&mut State, &mut Aftermath) -> R) -> R {
-        let mut after = Aftermath::default();
+        self.change_told(hook::wanted(), change)
+    }
+
+    /// [`change`](Self::change), recording what it connects and disconnects for the hook
+    /// only when `announce` says so.
+    fn change_told<R>(
+        &'static self,
+        announce: bool,
+        change: impl FnOnce(&mut State, &mut Aftermath) -> R,
+    ) -> R {
+        let mut after = Aftermath::new(announce);
         let result = {
             let mut state = self.lock();
             change(&mut state, &mut after)
@@ -248,20 +281,70 @@ impl SignalCore {
         result
     }
 
-    /// Publishes a new snapshot of `state` and the flags sends read.
-    fn publish(&self, state: &mut State, after: &mut Aftermath) {
-        let fresh = match state.binding {
-            Some(b) => (b.build)(&state.records),
-            None => snapshot::build_by_name(&state.records),
+    /// Publishes the snapshot after a change that connected `added` (if any) and removed the
+    /// records in `after`, and the flags sends read. In place when it can: the new
+    /// connection appended to the store the snapshots share, the removed ones' entries
+    /// switched off (see `slots.rs`); otherwise built anew from the records.
+    fn publish(&self, state: &mut State, after: &mut Aftermath, added: Option<u64>) {
+        let weak = state.weak > 0;
+        let removed = &after.dropped_records;
+        let in_place = match added {
+            Some(seq) => state
+                .records
+                .get(&seq)
+                .filter(|record| record.alive.is_some() || !has_twin(state, record))
+                .and_then(|record| state.snapshot.appended(record, weak))
+                .map(|(fresh, index)| (fresh, Some((seq, index)))),
+            None => removed[after.published..]
+                .iter()
+                .map(|record| record.slot)
+                .collect::<Option<Vec<usize>>>()
+                .and_then(|indices| state.snapshot.without(&indices, weak))
+                .map(|fresh| (fresh, None)),
         };
+        after.published = after.dropped_records.len();
+        let Some((fresh, place)) = in_place else {
+            return self.rebuild(state, after);
+        };
+        if let Some((seq, index)) = place {
+            if let Some(record) = state.records.get_mut(&seq) {
+                record.slot = Some(index);
+            }
+        }
         let replaced = std::mem::replace(&mut state.snapshot, fresh);
         replaced.mark_replaced();
-        after.dropped_snapshot = Some(replaced);
+        after.dropped_snapshots.push(replaced);
+        self.update_live(state);
+    }
+
+    /// Builds the snapshot anew from the records and publishes it (a change an append cannot
+    /// express, or a store to compact).
+    fn rebuild(&self, state: &mut State, after: &mut Aftermath) {
+        let records: Vec<&Record> = state.records.values().collect();
+        let fresh = match state.binding {
+            Some(b) => (b.build)(&records),
+            None => snapshot::build_by_name(&records),
+        };
+        for record in state.records.values_mut() {
+            record.slot = None;
+        }
+        if fresh.is_appendable() {
+            let records = &mut state.records;
+            fresh.places(&mut |seq, index| {
+                if let Some(record) = records.get_mut(&seq) {
+                    record.slot = Some(index);
+                }
+            });
+        }
+        let replaced = std::mem::replace(&mut state.snapshot, fresh);
+        replaced.abandon();
+        after.published = after.dropped_records.len();
+        after.dropped_snapshots.push(replaced);
         self.update_live(state);
     }
 
     fn update_live(&self, state: &State) {
-        let live = state.mute_depth == 0 && state.records.iter().any(|r| r.blocks == 0);
+        let live = state.mute_depth == 0 && state.unblocked > 0;
         self.live.store(live, Ordering::Release);
     }
 
@@ -277,17 +360,23 @@ impl SignalCore {
     /// The receivers as a by-name send sees them, built now from the records: for a bag that
     /// is not the declared struct (a bag decoded from JSON, which only by-name receivers can
     /// read; each typed receiver is there as a shim that reports it, see [`ByNameShape`]).
-    /// Never published, and marked replaced from the start, so that a send over it checks
-    /// each receiver's connection before calling it.
+    /// Never published, and abandoned from the start, so that a send over it checks each
+    /// receiver's connection before calling it.
     pub(crate) fn by_name_view(&self) -> Arc<Snapshot<ByNameShape>> {
-        let view = Snapshot::<ByNameShape>::build(&self.lock().records);
-        view.mark_replaced();
+        let view = {
+            let state = self.lock();
+            let records: Vec<&Record> = state.records.values().collect();
+            Snapshot::<ByNameShape>::build(&records)
+        };
+        view.abandon();
         Arc::new(view)
     }
 
     /// Declares this signal's struct type, or reports the type that already declared it.
     pub(crate) fn bind(&'static self, binding: Binding) -> Result<(), Error> {
-        self.change(|state, after| match state.binding {
+        // A bind connects nothing, and may be the meta-signals' own (which `hook::wanted`
+        // would look up): nothing to announce.
+        self.change_told(false, |state, after| match state.binding {
             Some(existing) if existing.type_id == binding.type_id => Ok(()),
             Some(existing) => Err(Error::TypeConflict {
                 signal: self.qualified.to_owned(),
@@ -296,7 +385,7 @@ impl SignalCore {
             }),
             None => {
                 state.binding = Some(binding);
-                self.publish(state, after);
+                self.rebuild(state, after);
                 Ok(())
             }
         })
@@ -314,6 +403,7 @@ impl SignalCore {
         async_func: Option<AsyncRecordFn>,
         alive: Option<Alive>,
     ) -> (u64, bool) {
+        let id_hash = snapshot::hash_id(&info.id);
         self.change(|state, after| {
             let same = |r: &Record| {
                 r.alive.is_none() == alive.is_none()
@@ -321,8 +411,8 @@ impl SignalCore {
                     && r.filter == filter
                     && r.info.plugin == info.plugin
             };
-            if let Some(index) = state.records.iter().position(same) {
-                let existing = &mut state.records[index];
+            if let Some(seq) = state.find(id_hash, same) {
+                let existing = state.records.get_mut(&seq).expect("indexed records exist");
                 if existing.alive.as_ref().is_none_or(|alive| alive()) {
                     existing.claims += 1;
                     after.unused = Some((func, async_func, alive));
@@ -330,17 +420,23 @@ impl SignalCore {
                 }
                 // A weakly bound receiver whose target is gone holds its key no longer:
                 // remove it now rather than at the next send, and connect the new one.
-                after.remove(state.records.remove(index));
+                if let Some(gone) = state.take(seq) {
+                    after.remove(gone);
+                }
             }
             sweep(state, after);
+            // The removals first: an append goes on a list without them.
+            self.retire(state, after);
             let seq = state.next_seq;
             state.next_seq += 1;
             let info = Arc::new(info);
-            after.connected.push((info.clone(), filter.clone()));
-            state.records.push(Record {
+            if after.announce {
+                after.connected.push((info.clone(), filter.clone()));
+            }
+            state.insert(Record {
                 seq,
                 filter,
-                id_hash: snapshot::hash_id(&info.id),
+                id_hash,
                 info,
                 func,
                 async_func,
@@ -348,8 +444,9 @@ impl SignalCore {
                 alive,
                 blocks: 0,
                 claims: 1,
+                slot: None,
             });
-            self.publish(state, after);
+            self.publish(state, after, Some(seq));
             (seq, true)
         })
     }
@@ -357,10 +454,17 @@ impl SignalCore {
     /// Removes every connection `remove` selects; returns how many.
     pub(crate) fn disconnect_where(&'static self, remove: impl Fn(&Record) -> bool) -> usize {
         self.change(|state, after| {
-            let mut count = 0;
-            for record in state.records.extract_if(.., |r| remove(r)) {
-                after.remove(record);
-                count += 1;
+            let seqs: Vec<u64> = state
+                .records
+                .values()
+                .filter(|r| remove(r))
+                .map(|r| r.seq)
+                .collect();
+            let count = seqs.len();
+            for seq in seqs {
+                if let Some(record) = state.take(seq) {
+                    after.remove(record);
+                }
             }
             sweep(state, after);
             self.retire(state, after);
@@ -386,7 +490,7 @@ impl SignalCore {
         if !due {
             return;
         }
-        let mut after = Aftermath::default();
+        let mut after = Aftermath::new(hook::wanted());
         {
             let Ok(mut state) = self.state.try_lock() else {
                 return;
@@ -402,15 +506,16 @@ impl SignalCore {
     /// it when that was the last. Returns whether it disconnected.
     pub(crate) fn release(&'static self, seq: u64) -> bool {
         self.change(|state, after| {
-            let Some(index) = state.records.iter().position(|r| r.seq == seq) else {
+            let Some(record) = state.records.get_mut(&seq) else {
                 return false;
             };
-            let record = &mut state.records[index];
             record.claims = record.claims.saturating_sub(1);
             if record.claims > 0 {
                 return false;
             }
-            after.remove(state.records.remove(index));
+            if let Some(record) = state.take(seq) {
+                after.remove(record);
+            }
             sweep(state, after);
             self.retire(state, after);
             true
@@ -419,8 +524,8 @@ impl SignalCore {
 
     /// Publishes a snapshot without the records this change removed, if it removed any.
     fn retire(&self, state: &mut State, after: &mut Aftermath) {
-        if !after.dropped_records.is_empty() {
-            self.publish(state, after);
+        if after.dropped_records.len() > after.published {
+            self.publish(state, after, None);
         }
     }
 
@@ -431,27 +536,38 @@ impl SignalCore {
 
     /// Whether the connection `seq` exists.
     pub(crate) fn is_connected(&self, seq: u64) -> bool {
-        self.lock().records.iter().any(|r| r.seq == seq)
+        self.lock().records.contains_key(&seq)
     }
 
     /// The description of connection `seq`, if it exists.
     pub(crate) fn info_of(&self, seq: u64) -> Option<Arc<ReceiverInfo>> {
-        self.lock()
-            .records
-            .iter()
-            .find(|r| r.seq == seq)
-            .map(|r| r.info.clone())
+        self.lock().records.get(&seq).map(|r| r.info.clone())
     }
 
     /// Adds (`delta = 1`) or removes (`-1`) one block on connection `seq`.
     pub(crate) fn adjust_block(&'static self, seq: u64, delta: isize) -> bool {
         self.change(|state, after| {
-            let Some(record) = state.records.iter_mut().find(|r| r.seq == seq) else {
+            let Some(record) = state.records.get_mut(&seq) else {
                 return false;
             };
+            let was_blocked = record.blocks > 0;
             record.blocks = record.blocks.saturating_add_signed(delta);
-            record.active.store(record.blocks == 0, Ordering::Release);
-            self.publish(state, after);
+            let blocked = record.blocks > 0;
+            record.active.store(!blocked, Ordering::Release);
+            let slot = record.slot;
+            if blocked != was_blocked {
+                if blocked {
+                    state.unblocked -= 1;
+                } else {
+                    state.unblocked += 1;
+                }
+                match slot {
+                    // Its entry stays in place, switched off while blocked.
+                    Some(index) => state.snapshot.set_on(index, !blocked),
+                    None => self.rebuild(state, after),
+                }
+            }
+            self.update_live(state);
             true
         })
     }
@@ -467,16 +583,69 @@ impl SignalCore {
         self.lock().mute_depth > 0
     }
 
-    /// Every connection's description and filter, in connection order.
-    /// Every connection, less weak ones whose target is gone.
+    /// Every connection, less weak ones whose target is gone, in connection order: its
+    /// description, filter, and whether it is blocked.
     pub(crate) fn connections(&self) -> Vec<(Arc<ReceiverInfo>, SenderFilter, bool)> {
         self.lock()
             .records
-            .iter()
+            .values()
             .filter(|r| r.is_alive())
             .map(|r| (r.info.clone(), r.filter.clone(), r.blocks > 0))
             .collect()
     }
+}
+
+impl State {
+    /// The connection whose record `same` selects among those of identity hash `id_hash`.
+    fn find(&self, id_hash: u64, same: impl Fn(&Record) -> bool) -> Option<u64> {
+        let records = &self.records;
+        self.by_id
+            .find(id_hash, |&(hash, seq)| {
+                hash == id_hash && records.get(&seq).is_some_and(&same)
+            })
+            .map(|&(_, seq)| seq)
+    }
+
+    /// Adds a new connection's record.
+    fn insert(&mut self, record: Record) {
+        if record.blocks == 0 {
+            self.unblocked += 1;
+        }
+        if record.alive.is_some() {
+            self.weak += 1;
+        }
+        self.by_id.insert_unique(
+            record.id_hash,
+            (record.id_hash, record.seq),
+            |&(hash, _)| hash,
+        );
+        self.records.insert(record.seq, record);
+    }
+
+    /// Removes connection `seq`'s record.
+    fn take(&mut self, seq: u64) -> Option<Record> {
+        let record = self.records.remove(&seq)?;
+        if let Ok(entry) = self.by_id.find_entry(record.id_hash, |&(_, s)| s == seq) {
+            entry.remove();
+        }
+        if record.blocks == 0 {
+            self.unblocked -= 1;
+        }
+        if record.alive.is_some() {
+            self.weak -= 1;
+        }
+        Some(record)
+    }
+}
+
+/// Whether another strong connection of `record`'s receiver exists: their entries merge, so
+/// the record cannot be appended on its own.
+fn has_twin(state: &State, record: &Record) -> bool {
+    state
+        .find(record.id_hash, |r| {
+            r.seq != record.seq && r.alive.is_none() && r.info.id == record.info.id
+        })
+        .is_some()
 }
 
 impl Record {
@@ -487,30 +656,54 @@ impl Record {
 }
 
 impl Aftermath {
+    /// What a change leaves to do; `announce` tells whether the hook wants its connections
+    /// and disconnections (see `hook::wanted`).
+    fn new(announce: bool) -> Self {
+        Aftermath {
+            dropped_records: Vec::new(),
+            published: 0,
+            dropped_snapshots: Vec::new(),
+            unused: None,
+            connected: Vec::new(),
+            disconnected: Vec::new(),
+            announce,
+        }
+    }
+
     /// Takes a record the change removed: no send calls it from now on, it is announced as
     /// disconnected, and it is dropped once the mutex is released.
     fn remove(&mut self, record: Record) {
         record.active.store(false, Ordering::Release);
-        self.disconnected
-            .push((record.info.clone(), record.filter.clone()));
+        if self.announce {
+            self.disconnected
+                .push((record.info.clone(), record.filter.clone()));
+        }
         self.dropped_records.push(record);
     }
 }
 
 /// Moves up to [`SWEEP`] records' worth of dead weak receivers, from where the last sweep
-/// stopped, to `after.dropped_records` (to be retired by the caller).
+/// stopped (round the list), to `after.dropped_records` (to be retired by the caller).
 fn sweep(state: &mut State, after: &mut Aftermath) {
-    let mut looked = 0;
-    while looked < SWEEP && !state.records.is_empty() {
-        if state.sweep_from >= state.records.len() {
-            state.sweep_from = 0;
+    if state.weak == 0 {
+        return;
+    }
+    let from = state.sweep_from;
+    let looked: Vec<(u64, bool)> = state
+        .records
+        .range(from..)
+        .chain(state.records.range(..from))
+        .take(SWEEP)
+        .map(|(&seq, record)| (seq, record.is_alive()))
+        .collect();
+    if let Some(&(last, _)) = looked.last() {
+        state.sweep_from = last + 1;
+    }
+    for (seq, alive) in looked {
+        if !alive {
+            if let Some(record) = state.take(seq) {
+                after.remove(record);
+            }
         }
-        let index = state.sweep_from;
-        if state.records[index].is_alive() {
-            state.sweep_from += 1;
-        } else {
-            after.remove(state.records.remove(index));
-        }
-        looked += 1;
     }
 }

@@ -30,10 +30,12 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hasher};
 
-use crate::engine::calls::Calls;
+use crate::engine::retire::{self, Retired};
 use crate::engine::signal::{
-    Alive, AsyncByNameCall, AsyncRecordFn, ByNameCall, Callable, Record, RecordFn,
+    AsyncByNameCall, AsyncRecordFn, ByNameCall, Callable, Record, RecordFn,
 };
+pub(crate) use crate::engine::slots::EntryMeta;
+use crate::engine::slots::{Entry, Hot, Owners, Slots, CHECK, ON};
 use crate::engine::sync::AtomicBool;
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -45,54 +47,71 @@ use crate::sender::{SenderFilter, SenderKey};
 /// A snapshot as stored and cached: shared between threads, read-only.
 pub(crate) type SharedSnapshot = Arc<dyn ErasedSnapshot>;
 
-/// What a send needs of a receiver besides its callable: read only when a receiver fails,
-/// when a connection changed during the send, or by introspection.
-#[derive(Clone)]
-pub(crate) struct EntryMeta {
-    active: Arc<AtomicBool>,
-    /// The flags of the other connections of the same receiver merged into this entry (for
-    /// every sender and for this one): it is called while any of them is active.
-    merged: Vec<Arc<AtomicBool>>,
-    pub(crate) info: Arc<ReceiverInfo>,
-    pub(crate) alive: Option<Alive>,
-}
-
-impl EntryMeta {
-    /// Whether a send still calls it: one of its connections is connected and not blocked
-    /// (checked when a connection changed during the send).
-    pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire) || self.merged.iter().any(|m| m.load(Ordering::Acquire))
-    }
-
-    /// Whether a send now would call it (weak receivers whose target is gone would not).
-    fn would_run(&self) -> bool {
-        self.alive.as_ref().is_none_or(|alive| alive())
-    }
-}
-
-/// The receivers one send calls, in order: the callables in one contiguous array (all the
-/// sync loop touches), their descriptions beside it, and the async receivers' callables in a
-/// cold array of their own.
+/// The receivers one send calls, in order: the first `len` entries of a store that the
+/// snapshots of the signal share (see `slots.rs`). The callables a send reads lie in one
+/// contiguous array, their descriptions and async callables in another.
 ///
-/// An async receiver has its place in `calls` like any receiver, so connection order is one
-/// list: there it is a shim that reports it cannot run in a sync send. `asyncs` holds, at the
-/// same index, what an async send awaits; it is `None` when no receiver of the list is async,
-/// so a sync send on a signal without async receivers never reads it (and the list is one
-/// word larger, not two: the sync loop's layout stays as it was).
+/// An async receiver has its place in the list like any receiver, so connection order is one
+/// list: its callable is a shim that reports it cannot run in a sync send, and its entry
+/// holds what an async send awaits.
 pub(crate) struct ReceiverList<C: ?Sized, A: ?Sized> {
-    pub(crate) calls: Calls<C>,
-    pub(crate) meta: Box<[EntryMeta]>,
-    pub(crate) asyncs: Option<Box<AsyncCalls<A>>>,
+    slots: Arc<Slots<C, A>>,
+    len: usize,
 }
-
-/// The async callables of a list with at least one async receiver, by index.
-pub(crate) struct AsyncCalls<A: ?Sized>(pub(crate) Vec<Option<Arc<A>>>);
 
 impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
+    /// The list of every entry `slots` holds now.
+    fn of(slots: Arc<Slots<C, A>>) -> Self {
+        let len = slots.written();
+        ReceiverList { slots, len }
+    }
+
+    /// What a send reads of each entry, in order.
+    #[inline]
+    pub(crate) fn hot(&self) -> &[Hot<C>] {
+        self.slots.hot(self.len)
+    }
+
+    /// Each entry's description and async callable, in order.
+    #[inline]
+    pub(crate) fn entries(&self) -> &[Entry<C, A>] {
+        self.slots.cold(self.len)
+    }
+
+    /// How many entries (some may be off).
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The description of entry `index`; panics if out of bounds, as a slice does.
+    #[inline]
+    pub(crate) fn meta(&self, index: usize) -> &EntryMeta {
+        &self.entries()[index].meta
+    }
+
     /// The async callable at `index`, when that receiver is async.
     #[inline]
     pub(crate) fn async_at(&self, index: usize) -> Option<&A> {
-        self.asyncs.as_ref()?.0.get(index)?.as_deref()
+        self.entries().get(index)?.async_call()
+    }
+
+    /// Whether entry `index` would be called now: on, or (in a list a rebuild abandoned)
+    /// still connected.
+    pub(crate) fn is_active(&self, index: usize) -> bool {
+        match self.hot().get(index).map(Hot::state) {
+            Some(ON) => true,
+            Some(CHECK) => self.meta(index).is_active(),
+            _ => false,
+        }
+    }
+
+    /// The descriptions of the entries a send would call now, with the indices.
+    fn running(&self) -> impl Iterator<Item = &EntryMeta> {
+        (0..self.len)
+            .filter(|&index| self.is_active(index))
+            .map(|index| self.meta(index))
+            .filter(|meta| meta.would_run())
     }
 }
 
@@ -149,12 +168,14 @@ impl Shape for ByNameShape {
 pub(crate) struct Snapshot<Sh: Shape> {
     any: ReceiverList<Sh::Call, Sh::AsyncCall>,
     by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>>,
-    /// Set when a newer snapshot is published: a send in progress over this one reads it
-    /// after each call, to notice a connection changed during the send.
+    /// Set when a newer snapshot is published: a thread's cache then fetches the new one.
     replaced: AtomicBool,
     /// Whether any receiver is weakly bound: sends then take a share of the sweep for dead
     /// ones (see `SignalCore::sweep_now_and_then`).
     weak: bool,
+    /// The closures of the entries switched off for good while this snapshot was current,
+    /// and (through it) those of the snapshots after (see `retire.rs`).
+    retired: Arc<Retired>,
 }
 
 /// The hash of a receiver's identity, kept in its record for the builds' duplicate check.
@@ -178,11 +199,13 @@ fn hash_key(key: &SenderKey<'_>) -> u64 {
 }
 
 impl<Sh: Shape> Snapshot<Sh> {
-    pub(crate) fn build(records: &[Record]) -> Self {
+    /// The snapshot of `records` (in connection order), built from nothing: the list for
+    /// every sender in a store with room to append (see [`appended`](ErasedSnapshot::appended)).
+    pub(crate) fn build(records: &[&Record]) -> Self {
         let adapted: Vec<Adapted<'_, Sh::Call, Sh::AsyncCall>> = records
             .iter()
             .filter(|r| r.blocks == 0)
-            .filter_map(|r| Some((r, Sh::adapt(r)?, Sh::adapt_async(r))))
+            .filter_map(|r| Some((*r, Sh::adapt(r)?, Sh::adapt_async(r))))
             .collect();
         // The records for every sender, and those of each sender some record filters on, by
         // index into `adapted` (so in connection order): one pass, whatever the number of
@@ -203,11 +226,13 @@ impl<Sh: Shape> Snapshot<Sh> {
                 }
             }
         }
-        let any = merged(&adapted, &for_any);
+        // Room to append to the list for every sender: half as many again (a change appends
+        // only while no receiver filters on a sender, so the other lists get none).
+        let any = merged(&adapted, &for_any, |len| len + len / 2 + 4);
         let mut by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>> =
             HashTable::with_capacity(for_one.len());
         for (hash, key, own) in for_one {
-            let receivers = merged(&adapted, &in_connection_order(&for_any, &own));
+            let receivers = merged(&adapted, &in_connection_order(&for_any, &own), |len| len);
             let list = SenderList {
                 key: key.clone(),
                 hash,
@@ -220,19 +245,28 @@ impl<Sh: Shape> Snapshot<Sh> {
             by_sender,
             replaced: AtomicBool::new(false),
             weak: records.iter().any(|r| r.alive.is_some()),
+            retired: Arc::default(),
         }
+    }
+
+    /// The snapshot after this one, over the same store, with `weak` receivers or not; this
+    /// one's retired list keeps `retired` and links the new one's.
+    fn successor(&self, weak: bool, retired: Vec<retire::Item>) -> SharedSnapshot {
+        let next = Snapshot::<Sh> {
+            any: ReceiverList::of(self.any.slots.clone()),
+            by_sender: HashTable::new(),
+            replaced: AtomicBool::new(false),
+            weak,
+            retired: Arc::default(),
+        };
+        self.retired.hand_over(retired, next.retired.clone());
+        Arc::new(next)
     }
 
     /// Whether any receiver is weakly bound.
     #[inline]
     pub(crate) fn has_weak(&self) -> bool {
         self.weak
-    }
-
-    /// Whether a newer snapshot has been published (see `call_receivers`).
-    #[inline]
-    pub(crate) fn replaced(&self) -> &AtomicBool {
-        &self.replaced
     }
 
     /// The receivers a send from `key` calls, in order.
@@ -289,16 +323,15 @@ fn in_connection_order(a: &[usize], b: &[usize]) -> Vec<usize> {
 
 /// The receivers of `adapted` at `indices` (ascending), in connection order, each receiver
 /// once (at its first connection's place: the same function may be connected for every
-/// sender and for one, or by two plugins).
+/// sender and for one, or by two plugins), in a store of `capacity(entries)` entries.
 fn merged<C: ?Sized, A: ?Sized>(
     adapted: &[Adapted<'_, C, A>],
     indices: &[usize],
+    capacity: impl Fn(usize) -> usize,
 ) -> ReceiverList<C, A> {
     // Each identity seen, with its entry's index.
     let mut seen: HashTable<(&ReceiverId, usize)> = HashTable::with_capacity(indices.len());
-    let mut calls = Vec::with_capacity(indices.len());
-    let mut meta = Vec::with_capacity(indices.len());
-    let mut asyncs: Vec<Option<Arc<A>>> = Vec::new();
+    let mut entries: Vec<(Owners<C, A>, EntryMeta)> = Vec::with_capacity(indices.len());
     for (r, call, async_call) in indices.iter().map(|&index| &adapted[index]) {
         // A weakly bound receiver is a connection of its own: it may die at any moment, so it
         // neither takes the place of another connection of its identity nor loses its own.
@@ -307,49 +340,69 @@ fn merged<C: ?Sized, A: ?Sized>(
             let id = &r.info.id;
             debug_assert_eq!(r.id_hash, hash_id(id), "a record's identity hash is stale");
             if let Some(&(_, first)) = seen.find(r.id_hash, |(seen, _)| *seen == id) {
-                let entry: &mut EntryMeta = &mut meta[first];
-                entry.merged.push(r.active.clone());
+                entries[first].1.merge(r.active.clone());
                 continue;
             }
-            seen.insert_unique(r.id_hash, (id, calls.len()), |(seen, _)| hash_id(seen));
+            seen.insert_unique(r.id_hash, (id, entries.len()), |(seen, _)| hash_id(seen));
         }
-        // The async array is started at the first async receiver, and then kept in step.
-        if async_call.is_some() && asyncs.is_empty() {
-            asyncs.resize_with(calls.len(), || None);
-        }
-        if async_call.is_some() || !asyncs.is_empty() {
-            asyncs.push(async_call.clone());
-        }
-        calls.push(call.clone());
-        meta.push(EntryMeta {
-            active: r.active.clone(),
-            merged: Vec::new(),
-            info: r.info.clone(),
-            alive: r.alive.clone(),
-        });
+        entries.push((
+            (call.clone(), async_call.clone()),
+            EntryMeta::new(r.seq, r.active.clone(), r.info.clone(), r.alive.clone()),
+        ));
     }
-    ReceiverList {
-        calls: Calls::new(calls),
-        meta: meta.into_boxed_slice(),
-        asyncs: (!asyncs.is_empty()).then(|| Box::new(AsyncCalls(asyncs))),
+    let slots = Slots::with_capacity(capacity(entries.len()));
+    for (owners, meta) in entries {
+        // SAFETY: the store is new and not shared yet: this is its only writer.
+        let pushed = unsafe { slots.push(owners, meta, true) };
+        debug_assert!(pushed.is_ok(), "a new store has room for its entries");
     }
+    ReceiverList::of(Arc::new(slots))
 }
 
 /// What every snapshot offers whatever its shape.
 pub(crate) trait ErasedSnapshot: Any + Send + Sync {
     /// Notes that a newer snapshot replaced this one.
     fn mark_replaced(&self);
+    /// Notes that a snapshot built anew replaced this one: a send still running over its
+    /// lists follows each connection from now on (see `slots.rs`).
+    fn abandon(&self);
     /// Whether a newer snapshot replaced this one.
     fn is_replaced(&self) -> bool;
     /// The descriptions of the receivers a send from `key` would call, in order.
     fn receivers_for(&self, key: &SenderKey<'_>) -> Vec<Arc<ReceiverInfo>>;
     /// Whether a send from `key` would call at least one receiver.
     fn has_receivers_for(&self, key: &SenderKey<'_>) -> bool;
+    /// Appends `record`, a new connection for every sender whose receiver is connected
+    /// nowhere else on this signal (or weakly), to the shared store: the snapshot to publish
+    /// and the entry's index. `None` when this snapshot cannot take it in place (a receiver
+    /// filters on a sender, or the store is full): the caller builds anew.
+    fn appended(&self, record: &Record, weak: bool) -> Option<(SharedSnapshot, usize)>;
+    /// Switches the entries at `indices` (of the list for every sender) off for good, their
+    /// closures kept until no earlier snapshot remains: the snapshot to publish. `None` when
+    /// half the store would be off (the caller builds anew, which compacts it).
+    fn without(&self, indices: &[usize], weak: bool) -> Option<SharedSnapshot>;
+    /// Switches entry `index` of the list for every sender on or off (a block).
+    fn set_on(&self, index: usize, on: bool);
+    /// Whether changes may go through [`appended`](Self::appended) and
+    /// [`without`](Self::without): no receiver filters on a sender.
+    fn is_appendable(&self) -> bool;
+    /// Each entry of the list for every sender that stands for one connection: its
+    /// connection's sequence number and its index (for [`without`](Self::without) and
+    /// [`set_on`](Self::set_on)).
+    fn places(&self, place: &mut dyn FnMut(u64, usize));
 }
 
 impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
     fn mark_replaced(&self) {
         self.replaced.store(true, Ordering::Release);
+    }
+
+    fn abandon(&self) {
+        self.mark_replaced();
+        self.any.slots.check_all();
+        for list in &self.by_sender {
+            list.receivers.slots.check_all();
+        }
     }
 
     #[inline]
@@ -359,22 +412,65 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
 
     fn receivers_for(&self, key: &SenderKey<'_>) -> Vec<Arc<ReceiverInfo>> {
         self.receivers_for_key(key)
-            .meta
-            .iter()
-            .filter(|m| m.would_run())
+            .running()
             .map(|m| m.info.clone())
             .collect()
     }
 
     fn has_receivers_for(&self, key: &SenderKey<'_>) -> bool {
-        self.receivers_for_key(key)
-            .meta
-            .iter()
-            .any(EntryMeta::would_run)
+        self.receivers_for_key(key).running().next().is_some()
+    }
+
+    fn appended(&self, record: &Record, weak: bool) -> Option<(SharedSnapshot, usize)> {
+        if !self.is_appendable() || record.filter != SenderFilter::Any || record.blocks > 0 {
+            return None;
+        }
+        let call = Sh::adapt(record)?;
+        let async_call = Sh::adapt_async(record);
+        let meta = EntryMeta::new(
+            record.seq,
+            record.active.clone(),
+            record.info.clone(),
+            record.alive.clone(),
+        );
+        // SAFETY: the caller holds the signal's mutex, which every writer of its stores holds.
+        let index = unsafe { self.any.slots.push((call, async_call), meta, true) }.ok()?;
+        Some((self.successor(weak, Vec::new()), index))
+    }
+
+    fn without(&self, indices: &[usize], weak: bool) -> Option<SharedSnapshot> {
+        let slots = &self.any.slots;
+        if !self.is_appendable() || 2 * (slots.retired() + indices.len()) > slots.written() + 16 {
+            return None;
+        }
+        let mut retired: Vec<retire::Item> = Vec::with_capacity(indices.len());
+        for &index in indices {
+            // SAFETY: as in `appended`.
+            if let Some(owners) = unsafe { slots.take_owners(index) } {
+                retired.push(Box::new(owners));
+            }
+        }
+        Some(self.successor(weak, retired))
+    }
+
+    fn set_on(&self, index: usize, on: bool) {
+        self.any.slots.set_on(index, on);
+    }
+
+    fn is_appendable(&self) -> bool {
+        self.by_sender.is_empty()
+    }
+
+    fn places(&self, place: &mut dyn FnMut(u64, usize)) {
+        for (index, entry) in self.any.entries().iter().enumerate() {
+            if !entry.meta.is_merged() {
+                place(entry.meta.seq, index);
+            }
+        }
     }
 }
 
-pub(crate) fn build_by_name(records: &[Record]) -> SharedSnapshot {
+pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
     Arc::new(Snapshot::<ByNameShape>::build(records))
 }
 

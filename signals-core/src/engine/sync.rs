@@ -1,5 +1,6 @@
 //! The synchronisation primitives of the send/change protocol: the per-signal state mutex,
-//! the `live` flag, each snapshot's `replaced` flag and each connection's `active` flag.
+//! the `live` flag, each snapshot's `replaced` flag, each connection's `active` flag and each
+//! list entry's state.
 //!
 //! They come from `std` in every normal build. Built with `RUSTFLAGS="--cfg loom"`, they come
 //! from [`loom`](https://docs.rs/loom), which explores the interleavings of the model tests in
@@ -7,11 +8,11 @@
 //! link-time registry, plugins) and `Arc` stay on `std` in both builds and are not modelled.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::AtomicBool;
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::AtomicBool;
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};

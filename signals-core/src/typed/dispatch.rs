@@ -137,14 +137,7 @@ fn send_to_snapshot<T: Signal>(
         core.sweep_now_and_then();
     }
     let receivers = snapshot.receivers_for_with(|| sender.sender_key());
-    call_receivers(
-        core,
-        snapshot.replaced(),
-        receivers,
-        mode,
-        |call| call(sender, args),
-        collect,
-    )
+    call_receivers(core, receivers, mode, |call| call(sender, args), collect)
 }
 
 /// The send path when this thread's slot holds no current snapshot: fetches it first.

@@ -78,7 +78,7 @@ pub(crate) fn binding_of<T: Signal>() -> Binding {
     }
 }
 
-fn build<T: Signal>(records: &[Record]) -> SharedSnapshot {
+fn build<T: Signal>(records: &[&Record]) -> SharedSnapshot {
     Arc::new(Snapshot::<TypedShape<T>>::build(records))
 }
 
@@ -142,7 +142,6 @@ fn send_by_name<T: Signal>(
         };
         call_receivers(
             core,
-            snapshot.replaced(),
             snapshot.receivers_for_key(key),
             mode,
             |call| call(sender, args),

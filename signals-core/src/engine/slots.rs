@@ -1,0 +1,367 @@
+//! The entries of a receiver list, written once and shared by the snapshots of a signal.
+//!
+//! A change to a signal's receivers publishes a new snapshot, but it does not copy the list:
+//! a connection for every sender is appended to the store the current snapshot reads, and a
+//! disconnection or a block switches its entry off in place. Successive snapshots share the
+//! store and differ only in how many entries they see (`ReceiverList::len`). A connect or a
+//! disconnect therefore costs the same with ten receivers present or ten thousand; the list
+//! is built anew (`Snapshot::build`) only when the store is full, when half of it is switched
+//! off for good, or for the changes an append cannot express (see `SignalCore::publish`).
+//!
+//! # The rules that make sharing sound
+//!
+//! - An entry is written once, below the store's capacity and at or above every length a
+//!   snapshot was given, by the one writer (who holds the signal's mutex), and never moved or
+//!   written again. A snapshot's length is fixed when the writer makes it, and senders get a
+//!   snapshot through the signal's mutex: every entry a sender reads was written before.
+//! - What changes after an entry is written is its state, an atomic every send reads: on
+//!   (call it), off (skip it), or check (ask its connection, `EntryMeta::is_active`). The
+//!   entries of a store that a rebuild abandoned are all set to check: a send still running
+//!   over it then follows the connections, which the changes made after the rebuild update.
+//! - The closures an entry calls are owned by the store, in a cell only the writer touches.
+//!   An entry switched off for good (its connection removed) gives its closures to the
+//!   snapshot it leaves (`retire.rs`): they are dropped once no snapshot that may still call
+//!   them remains, as when a list was copied on every change. An entry never switched off
+//!   for good keeps its closures until the store is dropped.
+//!
+//! The hot part of an entry (the closure's pointer and the state, all a send touches) lies in
+//! one contiguous array; the rest (its description, its connection flags, its async callable
+//! and the owners) in another.
+
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::engine::signal::Alive;
+use crate::engine::sync::{AtomicBool, AtomicU8};
+use crate::future::drop_quietly;
+use crate::receiver::ReceiverInfo;
+
+/// An entry's state: call it.
+pub(crate) const ON: u8 = 0;
+/// An entry's state: skip it (blocked, or disconnected).
+pub(crate) const OFF: u8 = 1;
+/// An entry's state: ask its connections (the list was rebuilt since).
+pub(crate) const CHECK: u8 = 2;
+
+/// What a send reads of an entry.
+pub(crate) struct Hot<C: ?Sized> {
+    call: NonNull<C>,
+    state: AtomicU8,
+}
+
+impl<C: ?Sized> Hot<C> {
+    /// The entry's callable.
+    #[inline]
+    pub(crate) fn call(&self) -> &C {
+        // SAFETY: `call` points into an `Arc` the entry's owners held when it was written.
+        // The owners leave the store only for the retired list of the snapshot the entry is
+        // switched off in (`Slots::take_owners`), and that list lives as long as any snapshot
+        // published before (each holds the next one's list, `retire.rs`): a snapshot that can
+        // reach this entry keeps the closure alive and unmoved. A snapshot published after
+        // reads the entry's state, off, and never calls it.
+        unsafe { self.call.as_ref() }
+    }
+
+    /// The entry's state: [`ON`], [`OFF`] or [`CHECK`].
+    #[inline]
+    pub(crate) fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+}
+
+/// What a send needs of a receiver besides its callable: read only when a receiver fails,
+/// when the list was rebuilt during the send, or by introspection.
+pub(crate) struct EntryMeta {
+    /// The connection (its sequence number) the entry was made for, first of those merged.
+    pub(crate) seq: u64,
+    active: Arc<AtomicBool>,
+    /// The flags of the other connections of the same receiver merged into this entry (for
+    /// every sender and for this one): it is called while any of them is active.
+    merged: Vec<Arc<AtomicBool>>,
+    pub(crate) info: Arc<ReceiverInfo>,
+    pub(crate) alive: Option<Alive>,
+}
+
+impl EntryMeta {
+    pub(crate) fn new(
+        seq: u64,
+        active: Arc<AtomicBool>,
+        info: Arc<ReceiverInfo>,
+        alive: Option<Alive>,
+    ) -> Self {
+        EntryMeta {
+            seq,
+            active,
+            merged: Vec::new(),
+            info,
+            alive,
+        }
+    }
+
+    /// Adds another connection of the same receiver to this entry.
+    pub(crate) fn merge(&mut self, active: Arc<AtomicBool>) {
+        self.merged.push(active);
+    }
+
+    /// Whether other connections were merged into this entry.
+    pub(crate) fn is_merged(&self) -> bool {
+        !self.merged.is_empty()
+    }
+
+    /// Whether a send still calls it: one of its connections is connected and not blocked.
+    pub(crate) fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire) || self.merged.iter().any(|m| m.load(Ordering::Acquire))
+    }
+
+    /// Whether a send now would call it (weak receivers whose target is gone would not).
+    pub(crate) fn would_run(&self) -> bool {
+        self.alive.as_ref().is_none_or(|alive| alive())
+    }
+}
+
+/// The callables an entry owns.
+pub(crate) type Owners<C, A> = (Arc<C>, Option<Arc<A>>);
+
+/// The cold part of an entry.
+pub(crate) struct Entry<C: ?Sized, A: ?Sized> {
+    pub(crate) meta: EntryMeta,
+    async_call: Option<NonNull<A>>,
+    /// Touched by the writer only (it takes them when the entry is switched off for good).
+    owners: UnsafeCell<Option<Owners<C, A>>>,
+}
+
+impl<C: ?Sized, A: ?Sized> Entry<C, A> {
+    /// The entry's async callable, when its receiver is async.
+    #[inline]
+    pub(crate) fn async_call(&self) -> Option<&A> {
+        // SAFETY: as for `Hot::call`: the owners keep it alive while a snapshot can reach it.
+        self.async_call.map(|call| unsafe { call.as_ref() })
+    }
+}
+
+/// A store of entries: fixed capacity, written once each, shared by the snapshots that list
+/// them (see the module docs).
+pub(crate) struct Slots<C: ?Sized, A: ?Sized> {
+    hot: Box<[UnsafeCell<MaybeUninit<Hot<C>>>]>,
+    cold: Box<[UnsafeCell<MaybeUninit<Entry<C, A>>>]>,
+    /// How many entries are written. Changed by the writer only.
+    written: AtomicUsize,
+    /// How many of them are switched off for good. Changed by the writer only.
+    retired: AtomicUsize,
+}
+
+// SAFETY: the store hands out shared references to its entries and, through them, to closures
+// of types `C: Send + Sync` and `A: Send + Sync` (as the `Arc`s that own them would); the
+// pointers it holds are to those closures. Written entries are never written again; the
+// writer's own cells are used by one thread at a time (the `unsafe` methods' contracts).
+unsafe impl<C: ?Sized + Send + Sync, A: ?Sized + Send + Sync> Send for Slots<C, A> {}
+// SAFETY: as for `Send`.
+unsafe impl<C: ?Sized + Send + Sync, A: ?Sized + Send + Sync> Sync for Slots<C, A> {}
+
+impl<C: ?Sized, A: ?Sized> Slots<C, A> {
+    /// An empty store for `capacity` entries.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Slots {
+            hot: (0..capacity)
+                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                .collect(),
+            cold: (0..capacity)
+                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                .collect(),
+            written: AtomicUsize::new(0),
+            retired: AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.hot.len()
+    }
+
+    /// How many entries are written: the length of a snapshot made now.
+    pub(crate) fn written(&self) -> usize {
+        self.written.load(Ordering::Acquire)
+    }
+
+    /// How many entries are switched off for good.
+    pub(crate) fn retired(&self) -> usize {
+        self.retired.load(Ordering::Relaxed)
+    }
+
+    /// Writes the next entry; returns its index, or gives `owners` and `meta` back when the
+    /// store is full.
+    ///
+    /// # Safety
+    ///
+    /// One writer at a time: the caller holds the lock that every writer of this store holds.
+    pub(crate) unsafe fn push(
+        &self,
+        owners: Owners<C, A>,
+        meta: EntryMeta,
+        on: bool,
+    ) -> Result<usize, (Owners<C, A>, EntryMeta)> {
+        let index = self.written.load(Ordering::Relaxed);
+        if index >= self.capacity() {
+            return Err((owners, meta));
+        }
+        let hot = Hot {
+            call: NonNull::from(&*owners.0),
+            state: AtomicU8::new(if on { ON } else { OFF }),
+        };
+        let cold = Entry {
+            meta,
+            async_call: owners.1.as_deref().map(NonNull::from),
+            owners: UnsafeCell::new(Some(owners)),
+        };
+        // SAFETY: `index` is below the capacity and at `written`: no snapshot's length covers
+        // it, so no reference to it exists, and the caller is the only writer.
+        unsafe {
+            (*self.hot[index].get()).write(hot);
+            (*self.cold[index].get()).write(cold);
+        }
+        self.written.store(index + 1, Ordering::Release);
+        Ok(index)
+    }
+
+    /// The first `len` entries' hot parts.
+    #[inline]
+    pub(crate) fn hot(&self, len: usize) -> &[Hot<C>] {
+        let len = len.min(self.written());
+        // SAFETY: the first `written` entries are initialized and never written again;
+        // `UnsafeCell<MaybeUninit<T>>` has `T`'s layout.
+        unsafe { std::slice::from_raw_parts(self.hot.as_ptr().cast::<Hot<C>>(), len) }
+    }
+
+    /// The first `len` entries' cold parts.
+    #[inline]
+    pub(crate) fn cold(&self, len: usize) -> &[Entry<C, A>] {
+        let len = len.min(self.written());
+        // SAFETY: as for `hot`.
+        unsafe { std::slice::from_raw_parts(self.cold.as_ptr().cast::<Entry<C, A>>(), len) }
+    }
+
+    /// Sets the state of entry `index` (written) to on or off.
+    pub(crate) fn set_on(&self, index: usize, on: bool) {
+        if let Some(hot) = self.hot(index + 1).get(index) {
+            hot.state
+                .store(if on { ON } else { OFF }, Ordering::Release);
+        }
+    }
+
+    /// Sets every entry to check: the store is abandoned for a rebuilt one.
+    pub(crate) fn check_all(&self) {
+        for hot in self.hot(usize::MAX) {
+            if hot.state.load(Ordering::Relaxed) == ON {
+                hot.state.store(CHECK, Ordering::Release);
+            }
+        }
+    }
+
+    /// Switches entry `index` off for good and takes its owners, to be kept by the retired
+    /// list of the snapshot it leaves.
+    ///
+    /// # Safety
+    ///
+    /// One writer at a time, as for [`push`](Self::push).
+    pub(crate) unsafe fn take_owners(&self, index: usize) -> Option<Owners<C, A>> {
+        let entry = self.cold(index + 1).get(index)?;
+        self.set_on(index, false);
+        // SAFETY: the owners' cell is touched by the writer only, and the caller is it.
+        let owners = unsafe { (*entry.owners.get()).take() };
+        if owners.is_some() {
+            self.retired.fetch_add(1, Ordering::Relaxed);
+        }
+        owners
+    }
+}
+
+impl<C: ?Sized, A: ?Sized> Drop for Slots<C, A> {
+    /// Drops each written entry; the owners each on their own under `catch_unwind` (a
+    /// closure's captures' `Drop` is user code, see [`drop_quietly`]).
+    fn drop(&mut self) {
+        let written = *self.written.get_mut();
+        for index in 0..written {
+            // SAFETY: the first `written` entries are initialized, and `&mut self` means no
+            // reference to them remains. Each is dropped once.
+            let entry = unsafe { self.cold[index].get_mut().assume_init_read() };
+            let Entry { meta, owners, .. } = entry;
+            drop_quietly(owners.into_inner());
+            drop(meta);
+            // `Hot` needs no drop: a pointer and an atomic.
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receiver::{ReceiverId, SourceLocation};
+    use std::borrow::Cow;
+
+    type Call = dyn Fn(usize) -> usize + Send + Sync;
+    type AsyncCall = dyn Fn() -> usize + Send + Sync;
+
+    fn meta(seq: u64) -> EntryMeta {
+        EntryMeta::new(
+            seq,
+            Arc::new(AtomicBool::new(true)),
+            Arc::new(ReceiverInfo {
+                name: Cow::Borrowed("r"),
+                location: SourceLocation {
+                    file: "f",
+                    line: 1,
+                    column: 1,
+                },
+                plugin: None,
+                id: ReceiverId::Unique(seq),
+                weak: false,
+                is_async: false,
+            }),
+            None,
+        )
+    }
+
+    #[test]
+    fn entries_are_written_once_and_read_up_to_a_length() {
+        let captured = Arc::new(100usize);
+        let held = captured.clone();
+        let slots: Slots<Call, AsyncCall> = Slots::with_capacity(2);
+        let first: Arc<Call> = Arc::new(|x| x + 1);
+        let second: Arc<Call> = Arc::new(move |x| x + *held);
+        let async_second: Arc<AsyncCall> = Arc::new(|| 7);
+        // SAFETY: this test is the only writer.
+        unsafe {
+            assert_eq!(slots.push((first, None), meta(0), true).ok(), Some(0));
+            assert_eq!(
+                slots.push((second, Some(async_second)), meta(1), true).ok(),
+                Some(1)
+            );
+            assert!(slots.push((Arc::new(|x| x), None), meta(2), true).is_err());
+        }
+        assert_eq!(slots.written(), 2);
+        let calls: Vec<usize> = slots.hot(1).iter().map(|h| (h.call())(1)).collect();
+        assert_eq!(calls, [2], "a length of one sees one entry");
+        let calls: Vec<usize> = slots.hot(9).iter().map(|h| (h.call())(1)).collect();
+        assert_eq!(calls, [2, 101], "never more than written");
+        assert_eq!(slots.cold(2)[1].async_call().map(|f| f()), Some(7));
+        assert!(slots.cold(2)[0].async_call().is_none());
+        slots.set_on(0, false);
+        assert_eq!(slots.hot(2)[0].state(), OFF);
+        slots.check_all();
+        assert_eq!(
+            slots.hot(2).iter().map(Hot::state).collect::<Vec<_>>(),
+            [OFF, CHECK]
+        );
+        // SAFETY: the only writer.
+        let owners = unsafe { slots.take_owners(1) };
+        assert!(owners.is_some());
+        assert_eq!(slots.retired(), 1);
+        assert_eq!(slots.hot(2)[1].state(), OFF);
+        assert_eq!(Arc::strong_count(&captured), 2, "the taken owners hold it");
+        drop(owners);
+        assert_eq!(Arc::strong_count(&captured), 1);
+        drop(slots);
+    }
+}
