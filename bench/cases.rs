@@ -8,7 +8,10 @@
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::thread::JoinHandle;
 
 use signals_core::{signal, Connection, Kwargs, Receiver, SenderKey, Signal};
 
@@ -89,6 +92,14 @@ impl Floor {
         for f in &self.0 {
             f(args);
         }
+    }
+
+    /// The floor's connect plus disconnect: pushes a boxed closure and pops it again.
+    pub fn push_pop(&mut self) {
+        self.0.push(Box::new(|a: &Args| {
+            black_box(a.n);
+        }));
+        black_box(self.0.pop());
     }
 }
 
@@ -236,6 +247,66 @@ pub fn connect_filtered_few(waiting: usize) -> Vec<Connection> {
 pub fn disconnect_all(connections: Vec<Connection>) {
     for c in connections {
         c.disconnect();
+    }
+}
+
+/// Connects a typed receiver to `Tick`, every sender, and disconnects it again.
+pub fn one_connect_disconnect() {
+    Tick::signal()
+        .connect(|_: &str, t: &Tick| {
+            black_box(t.n);
+        })
+        .disconnect();
+}
+
+/// A thread that connects and disconnects a receiver to `Tick` in a loop (see
+/// [`one_connect_disconnect`]) until the guard is dropped, which stops and joins it.
+pub struct Churn {
+    stop: Arc<AtomicBool>,
+    pairs: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Starts a [`Churn`] thread; returns once it has made its first connect and disconnect.
+pub fn churn() -> Churn {
+    let stop = Arc::new(AtomicBool::new(false));
+    let pairs = Arc::new(AtomicU64::new(0));
+    let thread = std::thread::spawn({
+        let (stop, pairs) = (stop.clone(), pairs.clone());
+        move || {
+            while !stop.load(Ordering::Relaxed) {
+                one_connect_disconnect();
+                pairs.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    while pairs.load(Ordering::Relaxed) == 0 && !thread.is_finished() {
+        std::thread::yield_now();
+    }
+    Churn {
+        stop,
+        pairs,
+        thread: Some(thread),
+    }
+}
+
+impl Churn {
+    /// How many connect-and-disconnect pairs the thread has made so far.
+    pub fn pairs(&self) -> u64 {
+        self.pairs.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Churn {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            if let Err(panic) = thread.join() {
+                if !std::thread::panicking() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        }
     }
 }
 

@@ -67,17 +67,38 @@ fn filtered(c: &mut Criterion) {
 }
 
 fn connect_disconnect(c: &mut Criterion) {
-    let present = connect_ticks(100);
-    c.bench_function("connect_disconnect_with_100", |b| {
-        b.iter(|| {
-            Tick::signal()
-                .connect(|_: &str, t: &Tick| {
-                    black_box(t.n);
-                })
-                .disconnect()
-        })
+    let mut group = c.benchmark_group("connect_disconnect");
+    for n in [100, 10_000] {
+        let present = connect_ticks(n);
+        group.bench_with_input(BenchmarkId::new("signals_core", n), &n, |b, _| {
+            b.iter(one_connect_disconnect)
+        });
+        let mut floor = Floor::new(n);
+        group.bench_with_input(BenchmarkId::new("floor", n), &n, |b, _| {
+            b.iter(|| floor.push_pop())
+        });
+        disconnect_all(present);
+    }
+    group.finish();
+}
+
+fn send_under_churn(c: &mut Criterion) {
+    let mut group = c.benchmark_group("send_under_churn");
+    let n = 10;
+    let connections = connect_ticks(n);
+    let tick = Tick { n: 7 };
+    group.bench_with_input(BenchmarkId::new("without_churn", n), &n, |b, _| {
+        b.iter(|| drop(black_box(tick.send(black_box("s")))))
     });
-    disconnect_all(present);
+    {
+        // Another thread connects and disconnects a receiver to `Tick` meanwhile.
+        let _churn = churn();
+        group.bench_with_input(BenchmarkId::new("with_churn", n), &n, |b, _| {
+            b.iter(|| drop(black_box(tick.send(black_box("s")))))
+        });
+    }
+    disconnect_all(connections);
+    group.finish();
 }
 
 fn registry_build(c: &mut Criterion) {
@@ -93,6 +114,7 @@ criterion_group!(
     by_name_receivers,
     filtered,
     connect_disconnect,
+    send_under_churn,
     registry_build
 );
 criterion_main!(benches);

@@ -68,17 +68,50 @@ fn paired(ops: u64, mut case: impl FnMut(), mut floor: impl FnMut()) -> (f64, f6
     // Warm-up: caches, branch predictors, the thread's snapshot.
     ns_per_op(ops / 10 + 1, &mut case);
     ns_per_op(ops / 10 + 1, &mut floor);
+    interleaved(
+        ops,
+        |ops| ns_per_op(ops, &mut case),
+        |ops| ns_per_op(ops, &mut floor),
+    )
+}
+
+/// Runs the rounds `case` and `floor` (each given its op count, each returning ns per op)
+/// alternately, `ROUNDS` times each, and returns both medians. No warm-up.
+fn interleaved(
+    ops: u64,
+    mut case: impl FnMut(u64) -> f64,
+    mut floor: impl FnMut(u64) -> f64,
+) -> (f64, f64) {
     let (mut c, mut f) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         if round % 2 == 0 {
-            c.push(ns_per_op(ops, &mut case));
-            f.push(ns_per_op(ops, &mut floor));
+            c.push(case(ops));
+            f.push(floor(ops));
         } else {
-            f.push(ns_per_op(ops, &mut floor));
-            c.push(ns_per_op(ops, &mut case));
+            f.push(floor(ops));
+            c.push(case(ops));
         }
     }
     (median(c), median(f))
+}
+
+/// One round of `ops` calls of `send` while a [`Churn`] thread connects and disconnects:
+/// ns per send, and the churn thread's connect-and-disconnect pairs per second meanwhile.
+/// The thread is started before the clock and stopped after it.
+fn churn_round(ops: u64, send: &mut impl FnMut()) -> (f64, f64) {
+    let churn = churn();
+    let pairs_before = churn.pairs();
+    let start = Instant::now();
+    for _ in 0..ops {
+        send();
+    }
+    let elapsed = start.elapsed();
+    let pairs = churn.pairs() - pairs_before;
+    drop(churn);
+    (
+        elapsed.as_nanos() as f64 / ops as f64,
+        pairs as f64 / elapsed.as_secs_f64(),
+    )
 }
 
 fn ops_for(n: usize) -> u64 {
@@ -96,7 +129,7 @@ impl Report {
         println!("case={name} n={n} ns={ns:.2} floor_ns={floor_ns:.2} ratio={ratio:.2}");
         let is_our_send = !matches!(
             name,
-            "signals2_send" | "connect_disconnect" | "registry_build"
+            "signals2_send" | "connect_disconnect" | "send_under_churn" | "registry_build"
         );
         if is_our_send && self.worst.as_ref().is_none_or(|(r, _, _)| ratio > *r) {
             self.worst = Some((ratio, name.to_owned(), n));
@@ -290,31 +323,47 @@ fn main() {
         disconnect_all(typed);
     }
 
-    // Connect plus disconnect with 100 receivers present.
-    {
-        let present = connect_ticks(100);
-        let mut list: Vec<FloorFn> = Floor::new(100).0;
-        report.line(
-            "connect_disconnect",
-            100,
-            paired(
-                2_000,
-                || {
-                    Tick::signal()
-                        .connect(|_: &str, t: &Tick| {
-                            black_box(t.n);
-                        })
-                        .disconnect();
-                },
-                || {
-                    list.push(Box::new(|a: &Args| {
-                        black_box(a.n);
-                    }));
-                    black_box(list.pop());
-                },
-            ),
-        );
+    // Connect plus disconnect with n receivers present. A disconnect switches an entry of the
+    // shared store off; the store is compacted (built anew) now and then, when half of it is
+    // off: 20,000 pairs a round take in several compactions even with 10,000 present.
+    for n in [100, 10_000] {
+        let present = connect_ticks(n);
+        let mut floor = Floor::new(n);
+        let (ns, floor_ns) = paired(20_000, one_connect_disconnect, || floor.push_pop());
+        report.line("connect_disconnect", n, (ns, floor_ns));
+        println!("connect_disconnect_us n={n} us={:.2}", ns / 1000.0);
         disconnect_all(present);
+    }
+
+    // Typed sends to 10 receivers while another thread connects and disconnects a receiver
+    // to the same signal in a loop, against the same sends with no churn, round by round.
+    // The machine may have 2 cores only: the churn thread takes the other one.
+    {
+        let n = 10;
+        let connections = connect_ticks(n);
+        let tick = Tick { n: 7 };
+        let send = || drop(black_box(tick.send(black_box("s"))));
+        let ops = 200_000;
+        // Warm-up, both ways.
+        ns_per_op(ops / 10 + 1, &mut || send());
+        churn_round(ops / 10 + 1, &mut || send());
+        let mut rates = Vec::new();
+        let (ns, floor_ns) = interleaved(
+            ops,
+            |ops| {
+                let (ns, rate) = churn_round(ops, &mut || send());
+                rates.push(rate);
+                ns
+            },
+            |ops| ns_per_op(ops, &mut || send()),
+        );
+        println!("# send_under_churn: floor = the same sends with no churn thread");
+        report.line("send_under_churn", n, (ns, floor_ns));
+        println!(
+            "churn_connects_per_s={:.0} (connect-and-disconnect pairs, median over the churn rounds)",
+            median(rates)
+        );
+        disconnect_all(connections);
     }
 
     // Building the registry: 1,000 generated link-time subscribers.

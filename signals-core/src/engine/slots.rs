@@ -228,9 +228,22 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     /// The first `len` entries' hot parts.
     #[inline]
     pub(crate) fn hot(&self, len: usize) -> &[Hot<C>] {
-        let len = len.min(self.written());
-        // SAFETY: the first `written` entries are initialized and never written again;
-        // `UnsafeCell<MaybeUninit<T>>` has `T`'s layout.
+        // SAFETY: no more than is written.
+        unsafe { self.hot_unchecked(len.min(self.written())) }
+    }
+
+    /// The first `len` entries' hot parts, without comparing `len` with what is written (a
+    /// load a send's fast path saves).
+    ///
+    /// # Safety
+    ///
+    /// `len` is at most [`written`](Self::written) (which never decreases): taken from it,
+    /// as `ReceiverList` does.
+    #[inline]
+    pub(crate) unsafe fn hot_unchecked(&self, len: usize) -> &[Hot<C>] {
+        // SAFETY: the first `written` entries are initialized and never written again, and
+        // `len` is at most `written` (the caller's contract); `UnsafeCell<MaybeUninit<T>>`
+        // has `T`'s layout.
         unsafe { std::slice::from_raw_parts(self.hot.as_ptr().cast::<Hot<C>>(), len) }
     }
 

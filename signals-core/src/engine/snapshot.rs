@@ -69,7 +69,8 @@ impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
     /// What a send reads of each entry, in order.
     #[inline]
     pub(crate) fn hot(&self) -> &[Hot<C>] {
-        self.slots.hot(self.len)
+        // SAFETY: `len` was taken from the store's `written` (`of`), which never decreases.
+        unsafe { self.slots.hot_unchecked(self.len) }
     }
 
     /// Each entry's description and async callable, in order.
@@ -227,8 +228,12 @@ impl<Sh: Shape> Snapshot<Sh> {
             }
         }
         // Room to append to the list for every sender: half as many again (a change appends
-        // only while no receiver filters on a sender, so the other lists get none).
-        let any = merged(&adapted, &for_any, |len| len + len / 2 + 4);
+        // only while no receiver filters on a sender, so the other lists get none). None for
+        // a signal without receivers: most signals never get one.
+        let any = merged(&adapted, &for_any, |len| match len {
+            0 if records.is_empty() => 0,
+            len => len + len / 2 + 4,
+        });
         let mut by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>> =
             HashTable::with_capacity(for_one.len());
         for (hash, key, own) in for_one {
