@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::by_name::handle::NamedSignal;
 use crate::engine::cache::{owned_snapshot, with_snapshot};
-use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Mode};
-use crate::engine::signal::SignalCore;
+use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Invoke, Mode};
+use crate::engine::signal::{ByNameCall, SignalCore};
 use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ByNameShape, SharedSnapshot, Snapshot,
 };
@@ -130,7 +130,7 @@ fn send_unbound(
         core,
         snapshot.receivers_for_key(key),
         mode,
-        |call| call(key, args),
+        Invoke::same(|call: &ByNameCall| call(key, args)),
         Some(&mut push),
     );
     if snapshot.has_weak() {
@@ -163,7 +163,7 @@ fn send_unbound_async<'a>(
             core,
             list,
             how,
-            |call| call(&key, args),
+            Invoke::same(|call: &ByNameCall| call(&key, args)),
             |call| call(&owned, args),
             collect.then_some(&mut values),
         )

@@ -22,7 +22,8 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use crate::engine::signal::SignalCore;
-use crate::engine::slots::{OFF, ON};
+use crate::engine::signal::ByNameCall;
+use crate::engine::slots::{Callee, Hot, NAMED, OFF, ON};
 use crate::engine::snapshot::{EntryMeta, ReceiverList};
 #[cfg(feature = "tracing")]
 use crate::engine::trace;
@@ -83,7 +84,7 @@ pub(crate) fn call_receivers<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
     list: &ReceiverList<C, A>,
     mode: Mode,
-    invoke: impl Fn(&C) -> CallResult<O>,
+    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
     collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
     #[cfg(feature = "tracing")]
@@ -95,13 +96,46 @@ pub(crate) fn call_receivers<C: ?Sized, A: ?Sized, O>(
     call_receivers_untraced(core, list, mode, invoke, collect)
 }
 
+/// How a send calls an entry: `shaped` one of the list's shape, `named` a by-name receiver's
+/// in a list of another shape (a typed signal's; see `slots.rs`).
+pub(crate) struct Invoke<S, N> {
+    pub(crate) shaped: S,
+    pub(crate) named: N,
+}
+
+impl<F: Copy> Invoke<F, F> {
+    /// For a list of by-name callables (a signal no struct declares), where both kinds are
+    /// called alike.
+    pub(crate) fn same(call: F) -> Self {
+        Invoke {
+            shaped: call,
+            named: call,
+        }
+    }
+}
+
+impl<S, N> Invoke<S, N> {
+    /// Calls the entry's callable.
+    #[inline(always)]
+    fn call<C: ?Sized, O>(&self, entry: &Hot<C>) -> CallResult<O>
+    where
+        S: Fn(&C) -> CallResult<O>,
+        N: Fn(&ByNameCall) -> CallResult<O>,
+    {
+        match entry.callee() {
+            Callee::Shaped(call) => (self.shaped)(call),
+            Callee::Named(call) => (self.named)(call),
+        }
+    }
+}
+
 /// The body of [`call_receivers`]: the send itself.
 #[inline(always)]
 fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
     list: &ReceiverList<C, A>,
     mode: Mode,
-    invoke: impl Fn(&C) -> CallResult<O>,
+    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
     mut collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
     let hot = list.hot();
@@ -109,19 +143,29 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     let mut off = 0;
     let stopped = catch_unwind(AssertUnwindSafe(|| {
         while let Some(entry) = left.next() {
-            match entry.state() {
-                ON => match invoke(entry.call()) {
-                    CallResult::Value(value) => {
-                        if let Some(collect) = collect.as_mut() {
-                            let index = hot.len() - left.len() - 1;
-                            collect(&list.meta(index).info, value);
-                        }
+            let state = entry.state();
+            let outcome = if state == ON {
+                // SAFETY: `ON` has no `NAMED`.
+                (invoke.shaped)(unsafe { entry.shaped_unchecked() })
+            } else {
+                match other_entry(&invoke.named, entry, state) {
+                    Other::Called(outcome) => outcome,
+                    Other::Off => {
+                        off += 1;
+                        continue;
                     }
-                    CallResult::NoValue => {}
-                    CallResult::Abnormal(abnormal) => return Stop::Abnormal(abnormal),
-                },
-                OFF => off += 1,
-                _ => return Stop::Check,
+                    Other::Check => return Stop::Check,
+                }
+            };
+            match outcome {
+                CallResult::Value(value) => {
+                    if let Some(collect) = collect.as_mut() {
+                        let index = hot.len() - left.len() - 1;
+                        collect(&list.meta(index).info, value);
+                    }
+                }
+                CallResult::NoValue => {}
+                CallResult::Abnormal(abnormal) => return Stop::Abnormal(abnormal),
             }
         }
         Stop::Done
@@ -147,6 +191,33 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     }
 }
 
+/// What the fast loop does with an entry that is not simply on.
+enum Other<O> {
+    /// A by-name entry of a typed list, called: its outcome.
+    Called(CallResult<O>),
+    /// Off: passed over.
+    Off,
+    /// To check against its connection: the fast loop stops.
+    Check,
+}
+
+/// An entry of the fast loop whose state is not [`ON`], out of line (the loop stays small
+/// enough to be inlined whole into the send, with its `catch_unwind`): calls a by-name entry
+/// of a typed list that is on, or says what to do with the entry.
+#[inline(never)]
+fn other_entry<C: ?Sized, O>(
+    named: &impl Fn(&ByNameCall) -> CallResult<O>,
+    entry: &Hot<C>,
+    state: u8,
+) -> Other<O> {
+    match state {
+        // SAFETY: the state has `NAMED`.
+        NAMED => Other::Called(named(unsafe { entry.named_unchecked() })),
+        state if state & !NAMED == OFF => Other::Off,
+        _ => Other::Check,
+    }
+}
+
 /// Why the fast loop stopped.
 enum Stop {
     /// It called every entry that is on.
@@ -169,7 +240,7 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
     core: &'static SignalCore,
     list: &ReceiverList<C, A>,
     mode: Mode,
-    invoke: impl Fn(&C) -> CallResult<O>,
+    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
     mut collect: Option<&mut Collect<'_, O>>,
     mut next: usize,
     off: usize,
@@ -197,7 +268,7 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
                     rare.not_called += 1;
                     continue;
                 }
-                match invoke(entry.call()) {
+                match invoke.call(entry) {
                     CallResult::Value(value) => {
                         if let Some(collect) = collect.as_mut() {
                             collect(&list.meta(next - 1).info, value);
@@ -372,7 +443,7 @@ pub(crate) async fn await_receivers<'f, C, A, O>(
     core: &'static SignalCore,
     list: &'f ReceiverList<C, A>,
     how: Concurrency,
-    invoke: impl Fn(&C) -> CallResult<O>,
+    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
     start: impl Fn(&'f A) -> BoxFuture<'f, CallResult<O>>,
     collect: Option<&mut Vec<Response<O>>>,
 ) -> SendReport
@@ -395,7 +466,7 @@ pub(crate) async fn await_receivers_untraced<'f, C, A, O>(
     core: &'static SignalCore,
     list: &'f ReceiverList<C, A>,
     how: Concurrency,
-    invoke: impl Fn(&C) -> CallResult<O>,
+    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
     start: impl Fn(&'f A) -> BoxFuture<'f, CallResult<O>>,
     mut collect: Option<&mut Vec<Response<O>>>,
 ) -> SendReport
@@ -407,7 +478,7 @@ where
     // Async receivers are rare on a list, and the array is empty when there are none.
     let call = |index: usize| match list.async_at(index) {
         None => Call::Sync(catch_unwind(AssertUnwindSafe(|| {
-            invoke(list.hot()[index].call())
+            invoke.call(&list.hot()[index])
         }))),
         Some(call) => Call::Async(catch_unwind(AssertUnwindSafe(|| start(call)))),
     };

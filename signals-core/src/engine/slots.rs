@@ -34,7 +34,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::engine::signal::Alive;
+use crate::engine::signal::{Alive, ByNameCall};
 use crate::engine::sync::{AtomicBool, AtomicU8};
 use crate::future::drop_quietly;
 use crate::receiver::ReceiverInfo;
@@ -45,27 +45,75 @@ pub(crate) const ON: u8 = 0;
 pub(crate) const OFF: u8 = 1;
 /// An entry's state: ask its connections (the list was rebuilt since).
 pub(crate) const CHECK: u8 = 2;
+/// Added to the state of an entry whose callable is a by-name receiver's in a list of
+/// another shape (a typed signal's): fixed when the entry is written. A send calls such an
+/// entry with the sender's key and the bag, without an adapter closure between.
+pub(crate) const NAMED: u8 = 4;
 
 /// What a send reads of an entry.
 pub(crate) struct Hot<C: ?Sized> {
-    call: NonNull<C>,
+    call: Pointer<C>,
     state: AtomicU8,
+}
+
+/// An entry's callable: of the list's shape, or (with [`NAMED`] in the state) a by-name one.
+#[derive(Clone, Copy)]
+union Pointer<C: ?Sized> {
+    shaped: NonNull<C>,
+    named: NonNull<ByNameCall>,
+}
+
+/// An entry's callable, borrowed.
+pub(crate) enum Callee<'a, C: ?Sized> {
+    /// Of the list's shape.
+    Shaped(&'a C),
+    /// A by-name receiver's, in a list of another shape.
+    Named(&'a ByNameCall),
 }
 
 impl<C: ?Sized> Hot<C> {
     /// The entry's callable.
     #[inline]
-    pub(crate) fn call(&self) -> &C {
-        // SAFETY: `call` points into an `Arc` the entry's owners held when it was written.
-        // The owners leave the store only for the retired list of the snapshot the entry is
-        // switched off in (`Slots::take_owners`), and that list lives as long as any snapshot
-        // published before (each holds the next one's list, `retire.rs`): a snapshot that can
-        // reach this entry keeps the closure alive and unmoved. A snapshot published after
-        // reads the entry's state, off, and never calls it.
-        unsafe { self.call.as_ref() }
+    pub(crate) fn callee(&self) -> Callee<'_, C> {
+        if self.state() & NAMED == 0 {
+            // SAFETY: the state says which field was written (see `shaped_unchecked`).
+            Callee::Shaped(unsafe { self.shaped_unchecked() })
+        } else {
+            // SAFETY: as for `shaped_unchecked`, the `named` field.
+            Callee::Named(unsafe { self.call.named.as_ref() })
+        }
     }
 
-    /// The entry's state: [`ON`], [`OFF`] or [`CHECK`].
+    /// The entry's callable of the list's shape.
+    ///
+    /// # Safety
+    ///
+    /// The entry's state does not have [`NAMED`] (a state read from it, [`ON`] for example:
+    /// that bit is fixed when the entry is written).
+    #[inline]
+    pub(crate) unsafe fn shaped_unchecked(&self) -> &C {
+        // SAFETY: without `NAMED`, `shaped` is the field `Slots::push` wrote. It points into an
+        // `Arc` the entry's owners held when it was written. The owners leave the store only
+        // for the retired list of the snapshot the entry is switched off in
+        // (`Slots::take_owners`), and that list lives as long as any snapshot published
+        // before (each holds the next one's list, `retire.rs`): a snapshot that can reach this
+        // entry keeps the closure alive and unmoved. A snapshot published after reads the
+        // entry's state, off, and never calls it.
+        unsafe { self.call.shaped.as_ref() }
+    }
+
+    /// The entry's by-name callable.
+    ///
+    /// # Safety
+    ///
+    /// The entry's state has [`NAMED`] ([`NAMED`] itself, on, for example).
+    #[inline]
+    pub(crate) unsafe fn named_unchecked(&self) -> &ByNameCall {
+        // SAFETY: with `NAMED`, `named` is the field written; alive as in `shaped_unchecked`.
+        unsafe { self.call.named.as_ref() }
+    }
+
+    /// The entry's state: [`ON`], [`OFF`] or [`CHECK`], plus [`NAMED`] for a by-name callable.
     #[inline]
     pub(crate) fn state(&self) -> u8 {
         self.state.load(Ordering::Acquire)
@@ -122,8 +170,24 @@ impl EntryMeta {
     }
 }
 
+/// An entry's callable as stored: of the list's shape, or a by-name receiver's in a list of
+/// another shape.
+pub(crate) enum Stored<C: ?Sized> {
+    Shaped(Arc<C>),
+    Named(Arc<ByNameCall>),
+}
+
+impl<C: ?Sized> Clone for Stored<C> {
+    fn clone(&self) -> Self {
+        match self {
+            Stored::Shaped(call) => Stored::Shaped(call.clone()),
+            Stored::Named(call) => Stored::Named(call.clone()),
+        }
+    }
+}
+
 /// The callables an entry owns.
-pub(crate) type Owners<C, A> = (Arc<C>, Option<Arc<A>>);
+pub(crate) type Owners<C, A> = (Stored<C>, Option<Arc<A>>);
 
 /// The cold part of an entry.
 pub(crate) struct Entry<C: ?Sized, A: ?Sized> {
@@ -206,9 +270,23 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
         if index >= self.capacity() {
             return Err((owners, meta));
         }
+        let (call, named) = match &owners.0 {
+            Stored::Shaped(call) => (
+                Pointer {
+                    shaped: NonNull::from(&**call),
+                },
+                0,
+            ),
+            Stored::Named(call) => (
+                Pointer {
+                    named: NonNull::from(&**call),
+                },
+                NAMED,
+            ),
+        };
         let hot = Hot {
-            call: NonNull::from(&*owners.0),
-            state: AtomicU8::new(if on { ON } else { OFF }),
+            call,
+            state: AtomicU8::new(named | if on { ON } else { OFF }),
         };
         let cold = Entry {
             meta,
@@ -346,17 +424,28 @@ mod tests {
         let async_second: Arc<AsyncCall> = Arc::new(|| 7);
         // SAFETY: this test is the only writer.
         unsafe {
-            assert_eq!(slots.push((first, None), meta(0), true).ok(), Some(0));
             assert_eq!(
-                slots.push((second, Some(async_second)), meta(1), true).ok(),
+                slots.push((Stored::Shaped(first), None), meta(0), true).ok(),
+                Some(0)
+            );
+            assert_eq!(
+                slots
+                    .push((Stored::Shaped(second), Some(async_second)), meta(1), true)
+                    .ok(),
                 Some(1)
             );
-            assert!(slots.push((Arc::new(|x| x), None), meta(2), true).is_err());
+            assert!(slots
+                .push((Stored::Shaped(Arc::new(|x| x)), None), meta(2), true)
+                .is_err());
         }
         assert_eq!(slots.written(), 2);
-        let calls: Vec<usize> = slots.hot(1).iter().map(|h| (h.call())(1)).collect();
+        let call = |h: &Hot<Call>| match h.callee() {
+            Callee::Shaped(f) => f(1),
+            Callee::Named(_) => 0,
+        };
+        let calls: Vec<usize> = slots.hot(1).iter().map(call).collect();
         assert_eq!(calls, [2], "a length of one sees one entry");
-        let calls: Vec<usize> = slots.hot(9).iter().map(|h| (h.call())(1)).collect();
+        let calls: Vec<usize> = slots.hot(9).iter().map(call).collect();
         assert_eq!(calls, [2, 101], "never more than written");
         assert_eq!(slots.cold(2)[1].async_call().map(|f| f()), Some(7));
         assert!(slots.cold(2)[0].async_call().is_none());

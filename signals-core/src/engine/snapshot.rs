@@ -32,10 +32,10 @@ use std::hash::{BuildHasher, Hasher};
 
 use crate::engine::retire::{self, Retired};
 use crate::engine::signal::{
-    AsyncByNameCall, AsyncRecordFn, ByNameCall, Callable, Record, RecordFn,
+    AsyncByNameCall, AsyncRecordFn, ByNameCall, Record, RecordFn,
 };
 pub(crate) use crate::engine::slots::EntryMeta;
-use crate::engine::slots::{Entry, Hot, Owners, Slots, CHECK, ON};
+use crate::engine::slots::{Entry, Hot, Owners, Slots, Stored, CHECK, NAMED, ON};
 use crate::engine::sync::AtomicBool;
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -100,7 +100,7 @@ impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
     /// Whether entry `index` would be called now: on, or (in a list a rebuild abandoned)
     /// still connected.
     pub(crate) fn is_active(&self, index: usize) -> bool {
-        match self.hot().get(index).map(Hot::state) {
+        match self.hot().get(index).map(|hot| hot.state() & !NAMED) {
             Some(ON) => true,
             Some(CHECK) => self.meta(index).is_active(),
             _ => false,
@@ -130,8 +130,9 @@ pub(crate) trait Shape: 'static + Sized {
     /// The stored callable of an async receiver.
     type AsyncCall: ?Sized + Send + Sync;
 
-    /// The callable for `record`, or `None` when it cannot be called in this shape.
-    fn adapt(record: &Record) -> Option<Callable<Self::Call>>;
+    /// The callable for `record` (of this shape, or its by-name callable as it is), or
+    /// `None` when it cannot be called in this shape.
+    fn adapt(record: &Record) -> Option<Stored<Self::Call>>;
 
     /// The async callable for `record`, when it is an async receiver.
     fn adapt_async(record: &Record) -> Option<Arc<Self::AsyncCall>>;
@@ -148,13 +149,13 @@ impl Shape for ByNameShape {
     type Call = ByNameCall;
     type AsyncCall = AsyncByNameCall;
 
-    fn adapt(record: &Record) -> Option<Callable<ByNameCall>> {
-        match &record.func {
-            RecordFn::ByName(f) => Some(f.clone()),
-            RecordFn::Struct(_) => Some(Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
+    fn adapt(record: &Record) -> Option<Stored<ByNameCall>> {
+        Some(Stored::Shaped(match &record.func {
+            RecordFn::ByName(f) => f.clone(),
+            RecordFn::Struct(_) => Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
                 typed_in_by_name_send()
-            })),
-        }
+            }),
+        }))
     }
 
     fn adapt_async(record: &Record) -> Option<Arc<AsyncByNameCall>> {
@@ -306,7 +307,7 @@ impl<Sh: Shape> Snapshot<Sh> {
 }
 
 /// A record with its callables adapted to a shape.
-type Adapted<'r, C, A> = (&'r Record, Callable<C>, Option<Arc<A>>);
+type Adapted<'r, C, A> = (&'r Record, Stored<C>, Option<Arc<A>>);
 
 /// Two ascending lists of indices, merged into one.
 fn in_connection_order(a: &[usize], b: &[usize]) -> Vec<usize> {

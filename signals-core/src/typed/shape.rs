@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::engine::cache::ThreadCache;
 use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Mode};
 use crate::engine::signal::{AsyncRecordFn, Binding, Callable, Record, RecordFn, SignalCore};
+use crate::engine::slots::Stored;
 use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ErasedSnapshot, Shape, SharedSnapshot, Snapshot,
 };
@@ -17,6 +18,7 @@ use crate::kwargs::Kwargs;
 use crate::receiver::{AnyValue, CallResult, ReceiverInfo};
 use crate::report::{Response, SendReport};
 use crate::sender::{Sender, SenderKey};
+use crate::typed::dispatch::invoke;
 use crate::typed::signal::Signal;
 
 /// A typed receiver as stored: the sender and the struct, and the signal's output.
@@ -86,16 +88,14 @@ impl<T: Signal> Shape for TypedShape<T> {
     type Call = TypedCall<T>;
     type AsyncCall = AsyncTypedCall<T>;
 
-    fn adapt(record: &Record) -> Option<Callable<TypedCall<T>>> {
+    fn adapt(record: &Record) -> Option<Stored<TypedCall<T>>> {
         match &record.func {
-            RecordFn::Struct(any) => any.downcast_ref::<Callable<TypedCall<T>>>().cloned(),
-            RecordFn::ByName(by_name) => {
-                let by_name = by_name.clone();
-                Some(Arc::new(move |sender: &T::Sender, args: &T| {
-                    // A by-name receiver's value, if any, must be of the signal's output type.
-                    by_name(&sender.sender_key(), args).downcast::<T::Output>()
-                }))
-            }
+            RecordFn::Struct(any) => any
+                .downcast_ref::<Callable<TypedCall<T>>>()
+                .cloned()
+                .map(Stored::Shaped),
+            // Called as it is, by the send's `invoke_named` (no adapter closure between).
+            RecordFn::ByName(by_name) => Some(Stored::Named(by_name.clone())),
         }
     }
 
@@ -144,7 +144,7 @@ fn send_by_name<T: Signal>(
             core,
             snapshot.receivers_for_key(key),
             mode,
-            |call| call(sender, args),
+            invoke::<T>(sender, args),
             Some(&mut push),
         )
     })
@@ -184,7 +184,7 @@ fn send_by_name_async<'a, T: Signal>(
             core,
             list,
             how,
-            |call| call(sender, args),
+            invoke::<T>(sender, args),
             |call| call(sender, args),
             collect.then_some(&mut values),
         )
