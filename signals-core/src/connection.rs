@@ -51,7 +51,7 @@ impl Connection {
     /// # Ok::<(), signals_core::Error>(())
     /// ```
     pub fn disconnect(self) -> bool {
-        self.core.disconnect_where(|r| r.seq == self.seq) > 0
+        self.core.disconnect(self.seq)
     }
 
     /// Whether the connection still exists (blocked connections exist). A weak connection

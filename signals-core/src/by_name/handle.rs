@@ -370,7 +370,7 @@ impl NamedSignal {
     /// ```
     pub fn disconnect<R: Any>(&self, receiver: &R) -> usize {
         match identity_of(receiver) {
-            Some(id) => self.core.disconnect_where(|r| r.info.id == id),
+            Some(id) => self.core.disconnect_receiver(&id, None),
             None => 0,
         }
     }
@@ -397,8 +397,7 @@ impl NamedSignal {
             return 0;
         };
         let filter = SenderFilter::only(sender);
-        self.core
-            .disconnect_where(|r| r.info.id == id && r.filter == filter)
+        self.core.disconnect_receiver(&id, Some(&filter))
     }
 
     /// Mutes the signal until the guard is dropped: sends call no receiver. Mutes nest: the

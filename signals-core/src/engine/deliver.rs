@@ -21,9 +21,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::Poll;
 
-use crate::engine::signal::SignalCore;
 use crate::engine::signal::ByNameCall;
-use crate::engine::slots::{Callee, Hot, NAMED, OFF, ON};
+use crate::engine::signal::SignalCore;
+use crate::engine::slots::{Callee, Hot, CHECK, NAMED, OFF, ON};
 use crate::engine::snapshot::{EntryMeta, ReceiverList};
 #[cfg(feature = "tracing")]
 use crate::engine::trace;
@@ -143,19 +143,16 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     let mut off = 0;
     let stopped = catch_unwind(AssertUnwindSafe(|| {
         while let Some(entry) = left.next() {
-            let state = entry.state();
-            let outcome = if state == ON {
+            let outcome = match entry.state() {
                 // SAFETY: `ON` has no `NAMED`.
-                (invoke.shaped)(unsafe { entry.shaped_unchecked() })
-            } else {
-                match other_entry(&invoke.named, entry, state) {
-                    Other::Called(outcome) => outcome,
-                    Other::Off => {
-                        off += 1;
-                        continue;
-                    }
-                    Other::Check => return Stop::Check,
+                ON => (invoke.shaped)(unsafe { entry.shaped_unchecked() }),
+                OFF => {
+                    off += 1;
+                    continue;
                 }
+                // A by-name entry of a typed list, or one to check: the rest of the send
+                // goes out of line.
+                _ => return Stop::Other,
             };
             match outcome {
                 CallResult::Value(value) => {
@@ -176,7 +173,7 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
             called: next - off,
             failed: None,
         },
-        Ok(Stop::Check) => call_rest(core, list, mode, invoke, collect, next - 1, off, Ok(None)),
+        Ok(Stop::Other) => call_rest(core, list, mode, invoke, collect, next - 1, off, Ok(None)),
         Ok(Stop::Abnormal(abnormal)) => call_rest(
             core,
             list,
@@ -191,39 +188,13 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     }
 }
 
-/// What the fast loop does with an entry that is not simply on.
-enum Other<O> {
-    /// A by-name entry of a typed list, called: its outcome.
-    Called(CallResult<O>),
-    /// Off: passed over.
-    Off,
-    /// To check against its connection: the fast loop stops.
-    Check,
-}
-
-/// An entry of the fast loop whose state is not [`ON`], out of line (the loop stays small
-/// enough to be inlined whole into the send, with its `catch_unwind`): calls a by-name entry
-/// of a typed list that is on, or says what to do with the entry.
-#[inline(never)]
-fn other_entry<C: ?Sized, O>(
-    named: &impl Fn(&ByNameCall) -> CallResult<O>,
-    entry: &Hot<C>,
-    state: u8,
-) -> Other<O> {
-    match state {
-        // SAFETY: the state has `NAMED`.
-        NAMED => Other::Called(named(unsafe { entry.named_unchecked() })),
-        state if state & !NAMED == OFF => Other::Off,
-        _ => Other::Check,
-    }
-}
-
 /// Why the fast loop stopped.
 enum Stop {
     /// It called every entry that is on.
     Done,
-    /// It met an entry to check against its connection (it did not call it).
-    Check,
+    /// It met an entry it does not call itself (it did not call it): a by-name entry of a
+    /// typed list, or one to check against its connection.
+    Other,
     /// The receiver it called last did not end normally.
     Abnormal(Box<Abnormal>),
 }
@@ -264,11 +235,20 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
         let run = catch_unwind(AssertUnwindSafe(|| {
             while let Some(entry) = hot.get(next) {
                 next += 1;
-                if !list.is_active(next - 1) {
-                    rare.not_called += 1;
-                    continue;
-                }
-                match invoke.call(entry) {
+                let outcome = match entry.state() {
+                    // SAFETY: `ON` has no `NAMED`.
+                    ON => (invoke.shaped)(unsafe { entry.shaped_unchecked() }),
+                    // SAFETY: the state has `NAMED`.
+                    NAMED => (invoke.named)(unsafe { entry.named_unchecked() }),
+                    state if state & !NAMED == CHECK && list.meta(next - 1).is_active() => {
+                        invoke.call(entry)
+                    }
+                    _ => {
+                        rare.not_called += 1;
+                        continue;
+                    }
+                };
+                match outcome {
                     CallResult::Value(value) => {
                         if let Some(collect) = collect.as_mut() {
                             collect(&list.meta(next - 1).info, value);

@@ -451,7 +451,7 @@ impl SignalCore {
         })
     }
 
-    /// Removes every connection `remove` selects; returns how many.
+    /// Removes every connection `remove` selects (looking at each); returns how many.
     pub(crate) fn disconnect_where(&'static self, remove: impl Fn(&Record) -> bool) -> usize {
         self.change(|state, after| {
             let seqs: Vec<u64> = state
@@ -460,16 +460,53 @@ impl SignalCore {
                 .filter(|r| remove(r))
                 .map(|r| r.seq)
                 .collect();
-            let count = seqs.len();
-            for seq in seqs {
-                if let Some(record) = state.take(seq) {
-                    after.remove(record);
-                }
-            }
-            sweep(state, after);
-            self.retire(state, after);
-            count
+            self.remove_all(state, after, seqs)
         })
+    }
+
+    /// Removes connection `seq`; returns whether it existed.
+    pub(crate) fn disconnect(&'static self, seq: u64) -> bool {
+        self.change(|state, after| self.remove_all(state, after, [seq]) > 0)
+    }
+
+    /// Removes every connection of receiver `id` (for `filter` only, if given), found through
+    /// the index of identities; returns how many.
+    pub(crate) fn disconnect_receiver(
+        &'static self,
+        id: &ReceiverId,
+        filter: Option<&SenderFilter>,
+    ) -> usize {
+        let id_hash = snapshot::hash_id(id);
+        self.change(|state, after| {
+            let records = &state.records;
+            let seqs: Vec<u64> = state
+                .by_id
+                .iter_hash(id_hash)
+                .filter_map(|&(_, seq)| records.get(&seq))
+                .filter(|r| r.info.id == *id && filter.is_none_or(|f| r.filter == *f))
+                .map(|r| r.seq)
+                .collect();
+            self.remove_all(state, after, seqs)
+        })
+    }
+
+    /// Removes the connections `seqs` (and sweeps), publishes; returns how many existed.
+    fn remove_all(
+        &self,
+        state: &mut State,
+        after: &mut Aftermath,
+        seqs: impl IntoIterator<Item = u64>,
+    ) -> usize {
+        let mut count = 0;
+        for seq in seqs {
+            if let Some(record) = state.take(seq) {
+                after.remove(record);
+                count += 1;
+            }
+        }
+        sweep(state, after);
+        self.retire(state, after);
+        count
     }
 
     /// A send's share of the sweep for dead weak receivers: every [`SWEEP_EVERY_SENDS`]th

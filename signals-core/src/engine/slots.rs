@@ -206,11 +206,14 @@ impl<C: ?Sized, A: ?Sized> Entry<C, A> {
     }
 }
 
+/// A place for one entry, written once.
+type Cell<T> = UnsafeCell<MaybeUninit<T>>;
+
 /// A store of entries: fixed capacity, written once each, shared by the snapshots that list
 /// them (see the module docs).
 pub(crate) struct Slots<C: ?Sized, A: ?Sized> {
-    hot: Box<[UnsafeCell<MaybeUninit<Hot<C>>>]>,
-    cold: Box<[UnsafeCell<MaybeUninit<Entry<C, A>>>]>,
+    hot: Box<[Cell<Hot<C>>]>,
+    cold: Box<[Cell<Entry<C, A>>]>,
     /// How many entries are written. Changed by the writer only.
     written: AtomicUsize,
     /// How many of them are switched off for good. Changed by the writer only.
@@ -254,8 +257,9 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
         self.retired.load(Ordering::Relaxed)
     }
 
-    /// Writes the next entry; returns its index, or gives `owners` and `meta` back when the
-    /// store is full.
+    /// Writes the next entry; returns its index, or `None` when the store is full (then
+    /// `owners` and `meta` are dropped: clones of what the connection's record holds, their
+    /// drop runs no user code).
     ///
     /// # Safety
     ///
@@ -265,10 +269,10 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
         owners: Owners<C, A>,
         meta: EntryMeta,
         on: bool,
-    ) -> Result<usize, (Owners<C, A>, EntryMeta)> {
+    ) -> Option<usize> {
         let index = self.written.load(Ordering::Relaxed);
         if index >= self.capacity() {
-            return Err((owners, meta));
+            return None;
         }
         let (call, named) = match &owners.0 {
             Stored::Shaped(call) => (
@@ -300,7 +304,7 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
             (*self.cold[index].get()).write(cold);
         }
         self.written.store(index + 1, Ordering::Release);
-        Ok(index)
+        Some(index)
     }
 
     /// The first `len` entries' hot parts.
@@ -425,18 +429,16 @@ mod tests {
         // SAFETY: this test is the only writer.
         unsafe {
             assert_eq!(
-                slots.push((Stored::Shaped(first), None), meta(0), true).ok(),
+                slots.push((Stored::Shaped(first), None), meta(0), true),
                 Some(0)
             );
             assert_eq!(
-                slots
-                    .push((Stored::Shaped(second), Some(async_second)), meta(1), true)
-                    .ok(),
+                slots.push((Stored::Shaped(second), Some(async_second)), meta(1), true),
                 Some(1)
             );
             assert!(slots
                 .push((Stored::Shaped(Arc::new(|x| x)), None), meta(2), true)
-                .is_err());
+                .is_none());
         }
         assert_eq!(slots.written(), 2);
         let call = |h: &Hot<Call>| match h.callee() {

@@ -31,9 +31,7 @@ use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hasher};
 
 use crate::engine::retire::{self, Retired};
-use crate::engine::signal::{
-    AsyncByNameCall, AsyncRecordFn, ByNameCall, Record, RecordFn,
-};
+use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameCall, Record, RecordFn};
 pub(crate) use crate::engine::slots::EntryMeta;
 use crate::engine::slots::{Entry, Hot, Owners, Slots, Stored, CHECK, NAMED, ON};
 use crate::engine::sync::AtomicBool;
@@ -152,9 +150,9 @@ impl Shape for ByNameShape {
     fn adapt(record: &Record) -> Option<Stored<ByNameCall>> {
         Some(Stored::Shaped(match &record.func {
             RecordFn::ByName(f) => f.clone(),
-            RecordFn::Struct(_) => Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| {
-                typed_in_by_name_send()
-            }),
+            RecordFn::Struct(_) => {
+                Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| typed_in_by_name_send())
+            }
         }))
     }
 
@@ -360,7 +358,7 @@ fn merged<C: ?Sized, A: ?Sized>(
     for (owners, meta) in entries {
         // SAFETY: the store is new and not shared yet: this is its only writer.
         let pushed = unsafe { slots.push(owners, meta, true) };
-        debug_assert!(pushed.is_ok(), "a new store has room for its entries");
+        debug_assert!(pushed.is_some(), "a new store has room for its entries");
     }
     ReceiverList::of(Arc::new(slots))
 }
@@ -440,7 +438,7 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
             record.alive.clone(),
         );
         // SAFETY: the caller holds the signal's mutex, which every writer of its stores holds.
-        let index = unsafe { self.any.slots.push((call, async_call), meta, true) }.ok()?;
+        let index = unsafe { self.any.slots.push((call, async_call), meta, true) }?;
         Some((self.successor(weak, Vec::new()), index))
     }
 

@@ -6,14 +6,12 @@ use std::sync::atomic::Ordering;
 
 use crate::engine::cache::owned_snapshot;
 use crate::engine::cache::with_snapshot;
-use crate::engine::deliver::{
-    await_receivers, call_receivers, Collect, Concurrency, Invoke, Mode,
-};
+use crate::engine::deliver::{await_receivers, call_receivers, Collect, Concurrency, Invoke, Mode};
 use crate::engine::signal::ByNameCall;
-use crate::receiver::CallResult;
 use crate::engine::signal::SignalCore;
 use crate::engine::snapshot::{downcast, downcast_owned, Snapshot};
 use crate::future::drop_quietly;
+use crate::receiver::CallResult;
 use crate::report::{Response, SendReport};
 use crate::sender::Sender;
 use crate::typed::handle::TypedSignal;
@@ -148,6 +146,7 @@ fn send_to_snapshot<T: Signal>(
 /// by-name one with the sender's key and the struct as the bag (its value, if any, must be of
 /// the signal's output type).
 #[inline(always)]
+#[allow(clippy::type_complexity)] // Two closures' types, which only `impl` can name.
 pub(crate) fn invoke<'a, T: Signal>(
     sender: &'a T::Sender,
     args: &'a T,
@@ -157,9 +156,7 @@ pub(crate) fn invoke<'a, T: Signal>(
 > {
     Invoke {
         shaped: move |call: &TypedCall<T>| call(sender, args),
-        named: move |call: &ByNameCall| {
-            call(&sender.sender_key(), args).downcast::<T::Output>()
-        },
+        named: move |call: &ByNameCall| call(&sender.sender_key(), args).downcast::<T::Output>(),
     }
 }
 
