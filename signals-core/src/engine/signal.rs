@@ -130,9 +130,12 @@ pub(crate) type SendByNameAsync = for<'a> fn(
 ) -> ByNameSendFuture<'a>;
 
 struct State {
-    binding: Option<Binding>,
-    /// The connections, by sequence number: in connection order.
-    records: BTreeMap<u64, Record>,
+    /// Leaked once per signal that a struct declares (a signal is never freed): one word
+    /// in every signal's state rather than the whole binding.
+    binding: Option<&'static Binding>,
+    /// The connections, by sequence number: in connection order. Boxed: a B-tree's nodes
+    /// hold room for eleven, and appends leave them half full.
+    records: BTreeMap<u64, Box<Record>>,
     /// Each connection's identity hash and sequence number, to find a connection of the same
     /// receiver without looking at every record.
     by_id: HashTable<(u64, u64)>,
@@ -160,7 +163,7 @@ const SWEEP_EVERY_SENDS: u32 = 256;
 /// What a change leaves to do once the mutex is released: values to drop (they may hold user
 /// closures whose `Drop` runs user code) and meta-signals to send.
 pub(crate) struct Aftermath {
-    dropped_records: Vec<Record>,
+    dropped_records: Vec<Box<Record>>,
     /// How many of `dropped_records` a published snapshot no longer lists.
     published: usize,
     dropped_snapshots: Vec<SharedSnapshot>,
@@ -208,7 +211,7 @@ pub(crate) struct SignalCore {
     /// send makes before anything else.
     pub(crate) live: AtomicBool,
     /// Why a typed signal could not join its namespace (it then lives detached).
-    pub(crate) detached: Option<Error>,
+    pub(crate) detached: Option<Box<Error>>,
     state: Mutex<State>,
 }
 
@@ -228,6 +231,7 @@ impl SignalCore {
         binding: Option<Binding>,
         detached: Option<Error>,
     ) -> &'static SignalCore {
+        let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
         let snapshot = match binding {
             Some(b) => (b.build)(&[]),
@@ -239,7 +243,7 @@ impl SignalCore {
             name,
             qualified,
             live: AtomicBool::new(false),
-            detached,
+            detached: detached.map(Box::new),
             state: Mutex::new(State {
                 binding,
                 records: BTreeMap::new(),
@@ -320,7 +324,7 @@ impl SignalCore {
     /// Builds the snapshot anew from the records and publishes it (a change an append cannot
     /// express, or a store to compact).
     fn rebuild(&self, state: &mut State, after: &mut Aftermath) {
-        let records: Vec<&Record> = state.records.values().collect();
+        let records: Vec<&Record> = state.records.values().map(|r| &**r).collect();
         let fresh = match state.binding {
             Some(b) => (b.build)(&records),
             None => snapshot::build_by_name(&records),
@@ -354,7 +358,7 @@ impl SignalCore {
     }
 
     pub(crate) fn binding(&self) -> Option<Binding> {
-        self.lock().binding
+        self.lock().binding.copied()
     }
 
     /// The receivers as a by-name send sees them, built now from the records: for a bag that
@@ -365,7 +369,7 @@ impl SignalCore {
     pub(crate) fn by_name_view(&self) -> Arc<Snapshot<ByNameShape>> {
         let view = {
             let state = self.lock();
-            let records: Vec<&Record> = state.records.values().collect();
+            let records: Vec<&Record> = state.records.values().map(|r| &**r).collect();
             Snapshot::<ByNameShape>::build(&records)
         };
         view.abandon();
@@ -384,7 +388,7 @@ impl SignalCore {
                 requested: binding.type_name,
             }),
             None => {
-                state.binding = Some(binding);
+                state.binding = Some(Box::leak(Box::new(binding)));
                 self.rebuild(state, after);
                 Ok(())
             }
@@ -433,7 +437,7 @@ impl SignalCore {
             if after.announce {
                 after.connected.push((info.clone(), filter.clone()));
             }
-            state.insert(Record {
+            state.insert(Box::new(Record {
                 seq,
                 filter,
                 id_hash,
@@ -445,7 +449,7 @@ impl SignalCore {
                 blocks: 0,
                 claims: 1,
                 slot: None,
-            });
+            }));
             self.publish(state, after, Some(seq));
             (seq, true)
         })
@@ -638,13 +642,13 @@ impl State {
         let records = &self.records;
         self.by_id
             .find(id_hash, |&(hash, seq)| {
-                hash == id_hash && records.get(&seq).is_some_and(&same)
+                hash == id_hash && records.get(&seq).is_some_and(|r| same(r))
             })
             .map(|&(_, seq)| seq)
     }
 
     /// Adds a new connection's record.
-    fn insert(&mut self, record: Record) {
+    fn insert(&mut self, record: Box<Record>) {
         if record.blocks == 0 {
             self.unblocked += 1;
         }
@@ -660,7 +664,7 @@ impl State {
     }
 
     /// Removes connection `seq`'s record.
-    fn take(&mut self, seq: u64) -> Option<Record> {
+    fn take(&mut self, seq: u64) -> Option<Box<Record>> {
         let record = self.records.remove(&seq)?;
         if let Ok(entry) = self.by_id.find_entry(record.id_hash, |&(_, s)| s == seq) {
             entry.remove();
@@ -709,7 +713,7 @@ impl Aftermath {
 
     /// Takes a record the change removed: no send calls it from now on, it is announced as
     /// disconnected, and it is dropped once the mutex is released.
-    fn remove(&mut self, record: Record) {
+    fn remove(&mut self, record: Box<Record>) {
         record.active.store(false, Ordering::Release);
         if self.announce {
             self.disconnected

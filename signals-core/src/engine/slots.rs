@@ -127,8 +127,9 @@ pub(crate) struct EntryMeta {
     pub(crate) seq: u64,
     active: Arc<AtomicBool>,
     /// The flags of the other connections of the same receiver merged into this entry (for
-    /// every sender and for this one): it is called while any of them is active.
-    merged: Vec<Arc<AtomicBool>>,
+    /// every sender and for this one): it is called while any of them is active. Boxed: few
+    /// entries have any.
+    merged: Option<Box<Vec<Arc<AtomicBool>>>>,
     pub(crate) info: Arc<ReceiverInfo>,
     pub(crate) alive: Option<Alive>,
 }
@@ -143,7 +144,7 @@ impl EntryMeta {
         EntryMeta {
             seq,
             active,
-            merged: Vec::new(),
+            merged: None,
             info,
             alive,
         }
@@ -151,17 +152,22 @@ impl EntryMeta {
 
     /// Adds another connection of the same receiver to this entry.
     pub(crate) fn merge(&mut self, active: Arc<AtomicBool>) {
-        self.merged.push(active);
+        self.merged.get_or_insert_with(Box::default).push(active);
     }
 
     /// Whether other connections were merged into this entry.
     pub(crate) fn is_merged(&self) -> bool {
-        !self.merged.is_empty()
+        self.merged.is_some()
     }
 
     /// Whether a send still calls it: one of its connections is connected and not blocked.
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire) || self.merged.iter().any(|m| m.load(Ordering::Acquire))
+        self.active.load(Ordering::Acquire)
+            || self
+                .merged
+                .iter()
+                .flat_map(|merged| merged.iter())
+                .any(|m| m.load(Ordering::Acquire))
     }
 
     /// Whether a send now would call it (weak receivers whose target is gone would not).
@@ -337,19 +343,21 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
         unsafe { std::slice::from_raw_parts(self.cold.as_ptr().cast::<Entry<C, A>>(), len) }
     }
 
-    /// Sets the state of entry `index` (written) to on or off.
+    /// Sets entry `index` (written) to on or off; a by-name entry stays one.
     pub(crate) fn set_on(&self, index: usize, on: bool) {
         if let Some(hot) = self.hot(index + 1).get(index) {
+            let named = hot.state.load(Ordering::Relaxed) & NAMED;
             hot.state
-                .store(if on { ON } else { OFF }, Ordering::Release);
+                .store(named | if on { ON } else { OFF }, Ordering::Release);
         }
     }
 
-    /// Sets every entry to check: the store is abandoned for a rebuilt one.
+    /// Sets every entry that is on to check: the store is abandoned for a rebuilt one.
     pub(crate) fn check_all(&self) {
         for hot in self.hot(usize::MAX) {
-            if hot.state.load(Ordering::Relaxed) == ON {
-                hot.state.store(CHECK, Ordering::Release);
+            let state = hot.state.load(Ordering::Relaxed);
+            if state & !NAMED == ON {
+                hot.state.store(state | CHECK, Ordering::Release);
             }
         }
     }
@@ -390,15 +398,12 @@ impl<C: ?Sized, A: ?Sized> Drop for Slots<C, A> {
 }
 
 #[cfg(test)]
-mod tests {
+mod tests_support {
     use super::*;
     use crate::receiver::{ReceiverId, SourceLocation};
     use std::borrow::Cow;
 
-    type Call = dyn Fn(usize) -> usize + Send + Sync;
-    type AsyncCall = dyn Fn() -> usize + Send + Sync;
-
-    fn meta(seq: u64) -> EntryMeta {
+    pub(super) fn meta(seq: u64) -> EntryMeta {
         EntryMeta::new(
             seq,
             Arc::new(AtomicBool::new(true)),
@@ -417,6 +422,15 @@ mod tests {
             None,
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::meta;
+    use super::*;
+
+    type Call = dyn Fn(usize) -> usize + Send + Sync;
+    type AsyncCall = dyn Fn() -> usize + Send + Sync;
 
     #[test]
     fn entries_are_written_once_and_read_up_to_a_length() {
@@ -467,5 +481,45 @@ mod tests {
         drop(owners);
         assert_eq!(Arc::strong_count(&captured), 1);
         drop(slots);
+    }
+}
+
+#[cfg(test)]
+mod named_tests {
+    use super::tests_support::meta;
+    use super::*;
+    use crate::kwargs::Kwargs;
+    use crate::receiver::CallResult;
+    use crate::sender::SenderKey;
+
+    type Call = dyn Fn(usize) -> usize + Send + Sync;
+
+    #[test]
+    fn a_by_name_entry_stays_one_through_blocks_and_a_rebuild() {
+        let slots: Slots<Call, Call> = Slots::with_capacity(2);
+        let named: Arc<ByNameCall> =
+            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| CallResult::NoValue);
+        // SAFETY: this test is the only writer.
+        unsafe {
+            assert_eq!(
+                slots.push((Stored::Named(named), None), meta(0), true),
+                Some(0)
+            );
+            assert_eq!(
+                slots.push((Stored::Shaped(Arc::new(|x| x)), None), meta(1), true),
+                Some(1)
+            );
+        }
+        let hot = slots.hot(2);
+        assert_eq!(hot[0].state(), NAMED | ON);
+        slots.set_on(0, false);
+        assert_eq!(hot[0].state(), NAMED | OFF);
+        slots.set_on(0, true);
+        assert_eq!(hot[0].state(), NAMED | ON);
+        slots.check_all();
+        assert_eq!(hot[0].state(), NAMED | CHECK);
+        assert_eq!(hot[1].state(), CHECK);
+        assert!(matches!(hot[0].callee(), Callee::Named(_)));
+        assert!(matches!(hot[1].callee(), Callee::Shaped(_)));
     }
 }

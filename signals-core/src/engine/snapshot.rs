@@ -24,7 +24,7 @@
 
 use std::any::Any;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -174,8 +174,9 @@ pub(crate) struct Snapshot<Sh: Shape> {
     /// ones (see `SignalCore::sweep_now_and_then`).
     weak: bool,
     /// The closures of the entries switched off for good while this snapshot was current,
-    /// and (through it) those of the snapshots after (see `retire.rs`).
-    retired: Arc<Retired>,
+    /// and (through it) those of the snapshots after (see `retire.rs`). Made when a change
+    /// first needs it: most signals never change after start-up.
+    retired: OnceLock<Arc<Retired>>,
 }
 
 /// The hash of a receiver's identity, kept in its record for the builds' duplicate check.
@@ -249,21 +250,24 @@ impl<Sh: Shape> Snapshot<Sh> {
             by_sender,
             replaced: AtomicBool::new(false),
             weak: records.iter().any(|r| r.alive.is_some()),
-            retired: Arc::default(),
+            retired: OnceLock::new(),
         }
     }
 
     /// The snapshot after this one, over the same store, with `weak` receivers or not; this
     /// one's retired list keeps `retired` and links the new one's.
     fn successor(&self, weak: bool, retired: Vec<retire::Item>) -> SharedSnapshot {
+        let next_retired = Arc::<Retired>::default();
         let next = Snapshot::<Sh> {
             any: ReceiverList::of(self.any.slots.clone()),
             by_sender: HashTable::new(),
             replaced: AtomicBool::new(false),
             weak,
-            retired: Arc::default(),
+            retired: OnceLock::from(next_retired.clone()),
         };
-        self.retired.hand_over(retired, next.retired.clone());
+        self.retired
+            .get_or_init(Arc::default)
+            .hand_over(retired, next_retired);
         Arc::new(next)
     }
 

@@ -90,7 +90,7 @@ impl<T: Signal> TypedSignal<T> {
     /// ```
     pub fn check(&self) -> Result<(), Error> {
         match &self.named.core().detached {
-            Some(error) => Err(error.clone()),
+            Some(error) => Err((**error).clone()),
             None => Ok(()),
         }
     }
