@@ -163,7 +163,7 @@ const SWEEP_EVERY_SENDS: u32 = 256;
 /// What a change leaves to do once the mutex is released: values to drop (they may hold user
 /// closures whose `Drop` runs user code) and meta-signals to send.
 pub(crate) struct Aftermath {
-    dropped_records: Vec<Box<Record>>,
+    dropped_records: Vec<Record>,
     /// How many of `dropped_records` a published snapshot no longer lists.
     published: usize,
     dropped_snapshots: Vec<SharedSnapshot>,
@@ -719,7 +719,7 @@ impl Aftermath {
             self.disconnected
                 .push((record.info.clone(), record.filter.clone()));
         }
-        self.dropped_records.push(record);
+        self.dropped_records.push(*record);
     }
 }
 

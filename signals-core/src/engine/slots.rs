@@ -127,9 +127,9 @@ pub(crate) struct EntryMeta {
     pub(crate) seq: u64,
     active: Arc<AtomicBool>,
     /// The flags of the other connections of the same receiver merged into this entry (for
-    /// every sender and for this one): it is called while any of them is active. Boxed: few
-    /// entries have any.
-    merged: Option<Box<Vec<Arc<AtomicBool>>>>,
+    /// every sender and for this one): it is called while any of them is active. A boxed
+    /// slice, two words: few entries have any.
+    merged: Box<[Arc<AtomicBool>]>,
     pub(crate) info: Arc<ReceiverInfo>,
     pub(crate) alive: Option<Alive>,
 }
@@ -144,7 +144,7 @@ impl EntryMeta {
         EntryMeta {
             seq,
             active,
-            merged: None,
+            merged: Box::default(),
             info,
             alive,
         }
@@ -152,22 +152,19 @@ impl EntryMeta {
 
     /// Adds another connection of the same receiver to this entry.
     pub(crate) fn merge(&mut self, active: Arc<AtomicBool>) {
-        self.merged.get_or_insert_with(Box::default).push(active);
+        let mut merged = std::mem::take(&mut self.merged).into_vec();
+        merged.push(active);
+        self.merged = merged.into_boxed_slice();
     }
 
     /// Whether other connections were merged into this entry.
     pub(crate) fn is_merged(&self) -> bool {
-        self.merged.is_some()
+        !self.merged.is_empty()
     }
 
     /// Whether a send still calls it: one of its connections is connected and not blocked.
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire)
-            || self
-                .merged
-                .iter()
-                .flat_map(|merged| merged.iter())
-                .any(|m| m.load(Ordering::Acquire))
+        self.active.load(Ordering::Acquire) || self.merged.iter().any(|m| m.load(Ordering::Acquire))
     }
 
     /// Whether a send now would call it (weak receivers whose target is gone would not).
