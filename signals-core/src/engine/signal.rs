@@ -425,7 +425,7 @@ impl SignalCore {
                 // A weakly bound receiver whose target is gone holds its key no longer:
                 // remove it now rather than at the next send, and connect the new one.
                 if let Some(gone) = state.take(seq) {
-                    after.remove(gone);
+                    after.remove(*gone);
                 }
             }
             sweep(state, after);
@@ -504,7 +504,7 @@ impl SignalCore {
         let mut count = 0;
         for seq in seqs {
             if let Some(record) = state.take(seq) {
-                after.remove(record);
+                after.remove(*record);
                 count += 1;
             }
         }
@@ -555,7 +555,7 @@ impl SignalCore {
                 return false;
             }
             if let Some(record) = state.take(seq) {
-                after.remove(record);
+                after.remove(*record);
             }
             sweep(state, after);
             self.retire(state, after);
@@ -713,13 +713,13 @@ impl Aftermath {
 
     /// Takes a record the change removed: no send calls it from now on, it is announced as
     /// disconnected, and it is dropped once the mutex is released.
-    fn remove(&mut self, record: Box<Record>) {
+    fn remove(&mut self, record: Record) {
         record.active.store(false, Ordering::Release);
         if self.announce {
             self.disconnected
                 .push((record.info.clone(), record.filter.clone()));
         }
-        self.dropped_records.push(*record);
+        self.dropped_records.push(record);
     }
 }
 
@@ -743,7 +743,7 @@ fn sweep(state: &mut State, after: &mut Aftermath) {
     for (seq, alive) in looked {
         if !alive {
             if let Some(record) = state.take(seq) {
-                after.remove(record);
+                after.remove(*record);
             }
         }
     }
