@@ -84,13 +84,13 @@ pub(crate) struct Record {
     /// Connected and not blocked; read by sends already running when it changes.
     pub(crate) active: Arc<AtomicBool>,
     pub(crate) alive: Option<Alive>,
-    pub(crate) blocks: usize,
+    pub(crate) blocks: u32,
     /// The connect calls that made or found this connection and still hold it: a plain
     /// connect holds it until it is disconnected, a scoped one until its handle drops.
-    pub(crate) claims: usize,
+    pub(crate) claims: u32,
     /// Its entry's index in the current snapshot's list for every sender, when the entry
     /// stands for this connection alone: a change to it then goes in place (see `slots.rs`).
-    slot: Option<usize>,
+    slot: Option<u32>,
 }
 
 /// The struct type a signal is declared with, and what the typed layer plugs into the
@@ -301,7 +301,7 @@ impl SignalCore {
                 .map(|(fresh, index)| (fresh, Some((seq, index)))),
             None => removed[after.published..]
                 .iter()
-                .map(|record| record.slot)
+                .map(|record| record.slot.map(|slot| slot as usize))
                 .collect::<Option<Vec<usize>>>()
                 .and_then(|indices| state.snapshot.without(&indices, weak))
                 .map(|fresh| (fresh, None)),
@@ -312,7 +312,7 @@ impl SignalCore {
         };
         if let Some((seq, index)) = place {
             if let Some(record) = state.records.get_mut(&seq) {
-                record.slot = Some(index);
+                record.slot = u32::try_from(index).ok();
             }
         }
         let replaced = std::mem::replace(&mut state.snapshot, fresh);
@@ -336,7 +336,7 @@ impl SignalCore {
             let records = &mut state.records;
             fresh.places(&mut |seq, index| {
                 if let Some(record) = records.get_mut(&seq) {
-                    record.slot = Some(index);
+                    record.slot = u32::try_from(index).ok();
                 }
             });
         }
@@ -592,7 +592,9 @@ impl SignalCore {
                 return false;
             };
             let was_blocked = record.blocks > 0;
-            record.blocks = record.blocks.saturating_add_signed(delta);
+            record.blocks = record
+                .blocks
+                .saturating_add_signed(i32::try_from(delta).unwrap_or(0));
             let blocked = record.blocks > 0;
             record.active.store(!blocked, Ordering::Release);
             let slot = record.slot;
@@ -604,7 +606,7 @@ impl SignalCore {
                 }
                 match slot {
                     // Its entry stays in place, switched off while blocked.
-                    Some(index) => state.snapshot.set_on(index, !blocked),
+                    Some(index) => state.snapshot.set_on(index as usize, !blocked),
                     None => self.rebuild(state, after),
                 }
             }
