@@ -7,8 +7,9 @@
 //! or `fresh` under the signal's mutex when a change replaced it), pick the receiver list for
 //! the sender (`engine/snapshot.rs` `Snapshot::receivers_for_with`: the list for every
 //! sender, or the merged list of a sender some receiver filters on), and hand it to
-//! [`call_receivers`] here: a fast loop over the list's contiguous callables (`calls.rs`), and
-//! [`call_rest`] out of line for failures, panics and changes made during the send. A by-name
+//! [`call_receivers`] here: a fast loop over the list's contiguous entries (`slots.rs`), and
+//! [`call_rest`] out of line for failures, panics, by-name receivers of a typed signal and
+//! entries to check against their connections. A by-name
 //! send takes the same way through `by_name/send.rs` and the thread's shared cache
 //! (`engine/cache.rs` `with_snapshot`).
 //!

@@ -1,9 +1,19 @@
-//! Immutable receiver lists, and how a send finds the current one without a lock.
+//! The receiver lists of a signal at one moment, and how a send finds the current one
+//! without a lock.
 //!
 //! A snapshot holds, for a signal, the list of receivers for "any sender" and one list per
 //! sender that some receiver filters on, already merged with the any-sender receivers in
-//! connection order and with duplicates removed. Everything is computed when a connection
-//! changes, so a send only reads.
+//! connection order and with duplicates removed. A send only reads.
+//!
+//! # What a change does
+//!
+//! A change publishes a new snapshot, and in the common cases it does so without copying the
+//! lists (`slots.rs`): a connection for every sender is appended to the store the snapshots
+//! share, and a disconnection or a block switches its entry off in place, whatever the number
+//! of receivers. The lists are built anew from the connection records ([`Snapshot::build`])
+//! when some receiver filters on a sender, when the same receiver is connected twice (its
+//! entries merge), when the store is full, and when half of it is switched off (which
+//! compacts it).
 //!
 //! # Finding the snapshot
 //!
@@ -13,14 +23,19 @@
 //! used under a shared borrow of the thread's cache (a thread-local count, not a shared one).
 //! Otherwise the send takes the signal's mutex once to fetch the new snapshot. A snapshot is
 //! marked only once and never unmarked, so no stale snapshot can pass for current, however
-//! the fetch and the changes interleave. The same mark, read before the first call and after
-//! each call, tells a send in progress that a connection changed (by a receiver, by a `Drop`
-//! the send ran, or by another thread): the rest of the send then checks each receiver. A
-//! re-entrant send cannot replace the snapshot an outer send is iterating: the outer send's
-//! borrow forbids it, and the nested send then uses the fresh snapshot without caching it.
+//! the fetch and the changes interleave.
+//!
+//! A send in progress learns of changes from each entry's state, which it reads before the
+//! call (`slots.rs`): an entry switched off is passed over, and the entries of a list built
+//! anew since are checked against their connections. So a receiver disconnected or blocked
+//! during a send (by a receiver, by a `Drop` the send ran, or by another thread) is not called
+//! after that, and one connected during the send is not called by it. A re-entrant send cannot
+//! replace the snapshot an outer send is iterating: the outer send's borrow forbids it, and
+//! the nested send then uses the fresh snapshot without caching it.
 //!
 //! The cost of this: a thread that stops sending keeps its last snapshot (and the receiver
-//! closures in it) alive until it sends that signal again while it has a receiver, or exits.
+//! closures it may call) alive until it sends that signal again while it has a receiver, or
+//! exits.
 
 use std::any::Any;
 use std::sync::atomic::Ordering;
