@@ -1,5 +1,6 @@
 //! Loom models of the send/change protocol: the per-signal mutex, the `live` flag, each
-//! snapshot's `replaced` flag, each connection's `active` flag and the per-thread snapshot cache.
+//! snapshot's `replaced` flag, each connection's `active` flag, each list entry's state and
+//! the per-thread snapshot cache.
 //!
 //! Built only with `--cfg loom` (see `docs/reliability.md`, "Loom"):
 //!
@@ -122,6 +123,57 @@ fn a_send_after_a_disconnect_does_not_call_the_receiver() {
 
         let called = sender.join().unwrap();
         assert_eq!(calls.load(StdOrdering::SeqCst), called);
+    });
+}
+
+/// A block that happens before a send is seen by it, even when the sending thread cached the
+/// snapshot (a block switches the receiver's entry off in place, publishing no snapshot); and
+/// once the block is dropped, the receiver is called again.
+#[test]
+fn a_send_after_a_block_does_not_call_the_receiver() {
+    model(|| {
+        let signal = fresh_signal("block");
+        // Another receiver keeps the signal live: the block must be seen in the list itself.
+        let (_other, other_calls) = counting(&signal);
+        let (connection, calls) = counting(&signal);
+        let published = Arc::new(AtomicBool::new(false));
+
+        let sender = {
+            let published = published.clone();
+            let calls = calls.clone();
+            let signal = signal;
+            thread::spawn(move || {
+                let early = send(&signal);
+                assert!((1..=2).contains(&early));
+                let before = calls.load(StdOrdering::SeqCst);
+                let saw = published.load(Ordering::Acquire);
+                let late = send(&signal);
+                if saw {
+                    assert_eq!(
+                        late, 1,
+                        "a send after the block calls the other receiver only"
+                    );
+                    assert_eq!(
+                        calls.load(StdOrdering::SeqCst),
+                        before,
+                        "a send after the block must not call it"
+                    );
+                }
+                early + late
+            })
+        };
+
+        let guard = connection.block();
+        published.store(true, Ordering::Release);
+        let called = sender.join().unwrap();
+        assert_eq!(
+            calls.load(StdOrdering::SeqCst) + other_calls.load(StdOrdering::SeqCst),
+            called
+        );
+        drop(guard);
+        let before = calls.load(StdOrdering::SeqCst);
+        assert_eq!(send(&signal), 2, "unblocked, it is called again");
+        assert_eq!(calls.load(StdOrdering::SeqCst), before + 1);
     });
 }
 

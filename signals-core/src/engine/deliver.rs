@@ -168,25 +168,21 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
         }
         Stop::Done
     }));
-    let next = hot.len() - left.len();
-    match stopped {
-        Ok(Stop::Done) => SendReport {
-            called: next - off,
-            failed: None,
-        },
-        Ok(Stop::Other) => call_rest(core, list, mode, invoke, collect, next - 1, off, Ok(None)),
-        Ok(Stop::Abnormal(abnormal)) => call_rest(
-            core,
-            list,
-            mode,
-            invoke,
-            collect,
-            next,
-            off,
-            Ok(Some(abnormal)),
-        ),
-        Err(payload) => call_rest(core, list, mode, invoke, collect, next, off, Err(payload)),
-    }
+    // Where the rest of the send starts, and how the last call ended. A loop that passed
+    // every entry needs no place (working it out divides by an entry's size).
+    let left = left.len();
+    let (next, stopped) = match stopped {
+        Ok(Stop::Done) => {
+            return SendReport {
+                called: hot.len() - off,
+                failed: None,
+            }
+        }
+        Ok(Stop::Other) => (hot.len() - left - 1, Ok(None)),
+        Ok(Stop::Abnormal(abnormal)) => (hot.len() - left, Ok(Some(abnormal))),
+        Err(payload) => (hot.len() - left, Err(payload)),
+    };
+    call_rest(core, list, mode, invoke, collect, next, off, stopped)
 }
 
 /// Why the fast loop stopped.
