@@ -12,9 +12,14 @@
 //!   order, may return values ([`Sending::collect`]) or errors, and may panic: a send
 //!   reports each failure with the receiver's name and location ([`SendReport`]).
 //! - **Sends take no lock** and write no shared memory in steady state: connect and disconnect
-//!   publish a new immutable list of receivers, and the first send on each thread after such
-//!   a change takes the signal's mutex once to fetch it. No lock is held while receivers
-//!   run, so a receiver may send, connect or disconnect, itself included.
+//!   publish a new snapshot of the receivers, and the first send on each thread after such a
+//!   change takes the signal's mutex once to fetch it. No lock is held while receivers run,
+//!   so a receiver may send, connect or disconnect, itself included.
+//! - **Connect and disconnect cost the same with ten receivers or ten thousand** (about a
+//!   microsecond): a connection for every sender is appended to a list the snapshots share,
+//!   and a disconnection or a block switches its entry off in place. The list is built anew
+//!   (in time proportional to the receivers) when a receiver filters on a sender, when the
+//!   same receiver is connected twice, and now and then to compact it.
 //! - **Connections are strong** and stay until they are disconnected: dropping a
 //!   [`Connection`] disconnects nothing (it is a `Copy` handle). Use
 //!   [`Connection::scoped`] for a connection that ends with a scope, and
