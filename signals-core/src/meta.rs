@@ -231,7 +231,7 @@ pub(crate) fn send_deferred() {
 fn send((core, receiver, filter, connected): Announcement) {
     let signal = NamedSignal::from_core(core);
     if connected {
-        if core.namespace == "signals" && core.name == "receiver_connected" {
+        if core.qualified == "signals.receiver_connected" {
             return;
         }
         let _ = ReceiverConnected {

@@ -182,8 +182,8 @@ impl Namespace {
         if let Some(&core) = signals.get(name) {
             return Ok(NamedSignal::from_core(core));
         }
-        let core = SignalCore::leak(self.data.name, leak(name), None, None);
-        signals.insert(core.name, core);
+        let core = SignalCore::leak(self.data.name, name, None, None);
+        signals.insert(core.name(), core);
         Ok(NamedSignal::from_core(core))
     }
 

@@ -65,7 +65,7 @@ impl NamedSignal {
     /// # Ok::<(), signals_core::Error>(())
     /// ```
     pub fn name(&self) -> &'static str {
-        self.core.name
+        self.core.name()
     }
 
     /// The name of the signal's namespace.
@@ -78,7 +78,7 @@ impl NamedSignal {
     /// # Ok::<(), signals_core::Error>(())
     /// ```
     pub fn namespace(&self) -> &'static str {
-        self.core.namespace
+        self.core.namespace()
     }
 
     /// `namespace.name`.

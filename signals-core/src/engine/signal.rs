@@ -204,9 +204,11 @@ impl Aftermath {
 pub(crate) struct SignalCore {
     /// Dense process-wide index, used by the per-thread snapshot cache.
     pub(crate) id: usize,
-    pub(crate) namespace: &'static str,
-    pub(crate) name: &'static str,
+    /// `namespace.name`: the namespace and the name are its two parts (see
+    /// [`namespace`](Self::namespace) and [`name`](Self::name)).
     pub(crate) qualified: &'static str,
+    /// Where the dot is in `qualified`.
+    dot: u32,
     /// True while at least one receiver is active and the signal is not muted: the one load a
     /// send makes before anything else.
     pub(crate) live: AtomicBool,
@@ -226,22 +228,22 @@ pub(crate) fn unique_receiver_id() -> ReceiverId {
 impl SignalCore {
     /// Creates and leaks a signal. `binding` is `Some` for detached typed signals.
     pub(crate) fn leak(
-        namespace: &'static str,
-        name: &'static str,
+        namespace: &str,
+        name: &str,
         binding: Option<Binding>,
         detached: Option<Error>,
     ) -> &'static SignalCore {
-        let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
+        let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
         let snapshot = match binding {
             Some(b) => (b.build)(&[]),
-            None => snapshot::build_by_name(&[]),
+            None => snapshot::empty_by_name(),
         };
         Box::leak(Box::new(SignalCore {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            namespace,
-            name,
             qualified,
+            // Names are checked to be short (`name.rs`), far below `u32::MAX`.
+            dot: u32::try_from(namespace.len()).unwrap_or(u32::MAX),
             live: AtomicBool::new(false),
             detached: detached.map(Box::new),
             state: Mutex::new(State {
@@ -256,6 +258,20 @@ impl SignalCore {
                 sweep_from: 0,
             }),
         }))
+    }
+
+    /// The signal's namespace.
+    pub(crate) fn namespace(&self) -> &'static str {
+        self.qualified
+            .get(..self.dot as usize)
+            .unwrap_or(self.qualified)
+    }
+
+    /// The signal's name in its namespace.
+    pub(crate) fn name(&self) -> &'static str {
+        self.qualified
+            .get(self.dot as usize + 1..)
+            .unwrap_or(self.qualified)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

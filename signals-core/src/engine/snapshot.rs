@@ -497,6 +497,15 @@ pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
     Arc::new(Snapshot::<ByNameShape>::build(records))
 }
 
+/// The snapshot of a signal that no struct declares and that never had a receiver, shared by
+/// all such signals (most signals created by name): their first change builds their own.
+/// Marking it replaced, as that change does, tells nothing to a send: a signal whose current
+/// snapshot this is has no receiver, and a send to it returns before it looks at any snapshot.
+pub(crate) fn empty_by_name() -> SharedSnapshot {
+    static EMPTY: OnceLock<SharedSnapshot> = OnceLock::new();
+    EMPTY.get_or_init(|| build_by_name(&[])).clone()
+}
+
 /// What a by-name async send resolves to: the report and the values it collected.
 pub(crate) type ByNameSendFuture<'a> =
     BoxFuture<'a, Result<(SendReport, Vec<Response<AnyValue>>), Error>>;
