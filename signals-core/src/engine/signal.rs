@@ -80,7 +80,8 @@ pub(crate) struct Record {
     /// What a sync send calls. For an async receiver, a shim that reports it cannot run it.
     pub(crate) func: RecordFn,
     /// What an async send awaits, for an async receiver.
-    pub(crate) async_func: Option<AsyncRecordFn>,
+    /// Boxed: few receivers are async, and every record would carry the room.
+    pub(crate) async_func: Option<Box<AsyncRecordFn>>,
     /// Connected and not blocked; read by sends already running when it changes.
     pub(crate) active: Arc<AtomicBool>,
     pub(crate) alive: Option<Alive>,
@@ -459,7 +460,7 @@ impl SignalCore {
                 id_hash,
                 info,
                 func,
-                async_func,
+                async_func: async_func.map(Box::new),
                 active: Arc::new(AtomicBool::new(true)),
                 alive,
                 blocks: 0,

@@ -172,7 +172,7 @@ impl Shape for ByNameShape {
     }
 
     fn adapt_async(record: &Record) -> Option<Arc<AsyncByNameCall>> {
-        match record.async_func.as_ref()? {
+        match record.async_func.as_deref()? {
             AsyncRecordFn::ByName(f) => Some(f.clone()),
             AsyncRecordFn::Struct(_) => None,
         }

@@ -100,7 +100,7 @@ impl<T: Signal> Shape for TypedShape<T> {
     }
 
     fn adapt_async(record: &Record) -> Option<Arc<AsyncTypedCall<T>>> {
-        match record.async_func.as_ref()? {
+        match record.async_func.as_deref()? {
             AsyncRecordFn::Struct(any) => any.downcast_ref::<Arc<AsyncTypedCall<T>>>().cloned(),
             AsyncRecordFn::ByName(by_name) => {
                 let by_name = by_name.clone();
