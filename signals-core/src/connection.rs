@@ -96,6 +96,13 @@ impl Connection {
     /// Blocks the connection until the guard is dropped: sends skip it. Blocks nest. Blocking
     /// a connection that is gone does nothing.
     ///
+    /// A send that is running when the block comes (a receiver of it blocks a later one, or
+    /// another thread does) skips the receiver from then on. Not guaranteed: whether a send
+    /// already running calls a receiver unblocked meanwhile (it does when the receiver's
+    /// entry is switched back on in place, the usual case; not when the unblock had to build
+    /// the list anew, with a receiver filtering on a sender or connected twice). A send that
+    /// starts after the unblock calls it.
+    ///
     /// ```
     /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};
     ///

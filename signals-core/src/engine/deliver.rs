@@ -116,17 +116,18 @@ impl<F: Copy> Invoke<F, F> {
 }
 
 impl<S, N> Invoke<S, N> {
-    /// Calls the entry's callable.
+    /// Calls the entry's callable; `None` when the entry is off (it was switched off since
+    /// the caller looked at it).
     #[inline(always)]
-    fn call<C: ?Sized, O>(&self, entry: &Hot<C>) -> CallResult<O>
+    fn call<C: ?Sized, O>(&self, entry: &Hot<C>) -> Option<CallResult<O>>
     where
         S: Fn(&C) -> CallResult<O>,
         N: Fn(&ByNameCall) -> CallResult<O>,
     {
-        match entry.callee() {
+        Some(match entry.callee()? {
             Callee::Shaped(call) => (self.shaped)(call),
             Callee::Named(call) => (self.named)(call),
-        }
+        })
     }
 }
 
@@ -238,7 +239,13 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
                     // SAFETY: the state has `NAMED`.
                     NAMED => (invoke.named)(unsafe { entry.named_unchecked() }),
                     state if state & !NAMED == CHECK && list.meta(next - 1).is_active() => {
-                        invoke.call(entry)
+                        match invoke.call(entry) {
+                            Some(outcome) => outcome,
+                            None => {
+                                rare.not_called += 1;
+                                continue;
+                            }
+                        }
                     }
                     _ => {
                         rare.not_called += 1;
@@ -269,13 +276,14 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
             }
         };
     }
-    rare.finish(next, hot.len())
+    rare.finish(next, list)
 }
 
 /// What a send records off its fast path.
 struct Rare {
     core: &'static SignalCore,
-    /// Receivers passed over: disconnected during the send, or gone.
+    /// Entries passed over: switched off (disconnected or blocked, before or during the
+    /// send), or gone.
     not_called: usize,
     failed: Option<Box<Failed>>,
     gone: bool,
@@ -299,15 +307,16 @@ impl Rare {
         });
     }
 
-    /// The report of a send that stopped before the receiver at `next` of `count`: prunes
-    /// gone receivers first.
-    fn finish(self, next: usize, count: usize) -> SendReport {
+    /// The report of a send that stopped before the entry at `next` of `list`: prunes gone
+    /// receivers first. It stopped early when a receiver it did not reach would have been
+    /// called (entries switched off stay in the list, and do not count).
+    fn finish<C: ?Sized, A: ?Sized>(self, next: usize, list: &ReceiverList<C, A>) -> SendReport {
         if self.gone {
             self.core.prune_gone();
         }
         let mut failed = self.failed;
         if let Some(failed) = &mut failed {
-            failed.stopped_early = next < count;
+            failed.stopped_early = (next..list.len()).any(|index| list.is_active(index));
         }
         SendReport {
             called: next - self.not_called,
@@ -454,19 +463,20 @@ where
     let mut rare = Rare::new(core);
     // Async receivers are rare on a list, and the array is empty when there are none.
     let call = |index: usize| match list.async_at(index) {
-        None => Call::Sync(catch_unwind(AssertUnwindSafe(|| {
-            invoke.call(&list.hot()[index])
-        }))),
+        None => match catch_unwind(AssertUnwindSafe(|| invoke.call(&list.hot()[index]))) {
+            Ok(Some(outcome)) => Call::Sync(Ok(outcome)),
+            Ok(None) => Call::Off,
+            Err(payload) => Call::Sync(Err(payload)),
+        },
         Some(call) => Call::Async(catch_unwind(AssertUnwindSafe(|| start(call)))),
     };
-    let count = list.len();
     let next = match how {
         Concurrency::Sequential(mode) => {
             await_in_turn(list, mode, call, &mut rare, &mut collect).await
         }
         Concurrency::Concurrent => await_together(list, call, &mut rare, &mut collect).await,
     };
-    rare.finish(next, count)
+    rare.finish(next, list)
 }
 
 /// One receiver's call: a sync receiver's outcome, or an async receiver's future (or the
@@ -474,6 +484,8 @@ where
 enum Call<'f, O> {
     Sync(Result<CallResult<O>, Payload>),
     Async(Result<BoxFuture<'f, CallResult<O>>, Payload>),
+    /// Switched off since the send looked at it: not called.
+    Off,
 }
 
 /// Calls or awaits each receiver in turn; returns where a fail-fast send stopped (or the
@@ -498,6 +510,10 @@ async fn await_in_turn<'f, C: ?Sized, A: ?Sized, O>(
             Call::Sync(outcome) => outcome,
             Call::Async(Ok(future)) => CatchUnwind(future).await,
             Call::Async(Err(payload)) => Err(payload),
+            Call::Off => {
+                rare.not_called += 1;
+                continue;
+            }
         };
         if rare.outcome(meta, outcome, collect) && mode == Mode::FailFast {
             break;
@@ -533,6 +549,7 @@ async fn await_together<'f, C: ?Sized, A: ?Sized, O>(
                 }
             }
             Call::Async(Err(payload)) => outcomes.push((index, Err(payload))),
+            Call::Off => rare.not_called += 1,
         }
     }
     if !running.is_empty() {

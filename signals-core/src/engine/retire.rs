@@ -8,6 +8,11 @@
 //! keeps alive the closures removed while it or any later snapshot was current, which are
 //! exactly the ones it may call. When the last snapshot before a list's is gone, its closures
 //! are dropped, as they were when every change copied the list.
+//!
+//! The chain ends where a snapshot is built anew (`Snapshot::build`): the new snapshot has a
+//! store of its own, and the abandoned store keeps the closures of its entries that were not
+//! retired (their owners are still in it) for as long as a snapshot over it remains, with
+//! its entries set to check their connections (`slots.rs`).
 
 use std::any::Any;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};

@@ -1,10 +1,13 @@
 //! The runtime object behind every signal: its connections, and the snapshot sends read.
 //!
-//! Writers (connect, disconnect, block, mute) take the signal's mutex, change the list of
-//! connection records, build a new immutable snapshot and mark the one it replaces. Senders
-//! never take the mutex on their way: see [`crate::snapshot`] for how they find the snapshot.
-//! No user code runs under the mutex: records and snapshots that a change removes are dropped
-//! after it is released, and meta-signals are sent after it too.
+//! Writers (connect, disconnect, block, mute) take the signal's mutex and change the
+//! connection records. A connect or a disconnect then publishes a new snapshot and marks the
+//! one it replaces: in place when it can (the new entry appended to the store the snapshots
+//! share, the removed one switched off), otherwise built anew ([`SignalCore::publish`]). A
+//! block switches the entry off in place and publishes nothing. Senders never take the mutex
+//! on their way: see `engine/snapshot.rs` for how they find the snapshot. No user code runs
+//! under the mutex: records and snapshots that a change removes are dropped after it is
+//! released, and meta-signals are sent after it too.
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
@@ -435,7 +438,7 @@ impl SignalCore {
             if let Some(seq) = state.find(id_hash, same) {
                 let existing = state.records.get_mut(&seq).expect("indexed records exist");
                 if existing.alive.as_ref().is_none_or(|alive| alive()) {
-                    existing.claims += 1;
+                    existing.claims = existing.claims.saturating_add(1);
                     after.unused = Some((func, async_func, alive));
                     return (existing.seq, false);
                 }
@@ -604,7 +607,8 @@ impl SignalCore {
 
     /// Adds (`delta = 1`) or removes (`-1`) one block on connection `seq`.
     pub(crate) fn adjust_block(&'static self, seq: u64, delta: isize) -> bool {
-        self.change(|state, after| {
+        // A block connects and disconnects nothing: nothing to announce.
+        self.change_told(false, |state, after| {
             let Some(record) = state.records.get_mut(&seq) else {
                 return false;
             };

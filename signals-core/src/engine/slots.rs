@@ -72,33 +72,42 @@ pub(crate) enum Callee<'a, C: ?Sized> {
 }
 
 impl<C: ?Sized> Hot<C> {
-    /// The entry's callable.
+    /// The entry's callable, unless the entry is off: an entry switched off for good may
+    /// have lost its closures (to the retired list of a snapshot gone since), and it stays
+    /// off. An entry read as on or to check through a snapshot the caller holds is alive
+    /// (see `shaped_unchecked`).
     #[inline]
-    pub(crate) fn callee(&self) -> Callee<'_, C> {
-        if self.state() & NAMED == 0 {
-            // SAFETY: the state says which field was written (see `shaped_unchecked`).
+    pub(crate) fn callee(&self) -> Option<Callee<'_, C>> {
+        let state = self.state();
+        if state & !NAMED == OFF {
+            return None;
+        }
+        Some(if state & NAMED == 0 {
+            // SAFETY: on or to check, without `NAMED` (see `shaped_unchecked`).
             Callee::Shaped(unsafe { self.shaped_unchecked() })
         } else {
-            // SAFETY: as for `shaped_unchecked`, the `named` field.
-            Callee::Named(unsafe { self.call.named.as_ref() })
-        }
+            // SAFETY: on or to check, with `NAMED` (see `named_unchecked`).
+            Callee::Named(unsafe { self.named_unchecked() })
+        })
     }
 
     /// The entry's callable of the list's shape.
     ///
     /// # Safety
     ///
-    /// The entry's state does not have [`NAMED`] (a state read from it, [`ON`] for example:
-    /// that bit is fixed when the entry is written).
+    /// The caller read the entry's state, through a snapshot it holds, as on or to check
+    /// without [`NAMED`] ([`ON`] for example; the `NAMED` bit is fixed when the entry is
+    /// written).
     #[inline]
     pub(crate) unsafe fn shaped_unchecked(&self) -> &C {
         // SAFETY: without `NAMED`, `shaped` is the field `Slots::push` wrote. It points into an
         // `Arc` the entry's owners held when it was written. The owners leave the store only
-        // for the retired list of the snapshot the entry is switched off in
-        // (`Slots::take_owners`), and that list lives as long as any snapshot published
-        // before (each holds the next one's list, `retire.rs`): a snapshot that can reach this
-        // entry keeps the closure alive and unmoved. A snapshot published after reads the
-        // entry's state, off, and never calls it.
+        // when the entry is switched off for good (`Slots::take_owners`), for the retired list
+        // of the snapshot then replaced, and that list lives as long as any snapshot published
+        // before it (each holds the next one's list, `retire.rs`). A snapshot published after
+        // can reach the entry too, but the entry was off before that snapshot was published
+        // (under the signal's mutex, through which the caller got it) and stays off: the
+        // caller, having read it on or to check, holds a snapshot that keeps the closure.
         unsafe { self.call.shaped.as_ref() }
     }
 
@@ -106,7 +115,7 @@ impl<C: ?Sized> Hot<C> {
     ///
     /// # Safety
     ///
-    /// The entry's state has [`NAMED`] ([`NAMED`] itself, on, for example).
+    /// As for [`shaped_unchecked`](Self::shaped_unchecked), with [`NAMED`] in the state read.
     #[inline]
     pub(crate) unsafe fn named_unchecked(&self) -> &ByNameCall {
         // SAFETY: with `NAMED`, `named` is the field written; alive as in `shaped_unchecked`.
@@ -120,8 +129,8 @@ impl<C: ?Sized> Hot<C> {
     }
 }
 
-/// What a send needs of a receiver besides its callable: read only when a receiver fails,
-/// when the list was rebuilt during the send, or by introspection.
+/// What a send needs of a receiver besides its callable: its description (for a failure, a
+/// value collected, introspection) and its connections' flags (for an entry to check).
 pub(crate) struct EntryMeta {
     /// The connection (its sequence number) the entry was made for, first of those merged.
     pub(crate) seq: u64,
@@ -202,9 +211,14 @@ pub(crate) struct Entry<C: ?Sized, A: ?Sized> {
 
 impl<C: ?Sized, A: ?Sized> Entry<C, A> {
     /// The entry's async callable, when its receiver is async.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Hot::shaped_unchecked`]: the caller read the entry's state (in its hot
+    /// part) as on or to check, through a snapshot it holds.
     #[inline]
-    pub(crate) fn async_call(&self) -> Option<&A> {
-        // SAFETY: as for `Hot::call`: the owners keep it alive while a snapshot can reach it.
+    pub(crate) unsafe fn async_call(&self) -> Option<&A> {
+        // SAFETY: alive as in `Hot::shaped_unchecked`, by the caller's contract.
         self.async_call.map(|call| unsafe { call.as_ref() })
     }
 }
@@ -260,19 +274,15 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
         self.retired.load(Ordering::Relaxed)
     }
 
-    /// Writes the next entry; returns its index, or `None` when the store is full (then
+    /// Writes the next entry, on; returns its index, or `None` when the store is full (then
     /// `owners` and `meta` are dropped: clones of what the connection's record holds, their
-    /// drop runs no user code).
+    /// drop runs no user code). A store of no capacity is never written: the empty snapshot
+    /// that signals share before their first change has one (`snapshot::empty_by_name`).
     ///
     /// # Safety
     ///
     /// One writer at a time: the caller holds the lock that every writer of this store holds.
-    pub(crate) unsafe fn push(
-        &self,
-        owners: Owners<C, A>,
-        meta: EntryMeta,
-        on: bool,
-    ) -> Option<usize> {
+    pub(crate) unsafe fn push(&self, owners: Owners<C, A>, meta: EntryMeta) -> Option<usize> {
         let index = self.written.load(Ordering::Relaxed);
         if index >= self.capacity() {
             return None;
@@ -293,7 +303,7 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
         };
         let hot = Hot {
             call,
-            state: AtomicU8::new(named | if on { ON } else { OFF }),
+            state: AtomicU8::new(named | ON),
         };
         let cold = Entry {
             meta,
@@ -341,7 +351,12 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     }
 
     /// Sets entry `index` (written) to on or off; a by-name entry stays one.
-    pub(crate) fn set_on(&self, index: usize, on: bool) {
+    ///
+    /// # Safety
+    ///
+    /// One writer at a time, as for [`push`](Self::push) (a load and a store, not one atomic
+    /// step: two writers could lose a change).
+    pub(crate) unsafe fn set_on(&self, index: usize, on: bool) {
         if let Some(hot) = self.hot(index + 1).get(index) {
             let named = hot.state.load(Ordering::Relaxed) & NAMED;
             hot.state
@@ -350,7 +365,11 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     }
 
     /// Sets every entry that is on to check: the store is abandoned for a rebuilt one.
-    pub(crate) fn check_all(&self) {
+    ///
+    /// # Safety
+    ///
+    /// One writer at a time, as for [`set_on`](Self::set_on).
+    pub(crate) unsafe fn check_all(&self) {
         for hot in self.hot(usize::MAX) {
             let state = hot.state.load(Ordering::Relaxed);
             if state & !NAMED == ON {
@@ -367,7 +386,8 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     /// One writer at a time, as for [`push`](Self::push).
     pub(crate) unsafe fn take_owners(&self, index: usize) -> Option<Owners<C, A>> {
         let entry = self.cold(index + 1).get(index)?;
-        self.set_on(index, false);
+        // SAFETY: the caller is the only writer.
+        unsafe { self.set_on(index, false) };
         // SAFETY: the owners' cell is touched by the writer only, and the caller is it.
         let owners = unsafe { (*entry.owners.get()).take() };
         if owners.is_some() {
@@ -439,22 +459,19 @@ mod tests {
         let async_second: Arc<AsyncCall> = Arc::new(|| 7);
         // SAFETY: this test is the only writer.
         unsafe {
+            assert_eq!(slots.push((Stored::Shaped(first), None), meta(0)), Some(0));
             assert_eq!(
-                slots.push((Stored::Shaped(first), None), meta(0), true),
-                Some(0)
-            );
-            assert_eq!(
-                slots.push((Stored::Shaped(second), Some(async_second)), meta(1), true),
+                slots.push((Stored::Shaped(second), Some(async_second)), meta(1)),
                 Some(1)
             );
             assert!(slots
-                .push((Stored::Shaped(Arc::new(|x| x)), None), meta(2), true)
+                .push((Stored::Shaped(Arc::new(|x| x)), None), meta(2))
                 .is_none());
         }
         assert_eq!(slots.written(), 2);
         let call = |h: &Hot<Call>| match h.callee() {
-            Callee::Shaped(f) => f(1),
-            Callee::Named(_) => 0,
+            Some(Callee::Shaped(f)) => f(1),
+            _ => 0,
         };
         let calls: Vec<usize> = slots.hot(1).iter().map(call).collect();
         assert_eq!(calls, [2], "a length of one sees one entry");
@@ -462,9 +479,12 @@ mod tests {
         assert_eq!(calls, [2, 101], "never more than written");
         assert_eq!(slots.cold(2)[1].async_call().map(|f| f()), Some(7));
         assert!(slots.cold(2)[0].async_call().is_none());
-        slots.set_on(0, false);
+        // SAFETY: the only writer.
+        unsafe {
+            slots.set_on(0, false);
+            slots.check_all();
+        }
         assert_eq!(slots.hot(2)[0].state(), OFF);
-        slots.check_all();
         assert_eq!(
             slots.hot(2).iter().map(Hot::state).collect::<Vec<_>>(),
             [OFF, CHECK]
@@ -498,25 +518,31 @@ mod named_tests {
             Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| CallResult::NoValue);
         // SAFETY: this test is the only writer.
         unsafe {
+            assert_eq!(slots.push((Stored::Named(named), None), meta(0)), Some(0));
             assert_eq!(
-                slots.push((Stored::Named(named), None), meta(0), true),
-                Some(0)
-            );
-            assert_eq!(
-                slots.push((Stored::Shaped(Arc::new(|x| x)), None), meta(1), true),
+                slots.push((Stored::Shaped(Arc::new(|x| x)), None), meta(1)),
                 Some(1)
             );
         }
         let hot = slots.hot(2);
         assert_eq!(hot[0].state(), NAMED | ON);
-        slots.set_on(0, false);
+        // SAFETY: the only writer.
+        unsafe { slots.set_on(0, false) };
         assert_eq!(hot[0].state(), NAMED | OFF);
-        slots.set_on(0, true);
+        // SAFETY: the only writer.
+        unsafe { slots.set_on(0, true) };
         assert_eq!(hot[0].state(), NAMED | ON);
-        slots.check_all();
+        // SAFETY: the only writer.
+        unsafe { slots.check_all() };
         assert_eq!(hot[0].state(), NAMED | CHECK);
         assert_eq!(hot[1].state(), CHECK);
-        assert!(matches!(hot[0].callee(), Callee::Named(_)));
-        assert!(matches!(hot[1].callee(), Callee::Shaped(_)));
+        assert!(matches!(hot[0].callee(), Some(Callee::Named(_))));
+        assert!(matches!(hot[1].callee(), Some(Callee::Shaped(_))));
+        // SAFETY: the only writer.
+        unsafe { slots.set_on(1, false) };
+        assert!(
+            hot[1].callee().is_none(),
+            "an entry that is off gives no callable"
+        );
     }
 }

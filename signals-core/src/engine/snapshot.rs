@@ -33,9 +33,9 @@
 //! replace the snapshot an outer send is iterating: the outer send's borrow forbids it, and
 //! the nested send then uses the fresh snapshot without caching it.
 //!
-//! The cost of this: a thread that stops sending keeps its last snapshot (and the receiver
-//! closures it may call) alive until it sends that signal again while it has a receiver, or
-//! exits.
+//! The cost of this: a thread that stops sending keeps its last snapshot alive until it sends
+//! that signal again while it has a receiver, or exits; and with it the closures it may call,
+//! those of receivers disconnected since from the store it shares included (`retire.rs`).
 
 use std::any::Any;
 use std::sync::atomic::Ordering;
@@ -48,7 +48,7 @@ use std::hash::{BuildHasher, Hasher};
 use crate::engine::retire::{self, Retired};
 use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameCall, Record, RecordFn};
 pub(crate) use crate::engine::slots::EntryMeta;
-use crate::engine::slots::{Entry, Hot, Owners, Slots, Stored, CHECK, NAMED, ON};
+use crate::engine::slots::{Entry, Hot, Owners, Slots, Stored, CHECK, NAMED, OFF, ON};
 use crate::engine::sync::AtomicBool;
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -104,10 +104,14 @@ impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
         &self.entries()[index].meta
     }
 
-    /// The async callable at `index`, when that receiver is async.
+    /// The async callable at `index`, when that receiver is async and its entry is not off.
     #[inline]
     pub(crate) fn async_at(&self, index: usize) -> Option<&A> {
-        self.entries().get(index)?.async_call()
+        if self.hot().get(index)?.state() & !NAMED == OFF {
+            return None;
+        }
+        // SAFETY: the state was just read as on or to check, through this list.
+        unsafe { self.entries().get(index)?.async_call() }
     }
 
     /// Whether entry `index` would be called now: on, or (in a list a rebuild abandoned)
@@ -376,7 +380,7 @@ fn merged<C: ?Sized, A: ?Sized>(
     let slots = Slots::with_capacity(capacity(entries.len()));
     for (owners, meta) in entries {
         // SAFETY: the store is new and not shared yet: this is its only writer.
-        let pushed = unsafe { slots.push(owners, meta, true) };
+        let pushed = unsafe { slots.push(owners, meta) };
         debug_assert!(pushed.is_some(), "a new store has room for its entries");
     }
     ReceiverList::of(Arc::new(slots))
@@ -422,9 +426,13 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
 
     fn abandon(&self) {
         self.mark_replaced();
-        self.any.slots.check_all();
-        for list in &self.by_sender {
-            list.receivers.slots.check_all();
+        // SAFETY: the caller is the stores' writer: it holds the signal's mutex, or made this
+        // snapshot and shares it with nobody (`SignalCore::by_name_view`).
+        unsafe {
+            self.any.slots.check_all();
+            for list in &self.by_sender {
+                list.receivers.slots.check_all();
+            }
         }
     }
 
@@ -457,7 +465,7 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
             record.alive.clone(),
         );
         // SAFETY: the caller holds the signal's mutex, which every writer of its stores holds.
-        let index = unsafe { self.any.slots.push((call, async_call), meta, true) }?;
+        let index = unsafe { self.any.slots.push((call, async_call), meta) }?;
         Some((self.successor(weak, Vec::new()), index))
     }
 
@@ -477,7 +485,8 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
     }
 
     fn set_on(&self, index: usize, on: bool) {
-        self.any.slots.set_on(index, on);
+        // SAFETY: the caller holds the signal's mutex, which every writer of its stores holds.
+        unsafe { self.any.slots.set_on(index, on) };
     }
 
     fn is_appendable(&self) -> bool {
@@ -501,9 +510,18 @@ pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
 /// all such signals (most signals created by name): their first change builds their own.
 /// Marking it replaced, as that change does, tells nothing to a send: a signal whose current
 /// snapshot this is has no receiver, and a send to it returns before it looks at any snapshot.
+///
+/// Its store has no room: nothing is ever written to it, whichever signal's mutex the writer
+/// holds (`Slots::push` returns at once). Under loom each signal gets its own: a loom atomic
+/// belongs to one model execution.
 pub(crate) fn empty_by_name() -> SharedSnapshot {
-    static EMPTY: OnceLock<SharedSnapshot> = OnceLock::new();
-    EMPTY.get_or_init(|| build_by_name(&[])).clone()
+    #[cfg(loom)]
+    return build_by_name(&[]);
+    #[cfg(not(loom))]
+    {
+        static EMPTY: OnceLock<SharedSnapshot> = OnceLock::new();
+        EMPTY.get_or_init(|| build_by_name(&[])).clone()
+    }
 }
 
 /// What a by-name async send resolves to: the report and the values it collected.

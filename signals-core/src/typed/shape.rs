@@ -94,7 +94,8 @@ impl<T: Signal> Shape for TypedShape<T> {
                 .downcast_ref::<Callable<TypedCall<T>>>()
                 .cloned()
                 .map(Stored::Shaped),
-            // Called as it is, by the send's `invoke_named` (no adapter closure between).
+            // Called as it is, by the send's `Invoke::named` (`dispatch::invoke`; no adapter closure
+            // between).
             RecordFn::ByName(by_name) => Some(Stored::Named(by_name.clone())),
         }
     }
