@@ -1266,3 +1266,43 @@ fn a_rebuild_during_a_send_calls_only_the_survivors() {
     assert_eq!(victims.len(), 40);
     compaction_during_a_send(50, 5, &victims, Rebuild::ByCount);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A fail-fast send's `stopped_early` with entries switched off after the failing one.
+
+#[signal(namespace = "t_inplace_stopped")]
+struct StopsEarly;
+
+#[test]
+fn a_failure_before_only_switched_off_entries_did_not_stop_early() {
+    let failing =
+        StopsEarly::signal().connect(|_: &str, _: &StopsEarly| -> Result<(), std::io::Error> {
+            Err(std::io::Error::other("refused"))
+        });
+    let later = StopsEarly::signal().connect(|_: &str, _: &StopsEarly| {});
+
+    let report = StopsEarly.sending("s").fail_fast().run();
+    assert_eq!(report.receivers_called(), 1);
+    assert!(
+        report.stopped_early(),
+        "a receiver after the failing one would have been called"
+    );
+
+    let block = later.block();
+    let report = StopsEarly.sending("s").fail_fast().run();
+    assert_eq!(report.receivers_called(), 1);
+    assert!(
+        !report.stopped_early(),
+        "the only receiver after the failing one is blocked: the send did not stop early"
+    );
+    drop(block);
+
+    assert!(later.disconnect());
+    let report = StopsEarly.sending("s").fail_fast().run();
+    assert_eq!(report.receivers_called(), 1);
+    assert!(
+        !report.stopped_early(),
+        "the only receiver after the failing one is disconnected: the send did not stop early"
+    );
+    failing.disconnect();
+}
