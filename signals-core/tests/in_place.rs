@@ -252,9 +252,10 @@ fn order_and_exact_delivery_survive_many_in_place_changes() {
     }
     check_ordered(&log, &model, "after unblocking 5 of the 10");
 
-    // 250 entries written, 80 off for good: disconnecting 70 more crosses half of the store
-    // (with its slack of 16, at the 54th), so the list is compacted in the middle of this
-    // phase, and the last disconnects go in place on the compacted store. One still blocked
+    // 250 entries written, 80 off for good: disconnecting 70 more crosses the compaction
+    // threshold (`Snapshot::without`: more off than half as many as are on, plus four; at the
+    // 7th), so the list is compacted in the middle of this phase, and the later disconnects go
+    // in place on the compacted store. One still blocked
     // receiver is among them.
     let still_blocked: Vec<usize> = to_block.iter().copied().skip(1).step_by(2).collect();
     let mut more: Vec<usize> = model.ids().into_iter().step_by(2).take(69).collect();
@@ -447,8 +448,8 @@ fn typed_and_by_name_receivers_keep_their_order_and_kind_through_in_place_change
         &format!("after unblocking typed {typed_a}"),
     );
 
-    // A by-name receiver blocked across a compaction: 90 written, 36 off; the 18th more
-    // disconnect crosses half of the store (with its slack of 16).
+    // A by-name receiver blocked across the compactions that this phase's disconnects make
+    // (the compaction threshold of `Snapshot::without` is crossed several times here).
     model.block(named_b);
     check_mixed(
         &log,
@@ -1259,9 +1260,10 @@ fn a_rebuild_during_a_send_calls_only_the_survivors() {
     let victims = [0, 2, 4, 5, 6, 7, 9, 10, 11];
     compaction_during_a_send(12, 3, &victims, Rebuild::After);
     compaction_during_a_send(12, 3, &victims, Rebuild::Before);
-    // 50 receivers: the sixth disconnects 40 after it, one at a time. 50 written: the 34th
-    // disconnect would leave more than half of the store (with its slack of 16) off, so the
-    // list is compacted in the middle of the send; the last 6 disconnects go to the new list.
+    // 50 receivers: the sixth disconnects 40 after it, one at a time. 50 written: the 20th
+    // disconnect crosses the compaction threshold (more off than half as many as are on,
+    // plus four), so the list is compacted in the middle of the send; the later disconnects go
+    // to the new list.
     let victims: Vec<usize> = (6..50).filter(|id| id % 10 != 0).collect();
     assert_eq!(victims.len(), 40);
     compaction_during_a_send(50, 5, &victims, Rebuild::ByCount);

@@ -471,7 +471,7 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
 
     fn without(&self, indices: &[usize], weak: bool) -> Option<SharedSnapshot> {
         let slots = &self.any.slots;
-        if !self.is_appendable() || 2 * (slots.retired() + indices.len()) > slots.written() + 16 {
+        if !self.is_appendable() || too_many_off(slots.written(), slots.retired() + indices.len()) {
             return None;
         }
         let mut retired: Vec<retire::Item> = Vec::with_capacity(indices.len());
@@ -500,6 +500,17 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
             }
         }
     }
+}
+
+/// Whether a store of `written` entries with `off` of them switched off for good is to be
+/// compacted (built anew): when more are off than half as many as are on, plus four. A send
+/// passes over each entry that is off (a few instructions each), so this bounds that cost to
+/// half the receivers' count plus four; a compaction copies the receivers, so it comes at
+/// most once per half as many disconnects as there are receivers (plus four), and a
+/// disconnect stays O(1) amortized.
+fn too_many_off(written: usize, off: usize) -> bool {
+    let on = written.saturating_sub(off);
+    off > on / 2 + 4
 }
 
 pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
