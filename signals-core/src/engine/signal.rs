@@ -176,7 +176,7 @@ pub(crate) struct Aftermath {
     announce: bool,
     /// A connect's receiver that found its connection made already: dropped after the mutex
     /// is released, as user code may run in its `Drop`.
-    unused: Option<(RecordFn, Option<AsyncRecordFn>, Option<Alive>)>,
+    unused: Option<Box<Record>>,
     connected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
     disconnected: Vec<(Arc<ReceiverInfo>, SenderFilter)>,
 }
@@ -295,7 +295,7 @@ impl SignalCore {
         announce: bool,
         change: impl FnOnce(&mut State, &mut Aftermath) -> R,
     ) -> R {
-        let mut after = Aftermath::new(announce);
+        let mut after = Aftermath::new(announce, true);
         let result = {
             let mut state = self.lock();
             change(&mut state, &mut after)
@@ -427,19 +427,36 @@ impl SignalCore {
         async_func: Option<AsyncRecordFn>,
         alive: Option<Alive>,
     ) -> (u64, bool) {
-        let id_hash = snapshot::hash_id(&info.id);
-        self.change(|state, after| {
+        // The record is made before the signal's mutex is taken (its allocations too), so
+        // that a change holds the mutex, which sends fetching a new snapshot wait for, as
+        // briefly as it can.
+        let record = Box::new(Record {
+            seq: 0,
+            id_hash: snapshot::hash_id(&info.id),
+            info: Arc::new(info),
+            filter,
+            func,
+            async_func: async_func.map(Box::new),
+            active: Arc::new(AtomicBool::new(true)),
+            alive,
+            blocks: 0,
+            claims: 1,
+            slot: None,
+        });
+        let announce = hook::wanted();
+        let connected = announce.then(|| (record.info.clone(), record.filter.clone()));
+        self.change_told(announce, |state, after| {
             let same = |r: &Record| {
-                r.alive.is_none() == alive.is_none()
-                    && r.info.id == info.id
-                    && r.filter == filter
-                    && r.info.plugin == info.plugin
+                r.alive.is_none() == record.alive.is_none()
+                    && r.info.id == record.info.id
+                    && r.filter == record.filter
+                    && r.info.plugin == record.info.plugin
             };
-            if let Some(seq) = state.find(id_hash, same) {
+            if let Some(seq) = state.find(record.id_hash, same) {
                 let existing = state.records.get_mut(&seq).expect("indexed records exist");
                 if existing.alive.as_ref().is_none_or(|alive| alive()) {
                     existing.claims = existing.claims.saturating_add(1);
-                    after.unused = Some((func, async_func, alive));
+                    after.unused = Some(record);
                     return (existing.seq, false);
                 }
                 // A weakly bound receiver whose target is gone holds its key no longer:
@@ -453,23 +470,10 @@ impl SignalCore {
             self.retire(state, after);
             let seq = state.next_seq;
             state.next_seq += 1;
-            let info = Arc::new(info);
-            if after.announce {
-                after.connected.push((info.clone(), filter.clone()));
-            }
-            state.insert(Box::new(Record {
-                seq,
-                filter,
-                id_hash,
-                info,
-                func,
-                async_func: async_func.map(Box::new),
-                active: Arc::new(AtomicBool::new(true)),
-                alive,
-                blocks: 0,
-                claims: 1,
-                slot: None,
-            }));
+            after.connected.extend(connected);
+            let mut record = record;
+            record.seq = seq;
+            state.insert(record);
             self.publish(state, after, Some(seq));
             (seq, true)
         })
@@ -551,7 +555,7 @@ impl SignalCore {
         if !due {
             return;
         }
-        let mut after = Aftermath::new(hook::wanted());
+        let mut after = Aftermath::new(hook::wanted(), false);
         {
             let Ok(mut state) = self.state.try_lock() else {
                 return;
@@ -722,11 +726,16 @@ impl Record {
 impl Aftermath {
     /// What a change leaves to do; `announce` tells whether the hook wants its connections
     /// and disconnections (see `hook::wanted`).
-    fn new(announce: bool) -> Self {
+    ///
+    /// Made before the signal's mutex is taken; with `room`, room for the one record and the
+    /// one snapshot a connect or a disconnect removes, so that they allocate nothing under the
+    /// mutex (a send's share of the sweep asks for none: a send allocates nothing).
+    fn new(announce: bool, room: bool) -> Self {
+        let room = usize::from(room);
         Aftermath {
-            dropped_records: Vec::new(),
+            dropped_records: Vec::with_capacity(room),
             published: 0,
-            dropped_snapshots: Vec::new(),
+            dropped_snapshots: Vec::with_capacity(room),
             unused: None,
             connected: Vec::new(),
             disconnected: Vec::new(),
