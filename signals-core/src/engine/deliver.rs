@@ -24,7 +24,7 @@ use std::task::Poll;
 
 use crate::engine::signal::ByNameCall;
 use crate::engine::signal::SignalCore;
-use crate::engine::slots::{Callee, Hot, CHECK, NAMED, OFF, ON};
+use crate::engine::slots::{switch, Callee, Hot, CHECK, NAMED, OFF, ON};
 use crate::engine::snapshot::{EntryMeta, ReceiverList};
 #[cfg(feature = "tracing")]
 use crate::engine::trace;
@@ -238,7 +238,7 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
                     ON => (invoke.shaped)(unsafe { entry.shaped_unchecked() }),
                     // SAFETY: the state has `NAMED`.
                     NAMED => (invoke.named)(unsafe { entry.named_unchecked() }),
-                    state if state & !NAMED == CHECK && list.meta(next - 1).is_active() => {
+                    state if switch(state) == CHECK && list.meta(next - 1).is_active() => {
                         match invoke.call(entry) {
                             Some(outcome) => outcome,
                             None => {

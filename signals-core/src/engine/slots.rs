@@ -50,6 +50,12 @@ pub(crate) const CHECK: u8 = 2;
 /// entry with the sender's key and the bag, without an adapter closure between.
 pub(crate) const NAMED: u8 = 4;
 
+/// A state without its [`NAMED`] bit: [`ON`], [`OFF`] or [`CHECK`].
+#[inline]
+pub(crate) fn switch(state: u8) -> u8 {
+    state & !NAMED
+}
+
 /// What a send reads of an entry.
 pub(crate) struct Hot<C: ?Sized> {
     call: Pointer<C>,
@@ -79,7 +85,7 @@ impl<C: ?Sized> Hot<C> {
     #[inline]
     pub(crate) fn callee(&self) -> Option<Callee<'_, C>> {
         let state = self.state();
-        if state & !NAMED == OFF {
+        if switch(state) == OFF {
             return None;
         }
         Some(if state & NAMED == 0 {
@@ -372,7 +378,7 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     pub(crate) unsafe fn check_all(&self) {
         for hot in self.hot(usize::MAX) {
             let state = hot.state.load(Ordering::Relaxed);
-            if state & !NAMED == ON {
+            if switch(state) == ON {
                 hot.state.store(state | CHECK, Ordering::Release);
             }
         }

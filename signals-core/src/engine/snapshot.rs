@@ -48,7 +48,7 @@ use std::hash::{BuildHasher, Hasher};
 use crate::engine::retire::{self, Retired};
 use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameCall, Record, RecordFn};
 pub(crate) use crate::engine::slots::EntryMeta;
-use crate::engine::slots::{Entry, Hot, Owners, Slots, Stored, CHECK, NAMED, OFF, ON};
+use crate::engine::slots::{switch, Entry, Hot, Owners, Slots, Stored, CHECK, OFF, ON};
 use crate::engine::sync::AtomicBool;
 use crate::error::Error;
 use crate::future::BoxFuture;
@@ -107,7 +107,7 @@ impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
     /// The async callable at `index`, when that receiver is async and its entry is not off.
     #[inline]
     pub(crate) fn async_at(&self, index: usize) -> Option<&A> {
-        if self.hot().get(index)?.state() & !NAMED == OFF {
+        if switch(self.hot().get(index)?.state()) == OFF {
             return None;
         }
         // SAFETY: the state was just read as on or to check, through this list.
@@ -117,7 +117,7 @@ impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
     /// Whether entry `index` would be called now: on, or (in a list a rebuild abandoned)
     /// still connected.
     pub(crate) fn is_active(&self, index: usize) -> bool {
-        match self.hot().get(index).map(|hot| hot.state() & !NAMED) {
+        match self.hot().get(index).map(|hot| switch(hot.state())) {
             Some(ON) => true,
             Some(CHECK) => self.meta(index).is_active(),
             _ => false,
