@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::connection::Connection;
 use crate::engine::signal::{
-    by_name_async, unique_receiver_id, Alive, AsyncRecordFn, ByNameCall, Callable, RecordFn,
+    by_name_async, unique_receiver_id, Alive, AsyncRecordFn, ByNameCall, ByNameInput, RecordFn,
     SignalCore,
 };
 use crate::future::BoxFuture;
@@ -23,7 +23,8 @@ use crate::receiver::{
     SourceLocation,
 };
 use crate::sender::{Sender, SenderFilter, SenderKey};
-use crate::typed::shape::{async_typed_call, TypedCall};
+use crate::engine::callable::Callable;
+use crate::typed::shape::{async_typed_call, Delivery, TypedCall};
 use crate::typed::signal::Signal;
 
 /// The kind of a [`Receiver`] whose function returns its result.
@@ -386,18 +387,23 @@ where
 {
     // Two closures rather than one that tests `alive`: a strong receiver's call stays as
     // short as it was.
-    let call: Callable<TypedCall<T>> = match alive {
-        None => {
-            Arc::new(move |sender: &T::Sender, args: &T| called(func(sender, args).into_outcome()))
-        }
-        Some(alive) => Arc::new(move |sender: &T::Sender, args: &T| {
+    let call: TypedCall<T> = match alive {
+        None => Callable::new(move |input: &Delivery<T>| {
+            // SAFETY: a receiver's callable is called by the send that made its input, during
+            // it (`engine/deliver.rs`).
+            let (sender, args) = unsafe { input.parts() };
+            called(func(sender, args).into_outcome())
+        }),
+        Some(alive) => Callable::new(move |input: &Delivery<T>| {
             if !alive() {
                 return gone();
             }
+            // SAFETY: as above.
+            let (sender, args) = unsafe { input.parts() };
             called(func(sender, args).into_outcome())
         }),
     };
-    RecordFn::Struct(Arc::new(call))
+    RecordFn::Struct(call.erase())
 }
 
 fn typed_async_record<T, F, R>(func: F, alive: Option<Alive>) -> (RecordFn, AsyncRecordFn)
@@ -414,10 +420,9 @@ where
         Box::pin(async move { called(future.await.into_outcome()) })
     });
     // What a sync send calls in its place: a shim that reports it cannot run it.
-    let shim: Callable<TypedCall<T>> =
-        Arc::new(|_: &T::Sender, _: &T| async_in_sync_send::<T::Output>());
+    let shim: TypedCall<T> = Callable::new(|_: &Delivery<T>| async_in_sync_send::<T::Output>());
     (
-        RecordFn::Struct(Arc::new(shim)),
+        RecordFn::Struct(shim.erase()),
         AsyncRecordFn::Struct(Arc::new(call)),
     )
 }
@@ -474,18 +479,23 @@ where
     F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
     R: IntoReply,
 {
-    let call: Callable<ByNameCall> = match alive {
-        None => Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+    let call: ByNameCall = match alive {
+        None => Callable::new(move |input: &ByNameInput| {
+            // SAFETY: a receiver's callable is called by the send that made its input, during
+            // it (`engine/deliver.rs`).
+            let (sender, args) = unsafe { input.parts() };
             func(sender, args).into_reply().0
         }),
-        Some(alive) => Arc::new(move |sender: &SenderKey<'_>, args: &dyn Kwargs| {
+        Some(alive) => Callable::new(move |input: &ByNameInput| {
             if !alive() {
                 return gone();
             }
+            // SAFETY: as above.
+            let (sender, args) = unsafe { input.parts() };
             func(sender, args).into_reply().0
         }),
     };
-    RecordFn::ByName(call)
+    RecordFn::ByName(Arc::new(call))
 }
 
 fn by_name_async_record<F, R>(func: F, alive: Option<Alive>) -> (RecordFn, AsyncRecordFn)
@@ -503,9 +513,8 @@ where
         let future = func(sender, args);
         Box::pin(async move { future.await.into_reply().0 })
     });
-    let shim: Callable<ByNameCall> =
-        Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| async_in_sync_send::<AnyValue>());
-    (RecordFn::ByName(shim), AsyncRecordFn::ByName(call))
+    let shim: ByNameCall = Callable::new(|_: &ByNameInput| async_in_sync_send::<AnyValue>());
+    (RecordFn::ByName(Arc::new(shim)), AsyncRecordFn::ByName(call))
 }
 
 #[diagnostic::do_not_recommend]

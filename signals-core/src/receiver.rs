@@ -276,6 +276,12 @@ pub(crate) enum CallResult<O> {
     NoValue,
     /// It failed, or it is gone.
     Abnormal(Box<Abnormal>),
+    /// It was not called: its list entry is switched off (`engine/slots.rs`). Never made by
+    /// a receiver.
+    Off,
+    /// It was not called: its list entry must be checked against its connections first
+    /// (`engine/slots.rs`). Never made by a receiver.
+    Check,
 }
 
 impl CallResult<AnyValue> {
@@ -287,6 +293,8 @@ impl CallResult<AnyValue> {
             CallResult::NoValue => CallResult::NoValue,
             CallResult::Value(value) => value.downcast::<O>(),
             CallResult::Abnormal(abnormal) => CallResult::Abnormal(abnormal),
+            CallResult::Off => CallResult::Off,
+            CallResult::Check => CallResult::Check,
         }
     }
 }

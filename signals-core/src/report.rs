@@ -349,7 +349,7 @@ pub(crate) fn collected_as<V: Any>(
     for Response { receiver, value } in responses {
         match value.downcast::<V>() {
             CallResult::Value(value) => values.push(Response { receiver, value }),
-            CallResult::NoValue => {}
+            CallResult::NoValue | CallResult::Off | CallResult::Check => {}
             CallResult::Abnormal(abnormal) => {
                 if let Abnormal::Failed(error) = *abnormal {
                     if let Ok(wrong) = error.downcast::<WrongValue>() {

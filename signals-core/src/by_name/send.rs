@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::by_name::handle::NamedSignal;
 use crate::engine::cache::{owned_snapshot, with_snapshot};
-use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Invoke, Mode};
-use crate::engine::signal::{ByNameCall, SignalCore};
+use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Mode};
+use crate::engine::signal::{ByNameInput, SignalCore};
 use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ByNameShape, SharedSnapshot, Snapshot,
 };
@@ -130,7 +130,7 @@ fn send_unbound(
         core,
         snapshot.receivers_for_key(key),
         mode,
-        Invoke::same(|call: &ByNameCall| call(key, args)),
+        &ByNameInput::new(key, args),
         Some(&mut push),
     );
     if snapshot.has_weak() {
@@ -159,11 +159,12 @@ fn send_unbound_async<'a>(
         // An async by-name receiver may keep its sender's key: it gets an owned one.
         let owned = key.clone().into_owned();
         let mut values = Vec::new();
+        let input = ByNameInput::new(&key, args);
         let report = await_receivers(
             core,
             list,
             how,
-            Invoke::same(|call: &ByNameCall| call(&key, args)),
+            &input,
             |call| call(&owned, args),
             collect.then_some(&mut values),
         )

@@ -22,9 +22,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::Poll;
 
-use crate::engine::signal::ByNameCall;
 use crate::engine::signal::SignalCore;
-use crate::engine::slots::{switch, Callee, Hot, CHECK, NAMED, OFF, ON};
 use crate::engine::snapshot::{EntryMeta, ReceiverList};
 #[cfg(feature = "tracing")]
 use crate::engine::trace;
@@ -69,75 +67,42 @@ fn panic_message(payload: Payload) -> String {
 /// What a collecting send does with each receiver's value.
 pub(crate) type Collect<'a, O> = dyn FnMut(&Arc<ReceiverInfo>, O) + 'a;
 
-/// Calls the receivers of `list` in order with `invoke`, handing values to `collect`.
+/// Calls the receivers of `list` in order with `input`, handing values to `collect`.
 ///
 /// The fast loop here runs while every receiver returns normally and each entry is on or
-/// off (see `slots.rs`): an off entry (blocked or disconnected) is passed over. It keeps
-/// only its place in the list, and one `catch_unwind` guards it, so a send without panics
-/// pays nothing per receiver for the guard. Anything else (a failure, a panic, a gone
-/// receiver, or an entry of a list rebuilt since, which must be checked against its
-/// connection) hands the rest of the send to [`call_rest`], out of line.
+/// off (see `slots.rs`): an entry switched off (blocked or disconnected) answers
+/// [`CallResult::Off`] and is passed over. The loop keeps only its place in the list, and
+/// one `catch_unwind` guards it, so a send without panics pays nothing per receiver for the
+/// guard. Anything else (a failure, a panic, a gone receiver, or an entry of a list rebuilt
+/// since, which must be checked against its connection) hands the rest of the send to
+/// [`call_rest`], out of line.
 ///
 /// With the `tracing` feature, a send that a subscriber might trace runs inside its span
 /// (out of line, `engine/trace.rs`); any other pays one load and a compare for it.
 #[inline(always)]
-pub(crate) fn call_receivers<C: ?Sized, A: ?Sized, O>(
+pub(crate) fn call_receivers<I: 'static, O: 'static, A: ?Sized>(
     core: &'static SignalCore,
-    list: &ReceiverList<C, A>,
+    list: &ReceiverList<I, O, A>,
     mode: Mode,
-    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
+    input: &I,
     collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
     #[cfg(feature = "tracing")]
     if trace::maybe_traced() {
         return trace::in_send_span(core, move || {
-            call_receivers_untraced(core, list, mode, invoke, collect)
+            call_receivers_untraced(core, list, mode, input, collect)
         });
     }
-    call_receivers_untraced(core, list, mode, invoke, collect)
-}
-
-/// How a send calls an entry: `shaped` one of the list's shape, `named` a by-name receiver's
-/// in a list of another shape (a typed signal's; see `slots.rs`).
-pub(crate) struct Invoke<S, N> {
-    pub(crate) shaped: S,
-    pub(crate) named: N,
-}
-
-impl<F: Copy> Invoke<F, F> {
-    /// For a list of by-name callables (a signal no struct declares), where both kinds are
-    /// called alike.
-    pub(crate) fn same(call: F) -> Self {
-        Invoke {
-            shaped: call,
-            named: call,
-        }
-    }
-}
-
-impl<S, N> Invoke<S, N> {
-    /// Calls the entry's callable; `None` when the entry is off (it was switched off since
-    /// the caller looked at it).
-    #[inline(always)]
-    fn call<C: ?Sized, O>(&self, entry: &Hot<C>) -> Option<CallResult<O>>
-    where
-        S: Fn(&C) -> CallResult<O>,
-        N: Fn(&ByNameCall) -> CallResult<O>,
-    {
-        Some(match entry.callee()? {
-            Callee::Shaped(call) => (self.shaped)(call),
-            Callee::Named(call) => (self.named)(call),
-        })
-    }
+    call_receivers_untraced(core, list, mode, input, collect)
 }
 
 /// The body of [`call_receivers`]: the send itself.
 #[inline(always)]
-fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
+fn call_receivers_untraced<I: 'static, O: 'static, A: ?Sized>(
     core: &'static SignalCore,
-    list: &ReceiverList<C, A>,
+    list: &ReceiverList<I, O, A>,
     mode: Mode,
-    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
+    input: &I,
     mut collect: Option<&mut Collect<'_, O>>,
 ) -> SendReport {
     let hot = list.hot();
@@ -145,25 +110,17 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
     let mut off = 0;
     let stopped = catch_unwind(AssertUnwindSafe(|| {
         while let Some(entry) = left.next() {
-            let outcome = match entry.state() {
-                // SAFETY: `ON` has no `NAMED`.
-                ON => (invoke.shaped)(unsafe { entry.shaped_unchecked() }),
-                OFF => {
-                    off += 1;
-                    continue;
-                }
-                // A by-name entry of a typed list, or one to check: the rest of the send
-                // goes out of line.
-                _ => return Stop::Other,
-            };
-            match outcome {
+            match entry.call(input) {
+                CallResult::NoValue => {}
                 CallResult::Value(value) => {
                     if let Some(collect) = collect.as_mut() {
                         let index = hot.len() - left.len() - 1;
                         collect(&list.meta(index).info, value);
                     }
                 }
-                CallResult::NoValue => {}
+                CallResult::Off => off += 1,
+                // An entry to check: the rest of the send goes out of line.
+                CallResult::Check => return Stop::Check,
                 CallResult::Abnormal(abnormal) => return Stop::Abnormal(abnormal),
             }
         }
@@ -179,20 +136,19 @@ fn call_receivers_untraced<C: ?Sized, A: ?Sized, O>(
                 failed: None,
             }
         }
-        Ok(Stop::Other) => (hot.len() - left - 1, Ok(None)),
+        Ok(Stop::Check) => (hot.len() - left - 1, Ok(None)),
         Ok(Stop::Abnormal(abnormal)) => (hot.len() - left, Ok(Some(abnormal))),
         Err(payload) => (hot.len() - left, Err(payload)),
     };
-    call_rest(core, list, mode, invoke, collect, next, off, stopped)
+    call_rest(core, list, mode, input, collect, next, off, stopped)
 }
 
 /// Why the fast loop stopped.
 enum Stop {
     /// It called every entry that is on.
     Done,
-    /// It met an entry it does not call itself (it did not call it): a by-name entry of a
-    /// typed list, or one to check against its connection.
-    Other,
+    /// It met an entry to check against its connection (it did not call it).
+    Check,
     /// The receiver it called last did not end normally.
     Abnormal(Box<Abnormal>),
 }
@@ -205,11 +161,11 @@ enum Stop {
 #[cold]
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
-fn call_rest<C: ?Sized, A: ?Sized, O>(
+fn call_rest<I: 'static, O: 'static, A: ?Sized>(
     core: &'static SignalCore,
-    list: &ReceiverList<C, A>,
+    list: &ReceiverList<I, O, A>,
     mode: Mode,
-    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
+    input: &I,
     mut collect: Option<&mut Collect<'_, O>>,
     mut next: usize,
     off: usize,
@@ -228,37 +184,18 @@ fn call_rest<C: ?Sized, A: ?Sized, O>(
             mode == Mode::Robust
         }
     };
-    let hot = list.hot();
     while go_on {
         let run = catch_unwind(AssertUnwindSafe(|| {
-            while let Some(entry) = hot.get(next) {
+            while next < list.len() {
                 next += 1;
-                let outcome = match entry.state() {
-                    // SAFETY: `ON` has no `NAMED`.
-                    ON => (invoke.shaped)(unsafe { entry.shaped_unchecked() }),
-                    // SAFETY: the state has `NAMED`.
-                    NAMED => (invoke.named)(unsafe { entry.named_unchecked() }),
-                    state if switch(state) == CHECK && list.meta(next - 1).is_active() => {
-                        match invoke.call(entry) {
-                            Some(outcome) => outcome,
-                            None => {
-                                rare.not_called += 1;
-                                continue;
-                            }
-                        }
-                    }
-                    _ => {
-                        rare.not_called += 1;
-                        continue;
-                    }
-                };
-                match outcome {
+                match list.call_checked(next - 1, input) {
                     CallResult::Value(value) => {
                         if let Some(collect) = collect.as_mut() {
                             collect(&list.meta(next - 1).info, value);
                         }
                     }
                     CallResult::NoValue => {}
+                    CallResult::Off | CallResult::Check => rare.not_called += 1,
                     CallResult::Abnormal(abnormal) => {
                         let info = &list.meta(next - 1).info;
                         if rare.abnormal(*abnormal, info) && mode == Mode::FailFast {
@@ -310,7 +247,11 @@ impl Rare {
     /// The report of a send that stopped before the entry at `next` of `list`: prunes gone
     /// receivers first. It stopped early when a receiver it did not reach would have been
     /// called (entries switched off stay in the list, and do not count).
-    fn finish<C: ?Sized, A: ?Sized>(self, next: usize, list: &ReceiverList<C, A>) -> SendReport {
+    fn finish<I: 'static, O: 'static, A: ?Sized>(
+        self,
+        next: usize,
+        list: &ReceiverList<I, O, A>,
+    ) -> SendReport {
         if self.gone {
             self.core.prune_gone();
         }
@@ -383,6 +324,8 @@ impl Rare {
                 }
             }
             Ok(CallResult::Abnormal(abnormal)) => return self.abnormal(*abnormal, &meta.info),
+            // Made into `Call::Off` before this.
+            Ok(CallResult::Off | CallResult::Check) => self.not_called += 1,
             Err(payload) => {
                 self.panicked(&meta.info, payload);
                 return true;
@@ -411,7 +354,7 @@ fn failure_kind(error: BoxError) -> FailureKind {
     }
 }
 
-/// The async counterpart of [`call_receivers`]: calls the sync receivers of `list` with `invoke` and
+/// The async counterpart of [`call_receivers`]: calls the sync receivers of `list` with `input` and
 /// awaits the futures `start` makes for its async ones, in connection order. `Sequential`
 /// awaits each async receiver before the next receiver; `Concurrent` calls the sync receivers
 /// and starts every async one in order (polling it once: it runs up to its first await), then
@@ -425,19 +368,20 @@ fn failure_kind(error: BoxError) -> FailureKind {
 /// With the `tracing` feature, a send that a subscriber might trace runs inside its span,
 /// entered at each poll. Without it, this is [`await_receivers_untraced`] itself.
 #[cfg(feature = "tracing")]
-pub(crate) async fn await_receivers<'f, C, A, O>(
+pub(crate) async fn await_receivers<'f, I, O, A>(
     core: &'static SignalCore,
-    list: &'f ReceiverList<C, A>,
+    list: &'f ReceiverList<I, O, A>,
     how: Concurrency,
-    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
+    input: &'f I,
     start: impl Fn(&'f A) -> BoxFuture<'f, CallResult<O>>,
     collect: Option<&mut Vec<Response<O>>>,
 ) -> SendReport
 where
-    C: ?Sized,
+    I: 'static,
+    O: 'static,
     A: ?Sized,
 {
-    let send = await_receivers_untraced(core, list, how, invoke, start, collect);
+    let send = await_receivers_untraced(core, list, how, input, start, collect);
     if trace::maybe_traced() {
         return trace::in_send_span_async(core, send).await;
     }
@@ -448,24 +392,25 @@ where
 pub(crate) use await_receivers_untraced as await_receivers;
 
 /// The body of [`await_receivers`]: the send itself.
-pub(crate) async fn await_receivers_untraced<'f, C, A, O>(
+pub(crate) async fn await_receivers_untraced<'f, I, O, A>(
     core: &'static SignalCore,
-    list: &'f ReceiverList<C, A>,
+    list: &'f ReceiverList<I, O, A>,
     how: Concurrency,
-    invoke: Invoke<impl Fn(&C) -> CallResult<O>, impl Fn(&ByNameCall) -> CallResult<O>>,
+    input: &'f I,
     start: impl Fn(&'f A) -> BoxFuture<'f, CallResult<O>>,
     mut collect: Option<&mut Vec<Response<O>>>,
 ) -> SendReport
 where
-    C: ?Sized,
+    I: 'static,
+    O: 'static,
     A: ?Sized,
 {
     let mut rare = Rare::new(core);
     // Async receivers are rare on a list, and the array is empty when there are none.
     let call = |index: usize| match list.async_at(index) {
-        None => match catch_unwind(AssertUnwindSafe(|| invoke.call(&list.hot()[index]))) {
-            Ok(Some(outcome)) => Call::Sync(Ok(outcome)),
-            Ok(None) => Call::Off,
+        None => match catch_unwind(AssertUnwindSafe(|| list.call_checked(index, input))) {
+            Ok(CallResult::Off | CallResult::Check) => Call::Off,
+            Ok(outcome) => Call::Sync(Ok(outcome)),
             Err(payload) => Call::Sync(Err(payload)),
         },
         Some(call) => Call::Async(catch_unwind(AssertUnwindSafe(|| start(call)))),
@@ -490,8 +435,8 @@ enum Call<'f, O> {
 
 /// Calls or awaits each receiver in turn; returns where a fail-fast send stopped (or the
 /// list's length).
-async fn await_in_turn<'f, C: ?Sized, A: ?Sized, O>(
-    list: &'f ReceiverList<C, A>,
+async fn await_in_turn<'f, I: 'static, O: 'static, A: ?Sized>(
+    list: &'f ReceiverList<I, O, A>,
     mode: Mode,
     call: impl Fn(usize) -> Call<'f, O>,
     rare: &mut Rare,
@@ -525,8 +470,8 @@ async fn await_in_turn<'f, C: ?Sized, A: ?Sized, O>(
 /// Calls each sync receiver and starts each async one in connection order (polled once: it
 /// runs up to its first await before the next is called), then drives the started futures
 /// together; reports the outcomes in connection order. Returns the list's length.
-async fn await_together<'f, C: ?Sized, A: ?Sized, O>(
-    list: &'f ReceiverList<C, A>,
+async fn await_together<'f, I: 'static, O: 'static, A: ?Sized>(
+    list: &'f ReceiverList<I, O, A>,
     call: impl Fn(usize) -> Call<'f, O>,
     rare: &mut Rare,
     collect: &mut Option<&mut Vec<Response<O>>>,

@@ -1,6 +1,6 @@
 //! The engine: each signal's state and connection records (`signal.rs`), the snapshots of
 //! its receivers that sends read (`snapshot.rs`), the store of entries they share
-//! (`slots.rs`) and the closures they keep after a disconnection (`retire.rs`), how a send
+//! (`slots.rs`), each entry's callable (`callable.rs`) and the closures they keep after a disconnection (`retire.rs`), how a send
 //! finds its snapshot without a lock (`cache.rs`), the delivery loops (`deliver.rs`), the hook through which it tells
 //! the layers above of every change (`hook.rs`), and, with the `tracing` feature, the
 //! failures and sends it logs (`trace.rs`).
@@ -9,6 +9,7 @@
 //! plugins, meta-signals or listings. `.ci/layers` checks this on every run.
 
 pub(crate) mod cache;
+pub(crate) mod callable;
 pub(crate) mod deliver;
 pub(crate) mod hook;
 pub(crate) mod retire;

@@ -16,6 +16,7 @@ use std::sync::{Arc, PoisonError};
 
 use hashbrown::HashTable;
 
+use crate::engine::callable::{Callable, ErasedCallable};
 use crate::engine::deliver::{Concurrency, Mode};
 use crate::engine::hook;
 use crate::engine::snapshot::{
@@ -29,12 +30,47 @@ use crate::receiver::{AnyValue, CallResult, ReceiverId, ReceiverInfo};
 use crate::report::{Response, SendReport};
 use crate::sender::{SenderFilter, SenderKey};
 
-/// A by-name receiver as stored: the sender's key and the bag, and any value.
-pub(crate) type ByNameCall =
-    dyn Fn(&SenderKey<'_>, &dyn Kwargs) -> CallResult<AnyValue> + Send + Sync;
+/// What a by-name receiver is called with: the sender's key and the bag, borrowed by the
+/// send (see `callable.rs`).
+pub(crate) struct ByNameInput {
+    key: *const SenderKey<'static>,
+    args: *const dyn Kwargs,
+}
 
-/// A stored callable, shared by every snapshot that lists it.
-pub(crate) type Callable<C> = Arc<C>;
+impl ByNameInput {
+    /// The input of a send from `key` with `args`.
+    pub(crate) fn new(key: &SenderKey<'_>, args: &dyn Kwargs) -> Self {
+        // SAFETY: a change of lifetimes only (`parts` gives them back shortened): the same
+        // layout.
+        let (key, args) = unsafe {
+            (
+                std::mem::transmute::<&SenderKey<'_>, &SenderKey<'static>>(key),
+                std::mem::transmute::<&dyn Kwargs, &'static dyn Kwargs>(args),
+            )
+        };
+        ByNameInput { key, args }
+    }
+
+    /// The key and the bag.
+    ///
+    /// # Safety
+    ///
+    /// What [`new`](Self::new) borrowed is still borrowed: the caller is a receiver called by
+    /// the send that made this input, during the call.
+    #[inline]
+    pub(crate) unsafe fn parts(&self) -> (&SenderKey<'_>, &dyn Kwargs) {
+        // SAFETY: by the caller's contract, both references are alive.
+        unsafe { (&*self.key, &*self.args) }
+    }
+}
+
+// SAFETY: a pair of shared references to `Sync` values (a `SenderKey` is; a bag is `Sync`).
+unsafe impl Send for ByNameInput {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for ByNameInput {}
+
+/// A by-name receiver as stored: the sender's key and the bag, and any value.
+pub(crate) type ByNameCall = Callable<ByNameInput, AnyValue>;
 
 /// A by-name async receiver as stored: it may keep its sender's key, so the key is owned.
 pub(crate) type AsyncByNameCall = dyn for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<AnyValue>>
@@ -58,10 +94,11 @@ pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;
 /// A receiver's function, erased so that one list holds typed and by-name receivers.
 #[derive(Clone)]
 pub(crate) enum RecordFn {
-    /// Holds a `Callable<TypedCall<T>>` for the signal's declared `T`.
-    Struct(Arc<dyn Any + Send + Sync>),
-    /// A by-name receiver.
-    ByName(Callable<ByNameCall>),
+    /// A `Callable` of the signal's declared `T` (`typed/shape.rs` `TypedCall<T>`).
+    Struct(ErasedCallable),
+    /// A by-name receiver. In an `Arc` of its own: a typed list calls it through a pointer
+    /// to it (`typed/shape.rs`).
+    ByName(Arc<ByNameCall>),
 }
 
 /// An async receiver's function, erased as [`RecordFn`] is.

@@ -28,16 +28,18 @@
 //! one contiguous array; the rest (its description, its connection flags, its async callable
 //! and the owners) in another.
 
+use std::any::Any;
 use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::engine::signal::{Alive, ByNameCall};
-use crate::engine::sync::{AtomicBool, AtomicU8};
+use crate::engine::callable::{Callable, Vt};
+use crate::engine::signal::Alive;
+use crate::engine::sync::{AtomicBool, AtomicPtr, AtomicU8};
 use crate::future::drop_quietly;
-use crate::receiver::ReceiverInfo;
+use crate::receiver::{CallResult, ReceiverInfo};
 
 /// An entry's state: call it.
 pub(crate) const ON: u8 = 0;
@@ -45,93 +47,33 @@ pub(crate) const ON: u8 = 0;
 pub(crate) const OFF: u8 = 1;
 /// An entry's state: ask its connections (the list was rebuilt since).
 pub(crate) const CHECK: u8 = 2;
-/// Added to the state of an entry whose callable is a by-name receiver's in a list of
-/// another shape (a typed signal's): fixed when the entry is written. A send calls such an
-/// entry with the sender's key and the bag, without an adapter closure between.
-pub(crate) const NAMED: u8 = 4;
 
-/// A state without its [`NAMED`] bit: [`ON`], [`OFF`] or [`CHECK`].
-#[inline]
-pub(crate) fn switch(state: u8) -> u8 {
-    state & !NAMED
+/// What a send reads of an entry: the closure's pointer and the vtable to call it with, its
+/// own while the entry is on, [`Vt::OFF`] or [`Vt::CHECK`] otherwise (which answer
+/// [`CallResult::Off`] and [`CallResult::Check`] without touching the closure). The state
+/// itself is in the entry's cold part ([`Entry::state`]), for everything but the send.
+pub(crate) struct Hot<I, O> {
+    vt: AtomicPtr<Vt<I, O>>,
+    data: NonNull<()>,
 }
 
-/// What a send reads of an entry.
-pub(crate) struct Hot<C: ?Sized> {
-    call: Pointer<C>,
-    state: AtomicU8,
-}
-
-/// An entry's callable: of the list's shape, or (with [`NAMED`] in the state) a by-name one.
-#[derive(Clone, Copy)]
-union Pointer<C: ?Sized> {
-    shaped: NonNull<C>,
-    named: NonNull<ByNameCall>,
-}
-
-/// An entry's callable, borrowed.
-pub(crate) enum Callee<'a, C: ?Sized> {
-    /// Of the list's shape.
-    Shaped(&'a C),
-    /// A by-name receiver's, in a list of another shape.
-    Named(&'a ByNameCall),
-}
-
-impl<C: ?Sized> Hot<C> {
-    /// The entry's callable, unless the entry is off: an entry switched off for good may
-    /// have lost its closures (to the retired list of a snapshot gone since), and it stays
-    /// off. An entry read as on or to check through a snapshot the caller holds is alive
-    /// (see `shaped_unchecked`).
-    #[inline]
-    pub(crate) fn callee(&self) -> Option<Callee<'_, C>> {
-        let state = self.state();
-        if switch(state) == OFF {
-            return None;
-        }
-        Some(if state & NAMED == 0 {
-            // SAFETY: on or to check, without `NAMED` (see `shaped_unchecked`).
-            Callee::Shaped(unsafe { self.shaped_unchecked() })
-        } else {
-            // SAFETY: on or to check, with `NAMED` (see `named_unchecked`).
-            Callee::Named(unsafe { self.named_unchecked() })
-        })
-    }
-
-    /// The entry's callable of the list's shape.
-    ///
-    /// # Safety
-    ///
-    /// The caller read the entry's state, through a snapshot it holds, as on or to check
-    /// without [`NAMED`] ([`ON`] for example; the `NAMED` bit is fixed when the entry is
-    /// written).
-    #[inline]
-    pub(crate) unsafe fn shaped_unchecked(&self) -> &C {
-        // SAFETY: without `NAMED`, `shaped` is the field `Slots::push` wrote. It points into an
-        // `Arc` the entry's owners held when it was written. The owners leave the store only
+impl<I, O> Hot<I, O> {
+    /// Calls the entry with `input`: [`CallResult::Off`] when it is off, and
+    /// [`CallResult::Check`] when it must be checked first (then see
+    /// `ReceiverList::call_checked`).
+    #[inline(always)]
+    pub(crate) fn call(&self, input: &I) -> CallResult<O> {
+        let vt = self.vt.load(Ordering::Acquire);
+        // SAFETY: `vt` is a `&'static Vt` (`Slots::push`, `Slots::switch`). Either it is
+        // `Vt::OFF` or `Vt::CHECK`, which never read `data`, or it is the entry's own, read
+        // through a snapshot the caller holds (every `&Hot` comes from a list of a snapshot):
+        // the entry was on when read, and its closure is alive. The owners leave the store only
         // when the entry is switched off for good (`Slots::take_owners`), for the retired list
         // of the snapshot then replaced, and that list lives as long as any snapshot published
         // before it (each holds the next one's list, `retire.rs`). A snapshot published after
         // can reach the entry too, but the entry was off before that snapshot was published
-        // (under the signal's mutex, through which the caller got it) and stays off: the
-        // caller, having read it on or to check, holds a snapshot that keeps the closure.
-        unsafe { self.call.shaped.as_ref() }
-    }
-
-    /// The entry's by-name callable.
-    ///
-    /// # Safety
-    ///
-    /// As for [`shaped_unchecked`](Self::shaped_unchecked), with [`NAMED`] in the state read.
-    #[inline]
-    pub(crate) unsafe fn named_unchecked(&self) -> &ByNameCall {
-        // SAFETY: with `NAMED`, `named` is the field written; alive as in `shaped_unchecked`.
-        unsafe { self.call.named.as_ref() }
-    }
-
-    /// The entry's state: [`ON`], [`OFF`] or [`CHECK`], plus [`NAMED`] for a by-name callable.
-    #[inline]
-    pub(crate) fn state(&self) -> u8 {
-        self.state.load(Ordering::Acquire)
+        // (under the signal's mutex, through which the caller got it) and stays off.
+        unsafe { ((*vt).call)(self.data, input) }
     }
 }
 
@@ -188,44 +130,52 @@ impl EntryMeta {
     }
 }
 
-/// An entry's callable as stored: of the list's shape, or a by-name receiver's in a list of
-/// another shape.
-pub(crate) enum Stored<C: ?Sized> {
-    Shaped(Arc<C>),
-    Named(Arc<ByNameCall>),
-}
-
-impl<C: ?Sized> Clone for Stored<C> {
-    fn clone(&self) -> Self {
-        match self {
-            Stored::Shaped(call) => Stored::Shaped(call.clone()),
-            Stored::Named(call) => Stored::Named(call.clone()),
-        }
-    }
-}
-
-/// The callables an entry owns.
-pub(crate) type Owners<C, A> = (Stored<C>, Option<Arc<A>>);
+/// The closures an entry owns: its sync callable's, and its async callable.
+pub(crate) type Owners<A> = (Arc<dyn Any + Send + Sync>, Option<Arc<A>>);
 
 /// The cold part of an entry.
-pub(crate) struct Entry<C: ?Sized, A: ?Sized> {
+pub(crate) struct Entry<I: 'static, O: 'static, A: ?Sized> {
     pub(crate) meta: EntryMeta,
+    /// [`ON`], [`OFF`] or [`CHECK`]: what the hot part's vtable stands for.
+    state: AtomicU8,
+    /// The entry's own vtable, which the hot part holds while it is on.
+    vt: &'static Vt<I, O>,
     async_call: Option<NonNull<A>>,
     /// Touched by the writer only (it takes them when the entry is switched off for good).
-    owners: UnsafeCell<Option<Owners<C, A>>>,
+    owners: UnsafeCell<Option<Owners<A>>>,
 }
 
-impl<C: ?Sized, A: ?Sized> Entry<C, A> {
+impl<I: 'static, O: 'static, A: ?Sized> Entry<I, O, A> {
+    /// [`ON`], [`OFF`] or [`CHECK`].
+    #[inline]
+    pub(crate) fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+
     /// The entry's async callable, when its receiver is async.
     ///
     /// # Safety
     ///
-    /// As for [`Hot::shaped_unchecked`]: the caller read the entry's state (in its hot
-    /// part) as on or to check, through a snapshot it holds.
+    /// The caller read the entry's state as on or to check, through a snapshot it holds (see
+    /// [`Hot::call`] for why the closure is then alive).
     #[inline]
     pub(crate) unsafe fn async_call(&self) -> Option<&A> {
-        // SAFETY: alive as in `Hot::shaped_unchecked`, by the caller's contract.
+        // SAFETY: alive as in `Hot::call`, by the caller's contract.
         self.async_call.map(|call| unsafe { call.as_ref() })
+    }
+
+    /// Calls the entry's own closure, whatever the hot part's vtable says: for an entry to
+    /// check, once its connections said it is active.
+    ///
+    /// # Safety
+    ///
+    /// `hot` is this entry's hot part, and the caller read the state as to check, through a
+    /// snapshot it holds: the entry was in a store a rebuild abandoned, whose entries keep
+    /// their closures until it is dropped (nothing is switched off for good in it any more).
+    pub(crate) unsafe fn call_own(&self, hot: &Hot<I, O>, input: &I) -> CallResult<O> {
+        // SAFETY: `vt` and `data` were written together (`Slots::push`); alive by the
+        // caller's contract.
+        unsafe { (self.vt.call)(hot.data, input) }
     }
 }
 
@@ -234,24 +184,25 @@ type Cell<T> = UnsafeCell<MaybeUninit<T>>;
 
 /// A store of entries: fixed capacity, written once each, shared by the snapshots that list
 /// them (see the module docs).
-pub(crate) struct Slots<C: ?Sized, A: ?Sized> {
-    hot: Box<[Cell<Hot<C>>]>,
-    cold: Box<[Cell<Entry<C, A>>]>,
+pub(crate) struct Slots<I: 'static, O: 'static, A: ?Sized> {
+    hot: Box<[Cell<Hot<I, O>>]>,
+    cold: Box<[Cell<Entry<I, O, A>>]>,
     /// How many entries are written. Changed by the writer only.
     written: AtomicUsize,
     /// How many of them are switched off for good. Changed by the writer only.
     retired: AtomicUsize,
 }
 
-// SAFETY: the store hands out shared references to its entries and, through them, to closures
-// of types `C: Send + Sync` and `A: Send + Sync` (as the `Arc`s that own them would); the
-// pointers it holds are to those closures. Written entries are never written again; the
-// writer's own cells are used by one thread at a time (the `unsafe` methods' contracts).
-unsafe impl<C: ?Sized + Send + Sync, A: ?Sized + Send + Sync> Send for Slots<C, A> {}
+// SAFETY: the store hands out shared references to its entries and, through them, calls to
+// closures that are `Send + Sync` (a `Callable`'s) and references to closures of type
+// `A: Send + Sync` (as the `Arc`s that own them would); the pointers it holds are to those
+// closures. Written entries are never written again but for their atomics; the writer's own
+// cells are used by one thread at a time (the `unsafe` methods' contracts).
+unsafe impl<I: 'static, O: 'static, A: ?Sized + Send + Sync> Send for Slots<I, O, A> {}
 // SAFETY: as for `Send`.
-unsafe impl<C: ?Sized + Send + Sync, A: ?Sized + Send + Sync> Sync for Slots<C, A> {}
+unsafe impl<I: 'static, O: 'static, A: ?Sized + Send + Sync> Sync for Slots<I, O, A> {}
 
-impl<C: ?Sized, A: ?Sized> Slots<C, A> {
+impl<I: 'static, O: 'static, A: ?Sized> Slots<I, O, A> {
     /// An empty store for `capacity` entries.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         Slots {
@@ -281,40 +232,35 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     }
 
     /// Writes the next entry, on; returns its index, or `None` when the store is full (then
-    /// `owners` and `meta` are dropped: clones of what the connection's record holds, their
-    /// drop runs no user code). A store of no capacity is never written: the empty snapshot
-    /// that signals share before their first change has one (`snapshot::empty_by_name`).
+    /// the callables and `meta` are dropped: clones of what the connection's record holds,
+    /// their drop runs no user code). A store of no capacity is never written: the empty
+    /// snapshot that signals share before their first change has one
+    /// (`snapshot::empty_by_name`).
     ///
     /// # Safety
     ///
     /// One writer at a time: the caller holds the lock that every writer of this store holds.
-    pub(crate) unsafe fn push(&self, owners: Owners<C, A>, meta: EntryMeta) -> Option<usize> {
+    pub(crate) unsafe fn push(
+        &self,
+        call: Callable<I, O>,
+        async_call: Option<Arc<A>>,
+        meta: EntryMeta,
+    ) -> Option<usize> {
         let index = self.written.load(Ordering::Relaxed);
         if index >= self.capacity() {
             return None;
         }
-        let (call, named) = match &owners.0 {
-            Stored::Shaped(call) => (
-                Pointer {
-                    shaped: NonNull::from(&**call),
-                },
-                0,
-            ),
-            Stored::Named(call) => (
-                Pointer {
-                    named: NonNull::from(&**call),
-                },
-                NAMED,
-            ),
-        };
+        let (data, vt, owner) = call.into_parts();
         let hot = Hot {
-            call,
-            state: AtomicU8::new(named | ON),
+            vt: AtomicPtr::new(as_ptr(vt)),
+            data,
         };
         let cold = Entry {
             meta,
-            async_call: owners.1.as_deref().map(NonNull::from),
-            owners: UnsafeCell::new(Some(owners)),
+            state: AtomicU8::new(ON),
+            vt,
+            async_call: async_call.as_deref().map(NonNull::from),
+            owners: UnsafeCell::new(Some((owner, async_call))),
         };
         // SAFETY: `index` is below the capacity and at `written`: no snapshot's length covers
         // it, so no reference to it exists, and the caller is the only writer.
@@ -328,7 +274,7 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
 
     /// The first `len` entries' hot parts.
     #[inline]
-    pub(crate) fn hot(&self, len: usize) -> &[Hot<C>] {
+    pub(crate) fn hot(&self, len: usize) -> &[Hot<I, O>] {
         // SAFETY: no more than is written.
         unsafe { self.hot_unchecked(len.min(self.written())) }
     }
@@ -341,33 +287,49 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     /// `len` is at most [`written`](Self::written) (which never decreases): taken from it,
     /// as `ReceiverList` does.
     #[inline]
-    pub(crate) unsafe fn hot_unchecked(&self, len: usize) -> &[Hot<C>] {
-        // SAFETY: the first `written` entries are initialized and never written again, and
-        // `len` is at most `written` (the caller's contract); `UnsafeCell<MaybeUninit<T>>`
-        // has `T`'s layout.
-        unsafe { std::slice::from_raw_parts(self.hot.as_ptr().cast::<Hot<C>>(), len) }
+    pub(crate) unsafe fn hot_unchecked(&self, len: usize) -> &[Hot<I, O>] {
+        // SAFETY: the first `written` entries are initialized and never written again but for
+        // their atomics, and `len` is at most `written` (the caller's contract);
+        // `UnsafeCell<MaybeUninit<T>>` has `T`'s layout.
+        unsafe { std::slice::from_raw_parts(self.hot.as_ptr().cast::<Hot<I, O>>(), len) }
     }
 
     /// The first `len` entries' cold parts.
     #[inline]
-    pub(crate) fn cold(&self, len: usize) -> &[Entry<C, A>] {
+    pub(crate) fn cold(&self, len: usize) -> &[Entry<I, O, A>] {
         let len = len.min(self.written());
         // SAFETY: as for `hot`.
-        unsafe { std::slice::from_raw_parts(self.cold.as_ptr().cast::<Entry<C, A>>(), len) }
+        unsafe { std::slice::from_raw_parts(self.cold.as_ptr().cast::<Entry<I, O, A>>(), len) }
     }
 
-    /// Sets entry `index` (written) to on or off; a by-name entry stays one.
+    /// Sets written entry `index` to `state`: the state in its cold part, and the vtable
+    /// that stands for it in its hot part.
     ///
     /// # Safety
     ///
-    /// One writer at a time, as for [`push`](Self::push) (a load and a store, not one atomic
-    /// step: two writers could lose a change).
+    /// One writer at a time, as for [`push`](Self::push).
+    unsafe fn switch(&self, index: usize, state: u8) {
+        let (Some(hot), Some(cold)) = (self.hot(index + 1).get(index), self.cold(index + 1).get(index))
+        else {
+            return;
+        };
+        let vt = match state {
+            ON => cold.vt,
+            OFF => Vt::OFF,
+            _ => Vt::CHECK,
+        };
+        cold.state.store(state, Ordering::Release);
+        hot.vt.store(as_ptr(vt), Ordering::Release);
+    }
+
+    /// Sets entry `index` (written) to on or off.
+    ///
+    /// # Safety
+    ///
+    /// One writer at a time, as for [`push`](Self::push).
     pub(crate) unsafe fn set_on(&self, index: usize, on: bool) {
-        if let Some(hot) = self.hot(index + 1).get(index) {
-            let named = hot.state.load(Ordering::Relaxed) & NAMED;
-            hot.state
-                .store(named | if on { ON } else { OFF }, Ordering::Release);
-        }
+        // SAFETY: by the caller's contract.
+        unsafe { self.switch(index, if on { ON } else { OFF }) }
     }
 
     /// Sets every entry that is on to check: the store is abandoned for a rebuilt one.
@@ -376,10 +338,10 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     ///
     /// One writer at a time, as for [`set_on`](Self::set_on).
     pub(crate) unsafe fn check_all(&self) {
-        for hot in self.hot(usize::MAX) {
-            let state = hot.state.load(Ordering::Relaxed);
-            if switch(state) == ON {
-                hot.state.store(state | CHECK, Ordering::Release);
+        for (index, entry) in self.cold(usize::MAX).iter().enumerate() {
+            if entry.state.load(Ordering::Relaxed) == ON {
+                // SAFETY: by the caller's contract.
+                unsafe { self.switch(index, CHECK) };
             }
         }
     }
@@ -390,7 +352,7 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     /// # Safety
     ///
     /// One writer at a time, as for [`push`](Self::push).
-    pub(crate) unsafe fn take_owners(&self, index: usize) -> Option<Owners<C, A>> {
+    pub(crate) unsafe fn take_owners(&self, index: usize) -> Option<Owners<A>> {
         let entry = self.cold(index + 1).get(index)?;
         // SAFETY: the caller is the only writer.
         unsafe { self.set_on(index, false) };
@@ -403,7 +365,12 @@ impl<C: ?Sized, A: ?Sized> Slots<C, A> {
     }
 }
 
-impl<C: ?Sized, A: ?Sized> Drop for Slots<C, A> {
+/// A vtable as the atomic of a hot part holds it (never written through).
+fn as_ptr<I: 'static, O: 'static>(vt: &'static Vt<I, O>) -> *mut Vt<I, O> {
+    std::ptr::from_ref(vt).cast_mut()
+}
+
+impl<I: 'static, O: 'static, A: ?Sized> Drop for Slots<I, O, A> {
     /// Drops each written entry; the owners each on their own under `catch_unwind` (a
     /// closure's captures' `Drop` is user code, see [`drop_quietly`]).
     fn drop(&mut self) {
@@ -415,7 +382,7 @@ impl<C: ?Sized, A: ?Sized> Drop for Slots<C, A> {
             let Entry { meta, owners, .. } = entry;
             drop_quietly(owners.into_inner());
             drop(meta);
-            // `Hot` needs no drop: a pointer and an atomic.
+            // `Hot` needs no drop: two pointers.
         }
     }
 }
@@ -452,37 +419,40 @@ mod tests {
     use super::tests_support::meta;
     use super::*;
 
-    type Call = dyn Fn(usize) -> usize + Send + Sync;
     type AsyncCall = dyn Fn() -> usize + Send + Sync;
+
+    fn callable(f: impl Fn(usize) -> usize + Send + Sync + 'static) -> Callable<usize, usize> {
+        Callable::new(move |x: &usize| CallResult::Value(f(*x)))
+    }
+
+    fn value(outcome: CallResult<usize>) -> Option<usize> {
+        match outcome {
+            CallResult::Value(value) => Some(value),
+            CallResult::Off => None,
+            _ => panic!("neither a value nor off"),
+        }
+    }
 
     #[test]
     fn entries_are_written_once_and_read_up_to_a_length() {
         let captured = Arc::new(100usize);
         let held = captured.clone();
-        let slots: Slots<Call, AsyncCall> = Slots::with_capacity(2);
-        let first: Arc<Call> = Arc::new(|x| x + 1);
-        let second: Arc<Call> = Arc::new(move |x| x + *held);
+        let slots: Slots<usize, usize, AsyncCall> = Slots::with_capacity(2);
         let async_second: Arc<AsyncCall> = Arc::new(|| 7);
         // SAFETY: this test is the only writer.
         unsafe {
-            assert_eq!(slots.push((Stored::Shaped(first), None), meta(0)), Some(0));
+            assert_eq!(slots.push(callable(|x| x + 1), None, meta(0)), Some(0));
             assert_eq!(
-                slots.push((Stored::Shaped(second), Some(async_second)), meta(1)),
+                slots.push(callable(move |x| x + *held), Some(async_second), meta(1)),
                 Some(1)
             );
-            assert!(slots
-                .push((Stored::Shaped(Arc::new(|x| x)), None), meta(2))
-                .is_none());
+            assert!(slots.push(callable(|x| x), None, meta(2)).is_none());
         }
         assert_eq!(slots.written(), 2);
-        let call = |h: &Hot<Call>| match h.callee() {
-            Some(Callee::Shaped(f)) => f(1),
-            _ => 0,
-        };
-        let calls: Vec<usize> = slots.hot(1).iter().map(call).collect();
-        assert_eq!(calls, [2], "a length of one sees one entry");
-        let calls: Vec<usize> = slots.hot(9).iter().map(call).collect();
-        assert_eq!(calls, [2, 101], "never more than written");
+        let calls: Vec<_> = slots.hot(1).iter().map(|h| value(h.call(&1))).collect();
+        assert_eq!(calls, [Some(2)], "a length of one sees one entry");
+        let calls: Vec<_> = slots.hot(9).iter().map(|h| value(h.call(&1))).collect();
+        assert_eq!(calls, [Some(2), Some(101)], "never more than written");
         // SAFETY: both entries are on, and nothing was retired.
         unsafe {
             assert_eq!(slots.cold(2)[1].async_call().map(|f| f()), Some(7));
@@ -493,65 +463,41 @@ mod tests {
             slots.set_on(0, false);
             slots.check_all();
         }
-        assert_eq!(slots.hot(2)[0].state(), OFF);
-        assert_eq!(
-            slots.hot(2).iter().map(Hot::state).collect::<Vec<_>>(),
-            [OFF, CHECK]
-        );
+        let states: Vec<u8> = slots.cold(2).iter().map(Entry::state).collect();
+        assert_eq!(states, [OFF, CHECK]);
+        assert!(matches!(slots.hot(2)[0].call(&1), CallResult::Off));
+        assert!(matches!(slots.hot(2)[1].call(&1), CallResult::Check));
+        // SAFETY: the entry is to check, and this test holds the store.
+        let own = unsafe { slots.cold(2)[1].call_own(&slots.hot(2)[1], &1) };
+        assert_eq!(value(own), Some(101), "its own closure, whatever the hot part says");
         // SAFETY: the only writer.
         let owners = unsafe { slots.take_owners(1) };
         assert!(owners.is_some());
         assert_eq!(slots.retired(), 1);
-        assert_eq!(slots.hot(2)[1].state(), OFF);
+        assert_eq!(slots.cold(2)[1].state(), OFF);
+        assert!(matches!(slots.hot(2)[1].call(&1), CallResult::Off));
         assert_eq!(Arc::strong_count(&captured), 2, "the taken owners hold it");
         drop(owners);
         assert_eq!(Arc::strong_count(&captured), 1);
         drop(slots);
     }
-}
-
-#[cfg(test)]
-mod named_tests {
-    use super::tests_support::meta;
-    use super::*;
-    use crate::kwargs::Kwargs;
-    use crate::receiver::CallResult;
-    use crate::sender::SenderKey;
-
-    type Call = dyn Fn(usize) -> usize + Send + Sync;
 
     #[test]
-    fn a_by_name_entry_stays_one_through_blocks_and_a_rebuild() {
-        let slots: Slots<Call, Call> = Slots::with_capacity(2);
-        let named: Arc<ByNameCall> =
-            Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| CallResult::NoValue);
+    fn an_entry_switched_back_on_calls_its_own_closure() {
+        let slots: Slots<usize, usize, AsyncCall> = Slots::with_capacity(2);
         // SAFETY: this test is the only writer.
         unsafe {
-            assert_eq!(slots.push((Stored::Named(named), None), meta(0)), Some(0));
-            assert_eq!(
-                slots.push((Stored::Shaped(Arc::new(|x| x)), None), meta(1)),
-                Some(1)
-            );
+            slots.push(callable(|x| x * 10), None, meta(0));
+            slots.push(callable(|x| x * 100), None, meta(1));
         }
         let hot = slots.hot(2);
-        assert_eq!(hot[0].state(), NAMED | ON);
         // SAFETY: the only writer.
         unsafe { slots.set_on(0, false) };
-        assert_eq!(hot[0].state(), NAMED | OFF);
+        assert_eq!(value(hot[0].call(&2)), None);
+        assert_eq!(value(hot[1].call(&2)), Some(200));
         // SAFETY: the only writer.
         unsafe { slots.set_on(0, true) };
-        assert_eq!(hot[0].state(), NAMED | ON);
-        // SAFETY: the only writer.
-        unsafe { slots.check_all() };
-        assert_eq!(hot[0].state(), NAMED | CHECK);
-        assert_eq!(hot[1].state(), CHECK);
-        assert!(matches!(hot[0].callee(), Some(Callee::Named(_))));
-        assert!(matches!(hot[1].callee(), Some(Callee::Shaped(_))));
-        // SAFETY: the only writer.
-        unsafe { slots.set_on(1, false) };
-        assert!(
-            hot[1].callee().is_none(),
-            "an entry that is off gives no callable"
-        );
+        assert_eq!(value(hot[0].call(&2)), Some(20));
+        assert_eq!(slots.cold(2)[0].state(), ON);
     }
 }

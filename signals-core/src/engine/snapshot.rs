@@ -46,14 +46,14 @@ use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hasher};
 
 use crate::engine::retire::{self, Retired};
-use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameCall, Record, RecordFn};
+use crate::engine::callable::Callable;
+use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameInput, Record, RecordFn};
 pub(crate) use crate::engine::slots::EntryMeta;
-use crate::engine::slots::{switch, Entry, Hot, Owners, Slots, Stored, CHECK, OFF, ON};
+use crate::engine::slots::{Entry, Hot, Slots, CHECK, OFF, ON};
 use crate::engine::sync::AtomicBool;
 use crate::error::Error;
 use crate::future::BoxFuture;
-use crate::kwargs::Kwargs;
-use crate::receiver::{typed_in_by_name_send, AnyValue, ReceiverId, ReceiverInfo};
+use crate::receiver::{typed_in_by_name_send, AnyValue, CallResult, ReceiverId, ReceiverInfo};
 use crate::report::{Response, SendReport};
 use crate::sender::{SenderFilter, SenderKey};
 
@@ -67,28 +67,28 @@ pub(crate) type SharedSnapshot = Arc<dyn ErasedSnapshot>;
 /// An async receiver has its place in the list like any receiver, so connection order is one
 /// list: its callable is a shim that reports it cannot run in a sync send, and its entry
 /// holds what an async send awaits.
-pub(crate) struct ReceiverList<C: ?Sized, A: ?Sized> {
-    slots: Arc<Slots<C, A>>,
+pub(crate) struct ReceiverList<I: 'static, O: 'static, A: ?Sized> {
+    slots: Arc<Slots<I, O, A>>,
     len: usize,
 }
 
-impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
+impl<I: 'static, O: 'static, A: ?Sized> ReceiverList<I, O, A> {
     /// The list of every entry `slots` holds now.
-    fn of(slots: Arc<Slots<C, A>>) -> Self {
+    fn of(slots: Arc<Slots<I, O, A>>) -> Self {
         let len = slots.written();
         ReceiverList { slots, len }
     }
 
     /// What a send reads of each entry, in order.
     #[inline]
-    pub(crate) fn hot(&self) -> &[Hot<C>] {
+    pub(crate) fn hot(&self) -> &[Hot<I, O>] {
         // SAFETY: `len` was taken from the store's `written` (`of`), which never decreases.
         unsafe { self.slots.hot_unchecked(self.len) }
     }
 
     /// Each entry's description and async callable, in order.
     #[inline]
-    pub(crate) fn entries(&self) -> &[Entry<C, A>] {
+    pub(crate) fn entries(&self) -> &[Entry<I, O, A>] {
         self.slots.cold(self.len)
     }
 
@@ -107,20 +107,40 @@ impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
     /// The async callable at `index`, when that receiver is async and its entry is not off.
     #[inline]
     pub(crate) fn async_at(&self, index: usize) -> Option<&A> {
-        if switch(self.hot().get(index)?.state()) == OFF {
+        let entry = self.entries().get(index)?;
+        if entry.state() == OFF {
             return None;
         }
         // SAFETY: the state was just read as on or to check, through this list.
-        unsafe { self.entries().get(index)?.async_call() }
+        unsafe { entry.async_call() }
     }
 
     /// Whether entry `index` would be called now: on, or (in a list a rebuild abandoned)
     /// still connected.
     pub(crate) fn is_active(&self, index: usize) -> bool {
-        match self.hot().get(index).map(|hot| switch(hot.state())) {
+        match self.entries().get(index).map(Entry::state) {
             Some(ON) => true,
             Some(CHECK) => self.meta(index).is_active(),
             _ => false,
+        }
+    }
+
+    /// Calls entry `index` with `input` off the fast loop: an entry to check is called if
+    /// its connections say it is active, and is [`CallResult::Off`] otherwise. Panics if
+    /// `index` is out of bounds, as a slice does.
+    pub(crate) fn call_checked(&self, index: usize, input: &I) -> CallResult<O> {
+        let hot = &self.hot()[index];
+        match hot.call(input) {
+            CallResult::Check => {
+                let entry = &self.entries()[index];
+                if !entry.meta.is_active() {
+                    return CallResult::Off;
+                }
+                // SAFETY: `hot` was read as to check, through this list, of a snapshot the
+                // caller holds.
+                unsafe { entry.call_own(hot, input) }
+            }
+            outcome => outcome,
         }
     }
 
@@ -133,23 +153,24 @@ impl<C: ?Sized, A: ?Sized> ReceiverList<C, A> {
     }
 }
 
-struct SenderList<C: ?Sized, A: ?Sized> {
+struct SenderList<I: 'static, O: 'static, A: ?Sized> {
     key: SenderKey<'static>,
     hash: u64,
-    receivers: ReceiverList<C, A>,
+    receivers: ReceiverList<I, O, A>,
 }
 
 /// How the receivers of one kind of signal are stored and called. The engine defines the
 /// by-name shape; the typed layer adds one per signal struct.
 pub(crate) trait Shape: 'static + Sized {
-    /// The stored callable.
-    type Call: ?Sized + Send + Sync;
+    /// What a send gives each receiver: the sender and the arguments, behind one pointer.
+    type Input: 'static;
+    /// What a receiver gives back.
+    type Output: 'static;
     /// The stored callable of an async receiver.
     type AsyncCall: ?Sized + Send + Sync;
 
-    /// The callable for `record` (of this shape, or its by-name callable as it is), or
-    /// `None` when it cannot be called in this shape.
-    fn adapt(record: &Record) -> Option<Stored<Self::Call>>;
+    /// The callable for `record` in this shape, or `None` when it cannot be called in it.
+    fn adapt(record: &Record) -> Option<Callable<Self::Input, Self::Output>>;
 
     /// The async callable for `record`, when it is an async receiver.
     fn adapt_async(record: &Record) -> Option<Arc<Self::AsyncCall>>;
@@ -163,16 +184,15 @@ pub(crate) trait Shape: 'static + Sized {
 pub(crate) struct ByNameShape;
 
 impl Shape for ByNameShape {
-    type Call = ByNameCall;
+    type Input = ByNameInput;
+    type Output = AnyValue;
     type AsyncCall = AsyncByNameCall;
 
-    fn adapt(record: &Record) -> Option<Stored<ByNameCall>> {
-        Some(Stored::Shaped(match &record.func {
-            RecordFn::ByName(f) => f.clone(),
-            RecordFn::Struct(_) => {
-                Arc::new(|_: &SenderKey<'_>, _: &dyn Kwargs| typed_in_by_name_send())
-            }
-        }))
+    fn adapt(record: &Record) -> Option<Callable<ByNameInput, AnyValue>> {
+        Some(match &record.func {
+            RecordFn::ByName(f) => (**f).clone(),
+            RecordFn::Struct(_) => Callable::new(|_: &ByNameInput| typed_in_by_name_send()),
+        })
     }
 
     fn adapt_async(record: &Record) -> Option<Arc<AsyncByNameCall>> {
@@ -185,8 +205,8 @@ impl Shape for ByNameShape {
 
 /// The receivers of one signal at one moment.
 pub(crate) struct Snapshot<Sh: Shape> {
-    any: ReceiverList<Sh::Call, Sh::AsyncCall>,
-    by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>>,
+    any: ReceiverList<Sh::Input, Sh::Output, Sh::AsyncCall>,
+    by_sender: HashTable<SenderList<Sh::Input, Sh::Output, Sh::AsyncCall>>,
     /// Set when a newer snapshot is published: a thread's cache then fetches the new one.
     replaced: AtomicBool,
     /// Whether any receiver is weakly bound: sends then take a share of the sweep for dead
@@ -222,7 +242,7 @@ impl<Sh: Shape> Snapshot<Sh> {
     /// The snapshot of `records` (in connection order), built from nothing: the list for
     /// every sender in a store with room to append (see [`appended`](ErasedSnapshot::appended)).
     pub(crate) fn build(records: &[&Record]) -> Self {
-        let adapted: Vec<Adapted<'_, Sh::Call, Sh::AsyncCall>> = records
+        let adapted: Vec<Adapted<'_, Sh::Input, Sh::Output, Sh::AsyncCall>> = records
             .iter()
             .filter(|r| r.blocks == 0)
             .filter_map(|r| Some((*r, Sh::adapt(r)?, Sh::adapt_async(r))))
@@ -253,7 +273,7 @@ impl<Sh: Shape> Snapshot<Sh> {
             0 if records.is_empty() => 0,
             len => len + len / 2 + 4,
         });
-        let mut by_sender: HashTable<SenderList<Sh::Call, Sh::AsyncCall>> =
+        let mut by_sender: HashTable<SenderList<Sh::Input, Sh::Output, Sh::AsyncCall>> =
             HashTable::with_capacity(for_one.len());
         for (hash, key, own) in for_one {
             let receivers = merged(&adapted, &in_connection_order(&for_any, &own), |len| len);
@@ -300,7 +320,7 @@ impl<Sh: Shape> Snapshot<Sh> {
     pub(crate) fn receivers_for_key(
         &self,
         key: &SenderKey<'_>,
-    ) -> &ReceiverList<Sh::Call, Sh::AsyncCall> {
+    ) -> &ReceiverList<Sh::Input, Sh::Output, Sh::AsyncCall> {
         self.receivers_for_with(|| key.reborrow())
     }
 
@@ -310,7 +330,7 @@ impl<Sh: Shape> Snapshot<Sh> {
     pub(crate) fn receivers_for_with<'k>(
         &self,
         key: impl FnOnce() -> SenderKey<'k>,
-    ) -> &ReceiverList<Sh::Call, Sh::AsyncCall> {
+    ) -> &ReceiverList<Sh::Input, Sh::Output, Sh::AsyncCall> {
         if self.by_sender.is_empty() {
             return &self.any;
         }
@@ -328,7 +348,7 @@ impl<Sh: Shape> Snapshot<Sh> {
 }
 
 /// A record with its callables adapted to a shape.
-type Adapted<'r, C, A> = (&'r Record, Stored<C>, Option<Arc<A>>);
+type Adapted<'r, I, O, A> = (&'r Record, Callable<I, O>, Option<Arc<A>>);
 
 /// Two ascending lists of indices, merged into one.
 fn in_connection_order(a: &[usize], b: &[usize]) -> Vec<usize> {
@@ -351,14 +371,15 @@ fn in_connection_order(a: &[usize], b: &[usize]) -> Vec<usize> {
 /// The receivers of `adapted` at `indices` (ascending), in connection order, each receiver
 /// once (at its first connection's place: the same function may be connected for every
 /// sender and for one, or by two plugins), in a store of `capacity(entries)` entries.
-fn merged<C: ?Sized, A: ?Sized>(
-    adapted: &[Adapted<'_, C, A>],
+fn merged<I: 'static, O: 'static, A: ?Sized>(
+    adapted: &[Adapted<'_, I, O, A>],
     indices: &[usize],
     capacity: impl Fn(usize) -> usize,
-) -> ReceiverList<C, A> {
+) -> ReceiverList<I, O, A> {
     // Each identity seen, with its entry's index.
     let mut seen: HashTable<(&ReceiverId, usize)> = HashTable::with_capacity(indices.len());
-    let mut entries: Vec<(Owners<C, A>, EntryMeta)> = Vec::with_capacity(indices.len());
+    let mut entries: Vec<(Callable<I, O>, Option<Arc<A>>, EntryMeta)> =
+        Vec::with_capacity(indices.len());
     for (r, call, async_call) in indices.iter().map(|&index| &adapted[index]) {
         // A weakly bound receiver is a connection of its own: it may die at any moment, so it
         // neither takes the place of another connection of its identity nor loses its own.
@@ -367,20 +388,21 @@ fn merged<C: ?Sized, A: ?Sized>(
             let id = &r.info.id;
             debug_assert_eq!(r.id_hash, hash_id(id), "a record's identity hash is stale");
             if let Some(&(_, first)) = seen.find(r.id_hash, |(seen, _)| *seen == id) {
-                entries[first].1.merge(r.active.clone());
+                entries[first].2.merge(r.active.clone());
                 continue;
             }
             seen.insert_unique(r.id_hash, (id, entries.len()), |(seen, _)| hash_id(seen));
         }
         entries.push((
-            (call.clone(), async_call.clone()),
+            call.clone(),
+            async_call.clone(),
             EntryMeta::new(r.seq, r.active.clone(), r.info.clone(), r.alive.clone()),
         ));
     }
     let slots = Slots::with_capacity(capacity(entries.len()));
-    for (owners, meta) in entries {
+    for (call, async_call, meta) in entries {
         // SAFETY: the store is new and not shared yet: this is its only writer.
-        let pushed = unsafe { slots.push(owners, meta) };
+        let pushed = unsafe { slots.push(call, async_call, meta) };
         debug_assert!(pushed.is_some(), "a new store has room for its entries");
     }
     ReceiverList::of(Arc::new(slots))
@@ -465,7 +487,7 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
             record.alive.clone(),
         );
         // SAFETY: the caller holds the signal's mutex, which every writer of its stores holds.
-        let index = unsafe { self.any.slots.push((call, async_call), meta) }?;
+        let index = unsafe { self.any.slots.push(call, async_call, meta) }?;
         Some((self.successor(weak, Vec::new()), index))
     }
 

@@ -8,11 +8,11 @@
 //! link-time registry, plugins) and `Arc` stay on `std` in both builds and are not modelled.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};

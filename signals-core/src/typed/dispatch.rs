@@ -6,16 +6,14 @@ use std::sync::atomic::Ordering;
 
 use crate::engine::cache::owned_snapshot;
 use crate::engine::cache::with_snapshot;
-use crate::engine::deliver::{await_receivers, call_receivers, Collect, Concurrency, Invoke, Mode};
-use crate::engine::signal::ByNameCall;
+use crate::engine::deliver::{await_receivers, call_receivers, Collect, Concurrency, Mode};
 use crate::engine::signal::SignalCore;
 use crate::engine::snapshot::{downcast, downcast_owned, Snapshot};
 use crate::future::drop_quietly;
-use crate::receiver::CallResult;
 use crate::report::{Response, SendReport};
 use crate::sender::Sender;
 use crate::typed::handle::TypedSignal;
-use crate::typed::shape::{ThreadSnapshot, TypedCall, TypedShape};
+use crate::typed::shape::{Delivery, ThreadSnapshot, TypedShape};
 use crate::typed::signal::Signal;
 
 impl<T: Signal> TypedSignal<T> {
@@ -38,11 +36,12 @@ impl<T: Signal> TypedSignal<T> {
             return SendReport::default();
         };
         let list = snapshot.receivers_for_with(|| sender.sender_key());
+        let input = Delivery::new(sender, args);
         let report = await_receivers(
             core,
             list,
             how,
-            invoke::<T>(sender, args),
+            &input,
             |call| call(sender, args),
             collect,
         )
@@ -139,25 +138,7 @@ fn send_to_snapshot<T: Signal>(
         core.sweep_now_and_then();
     }
     let receivers = snapshot.receivers_for_with(|| sender.sender_key());
-    call_receivers(core, receivers, mode, invoke::<T>(sender, args), collect)
-}
-
-/// How a typed send calls an entry: a typed receiver with the sender and the struct, a
-/// by-name one with the sender's key and the struct as the bag (its value, if any, must be of
-/// the signal's output type).
-#[inline(always)]
-#[allow(clippy::type_complexity)] // Two closures' types, which only `impl` can name.
-pub(crate) fn invoke<'a, T: Signal>(
-    sender: &'a T::Sender,
-    args: &'a T,
-) -> Invoke<
-    impl Fn(&TypedCall<T>) -> CallResult<T::Output> + 'a,
-    impl Fn(&ByNameCall) -> CallResult<T::Output> + 'a,
-> {
-    Invoke {
-        shaped: move |call: &TypedCall<T>| call(sender, args),
-        named: move |call: &ByNameCall| call(&sender.sender_key(), args).downcast::<T::Output>(),
-    }
+    call_receivers(core, receivers, mode, &Delivery::new(sender, args), collect)
 }
 
 /// The send path when this thread's slot holds no current snapshot: fetches it first.

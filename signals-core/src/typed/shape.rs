@@ -2,13 +2,16 @@
 //! receiver through an adapter), and a by-name send to a signal a struct declares.
 
 use std::any::type_name;
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::engine::cache::ThreadCache;
+use crate::engine::callable::{Callable, Vt};
 use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Mode};
-use crate::engine::signal::{AsyncRecordFn, Binding, Callable, Record, RecordFn, SignalCore};
-use crate::engine::slots::Stored;
+use crate::engine::signal::{
+    AsyncRecordFn, Binding, ByNameCall, ByNameInput, Record, RecordFn, SignalCore,
+};
 use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ErasedSnapshot, Shape, SharedSnapshot, Snapshot,
 };
@@ -18,12 +21,68 @@ use crate::kwargs::Kwargs;
 use crate::receiver::{AnyValue, CallResult, ReceiverInfo};
 use crate::report::{Response, SendReport};
 use crate::sender::{Sender, SenderKey};
-use crate::typed::dispatch::invoke;
 use crate::typed::signal::Signal;
 
-/// A typed receiver as stored: the sender and the struct, and the signal's output.
-pub(crate) type TypedCall<T> =
-    dyn Fn(&<T as Signal>::Sender, &T) -> CallResult<<T as Signal>::Output> + Send + Sync;
+/// What a typed receiver is called with: the sender and the struct, borrowed by the send
+/// (one pointer to this is all a receiver's call passes, see `engine/callable.rs`).
+pub(crate) struct Delivery<T: Signal> {
+    sender: *const T::Sender,
+    args: *const T,
+}
+
+impl<T: Signal> Delivery<T> {
+    /// The input of a send of `args` from `sender`.
+    #[inline]
+    pub(crate) fn new(sender: &T::Sender, args: &T) -> Self {
+        Delivery { sender, args }
+    }
+
+    /// The sender and the struct.
+    ///
+    /// # Safety
+    ///
+    /// What [`new`](Self::new) borrowed is still borrowed: the caller is a receiver called by
+    /// the send that made this input, during the call.
+    #[inline(always)]
+    pub(crate) unsafe fn parts(&self) -> (&T::Sender, &T) {
+        // SAFETY: by the caller's contract, both references are alive.
+        unsafe { (&*self.sender, &*self.args) }
+    }
+}
+
+// SAFETY: a pair of shared references to `Sync` values (`Signal` requires both to be).
+unsafe impl<T: Signal> Send for Delivery<T> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Signal> Sync for Delivery<T> {}
+
+/// A typed receiver as stored: called with the sender and the struct, it gives the signal's
+/// output.
+pub(crate) type TypedCall<T> = Callable<Delivery<T>, <T as Signal>::Output>;
+
+/// Calls a by-name receiver from a typed send, with the sender's key and the struct as the
+/// bag; its value, if any, must be of the signal's output type.
+///
+/// # Safety
+///
+/// `data` points to a live [`ByNameCall`] (see [`Vt::call`]).
+unsafe fn call_named<T: Signal>(data: NonNull<()>, input: &Delivery<T>) -> CallResult<T::Output> {
+    // SAFETY: by the caller's contract.
+    let named = unsafe { data.cast::<ByNameCall>().as_ref() };
+    // SAFETY: a receiver's callable is called by the send that made its input, during it.
+    let (sender, args) = unsafe { input.parts() };
+    named
+        .call(&ByNameInput::new(&sender.sender_key(), args))
+        .downcast::<T::Output>()
+}
+
+/// The vtable of by-name receivers in `T`'s lists.
+struct NamedVt<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T: Signal> NamedVt<T> {
+    const VT: &'static Vt<Delivery<T>, T::Output> = &Vt {
+        call: call_named::<T>,
+    };
+}
 
 /// A typed async receiver as stored.
 pub(crate) type AsyncTypedCall<T> = dyn for<'a> Fn(&'a <T as Signal>::Sender, &'a T) -> BoxFuture<'a, CallResult<<T as Signal>::Output>>
@@ -85,18 +144,19 @@ fn build<T: Signal>(records: &[&Record]) -> SharedSnapshot {
 }
 
 impl<T: Signal> Shape for TypedShape<T> {
-    type Call = TypedCall<T>;
+    type Input = Delivery<T>;
+    type Output = T::Output;
     type AsyncCall = AsyncTypedCall<T>;
 
-    fn adapt(record: &Record) -> Option<Stored<TypedCall<T>>> {
+    fn adapt(record: &Record) -> Option<TypedCall<T>> {
         match &record.func {
-            RecordFn::Struct(any) => any
-                .downcast_ref::<Callable<TypedCall<T>>>()
-                .cloned()
-                .map(Stored::Shaped),
-            // Called as it is, by the send's `Invoke::named` (`dispatch::invoke`; no adapter closure
-            // between).
-            RecordFn::ByName(by_name) => Some(Stored::Named(by_name.clone())),
+            RecordFn::Struct(erased) => erased.downcast::<Delivery<T>, T::Output>(),
+            // Called through a pointer to the by-name callable (no adapter closure between).
+            RecordFn::ByName(by_name) => {
+                // SAFETY: `call_named` is called with a pointer to the `ByNameCall` inside
+                // `by_name`, which the callable keeps.
+                Some(unsafe { Callable::with_target(by_name.clone(), NamedVt::<T>::VT) })
+            }
         }
     }
 
@@ -145,7 +205,7 @@ fn send_by_name<T: Signal>(
             core,
             snapshot.receivers_for_key(key),
             mode,
-            invoke::<T>(sender, args),
+            &Delivery::new(sender, args),
             Some(&mut push),
         )
     })
@@ -181,11 +241,12 @@ fn send_by_name_async<'a, T: Signal>(
         }
         let list = snapshot.receivers_for_key(&key);
         let mut values = Vec::new();
+        let input = Delivery::new(sender, args);
         let report = await_receivers(
             core,
             list,
             how,
-            invoke::<T>(sender, args),
+            &input,
             |call| call(sender, args),
             collect.then_some(&mut values),
         )
