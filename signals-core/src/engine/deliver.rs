@@ -118,10 +118,13 @@ fn call_receivers_untraced<I: 'static, O: 'static, A: ?Sized>(
                         collect(&list.meta(index).info, value);
                     }
                 }
-                CallResult::Off => off += 1,
-                // An entry to check: the rest of the send goes out of line.
-                CallResult::Check => return Stop::Check,
-                CallResult::Abnormal(abnormal) => return Stop::Abnormal(abnormal),
+                // Out of line: kept in the loop, the other outcomes' cases make it a jump
+                // through a table after every call.
+                other => {
+                    if let Some(stop) = unusual(other, &mut off) {
+                        return stop;
+                    }
+                }
             }
         }
         Stop::Done
@@ -141,6 +144,24 @@ fn call_receivers_untraced<I: 'static, O: 'static, A: ?Sized>(
         Err(payload) => (hot.len() - left, Err(payload)),
     };
     call_rest(core, list, mode, input, collect, next, off, stopped)
+}
+
+/// What the fast loop does with an outcome other than a value or none: counts an entry
+/// switched off, or says why it stops (an entry to check: the rest of the send goes out of
+/// line; or a receiver that did not end normally).
+#[cold]
+#[inline(never)]
+fn unusual<O>(outcome: CallResult<O>, off: &mut usize) -> Option<Stop> {
+    match outcome {
+        CallResult::Off => {
+            *off += 1;
+            None
+        }
+        CallResult::Check => Some(Stop::Check),
+        CallResult::Abnormal(abnormal) => Some(Stop::Abnormal(abnormal)),
+        // Not given to this function.
+        CallResult::Value(_) | CallResult::NoValue => None,
+    }
 }
 
 /// Why the fast loop stopped.
