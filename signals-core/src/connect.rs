@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::connection::Connection;
+use crate::engine::callable::Callable;
 use crate::engine::signal::{
     by_name_async, unique_receiver_id, Alive, AsyncRecordFn, ByNameCall, ByNameInput, RecordFn,
     SignalCore,
@@ -23,7 +24,6 @@ use crate::receiver::{
     SourceLocation,
 };
 use crate::sender::{Sender, SenderFilter, SenderKey};
-use crate::engine::callable::Callable;
 use crate::typed::shape::{async_typed_call, Delivery, TypedCall};
 use crate::typed::signal::Signal;
 
@@ -514,7 +514,10 @@ where
         Box::pin(async move { future.await.into_reply().0 })
     });
     let shim: ByNameCall = Callable::new(|_: &ByNameInput| async_in_sync_send::<AnyValue>());
-    (RecordFn::ByName(Arc::new(shim)), AsyncRecordFn::ByName(call))
+    (
+        RecordFn::ByName(Arc::new(shim)),
+        AsyncRecordFn::ByName(call),
+    )
 }
 
 #[diagnostic::do_not_recommend]

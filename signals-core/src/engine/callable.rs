@@ -53,7 +53,9 @@ impl<I: 'static, O: 'static> Vt<I, O> {
     /// The vtable of entries switched off.
     pub(crate) const OFF: &'static Vt<I, O> = &Vt { call: off::<I, O> };
     /// The vtable of entries to check.
-    pub(crate) const CHECK: &'static Vt<I, O> = &Vt { call: check::<I, O> };
+    pub(crate) const CHECK: &'static Vt<I, O> = &Vt {
+        call: check::<I, O>,
+    };
 }
 
 /// The vtable of closures of type `F`.
@@ -194,7 +196,11 @@ mod tests {
         let back = erased.downcast::<usize, usize>().unwrap();
         assert!(matches!(back.call(&1), CallResult::Value(6)));
         drop(erased);
-        assert_eq!(Arc::strong_count(&captured), 2, "one closure, kept by `back`");
+        assert_eq!(
+            Arc::strong_count(&captured),
+            2,
+            "one closure, kept by `back`"
+        );
         drop(back);
         assert_eq!(Arc::strong_count(&captured), 1);
     }

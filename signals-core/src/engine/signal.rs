@@ -101,6 +101,13 @@ pub(crate) enum RecordFn {
     ByName(Arc<ByNameCall>),
 }
 
+impl RecordFn {
+    /// Whether it is a by-name receiver's.
+    pub(crate) fn is_by_name(&self) -> bool {
+        matches!(self, RecordFn::ByName(_))
+    }
+}
+
 /// An async receiver's function, erased as [`RecordFn`] is.
 #[derive(Clone)]
 pub(crate) enum AsyncRecordFn {

@@ -191,6 +191,10 @@ pub(crate) struct Slots<I: 'static, O: 'static, A: ?Sized> {
     written: AtomicUsize,
     /// How many of them are switched off for good. Changed by the writer only.
     retired: AtomicUsize,
+    /// Whether any entry is a by-name receiver's: a typed send then makes the by-name view of
+    /// its arguments once, for all of them (`typed/dispatch.rs`). Set by the writer before it
+    /// writes such an entry.
+    by_name: std::sync::atomic::AtomicBool,
 }
 
 // SAFETY: the store hands out shared references to its entries and, through them, calls to
@@ -214,7 +218,19 @@ impl<I: 'static, O: 'static, A: ?Sized> Slots<I, O, A> {
                 .collect(),
             written: AtomicUsize::new(0),
             retired: AtomicUsize::new(0),
+            by_name: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Notes that a by-name receiver's entry is about to be written (see `by_name`).
+    pub(crate) fn note_by_name(&self) {
+        self.by_name.store(true, Ordering::Release);
+    }
+
+    /// Whether a by-name receiver's entry may be among those written.
+    #[inline]
+    pub(crate) fn has_by_name(&self) -> bool {
+        self.by_name.load(Ordering::Acquire)
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -309,8 +325,10 @@ impl<I: 'static, O: 'static, A: ?Sized> Slots<I, O, A> {
     ///
     /// One writer at a time, as for [`push`](Self::push).
     unsafe fn switch(&self, index: usize, state: u8) {
-        let (Some(hot), Some(cold)) = (self.hot(index + 1).get(index), self.cold(index + 1).get(index))
-        else {
+        let (Some(hot), Some(cold)) = (
+            self.hot(index + 1).get(index),
+            self.cold(index + 1).get(index),
+        ) else {
             return;
         };
         let vt = match state {
@@ -469,7 +487,11 @@ mod tests {
         assert!(matches!(slots.hot(2)[1].call(&1), CallResult::Check));
         // SAFETY: the entry is to check, and this test holds the store.
         let own = unsafe { slots.cold(2)[1].call_own(&slots.hot(2)[1], &1) };
-        assert_eq!(value(own), Some(101), "its own closure, whatever the hot part says");
+        assert_eq!(
+            value(own),
+            Some(101),
+            "its own closure, whatever the hot part says"
+        );
         // SAFETY: the only writer.
         let owners = unsafe { slots.take_owners(1) };
         assert!(owners.is_some());

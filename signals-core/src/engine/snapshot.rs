@@ -45,8 +45,8 @@ use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hasher};
 
-use crate::engine::retire::{self, Retired};
 use crate::engine::callable::Callable;
+use crate::engine::retire::{self, Retired};
 use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameInput, Record, RecordFn};
 pub(crate) use crate::engine::slots::EntryMeta;
 use crate::engine::slots::{Entry, Hot, Slots, CHECK, OFF, ON};
@@ -90,6 +90,12 @@ impl<I: 'static, O: 'static, A: ?Sized> ReceiverList<I, O, A> {
     #[inline]
     pub(crate) fn entries(&self) -> &[Entry<I, O, A>] {
         self.slots.cold(self.len)
+    }
+
+    /// Whether a by-name receiver's entry may be in the list.
+    #[inline]
+    pub(crate) fn has_by_name(&self) -> bool {
+        self.slots.has_by_name()
     }
 
     /// How many entries (some may be off).
@@ -378,7 +384,7 @@ fn merged<I: 'static, O: 'static, A: ?Sized>(
 ) -> ReceiverList<I, O, A> {
     // Each identity seen, with its entry's index.
     let mut seen: HashTable<(&ReceiverId, usize)> = HashTable::with_capacity(indices.len());
-    let mut entries: Vec<(Callable<I, O>, Option<Arc<A>>, EntryMeta)> =
+    let mut entries: Vec<(Callable<I, O>, Option<Arc<A>>, EntryMeta, bool)> =
         Vec::with_capacity(indices.len());
     for (r, call, async_call) in indices.iter().map(|&index| &adapted[index]) {
         // A weakly bound receiver is a connection of its own: it may die at any moment, so it
@@ -397,10 +403,14 @@ fn merged<I: 'static, O: 'static, A: ?Sized>(
             call.clone(),
             async_call.clone(),
             EntryMeta::new(r.seq, r.active.clone(), r.info.clone(), r.alive.clone()),
+            r.func.is_by_name(),
         ));
     }
     let slots = Slots::with_capacity(capacity(entries.len()));
-    for (call, async_call, meta) in entries {
+    for (call, async_call, meta, by_name) in entries {
+        if by_name {
+            slots.note_by_name();
+        }
         // SAFETY: the store is new and not shared yet: this is its only writer.
         let pushed = unsafe { slots.push(call, async_call, meta) };
         debug_assert!(pushed.is_some(), "a new store has room for its entries");
@@ -486,6 +496,9 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
             record.info.clone(),
             record.alive.clone(),
         );
+        if record.func.is_by_name() {
+            self.any.slots.note_by_name();
+        }
         // SAFETY: the caller holds the signal's mutex, which every writer of its stores holds.
         let index = unsafe { self.any.slots.push(call, async_call, meta) }?;
         Some((self.successor(weak, Vec::new()), index))

@@ -7,13 +7,14 @@ use std::sync::atomic::Ordering;
 use crate::engine::cache::owned_snapshot;
 use crate::engine::cache::with_snapshot;
 use crate::engine::deliver::{await_receivers, call_receivers, Collect, Concurrency, Mode};
+use crate::engine::signal::ByNameInput;
 use crate::engine::signal::SignalCore;
-use crate::engine::snapshot::{downcast, downcast_owned, Snapshot};
+use crate::engine::snapshot::{downcast, downcast_owned, ReceiverList, Snapshot};
 use crate::future::drop_quietly;
 use crate::report::{Response, SendReport};
 use crate::sender::Sender;
 use crate::typed::handle::TypedSignal;
-use crate::typed::shape::{Delivery, ThreadSnapshot, TypedShape};
+use crate::typed::shape::{AsyncTypedCall, Delivery, ThreadSnapshot, TypedShape};
 use crate::typed::signal::Signal;
 
 impl<T: Signal> TypedSignal<T> {
@@ -36,16 +37,11 @@ impl<T: Signal> TypedSignal<T> {
             return SendReport::default();
         };
         let list = snapshot.receivers_for_with(|| sender.sender_key());
-        let input = Delivery::new(sender, args);
-        let report = await_receivers(
-            core,
-            list,
-            how,
-            &input,
-            |call| call(sender, args),
-            collect,
-        )
-        .await;
+        let key = sender.sender_key();
+        let by_name = ByNameInput::new(&key, args);
+        let input = Delivery::with_by_name(sender, args, &by_name);
+        let report =
+            await_receivers(core, list, how, &input, |call| call(sender, args), collect).await;
         // A change during the send may have left this the last reference to a closure.
         drop_quietly(snapshot);
         report
@@ -138,7 +134,27 @@ fn send_to_snapshot<T: Signal>(
         core.sweep_now_and_then();
     }
     let receivers = snapshot.receivers_for_with(|| sender.sender_key());
+    if receivers.has_by_name() {
+        return send_with_by_name(core, receivers, args, sender, mode, collect);
+    }
     call_receivers(core, receivers, mode, &Delivery::new(sender, args), collect)
+}
+
+/// A typed send to a list with by-name receivers: the by-name view of the send (the sender's
+/// key and the struct as the bag) is made once, for all of them.
+#[inline(never)]
+fn send_with_by_name<T: Signal>(
+    core: &'static SignalCore,
+    receivers: &ReceiverList<Delivery<T>, T::Output, AsyncTypedCall<T>>,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    let key = sender.sender_key();
+    let by_name = ByNameInput::new(&key, args);
+    let input = Delivery::with_by_name(sender, args, &by_name);
+    call_receivers(core, receivers, mode, &input, collect)
 }
 
 /// The send path when this thread's slot holds no current snapshot: fetches it first.

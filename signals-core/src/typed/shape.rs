@@ -28,13 +28,30 @@ use crate::typed::signal::Signal;
 pub(crate) struct Delivery<T: Signal> {
     sender: *const T::Sender,
     args: *const T,
+    /// The by-name view of the send, made once for its by-name receivers; null when the
+    /// send made none (each by-name receiver then makes its own).
+    by_name: *const ByNameInput,
 }
 
 impl<T: Signal> Delivery<T> {
     /// The input of a send of `args` from `sender`.
     #[inline]
     pub(crate) fn new(sender: &T::Sender, args: &T) -> Self {
-        Delivery { sender, args }
+        Delivery {
+            sender,
+            args,
+            by_name: std::ptr::null(),
+        }
+    }
+
+    /// The input of a send of `args` from `sender`, with `by_name`, the view of the same
+    /// send that by-name receivers take.
+    pub(crate) fn with_by_name(sender: &T::Sender, args: &T, by_name: &ByNameInput) -> Self {
+        Delivery {
+            sender,
+            args,
+            by_name,
+        }
     }
 
     /// The sender and the struct.
@@ -68,7 +85,12 @@ pub(crate) type TypedCall<T> = Callable<Delivery<T>, <T as Signal>::Output>;
 unsafe fn call_named<T: Signal>(data: NonNull<()>, input: &Delivery<T>) -> CallResult<T::Output> {
     // SAFETY: by the caller's contract.
     let named = unsafe { data.cast::<ByNameCall>().as_ref() };
-    // SAFETY: a receiver's callable is called by the send that made its input, during it.
+    // SAFETY: a receiver's callable is called by the send that made its input, during it:
+    // what the input points to is alive.
+    if let Some(by_name) = unsafe { input.by_name.as_ref() } {
+        return named.call(by_name).downcast::<T::Output>();
+    }
+    // SAFETY: as above.
     let (sender, args) = unsafe { input.parts() };
     named
         .call(&ByNameInput::new(&sender.sender_key(), args))
@@ -205,7 +227,7 @@ fn send_by_name<T: Signal>(
             core,
             snapshot.receivers_for_key(key),
             mode,
-            &Delivery::new(sender, args),
+            &Delivery::with_by_name(sender, args, &ByNameInput::new(key, args)),
             Some(&mut push),
         )
     })
@@ -241,7 +263,8 @@ fn send_by_name_async<'a, T: Signal>(
         }
         let list = snapshot.receivers_for_key(&key);
         let mut values = Vec::new();
-        let input = Delivery::new(sender, args);
+        let by_name = ByNameInput::new(&key, args);
+        let input = Delivery::with_by_name(sender, args, &by_name);
         let report = await_receivers(
             core,
             list,
