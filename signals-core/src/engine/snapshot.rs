@@ -356,6 +356,15 @@ impl<Sh: Shape> Snapshot<Sh> {
 /// A record with its callables adapted to a shape.
 type Adapted<'r, I, O, A> = (&'r Record, Callable<I, O>, Option<Arc<A>>);
 
+/// An entry of a list being built, before it is written to its store.
+struct NewEntry<I: 'static, O: 'static, A: ?Sized> {
+    call: Callable<I, O>,
+    async_call: Option<Arc<A>>,
+    meta: EntryMeta,
+    /// Whether it is a by-name receiver's (`Slots::note_by_name`).
+    by_name: bool,
+}
+
 /// Two ascending lists of indices, merged into one.
 fn in_connection_order(a: &[usize], b: &[usize]) -> Vec<usize> {
     let mut merged = Vec::with_capacity(a.len() + b.len());
@@ -384,8 +393,7 @@ fn merged<I: 'static, O: 'static, A: ?Sized>(
 ) -> ReceiverList<I, O, A> {
     // Each identity seen, with its entry's index.
     let mut seen: HashTable<(&ReceiverId, usize)> = HashTable::with_capacity(indices.len());
-    let mut entries: Vec<(Callable<I, O>, Option<Arc<A>>, EntryMeta, bool)> =
-        Vec::with_capacity(indices.len());
+    let mut entries: Vec<NewEntry<I, O, A>> = Vec::with_capacity(indices.len());
     for (r, call, async_call) in indices.iter().map(|&index| &adapted[index]) {
         // A weakly bound receiver is a connection of its own: it may die at any moment, so it
         // neither takes the place of another connection of its identity nor loses its own.
@@ -394,20 +402,26 @@ fn merged<I: 'static, O: 'static, A: ?Sized>(
             let id = &r.info.id;
             debug_assert_eq!(r.id_hash, hash_id(id), "a record's identity hash is stale");
             if let Some(&(_, first)) = seen.find(r.id_hash, |(seen, _)| *seen == id) {
-                entries[first].2.merge(r.active.clone());
+                entries[first].meta.merge(r.active.clone());
                 continue;
             }
             seen.insert_unique(r.id_hash, (id, entries.len()), |(seen, _)| hash_id(seen));
         }
-        entries.push((
-            call.clone(),
-            async_call.clone(),
-            EntryMeta::new(r.seq, r.active.clone(), r.info.clone(), r.alive.clone()),
-            r.func.is_by_name(),
-        ));
+        entries.push(NewEntry {
+            call: call.clone(),
+            async_call: async_call.clone(),
+            meta: EntryMeta::new(r.seq, r.active.clone(), r.info.clone(), r.alive.clone()),
+            by_name: r.func.is_by_name(),
+        });
     }
     let slots = Slots::with_capacity(capacity(entries.len()));
-    for (call, async_call, meta, by_name) in entries {
+    for NewEntry {
+        call,
+        async_call,
+        meta,
+        by_name,
+    } in entries
+    {
         if by_name {
             slots.note_by_name();
         }
