@@ -8,8 +8,10 @@
 //! the sender (`engine/snapshot.rs` `Snapshot::receivers_for_with`: the list for every
 //! sender, or the merged list of a sender some receiver filters on), and hand it to
 //! [`call_receivers`] here: a fast loop over the list's contiguous entries (`slots.rs`), and
-//! [`call_rest`] out of line for failures, panics, by-name receivers of a typed signal and
-//! entries to check against their connections. A by-name
+//! [`call_rest`] out of line for failures, panics and entries to check against their
+//! connections. Each entry is called through its vtable with one pointer to the send's input
+//! (`engine/callable.rs`; `typed/shape.rs` `Delivery` for a typed send, whose by-name
+//! receivers get the view `dispatch.rs` `send_with_by_name` makes once). A by-name
 //! send takes the same way through `by_name/send.rs` and the thread's shared cache
 //! (`engine/cache.rs` `with_snapshot`).
 //!

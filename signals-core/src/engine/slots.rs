@@ -14,19 +14,23 @@
 //!   snapshot was given, by the one writer (who holds the signal's mutex), and never moved or
 //!   written again. A snapshot's length is fixed when the writer makes it, and senders get a
 //!   snapshot through the signal's mutex: every entry a sender reads was written before.
-//! - What changes after an entry is written is its state, an atomic every send reads: on
-//!   (call it), off (skip it), or check (ask its connection, `EntryMeta::is_active`). The
-//!   entries of a store that a rebuild abandoned are all set to check: a send still running
-//!   over it then follows the connections, which the changes made after the rebuild update.
+//! - What changes after an entry is written is its state: on (call it), off (skip it), or
+//!   check (ask its connection, `EntryMeta::is_active`). It is kept twice, by the writer: as
+//!   a byte in the cold part, for everything but a send, and as the vtable in the hot part
+//!   (`callable.rs`), which a send calls without testing anything first: the entry's own
+//!   while it is on, one that answers `CallResult::Off` or `CallResult::Check` without
+//!   touching the closure otherwise. The entries of a store that a rebuild abandoned are all
+//!   set to check: a send still running over it then follows the connections, which the
+//!   changes made after the rebuild update.
 //! - The closures an entry calls are owned by the store, in a cell only the writer touches.
 //!   An entry switched off for good (its connection removed) gives its closures to the
 //!   snapshot it leaves (`retire.rs`): they are dropped once no snapshot that may still call
 //!   them remains, as when a list was copied on every change. An entry never switched off
 //!   for good keeps its closures until the store is dropped.
 //!
-//! The hot part of an entry (the closure's pointer and the state, all a send touches) lies in
-//! one contiguous array; the rest (its description, its connection flags, its async callable
-//! and the owners) in another.
+//! The hot part of an entry (the closure's pointer and the vtable, 16 bytes, all a send
+//! touches) lies in one contiguous array; the rest (its state, description, connection flags,
+//! own vtable, async callable and owners) in another.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
