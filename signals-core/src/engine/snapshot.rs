@@ -218,6 +218,10 @@ pub(crate) struct Snapshot<Sh: Shape> {
     /// Whether any receiver is weakly bound: sends then take a share of the sweep for dead
     /// ones (see `SignalCore::sweep_now_and_then`).
     weak: bool,
+    /// No receiver is weakly bound, none filters on a sender, and the list for every sender
+    /// has no by-name receiver's entry: a typed send then only calls that list
+    /// ([`plain_list`](Self::plain_list)).
+    plain: bool,
     /// The closures of the entries switched off for good while this snapshot was current,
     /// and (through it) those of the snapshots after (see `retire.rs`). Made when a change
     /// first needs it: most signals never change after start-up.
@@ -290,11 +294,13 @@ impl<Sh: Shape> Snapshot<Sh> {
             };
             by_sender.insert_unique(hash, list, |l| l.hash);
         }
+        let weak = records.iter().any(|r| r.alive.is_some());
         Snapshot {
+            plain: !weak && by_sender.is_empty() && !any.has_by_name(),
             any,
             by_sender,
             replaced: AtomicBool::new(false),
-            weak: records.iter().any(|r| r.alive.is_some()),
+            weak,
             retired: OnceLock::new(),
         }
     }
@@ -303,8 +309,10 @@ impl<Sh: Shape> Snapshot<Sh> {
     /// one's retired list keeps `retired` and links the new one's.
     fn successor(&self, weak: bool, retired: Vec<retire::Item>) -> SharedSnapshot {
         let next_retired = Arc::<Retired>::default();
+        let any = ReceiverList::of(self.any.slots.clone());
         let next = Snapshot::<Sh> {
-            any: ReceiverList::of(self.any.slots.clone()),
+            plain: !weak && !any.has_by_name(),
+            any,
             by_sender: HashTable::new(),
             replaced: AtomicBool::new(false),
             weak,
@@ -320,6 +328,12 @@ impl<Sh: Shape> Snapshot<Sh> {
     #[inline]
     pub(crate) fn has_weak(&self) -> bool {
         self.weak
+    }
+
+    /// The list for every sender, when that is all a send needs to know (see `plain`).
+    #[inline(always)]
+    pub(crate) fn plain_list(&self) -> Option<&ReceiverList<Sh::Input, Sh::Output, Sh::AsyncCall>> {
+        self.plain.then_some(&self.any)
     }
 
     /// The receivers a send from `key` calls, in order.

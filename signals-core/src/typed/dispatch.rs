@@ -130,6 +130,24 @@ fn send_to_snapshot<T: Signal>(
     let Some(snapshot) = snapshot else {
         return SendReport::default();
     };
+    if let Some(receivers) = snapshot.plain_list() {
+        return call_receivers(core, receivers, mode, &Delivery::new(sender, args), collect);
+    }
+    send_to_other(core, snapshot, args, sender, mode, collect)
+}
+
+/// [`send_to_snapshot`] when the snapshot is not plain: it has weakly bound receivers (the
+/// send takes its share of the sweep of dead ones), receivers filtering on senders (the
+/// send picks its sender's list) or by-name receivers.
+#[inline(never)]
+fn send_to_other<T: Signal>(
+    core: &'static SignalCore,
+    snapshot: &Snapshot<TypedShape<T>>,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
     if snapshot.has_weak() {
         core.sweep_now_and_then();
     }
@@ -142,7 +160,7 @@ fn send_to_snapshot<T: Signal>(
 
 /// A typed send to a list with by-name receivers: the by-name view of the send (the sender's
 /// key and the struct as the bag) is made once, for all of them.
-#[inline(never)]
+#[inline(always)]
 fn send_with_by_name<T: Signal>(
     core: &'static SignalCore,
     receivers: &ReceiverList<Delivery<T>, T::Output, AsyncTypedCall<T>>,
