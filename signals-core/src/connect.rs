@@ -14,14 +14,14 @@ use std::sync::Arc;
 use crate::connection::Connection;
 use crate::engine::callable::Callable;
 use crate::engine::signal::{
-    by_name_async, unique_receiver_id, Alive, AsyncRecordFn, ByNameCall, ByNameInput, RecordFn,
+    by_name_async, unique_receiver_id, Alive, AsyncRecordFn, ByNameFn, ByNameInput, RecordFn,
     SignalCore,
 };
 use crate::future::BoxFuture;
 use crate::kwargs::Kwargs;
 use crate::receiver::{
-    async_in_sync_send, called, gone, AnyValue, IntoOutcome, IntoReply, ReceiverId, ReceiverInfo,
-    SourceLocation,
+    async_in_sync_send, called, gone, without_key, AnyValue, IntoOutcome, IntoReply, ReceiverId,
+    ReceiverInfo, SourceLocation,
 };
 use crate::sender::{Sender, SenderFilter, SenderKey};
 use crate::typed::shape::{async_typed_call, Delivery, TypedCall};
@@ -479,23 +479,27 @@ where
     F: Fn(&SenderKey<'_>, &dyn Kwargs) -> R + Send + Sync + 'static,
     R: IntoReply,
 {
-    let call: ByNameCall = match alive {
-        None => Callable::new(move |input: &ByNameInput| {
+    let call = match alive {
+        None => ByNameFn::new(move |input: &ByNameInput| {
             // SAFETY: a receiver's callable is called by the send that made its input, during
             // it (`engine/deliver.rs`).
-            let (sender, args) = unsafe { input.parts() };
+            let Some((sender, args)) = (unsafe { input.parts() }) else {
+                return without_key();
+            };
             func(sender, args).into_reply().0
         }),
-        Some(alive) => Callable::new(move |input: &ByNameInput| {
+        Some(alive) => ByNameFn::new(move |input: &ByNameInput| {
             if !alive() {
                 return gone();
             }
             // SAFETY: as above.
-            let (sender, args) = unsafe { input.parts() };
+            let Some((sender, args)) = (unsafe { input.parts() }) else {
+                return without_key();
+            };
             func(sender, args).into_reply().0
         }),
     };
-    RecordFn::ByName(Arc::new(call))
+    RecordFn::ByName(call)
 }
 
 fn by_name_async_record<F, R>(func: F, alive: Option<Alive>) -> (RecordFn, AsyncRecordFn)
@@ -513,11 +517,8 @@ where
         let future = func(sender, args);
         Box::pin(async move { future.await.into_reply().0 })
     });
-    let shim: ByNameCall = Callable::new(|_: &ByNameInput| async_in_sync_send::<AnyValue>());
-    (
-        RecordFn::ByName(Arc::new(shim)),
-        AsyncRecordFn::ByName(call),
-    )
+    let shim = ByNameFn::new(|_: &ByNameInput| async_in_sync_send::<AnyValue>());
+    (RecordFn::ByName(shim), AsyncRecordFn::ByName(call))
 }
 
 #[diagnostic::do_not_recommend]

@@ -383,6 +383,16 @@ pub(crate) fn typed_in_by_name_send<O>() -> CallResult<O> {
     CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(TypedInByNameSend))))
 }
 
+/// The call result of a by-name receiver called without its sender's key: never, as a send
+/// makes the key whenever its list has a by-name receiver; a failure rather than a panic.
+#[cold]
+#[inline(never)]
+pub(crate) fn without_key<O>() -> CallResult<O> {
+    let error: BoxError =
+        "a by-name receiver was called without its sender's key (a bug in signals-core)".into();
+    CallResult::Abnormal(Box::new(Abnormal::Failed(error)))
+}
+
 /// The call result of a weak receiver whose target is gone.
 pub(crate) fn gone<O>() -> CallResult<O> {
     CallResult::Abnormal(Box::new(Abnormal::Gone))

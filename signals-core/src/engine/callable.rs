@@ -9,62 +9,122 @@
 //! three or four registers to reload for each receiver.
 
 use std::any::{Any, TypeId};
+use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use crate::receiver::CallResult;
+use crate::receiver::{AnyValue, CallResult};
 
-/// How an entry's closure is called: the one method of a [`Callable`]'s vtable.
+/// How an entry's closure is called: the one method of a [`Callable`]'s vtable, for inputs
+/// of type `I`.
+///
+/// The method takes the input as an untyped pointer, so that a vtable for inputs `I` serves
+/// inputs that begin with an `I` too ([`cast`](Self::cast)): a typed send's input begins with
+/// its by-name view, which a by-name receiver of a signal with no output reads as its own.
+#[repr(C)]
 pub(crate) struct Vt<I, O> {
+    /// Calls the closure that `data` points to with the `I` that `input` points to.
+    ///
+    /// # Safety
+    ///
+    /// `data` is the pointer of the [`Callable`] this came with, whose closure is alive, and
+    /// `input` points to a live `I`.
+    call: unsafe fn(data: NonNull<()>, input: NonNull<()>) -> CallResult<O>,
+    input: PhantomData<fn(&I)>,
+}
+
+impl<I, O> Vt<I, O> {
+    /// The vtable whose method is `call` (see the field's contract).
+    pub(crate) const fn new(
+        call: unsafe fn(data: NonNull<()>, input: NonNull<()>) -> CallResult<O>,
+    ) -> Self {
+        Vt {
+            call,
+            input: PhantomData,
+        }
+    }
+
     /// Calls the closure that `data` points to with `input`.
     ///
     /// # Safety
     ///
-    /// `data` is the pointer of the [`Callable`] this came with, whose closure is alive.
-    pub(crate) call: unsafe fn(data: NonNull<()>, input: &I) -> CallResult<O>,
+    /// `data` is the pointer of the [`Callable`] this vtable came with, whose closure is
+    /// alive (or the vtable never reads it: [`Vt::OFF`], [`Vt::CHECK`]).
+    #[inline(always)]
+    pub(crate) unsafe fn call(&self, data: NonNull<()>, input: &I) -> CallResult<O> {
+        // SAFETY: by the caller's contract; `input` is a live `I`.
+        unsafe { (self.call)(data, NonNull::from(input).cast()) }
+    }
+
+    /// This vtable for inputs `J` and outputs `P`.
+    ///
+    /// # Safety
+    ///
+    /// `P` is `O`, and every `J` begins with an `I`: `J` is `#[repr(C)]` with an `I` as its
+    /// first field. (The layout of `Vt` does not depend on its parameters: `#[repr(C)]`, a
+    /// function pointer whose type is the same for every `I`, and a `PhantomData`.)
+    pub(crate) unsafe fn cast<J, P>(&'static self) -> &'static Vt<J, P> {
+        // SAFETY: by the caller's contract.
+        unsafe { &*std::ptr::from_ref(self).cast::<Vt<J, P>>() }
+    }
 }
 
-/// Calls the `F` that `data` points to.
+/// Calls the `F` that `data` points to with the `I` that `input` points to.
 ///
 /// # Safety
 ///
-/// `data` points to a live `F` (see [`Vt::call`]).
+/// As for [`Vt::call`]: `data` points to a live `F`, `input` to a live `I`.
 unsafe fn call_closure<I, O, F: Fn(&I) -> CallResult<O>>(
     data: NonNull<()>,
-    input: &I,
+    input: NonNull<()>,
 ) -> CallResult<O> {
     // SAFETY: by the caller's contract.
-    let f = unsafe { data.cast::<F>().as_ref() };
+    let (f, input) = unsafe { (data.cast::<F>().as_ref(), input.cast::<I>().as_ref()) };
     f(input)
 }
 
+/// Calls the `F` that `data` points to, a by-name receiver's closure, as a receiver of a
+/// signal with no output: a value is a failure ([`WrongValue`](crate::receiver)), as the
+/// check of any by-name receiver's value against its signal's output type makes it.
+///
+/// # Safety
+///
+/// As for [`call_closure`].
+unsafe fn call_for_unit<I, F: Fn(&I) -> CallResult<AnyValue>>(
+    data: NonNull<()>,
+    input: NonNull<()>,
+) -> CallResult<()> {
+    // SAFETY: by the caller's contract.
+    unsafe { call_closure::<I, AnyValue, F>(data, input) }.downcast::<()>()
+}
+
 /// What an entry switched off calls: nothing.
-fn off<I, O>(_: NonNull<()>, _: &I) -> CallResult<O> {
+fn off<O>(_: NonNull<()>, _: NonNull<()>) -> CallResult<O> {
     CallResult::Off
 }
 
 /// What an entry to check against its connections calls: nothing (the send asks and calls
 /// the entry's own function, `slots.rs`).
-fn check<I, O>(_: NonNull<()>, _: &I) -> CallResult<O> {
+fn check<O>(_: NonNull<()>, _: NonNull<()>) -> CallResult<O> {
     CallResult::Check
 }
 
 impl<I: 'static, O: 'static> Vt<I, O> {
     /// The vtable of entries switched off.
-    pub(crate) const OFF: &'static Vt<I, O> = &Vt { call: off::<I, O> };
+    pub(crate) const OFF: &'static Vt<I, O> = &Vt::new(off::<O>);
     /// The vtable of entries to check.
-    pub(crate) const CHECK: &'static Vt<I, O> = &Vt {
-        call: check::<I, O>,
-    };
+    pub(crate) const CHECK: &'static Vt<I, O> = &Vt::new(check::<O>);
 }
 
-/// The vtable of closures of type `F`.
-struct VtOf<I, O, F>(std::marker::PhantomData<fn(I, O, F)>);
+/// The vtables of closures of type `F`.
+struct VtOf<I, O, F>(PhantomData<fn(I, O, F)>);
 
 impl<I: 'static, O: 'static, F: Fn(&I) -> CallResult<O> + 'static> VtOf<I, O, F> {
-    const VT: &'static Vt<I, O> = &Vt {
-        call: call_closure::<I, O, F>,
-    };
+    const VT: &'static Vt<I, O> = &Vt::new(call_closure::<I, O, F>);
+}
+
+impl<I: 'static, F: Fn(&I) -> CallResult<AnyValue> + 'static> VtOf<I, AnyValue, F> {
+    const FOR_UNIT: &'static Vt<I, ()> = &Vt::new(call_for_unit::<I, F>);
 }
 
 /// A receiver's sync callable for sends whose arguments are an `I` and whose receivers give
@@ -127,7 +187,23 @@ impl<I: 'static, O: 'static> Callable<I, O> {
     #[inline]
     pub(crate) fn call(&self, input: &I) -> CallResult<O> {
         // SAFETY: `data` and `vt` were made together, and `owner` keeps the closure alive.
-        unsafe { (self.vt.call)(self.data, input) }
+        unsafe { self.vt.call(self.data, input) }
+    }
+
+    /// The same closure, called through `vt`.
+    ///
+    /// # Safety
+    ///
+    /// `vt` calls this callable's closure (its type is the one `vt` was made for).
+    pub(crate) unsafe fn with_vt<J: 'static, P: 'static>(
+        &self,
+        vt: &'static Vt<J, P>,
+    ) -> Callable<J, P> {
+        Callable {
+            owner: self.owner.clone(),
+            data: self.data,
+            vt,
+        }
     }
 
     /// Its parts, for a list entry: the pointer and the vtable (alive while the owner is),
@@ -144,6 +220,17 @@ impl<I: 'static, O: 'static> Callable<I, O> {
             data: self.data,
             owner: self.owner,
         }
+    }
+}
+
+impl<I: 'static> Callable<I, AnyValue> {
+    /// A by-name receiver's closure `f`, and the vtable that calls it as a receiver of a
+    /// signal with no output (see [`Vt::cast`] for why that one is needed).
+    pub(crate) fn new_with_unit<F>(f: F) -> (Self, &'static Vt<I, ()>)
+    where
+        F: Fn(&I) -> CallResult<AnyValue> + Send + Sync + 'static,
+    {
+        (Callable::new(f), VtOf::<I, AnyValue, F>::FOR_UNIT)
     }
 }
 
@@ -210,11 +297,11 @@ mod tests {
         // SAFETY: these functions never read `data`.
         unsafe {
             assert!(matches!(
-                (Vt::<u8, u8>::OFF.call)(NonNull::dangling(), &1),
+                Vt::<u8, u8>::OFF.call(NonNull::dangling(), &1),
                 CallResult::Off
             ));
             assert!(matches!(
-                (Vt::<u8, u8>::CHECK.call)(NonNull::dangling(), &1),
+                Vt::<u8, u8>::CHECK.call(NonNull::dangling(), &1),
                 CallResult::Check
             ));
         }

@@ -16,7 +16,7 @@ use std::sync::{Arc, PoisonError};
 
 use hashbrown::HashTable;
 
-use crate::engine::callable::{Callable, ErasedCallable};
+use crate::engine::callable::{Callable, ErasedCallable, Vt};
 use crate::engine::deliver::{Concurrency, Mode};
 use crate::engine::hook;
 use crate::engine::snapshot::{
@@ -31,37 +31,58 @@ use crate::report::{Response, SendReport};
 use crate::sender::{SenderFilter, SenderKey};
 
 /// What a by-name receiver is called with: the sender's key and the bag, borrowed by the
-/// send (see `callable.rs`).
+/// send (see `callable.rs`). A typed send's input begins with one (`typed/shape.rs`
+/// `Delivery`), whose key it makes only when the list has by-name receivers.
+#[repr(C)]
 pub(crate) struct ByNameInput {
+    /// Null when the send made no key (then no by-name receiver is called with this).
     key: *const SenderKey<'static>,
     args: *const dyn Kwargs,
 }
 
 impl ByNameInput {
     /// The input of a send from `key` with `args`.
+    #[inline]
     pub(crate) fn new(key: &SenderKey<'_>, args: &dyn Kwargs) -> Self {
-        // SAFETY: a change of lifetimes only (`parts` gives them back shortened): the same
-        // layout.
-        let (key, args) = unsafe {
-            (
-                std::mem::transmute::<&SenderKey<'_>, &SenderKey<'static>>(key),
-                std::mem::transmute::<&dyn Kwargs, &'static dyn Kwargs>(args),
-            )
-        };
-        ByNameInput { key, args }
+        ByNameInput {
+            key: std::ptr::from_ref(key).cast(),
+            args: erase_lifetime(args),
+        }
     }
 
-    /// The key and the bag.
+    /// The input of a send with `args` and no key yet: see [`parts`](Self::parts).
+    #[inline(always)]
+    pub(crate) fn without_key(args: &dyn Kwargs) -> Self {
+        ByNameInput {
+            key: std::ptr::null(),
+            args: erase_lifetime(args),
+        }
+    }
+
+    /// The key and the bag; `None` when the send made no key.
     ///
     /// # Safety
     ///
     /// What [`new`](Self::new) borrowed is still borrowed: the caller is a receiver called by
     /// the send that made this input, during the call.
-    #[inline]
-    pub(crate) unsafe fn parts(&self) -> (&SenderKey<'_>, &dyn Kwargs) {
-        // SAFETY: by the caller's contract, both references are alive.
-        unsafe { (&*self.key, &*self.args) }
+    #[inline(always)]
+    pub(crate) unsafe fn parts(&self) -> Option<(&SenderKey<'_>, &dyn Kwargs)> {
+        // SAFETY: by the caller's contract, both references are alive (the key when set).
+        unsafe { Some((self.key.as_ref()?, &*self.args)) }
     }
+
+    /// The bag, as a pointer (alive as in [`parts`](Self::parts)).
+    #[inline(always)]
+    pub(crate) fn bag(&self) -> *const dyn Kwargs {
+        self.args
+    }
+}
+
+/// `args` as a raw pointer without its lifetime (`ByNameInput::parts` gives it back, shorter).
+#[inline(always)]
+fn erase_lifetime(args: &dyn Kwargs) -> *const dyn Kwargs {
+    // SAFETY: a change of lifetime only: the same pointer, the same layout.
+    unsafe { std::mem::transmute::<&dyn Kwargs, &'static dyn Kwargs>(args) }
 }
 
 // SAFETY: a pair of shared references to `Sync` values (a `SenderKey` is; a bag is `Sync`).
@@ -71,6 +92,24 @@ unsafe impl Sync for ByNameInput {}
 
 /// A by-name receiver as stored: the sender's key and the bag, and any value.
 pub(crate) type ByNameCall = Callable<ByNameInput, AnyValue>;
+
+/// A by-name receiver's callable, and the vtable that calls its closure as a receiver of a
+/// signal with no output, through a typed send's input (`typed/shape.rs`).
+pub(crate) struct ByNameFn {
+    pub(crate) call: ByNameCall,
+    pub(crate) for_unit: &'static Vt<ByNameInput, ()>,
+}
+
+impl ByNameFn {
+    /// `f`, a by-name receiver's closure.
+    pub(crate) fn new<F>(f: F) -> Arc<Self>
+    where
+        F: Fn(&ByNameInput) -> CallResult<AnyValue> + Send + Sync + 'static,
+    {
+        let (call, for_unit) = Callable::new_with_unit(f);
+        Arc::new(ByNameFn { call, for_unit })
+    }
+}
 
 /// A by-name async receiver as stored: it may keep its sender's key, so the key is owned.
 pub(crate) type AsyncByNameCall = dyn for<'a> Fn(&'a SenderKey<'static>, &'a dyn Kwargs) -> BoxFuture<'a, CallResult<AnyValue>>
@@ -96,9 +135,9 @@ pub(crate) type Alive = Arc<dyn Fn() -> bool + Send + Sync>;
 pub(crate) enum RecordFn {
     /// A `Callable` of the signal's declared `T` (`typed/shape.rs` `TypedCall<T>`).
     Struct(ErasedCallable),
-    /// A by-name receiver. In an `Arc` of its own: a typed list calls it through a pointer
-    /// to it (`typed/shape.rs`).
-    ByName(Arc<ByNameCall>),
+    /// A by-name receiver. In an `Arc` of its own: a typed list may call it through a
+    /// pointer to it (`typed/shape.rs`).
+    ByName(Arc<ByNameFn>),
 }
 
 impl RecordFn {

@@ -77,7 +77,7 @@ impl<I, O> Hot<I, O> {
         // before it (each holds the next one's list, `retire.rs`). A snapshot published after
         // can reach the entry too, but the entry was off before that snapshot was published
         // (under the signal's mutex, through which the caller got it) and stays off.
-        unsafe { ((*vt).call)(self.data, input) }
+        unsafe { (*vt).call(self.data, input) }
     }
 }
 
@@ -179,7 +179,7 @@ impl<I: 'static, O: 'static, A: ?Sized> Entry<I, O, A> {
     pub(crate) unsafe fn call_own(&self, hot: &Hot<I, O>, input: &I) -> CallResult<O> {
         // SAFETY: `vt` and `data` were written together (`Slots::push`); alive by the
         // caller's contract.
-        unsafe { (self.vt.call)(hot.data, input) }
+        unsafe { self.vt.call(hot.data, input) }
     }
 }
 

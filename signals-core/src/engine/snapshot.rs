@@ -196,7 +196,7 @@ impl Shape for ByNameShape {
 
     fn adapt(record: &Record) -> Option<Callable<ByNameInput, AnyValue>> {
         Some(match &record.func {
-            RecordFn::ByName(f) => (**f).clone(),
+            RecordFn::ByName(f) => f.call.clone(),
             RecordFn::Struct(_) => Callable::new(|_: &ByNameInput| typed_in_by_name_send()),
         })
     }

@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use crate::engine::cache::owned_snapshot;
 use crate::engine::cache::with_snapshot;
 use crate::engine::deliver::{await_receivers, call_receivers, Collect, Concurrency, Mode};
-use crate::engine::signal::ByNameInput;
 use crate::engine::signal::SignalCore;
 use crate::engine::snapshot::{downcast, downcast_owned, ReceiverList, Snapshot};
 use crate::future::drop_quietly;
@@ -38,8 +37,7 @@ impl<T: Signal> TypedSignal<T> {
         };
         let list = snapshot.receivers_for_with(|| sender.sender_key());
         let key = sender.sender_key();
-        let by_name = ByNameInput::new(&key, args);
-        let input = Delivery::with_by_name(sender, args, &by_name);
+        let input = Delivery::with_key(sender, args, &key);
         let report =
             await_receivers(core, list, how, &input, |call| call(sender, args), collect).await;
         // A change during the send may have left this the last reference to a closure.
@@ -170,9 +168,13 @@ fn send_with_by_name<T: Signal>(
     collect: Option<&mut Collect<'_, T::Output>>,
 ) -> SendReport {
     let key = sender.sender_key();
-    let by_name = ByNameInput::new(&key, args);
-    let input = Delivery::with_by_name(sender, args, &by_name);
-    call_receivers(core, receivers, mode, &input, collect)
+    call_receivers(
+        core,
+        receivers,
+        mode,
+        &Delivery::with_key(sender, args, &key),
+        collect,
+    )
 }
 
 /// The send path when this thread's slot holds no current snapshot: fetches it first.

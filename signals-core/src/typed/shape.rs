@@ -1,7 +1,7 @@
 //! A typed signal's receiver lists: how each record is called with the struct (a by-name
 //! receiver through an adapter), and a by-name send to a signal a struct declares.
 
-use std::any::type_name;
+use std::any::{type_name, TypeId};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use crate::engine::cache::ThreadCache;
 use crate::engine::callable::{Callable, Vt};
 use crate::engine::deliver::{await_receivers, call_receivers, Concurrency, Mode};
 use crate::engine::signal::{
-    AsyncRecordFn, Binding, ByNameCall, ByNameInput, Record, RecordFn, SignalCore,
+    AsyncRecordFn, Binding, ByNameFn, ByNameInput, Record, RecordFn, SignalCore,
 };
 use crate::engine::snapshot::{
     downcast, downcast_owned, ByNameSendFuture, ErasedSnapshot, Shape, SharedSnapshot, Snapshot,
@@ -25,32 +25,35 @@ use crate::typed::signal::Signal;
 
 /// What a typed receiver is called with: the sender and the struct, borrowed by the send
 /// (one pointer to this is all a receiver's call passes, see `engine/callable.rs`).
+///
+/// It begins with the by-name view of the send (the struct is the bag), so that a by-name
+/// receiver of a signal with no output takes it as its own input and is called as directly
+/// as a typed one (see [`TypedShape::adapt`]); the view's key is made only when the list has
+/// by-name receivers.
+#[repr(C)]
 pub(crate) struct Delivery<T: Signal> {
+    view: ByNameInput,
     sender: *const T::Sender,
-    args: *const T,
-    /// The by-name view of the send, made once for its by-name receivers; null when the
-    /// send made none (each by-name receiver then makes its own).
-    by_name: *const ByNameInput,
+    args: std::marker::PhantomData<*const T>,
 }
 
 impl<T: Signal> Delivery<T> {
-    /// The input of a send of `args` from `sender`.
-    #[inline]
+    /// The input of a send of `args` from `sender`, to a list without by-name receivers.
+    #[inline(always)]
     pub(crate) fn new(sender: &T::Sender, args: &T) -> Self {
         Delivery {
+            view: ByNameInput::without_key(args),
             sender,
-            args,
-            by_name: std::ptr::null(),
+            args: std::marker::PhantomData,
         }
     }
 
-    /// The input of a send of `args` from `sender`, with `by_name`, the view of the same
-    /// send that by-name receivers take.
-    pub(crate) fn with_by_name(sender: &T::Sender, args: &T, by_name: &ByNameInput) -> Self {
+    /// The input of a send of `args` from `sender`, whose by-name view has the key `key`.
+    pub(crate) fn with_key(sender: &T::Sender, args: &T, key: &SenderKey<'_>) -> Self {
         Delivery {
+            view: ByNameInput::new(key, args),
             sender,
-            args,
-            by_name,
+            args: std::marker::PhantomData,
         }
     }
 
@@ -62,8 +65,9 @@ impl<T: Signal> Delivery<T> {
     /// the send that made this input, during the call.
     #[inline(always)]
     pub(crate) unsafe fn parts(&self) -> (&T::Sender, &T) {
-        // SAFETY: by the caller's contract, both references are alive.
-        unsafe { (&*self.sender, &*self.args) }
+        // SAFETY: by the caller's contract, both references are alive; the view's bag is the
+        // struct, a `T` (`new`, `with_key`).
+        unsafe { (&*self.sender, &*self.view.bag().cast::<T>()) }
     }
 }
 
@@ -76,34 +80,38 @@ unsafe impl<T: Signal> Sync for Delivery<T> {}
 /// output.
 pub(crate) type TypedCall<T> = Callable<Delivery<T>, <T as Signal>::Output>;
 
-/// Calls a by-name receiver from a typed send, with the sender's key and the struct as the
-/// bag; its value, if any, must be of the signal's output type.
+/// Calls a by-name receiver from a typed send of a signal with an output, with the sender's
+/// key and the struct as the bag; its value, if any, must be of the signal's output type.
 ///
 /// # Safety
 ///
-/// `data` points to a live [`ByNameCall`] (see [`Vt::call`]).
-unsafe fn call_named<T: Signal>(data: NonNull<()>, input: &Delivery<T>) -> CallResult<T::Output> {
+/// `data` points to a live [`ByNameFn`], `input` to a live `Delivery<T>` (see `Vt`).
+unsafe fn call_named<T: Signal>(data: NonNull<()>, input: NonNull<()>) -> CallResult<T::Output> {
     // SAFETY: by the caller's contract.
-    let named = unsafe { data.cast::<ByNameCall>().as_ref() };
+    let (named, input) = unsafe {
+        (
+            data.cast::<ByNameFn>().as_ref(),
+            input.cast::<Delivery<T>>().as_ref(),
+        )
+    };
     // SAFETY: a receiver's callable is called by the send that made its input, during it:
     // what the input points to is alive.
-    if let Some(by_name) = unsafe { input.by_name.as_ref() } {
-        return named.call(by_name).downcast::<T::Output>();
+    if unsafe { input.view.parts() }.is_some() {
+        return named.call.call(&input.view).downcast::<T::Output>();
     }
     // SAFETY: as above.
     let (sender, args) = unsafe { input.parts() };
     named
+        .call
         .call(&ByNameInput::new(&sender.sender_key(), args))
         .downcast::<T::Output>()
 }
 
-/// The vtable of by-name receivers in `T`'s lists.
+/// The vtable of by-name receivers in the lists of `T`, a signal with an output.
 struct NamedVt<T>(std::marker::PhantomData<fn() -> T>);
 
 impl<T: Signal> NamedVt<T> {
-    const VT: &'static Vt<Delivery<T>, T::Output> = &Vt {
-        call: call_named::<T>,
-    };
+    const VT: &'static Vt<Delivery<T>, T::Output> = &Vt::new(call_named::<T>);
 }
 
 /// A typed async receiver as stored.
@@ -173,9 +181,20 @@ impl<T: Signal> Shape for TypedShape<T> {
     fn adapt(record: &Record) -> Option<TypedCall<T>> {
         match &record.func {
             RecordFn::Struct(erased) => erased.downcast::<Delivery<T>, T::Output>(),
-            // Called through a pointer to the by-name callable (no adapter closure between).
+            // A signal with no output: the by-name closure itself, through its vtable for that
+            // case, given the view the typed input begins with.
+            RecordFn::ByName(by_name) if TypeId::of::<T::Output>() == TypeId::of::<()>() => {
+                // SAFETY: `T::Output` is `()`, and `Delivery<T>` is `#[repr(C)]` with a
+                // `ByNameInput` first; the vtable calls `by_name.call`'s closure.
+                Some(unsafe {
+                    let vt = by_name.for_unit.cast::<Delivery<T>, T::Output>();
+                    by_name.call.with_vt(vt)
+                })
+            }
+            // Any other: through a function that checks the value's type (no adapter closure
+            // between).
             RecordFn::ByName(by_name) => {
-                // SAFETY: `call_named` is called with a pointer to the `ByNameCall` inside
+                // SAFETY: `call_named` is called with a pointer to the `ByNameFn` inside
                 // `by_name`, which the callable keeps.
                 Some(unsafe { Callable::with_target(by_name.clone(), NamedVt::<T>::VT) })
             }
@@ -227,7 +246,7 @@ fn send_by_name<T: Signal>(
             core,
             snapshot.receivers_for_key(key),
             mode,
-            &Delivery::with_by_name(sender, args, &ByNameInput::new(key, args)),
+            &Delivery::with_key(sender, args, key),
             Some(&mut push),
         )
     })
@@ -263,8 +282,7 @@ fn send_by_name_async<'a, T: Signal>(
         }
         let list = snapshot.receivers_for_key(&key);
         let mut values = Vec::new();
-        let by_name = ByNameInput::new(&key, args);
-        let input = Delivery::with_by_name(sender, args, &by_name);
+        let input = Delivery::with_key(sender, args, &key);
         let report = await_receivers(
             core,
             list,
