@@ -10,8 +10,9 @@
 //! [`call_receivers`] here: a fast loop over the list's contiguous entries (`slots.rs`), and
 //! [`call_rest`] out of line for failures, panics and entries to check against their
 //! connections. Each entry is called through its vtable with one pointer to the send's input
-//! (`engine/callable.rs`; `typed/shape.rs` `Delivery` for a typed send, whose by-name
-//! receivers get the view `dispatch.rs` `send_with_by_name` makes once). A by-name
+//! (`engine/callable.rs`; `typed/shape.rs` `Delivery` for a typed send: it begins with the
+//! by-name view of the send, whose key `dispatch.rs` `send_with_by_name` makes once when the
+//! list has by-name receivers, which then read the view as their own input). A by-name
 //! send takes the same way through `by_name/send.rs` and the thread's shared cache
 //! (`engine/cache.rs` `with_snapshot`).
 //!

@@ -25,8 +25,8 @@
 //! marked only once and never unmarked, so no stale snapshot can pass for current, however
 //! the fetch and the changes interleave.
 //!
-//! A send in progress learns of changes from each entry's state, which it reads before the
-//! call (`slots.rs`): an entry switched off is passed over, and the entries of a list built
+//! A send in progress learns of changes from each entry's vtable, which it reads for the
+//! call (`slots.rs`): an entry switched off answers that it is off and is passed over, and the entries of a list built
 //! anew since are checked against their connections. So a receiver disconnected or blocked
 //! during a send (by a receiver, by a `Drop` the send ran, or by another thread) is not called
 //! after that, and one connected during the send is not called by it. A re-entrant send cannot

@@ -1,6 +1,6 @@
 //! The synchronisation primitives of the send/change protocol: the per-signal state mutex,
 //! the `live` flag, each snapshot's `replaced` flag, each connection's `active` flag and each
-//! list entry's state.
+//! list entry's state and vtable pointer.
 //!
 //! They come from `std` in every normal build. Built with `RUSTFLAGS="--cfg loom"`, they come
 //! from [`loom`](https://docs.rs/loom), which explores the interleavings of the model tests in
