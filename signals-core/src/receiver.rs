@@ -383,14 +383,29 @@ pub(crate) fn typed_in_by_name_send<O>() -> CallResult<O> {
     CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(TypedInByNameSend))))
 }
 
-/// The call result of a by-name receiver called without its sender's key: never, as a send
-/// makes the key whenever its list has a by-name receiver; a failure rather than a panic.
+/// The marker error of a by-name receiver that was not called because the send could not
+/// make its sender's key: the sender's `Sender::sender_key` panicked (user code; the panic is
+/// caught once, for the whole send).
+#[derive(Debug)]
+pub(crate) struct NoSenderKey;
+
+impl fmt::Display for NoSenderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "not called: the sender's key could not be made (the sender's `Sender::sender_key` \
+             panicked); fix that implementation",
+        )
+    }
+}
+
+impl std::error::Error for NoSenderKey {}
+
+/// The call result of a by-name receiver called without its sender's key (see
+/// [`NoSenderKey`]): it does not run.
 #[cold]
 #[inline(never)]
 pub(crate) fn without_key<O>() -> CallResult<O> {
-    let error: BoxError =
-        "a by-name receiver was called without its sender's key (a bug in signals-core)".into();
-    CallResult::Abnormal(Box::new(Abnormal::Failed(error)))
+    CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(NoSenderKey))))
 }
 
 /// The call result of a weak receiver whose target is gone.

@@ -9,7 +9,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use signals_core::{signal, FailureKind, Kwargs, Receiver, SenderKey, Signal};
+use futures::executor::block_on;
+use signals_core::{signal, FailureKind, Kwargs, Receiver, Sender, SenderKey, Signal};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -172,4 +173,77 @@ fn by_name_receivers_of_a_signal_with_an_output_give_values_of_its_type_or_fail(
         }
     ));
     assert_eq!(collected.into_values(), [4, 40]);
+}
+
+/// A sender whose `sender_key` panics: user code the send must survive.
+struct KeyPanics;
+
+impl Sender for KeyPanics {
+    fn sender_key(&self) -> SenderKey<'_> {
+        panic!("no key for this sender")
+    }
+}
+
+#[signal(namespace = "t_by_name_in_typed_key_panics", sender = KeyPanics)]
+struct Keyless {
+    n: u64,
+}
+
+#[signal(namespace = "t_by_name_in_typed_key_panics_async", sender = KeyPanics)]
+struct KeylessAsync {
+    n: u64,
+}
+
+#[test]
+fn a_sender_key_that_panics_fails_the_by_name_receivers_only_and_the_send_goes_on() {
+    let log = Log::default();
+    let typed_log = log.clone();
+    let _typed = Keyless::signal()
+        .connect(move |_: &KeyPanics, ev: &Keyless| {
+            typed_log.lock().unwrap().push(format!("typed:{}", ev.n));
+        })
+        .scoped();
+    let _named = Keyless::named()
+        .connect(by_name_logger(&log, "named"))
+        .scoped();
+    let report = Keyless { n: 3 }.send(&KeyPanics);
+    assert_eq!(taken(&log), ["typed:3"]);
+    assert_eq!(
+        report.receivers_called(),
+        1,
+        "the by-name receiver did not run"
+    );
+    let failures = report.failures();
+    assert_eq!(failures.len(), 1, "{report:?}");
+    assert_eq!(
+        failures[0].to_string(),
+        format!(
+            "receiver {} returned an error: not called: the sender's key could not be made \
+             (the sender's `Sender::sender_key` panicked); fix that implementation",
+            failures[0].receiver
+        )
+    );
+}
+
+#[test]
+fn an_async_send_makes_no_sender_key_without_by_name_receivers() {
+    let log = Log::default();
+    let typed_log = log.clone();
+    let _typed = KeylessAsync::signal()
+        .connect(move |_: &KeyPanics, ev: &KeylessAsync| {
+            typed_log.lock().unwrap().push(format!("typed:{}", ev.n));
+        })
+        .scoped();
+    let args = KeylessAsync { n: 4 };
+    let report = block_on(KeylessAsync::signal().send_async(&KeyPanics, &args));
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 1);
+    // With a by-name receiver, the key is made and its panic fails that receiver alone.
+    let _named = KeylessAsync::named()
+        .connect(by_name_logger(&log, "named"))
+        .scoped();
+    let report = block_on(KeylessAsync::signal().send_async(&KeyPanics, &args));
+    assert_eq!(report.receivers_called(), 1);
+    assert_eq!(report.failures().len(), 1, "{report:?}");
+    assert_eq!(taken(&log), ["typed:4", "typed:4"]);
 }

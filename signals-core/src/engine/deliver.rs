@@ -31,7 +31,8 @@ use crate::engine::snapshot::{EntryMeta, ReceiverList};
 use crate::engine::trace;
 use crate::future::{drop_quietly, poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
 use crate::receiver::{
-    Abnormal, AsyncInSyncSend, BoxError, CallResult, ReceiverInfo, TypedInByNameSend, WrongValue,
+    Abnormal, AsyncInSyncSend, BoxError, CallResult, NoSenderKey, ReceiverInfo, TypedInByNameSend,
+    WrongValue,
 };
 use crate::report::{Failed, Failure, FailureKind, Response, SendReport};
 
@@ -307,11 +308,14 @@ impl Rare {
     fn abnormal(&mut self, abnormal: Abnormal, receiver: &Arc<ReceiverInfo>) -> bool {
         match abnormal {
             Abnormal::Failed(error) => {
+                let no_key = error.is::<NoSenderKey>();
                 let kind = failure_kind(error);
-                if matches!(
-                    kind,
-                    FailureKind::AsyncReceiver | FailureKind::TypedReceiver
-                ) {
+                if no_key
+                    || matches!(
+                        kind,
+                        FailureKind::AsyncReceiver | FailureKind::TypedReceiver
+                    )
+                {
                     // It did not run.
                     self.not_called += 1;
                 }

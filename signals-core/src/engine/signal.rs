@@ -32,7 +32,7 @@ use crate::sender::{SenderFilter, SenderKey};
 
 /// What a by-name receiver is called with: the sender's key and the bag, borrowed by the
 /// send (see `callable.rs`). A typed send's input begins with one (`typed/shape.rs`
-/// `Delivery`), whose key it makes only when the list has by-name receivers.
+/// `Delivery`), whose key a typed send makes only when the list has by-name receivers.
 #[repr(C)]
 pub(crate) struct ByNameInput {
     /// Null when the send made no key (then no by-name receiver is called with this).
@@ -94,10 +94,11 @@ unsafe impl Sync for ByNameInput {}
 pub(crate) type ByNameCall = Callable<ByNameInput, AnyValue>;
 
 /// A by-name receiver's callable, and the vtable that calls its closure as a receiver of a
-/// signal with no output, through a typed send's input (`typed/shape.rs`).
+/// signal with no output, through a typed send's input (`typed/shape.rs`). Made together
+/// ([`new`](Self::new)), so that the vtable is the one for the callable's closure.
 pub(crate) struct ByNameFn {
-    pub(crate) call: ByNameCall,
-    pub(crate) for_unit: &'static Vt<ByNameInput, ()>,
+    call: ByNameCall,
+    for_unit: &'static Vt<ByNameInput, ()>,
 }
 
 impl ByNameFn {
@@ -108,6 +109,26 @@ impl ByNameFn {
     {
         let (call, for_unit) = Callable::new_with_unit(f);
         Arc::new(ByNameFn { call, for_unit })
+    }
+
+    /// The callable, for sends whose input is a `ByNameInput`.
+    pub(crate) fn call(&self) -> &ByNameCall {
+        &self.call
+    }
+
+    /// The callable as a receiver of a signal with no output (`P`, which must be `()`) for
+    /// inputs `J` that begin with a `ByNameInput`; `None` when `P` is not `()`.
+    ///
+    /// # Safety
+    ///
+    /// `J` is `#[repr(C)]` with a `ByNameInput` as its first field.
+    pub(crate) unsafe fn for_unit<J: 'static, P: 'static>(&self) -> Option<Callable<J, P>> {
+        if TypeId::of::<P>() != TypeId::of::<()>() {
+            return None;
+        }
+        // SAFETY: `P` is `()`, the caller's `J` begins with a `ByNameInput`, and `for_unit` is
+        // the vtable made with `call` for its closure (`new`).
+        Some(unsafe { self.call.with_vt(self.for_unit.cast::<J, P>()) })
     }
 }
 

@@ -195,9 +195,10 @@ pub(crate) struct Slots<I: 'static, O: 'static, A: ?Sized> {
     written: AtomicUsize,
     /// How many of them are switched off for good. Changed by the writer only.
     retired: AtomicUsize,
-    /// Whether any entry is a by-name receiver's: a typed send then makes the by-name view of
-    /// its arguments once, for all of them (`typed/dispatch.rs`). Set by the writer before it
-    /// writes such an entry.
+    /// Whether any entry written is (or was, before it was switched off) a by-name receiver's:
+    /// a typed send then makes the key of the by-name view of its arguments once, for all of
+    /// them (`typed/dispatch.rs`). Set by the writer after it writes such an entry, before it
+    /// makes the snapshot that lists it; never cleared (a rebuild makes a new store).
     by_name: std::sync::atomic::AtomicBool,
 }
 
@@ -226,7 +227,7 @@ impl<I: 'static, O: 'static, A: ?Sized> Slots<I, O, A> {
         }
     }
 
-    /// Notes that a by-name receiver's entry is about to be written (see `by_name`).
+    /// Notes that a by-name receiver's entry was written (see `by_name`).
     pub(crate) fn note_by_name(&self) {
         self.by_name.store(true, Ordering::Release);
     }

@@ -92,7 +92,8 @@ impl<I: 'static, O: 'static, A: ?Sized> ReceiverList<I, O, A> {
         self.slots.cold(self.len)
     }
 
-    /// Whether a by-name receiver's entry may be in the list.
+    /// Whether a by-name receiver's entry may be in the list (one was written to its store,
+    /// and may have been switched off since: the store keeps saying so until it is rebuilt).
     #[inline]
     pub(crate) fn has_by_name(&self) -> bool {
         self.slots.has_by_name()
@@ -196,7 +197,7 @@ impl Shape for ByNameShape {
 
     fn adapt(record: &Record) -> Option<Callable<ByNameInput, AnyValue>> {
         Some(match &record.func {
-            RecordFn::ByName(f) => f.call.clone(),
+            RecordFn::ByName(f) => f.call().clone(),
             RecordFn::Struct(_) => Callable::new(|_: &ByNameInput| typed_in_by_name_send()),
         })
     }
@@ -436,11 +437,11 @@ fn merged<I: 'static, O: 'static, A: ?Sized>(
         by_name,
     } in entries
     {
-        if by_name {
-            slots.note_by_name();
-        }
         // SAFETY: the store is new and not shared yet: this is its only writer.
         let pushed = unsafe { slots.push(call, async_call, meta) };
+        if by_name && pushed.is_some() {
+            slots.note_by_name();
+        }
         debug_assert!(pushed.is_some(), "a new store has room for its entries");
     }
     ReceiverList::of(Arc::new(slots))
@@ -524,11 +525,12 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
             record.info.clone(),
             record.alive.clone(),
         );
-        if record.func.is_by_name() {
-            self.any.slots.note_by_name();
-        }
         // SAFETY: the caller holds the signal's mutex, which every writer of its stores holds.
         let index = unsafe { self.any.slots.push(call, async_call, meta) }?;
+        if record.func.is_by_name() {
+            // Before the snapshot that lists the entry is made: noted for the list it gives.
+            self.any.slots.note_by_name();
+        }
         Some((self.successor(weak, Vec::new()), index))
     }
 

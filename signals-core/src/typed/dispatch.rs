@@ -13,7 +13,7 @@ use crate::future::drop_quietly;
 use crate::report::{Response, SendReport};
 use crate::sender::Sender;
 use crate::typed::handle::TypedSignal;
-use crate::typed::shape::{AsyncTypedCall, Delivery, ThreadSnapshot, TypedShape};
+use crate::typed::shape::{view_key, AsyncTypedCall, Delivery, ThreadSnapshot, TypedShape};
 use crate::typed::signal::Signal;
 
 impl<T: Signal> TypedSignal<T> {
@@ -36,8 +36,8 @@ impl<T: Signal> TypedSignal<T> {
             return SendReport::default();
         };
         let list = snapshot.receivers_for_with(|| sender.sender_key());
-        let key = sender.sender_key();
-        let input = Delivery::with_key(sender, args, &key);
+        let key = list.has_by_name().then(|| view_key(sender)).flatten();
+        let input = Delivery::with_key(sender, args, key.as_ref());
         let report =
             await_receivers(core, list, how, &input, |call| call(sender, args), collect).await;
         // A change during the send may have left this the last reference to a closure.
@@ -167,12 +167,12 @@ fn send_with_by_name<T: Signal>(
     mode: Mode,
     collect: Option<&mut Collect<'_, T::Output>>,
 ) -> SendReport {
-    let key = sender.sender_key();
+    let key = view_key(sender);
     call_receivers(
         core,
         receivers,
         mode,
-        &Delivery::with_key(sender, args, &key),
+        &Delivery::with_key(sender, args, key.as_ref()),
         collect,
     )
 }

@@ -1,7 +1,9 @@
 //! A typed signal's receiver lists: how each record is called with the struct (a by-name
-//! receiver through an adapter), and a by-name send to a signal a struct declares.
+//! receiver with the by-name view the typed input begins with), and a by-name send to a
+//! signal a struct declares.
 
-use std::any::{type_name, TypeId};
+use std::any::type_name;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -28,8 +30,8 @@ use crate::typed::signal::Signal;
 ///
 /// It begins with the by-name view of the send (the struct is the bag), so that a by-name
 /// receiver of a signal with no output takes it as its own input and is called as directly
-/// as a typed one (see [`TypedShape::adapt`]); the view's key is made only when the list has
-/// by-name receivers.
+/// as a typed one (see [`TypedShape::adapt`]). A typed send makes the view's key only when
+/// the list has by-name receivers (`dispatch.rs`); a by-name send has it already.
 #[repr(C)]
 pub(crate) struct Delivery<T: Signal> {
     view: ByNameInput,
@@ -48,10 +50,14 @@ impl<T: Signal> Delivery<T> {
         }
     }
 
-    /// The input of a send of `args` from `sender`, whose by-name view has the key `key`.
-    pub(crate) fn with_key(sender: &T::Sender, args: &T, key: &SenderKey<'_>) -> Self {
+    /// The input of a send of `args` from `sender`, whose by-name view has the key `key`
+    /// (`None`: it could not be made, see [`view_key`]).
+    pub(crate) fn with_key(sender: &T::Sender, args: &T, key: Option<&SenderKey<'_>>) -> Self {
         Delivery {
-            view: ByNameInput::new(key, args),
+            view: match key {
+                Some(key) => ByNameInput::new(key, args),
+                None => ByNameInput::without_key(args),
+            },
             sender,
             args: std::marker::PhantomData,
         }
@@ -80,8 +86,23 @@ unsafe impl<T: Signal> Sync for Delivery<T> {}
 /// output.
 pub(crate) type TypedCall<T> = Callable<Delivery<T>, <T as Signal>::Output>;
 
-/// Calls a by-name receiver from a typed send of a signal with an output, with the sender's
-/// key and the struct as the bag; its value, if any, must be of the signal's output type.
+/// The key of the by-name view of a send from `sender`, made once for the send's by-name
+/// receivers; `None` when making it panicked (`Sender::sender_key` is user code): the panic
+/// is caught here, and each by-name receiver then reports it was not called
+/// (`receiver::NoSenderKey`) while the send goes on.
+pub(crate) fn view_key<S: Sender + ?Sized>(sender: &S) -> Option<SenderKey<'_>> {
+    match catch_unwind(AssertUnwindSafe(|| sender.sender_key())) {
+        Ok(key) => Some(key),
+        Err(payload) => {
+            drop_quietly(payload);
+            None
+        }
+    }
+}
+
+/// Calls a by-name receiver from a typed send of a signal with an output, with the send's
+/// by-name view (the sender's key and the struct as the bag); its value, if any, must be of
+/// the signal's output type.
 ///
 /// # Safety
 ///
@@ -94,17 +115,7 @@ unsafe fn call_named<T: Signal>(data: NonNull<()>, input: NonNull<()>) -> CallRe
             input.cast::<Delivery<T>>().as_ref(),
         )
     };
-    // SAFETY: a receiver's callable is called by the send that made its input, during it:
-    // what the input points to is alive.
-    if unsafe { input.view.parts() }.is_some() {
-        return named.call.call(&input.view).downcast::<T::Output>();
-    }
-    // SAFETY: as above.
-    let (sender, args) = unsafe { input.parts() };
-    named
-        .call
-        .call(&ByNameInput::new(&sender.sender_key(), args))
-        .downcast::<T::Output>()
+    named.call().call(&input.view).downcast::<T::Output>()
 }
 
 /// The vtable of by-name receivers in the lists of `T`, a signal with an output.
@@ -182,22 +193,16 @@ impl<T: Signal> Shape for TypedShape<T> {
         match &record.func {
             RecordFn::Struct(erased) => erased.downcast::<Delivery<T>, T::Output>(),
             // A signal with no output: the by-name closure itself, through its vtable for that
-            // case, given the view the typed input begins with.
-            RecordFn::ByName(by_name) if TypeId::of::<T::Output>() == TypeId::of::<()>() => {
-                // SAFETY: `T::Output` is `()`, and `Delivery<T>` is `#[repr(C)]` with a
-                // `ByNameInput` first; the vtable calls `by_name.call`'s closure.
-                Some(unsafe {
-                    let vt = by_name.for_unit.cast::<Delivery<T>, T::Output>();
-                    by_name.call.with_vt(vt)
-                })
-            }
-            // Any other: through a function that checks the value's type (no adapter closure
-            // between).
-            RecordFn::ByName(by_name) => {
-                // SAFETY: `call_named` is called with a pointer to the `ByNameFn` inside
-                // `by_name`, which the callable keeps.
-                Some(unsafe { Callable::with_target(by_name.clone(), NamedVt::<T>::VT) })
-            }
+            // case, given the view the typed input begins with. Any other: through a function
+            // that checks the value's type (no adapter closure between either way).
+            RecordFn::ByName(by_name) => Some(
+                // SAFETY: `Delivery<T>` is `#[repr(C)]` with a `ByNameInput` first.
+                unsafe { by_name.for_unit::<Delivery<T>, T::Output>() }.unwrap_or_else(|| {
+                    // SAFETY: `call_named` is called with a pointer to the `ByNameFn` inside
+                    // `by_name`, which the callable keeps.
+                    unsafe { Callable::with_target(by_name.clone(), NamedVt::<T>::VT) }
+                }),
+            ),
         }
     }
 
@@ -246,7 +251,7 @@ fn send_by_name<T: Signal>(
             core,
             snapshot.receivers_for_key(key),
             mode,
-            &Delivery::with_key(sender, args, key),
+            &Delivery::with_key(sender, args, Some(key)),
             Some(&mut push),
         )
     })
@@ -282,7 +287,7 @@ fn send_by_name_async<'a, T: Signal>(
         }
         let list = snapshot.receivers_for_key(&key);
         let mut values = Vec::new();
-        let input = Delivery::with_key(sender, args, &key);
+        let input = Delivery::with_key(sender, args, Some(&key));
         let report = await_receivers(
             core,
             list,
