@@ -44,6 +44,13 @@ pub struct Dynamic {
     pub n: u64,
 }
 
+/// The cases of by-name receivers of one kwarg (`Receiver::kwarg`).
+#[signal(namespace = "bench")]
+pub struct DynamicKwarg {
+    /// A payload field the receivers read.
+    pub n: u64,
+}
+
 /// The async send case.
 #[signal(namespace = "bench")]
 pub struct AsyncTick {
@@ -197,6 +204,20 @@ pub fn connect_dynamic(n: usize) -> Vec<Connection> {
             Dynamic::named().connect(keyed(
                 Receiver::new(|_: &SenderKey<'_>, kw: &dyn Kwargs| {
                     black_box(kw.get::<u64>("n"));
+                }),
+                i,
+            ))
+        })
+        .collect()
+}
+
+/// Connects `n` by-name receivers of the kwarg `n` to `DynamicKwarg`, every sender.
+pub fn connect_kwarg(n: usize) -> Vec<Connection> {
+    (0..n)
+        .map(|i| {
+            DynamicKwarg::named().connect(keyed(
+                Receiver::kwarg("n", |_: &SenderKey<'_>, n: &u64| {
+                    black_box(*n);
                 }),
                 i,
             ))

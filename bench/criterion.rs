@@ -42,6 +42,12 @@ fn by_name_receivers(c: &mut Criterion) {
             b.iter(|| drop(black_box(ev.send(black_box("s")))))
         });
         disconnect_all(connections);
+        let connections = connect_kwarg(n);
+        let ev = DynamicKwarg { n: 7 };
+        group.bench_with_input(BenchmarkId::new("one_kwarg", n), &n, |b, _| {
+            b.iter(|| drop(black_box(ev.send(black_box("s")))))
+        });
+        disconnect_all(connections);
     }
     group.finish();
 }

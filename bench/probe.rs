@@ -1,7 +1,8 @@
 //! A probe for instruction counts: one million typed sends to `N` receivers (env `N`,
 //! default 1), repeatable under callgrind whatever the machine's load. With `FLOOR=1` it runs
 //! the floor loop instead (`one_floor_send`), for instruction ratios; with `BY_NAME=1`, sends
-//! to by-name receivers (`one_by_name_send`); with `FILTERED=1`, a send that matches none of
+//! to by-name receivers (`one_by_name_send`); with `KWARG=1`, to by-name receivers of one kwarg
+//! (`one_kwarg_send`); with `FILTERED=1`, a send that matches none of
 //! `N` receivers waiting on other senders (`one_filtered_send`); with `CONNECT=1`, 10,000
 //! connect-and-disconnect pairs while `N` receivers are connected (`one_connect`); with
 //! `LOOP=1`, typed sends inlined into a loop, as the report and criterion make them
@@ -44,6 +45,11 @@ fn one_by_name_send(ev: &Dynamic) {
 }
 
 #[inline(never)]
+fn one_kwarg_send(ev: &DynamicKwarg) {
+    drop(black_box(ev.send(black_box("s"))));
+}
+
+#[inline(never)]
 fn one_filtered_send(ev: &Filtered) {
     drop(black_box(ev.send(black_box("hit"))));
 }
@@ -76,14 +82,18 @@ fn main() {
         .unwrap_or(1);
     let by_name = std::env::var_os("BY_NAME").is_some();
     let filtered = std::env::var_os("FILTERED").is_some();
+    let kwarg = std::env::var_os("KWARG").is_some();
     let connections = if by_name {
         connect_dynamic(n)
+    } else if kwarg {
+        connect_kwarg(n)
     } else if filtered {
         connect_filtered(n, 0)
     } else {
         connect_ticks(n)
     };
     let ev = Dynamic { n: 1 };
+    let kw = DynamicKwarg { n: 1 };
     let miss = Filtered { n: 1 };
     let tick = Tick { n: 1 };
     let floor = Floor::new(n);
@@ -113,6 +123,8 @@ fn main() {
             one_floor_send(&floor, &args);
         } else if by_name {
             one_by_name_send(&ev);
+        } else if kwarg {
+            one_kwarg_send(&kw);
         } else if filtered {
             one_filtered_send(&miss);
         } else {

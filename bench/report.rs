@@ -190,8 +190,40 @@ fn main() {
         );
         disconnect_all(connections);
     }
+    // By-name receivers of one kwarg, reached by a typed send.
+    for n in [1, 10, 100] {
+        let connections = connect_kwarg(n);
+        let floor = Floor::new(n);
+        let ev = DynamicKwarg { n: 7 };
+        report.line(
+            "by_name_kwarg_receivers",
+            n,
+            paired(
+                ops_for(n),
+                || drop(black_box(ev.send(black_box("s")))),
+                || floor.send(black_box(&args)),
+            ),
+        );
+        disconnect_all(connections);
+    }
     // Each comparison of two cases is measured with the two interleaved, as a case is with
     // its floor: cases measured seconds apart on a noisy machine do not compare.
+    for n in [1, 10, 100] {
+        let kwarg = connect_kwarg(n);
+        let typed = connect_ticks(n);
+        let (ev, tick) = (DynamicKwarg { n: 7 }, Tick { n: 7 });
+        let (kwarg_ns, typed_ns) = paired(
+            ops_for(n),
+            || drop(black_box(ev.send(black_box("s")))),
+            || drop(black_box(tick.send(black_box("s")))),
+        );
+        println!(
+            "by_name_kwarg_vs_typed n={n} ratio={:.2} (interleaved: {kwarg_ns:.2} ns / {typed_ns:.2} ns)",
+            kwarg_ns / typed_ns
+        );
+        disconnect_all(kwarg);
+        disconnect_all(typed);
+    }
     for n in [1, 10, 100] {
         let by_name = connect_dynamic(n);
         let typed = connect_ticks(n);

@@ -47,6 +47,7 @@ pub struct AsyncKind;
 /// | `weak=True` | `connect(Receiver::new(f).weak(&target))` |
 /// | `dispatch_uid="k"` | `connect(Receiver::new(f).key("k"))` |
 /// | an `async def` receiver | `connect(Receiver::new_async(f))` |
+/// | `def f(sender, user, **kw)`, by name | `connect(Receiver::kwarg("user", f))` |
 ///
 /// ```
 /// use signals_core::{signal, Receiver, Signal};
@@ -125,6 +126,11 @@ impl<F> Receiver<F, AsyncKind> {
 }
 
 impl<F, K, S: ?Sized> Receiver<F, K, S> {
+    /// Its function and its options, to lower it.
+    pub(crate) fn into_parts(self) -> (F, ConnectOptions) {
+        (self.func, self.options)
+    }
+
     /// Called only when `sender` sends (blinker's `connect(f, sender=x)`). Senders compare by
     /// value: see [`Sender`]. On a typed signal, `sender` must be of the signal's sender type
     /// (or a reference to it): a sender that could never match is a compile error.
@@ -218,7 +224,7 @@ pub struct ConnectOptions {
     name: Option<Cow<'static, str>>,
     plugin: Option<Cow<'static, str>>,
     location: Option<SourceLocation>,
-    alive: Option<Alive>,
+    pub(crate) alive: Option<Alive>,
 }
 
 impl ConnectOptions {
@@ -361,7 +367,7 @@ impl<X: ?Sized> SenderOf<X, Exact> for X {}
 impl<X: ?Sized> SenderOf<X, ByRef> for &X {}
 impl<X: ?Sized> SenderOf<X, Every> for AnySender {}
 
-fn lowered(
+pub(crate) fn lowered(
     options: ConnectOptions,
     identity: Option<ReceiverId>,
     type_name: &'static str,

@@ -4,7 +4,7 @@
 //! subscriber that cannot depend on the declaring crate still reads its arguments by name.
 //! [`DynKwargs`] is a bag built at run time, for signals that no struct declares.
 
-use std::any::{type_name, Any};
+use std::any::{type_name, Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -53,6 +53,53 @@ impl<'a> Kwarg<'a> {
 impl fmt::Debug for Kwarg<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.name, self.type_name)
+    }
+}
+
+/// Where a signal struct keeps one of its fields: what a by-name receiver of one kwarg
+/// ([`Receiver::kwarg`](crate::Receiver::kwarg)) reads at a fixed offset when a send's bag is
+/// that struct. `#[signal]` lists every field (`Signal::FIELDS`). Not public API.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub(crate) name: &'static str,
+    pub(crate) offset: usize,
+    /// `TypeId::of` the struct.
+    pub(crate) owner: fn() -> TypeId,
+    /// `TypeId::of` the field's type.
+    pub(crate) value: fn() -> TypeId,
+}
+
+impl Field {
+    /// The field `name` of the struct `S`, a `V` at `offset` bytes from the start of every
+    /// `S` (what `core::mem::offset_of!` gives).
+    ///
+    /// # Safety
+    ///
+    /// Every `S` holds a `V` at `offset`, and `Kwargs::kwarg_value(name)` of an `S` is that
+    /// field: a receiver of the kwarg `name` reads it there, through a pointer to an `S`.
+    pub const unsafe fn new<S: 'static, V: 'static>(name: &'static str, offset: usize) -> Self {
+        Field {
+            name,
+            offset,
+            owner: TypeId::of::<S>,
+            value: TypeId::of::<V>,
+        }
+    }
+
+    /// Where the kwarg `name` lies in an `S` when it is a `V`: its offset, found in `S`'s
+    /// fields (`fields`, which must be `S`'s own: fields of another struct give `None`).
+    pub(crate) fn find(
+        fields: &[Field],
+        name: &str,
+        owner: TypeId,
+        value: TypeId,
+    ) -> Option<usize> {
+        fields
+            .iter()
+            .find(|field| field.name == name)
+            .filter(|field| (field.owner)() == owner && (field.value)() == value)
+            .map(|field| field.offset)
     }
 }
 

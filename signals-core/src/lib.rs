@@ -7,7 +7,9 @@
 //!   ([`Namespace`], [`NamedSignal`]).
 //! - **A signal is a struct** whose fields are its keyword arguments ([`Signal`]); receivers
 //!   get the sender and a shared reference to the struct. A by-name view of the same
-//!   arguments ([`Kwargs`]) serves receivers that cannot depend on the declaring crate.
+//!   arguments ([`Kwargs`]) serves receivers that cannot depend on the declaring crate; one
+//!   that reads a single argument ([`Receiver::kwarg`]) has it read at its field's place,
+//!   about as fast as a typed receiver.
 //! - **Receivers** listen to every sender or to one ([`SenderFilter`]), run in connection
 //!   order, may return values ([`Sending::collect`]) or errors, and may panic: a send
 //!   reports each failure with the receiver's name and location ([`SendReport`]).
@@ -205,6 +207,7 @@ mod engine;
 mod by_name;
 mod connect;
 mod connection;
+mod kwarg_receiver;
 mod listing;
 mod meta;
 mod namespace;
@@ -238,6 +241,7 @@ pub use sending::Sending;
 /// returns a `Receiver` or a `Sending`, say).
 pub mod marker {
     pub use crate::connect::{AnySender, AsyncKind, SenderOf, SyncKind};
+    pub use crate::kwarg_receiver::OneKwarg;
     pub use crate::sending::{Collect, NamedSend, Report, TypedSend};
 }
 pub use typed::cell::SignalCell;
@@ -322,6 +326,7 @@ pub mod prelude {
 pub mod __private {
     // Not public API. Used by generated code: this crate's items.
     pub use crate::connect::ConnectOptions;
+    pub use crate::kwargs::Field;
     pub use crate::name::{assert_valid_name, assert_valid_namespace_name};
     pub use crate::plugins::Plugin;
     pub use crate::registry::{
@@ -343,6 +348,7 @@ pub mod __private {
     pub use std::boxed::Box;
     pub use std::default::Default;
     pub use std::marker::{Send, Sync};
+    pub use std::mem::offset_of;
     pub use std::ops::Fn;
     pub use std::option::Option;
     pub use std::primitive::{str, u32};

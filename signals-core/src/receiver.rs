@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::panic::Location;
 
+use crate::error::KwargError;
+
 /// The error type a receiver may return: any error, boxed.
 ///
 /// ```
@@ -399,6 +401,28 @@ impl fmt::Display for NoSenderKey {
 }
 
 impl std::error::Error for NoSenderKey {}
+
+/// The marker error of a by-name receiver of one kwarg that was not called: the kwarg is
+/// missing, or of another type. The report turns it into
+/// [`FailureKind::Kwarg`](crate::FailureKind::Kwarg).
+#[derive(Debug)]
+pub(crate) struct KwargUnread(pub(crate) KwargError);
+
+impl fmt::Display for KwargUnread {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not called: {}", self.0)
+    }
+}
+
+impl std::error::Error for KwargUnread {}
+
+/// The call result of a by-name receiver of one kwarg that could not read it (`error` says
+/// why): it does not run.
+#[cold]
+#[inline(never)]
+pub(crate) fn kwarg_unread<O>(error: KwargError) -> CallResult<O> {
+    CallResult::Abnormal(Box::new(Abnormal::Failed(Box::new(KwargUnread(error)))))
+}
 
 /// The call result of a by-name receiver called without its sender's key (see
 /// [`NoSenderKey`]): it does not run.

@@ -5,6 +5,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::error::KwargError;
 use crate::receiver::{Abnormal, AnyValue, BoxError, CallResult, ReceiverInfo, WrongValue};
 
 /// How a receiver failed.
@@ -48,6 +49,10 @@ pub enum FailureKind {
     /// such a bag when the struct is not `Serialize + Deserialize`; derive both on it so that
     /// typed receivers get the struct.
     TypedReceiver,
+    /// A by-name receiver of one kwarg ([`Receiver::kwarg`](crate::Receiver::kwarg)) was not
+    /// called: the send's bag has no kwarg of that name, or holds another type in it. The
+    /// error says which, and what the bag has.
+    Kwarg(KwargError),
 }
 
 /// One receiver's failure during a send. It displays the receiver's name, location and plugin;
@@ -101,6 +106,7 @@ impl fmt::Display for Failure {
                 "receiver {} returned a `{actual}`, but this send collects `{expected}` values \u{2014} return `{expected}` (or `()` for no value)",
                 self.receiver
             ),
+            FailureKind::Kwarg(e) => write!(f, "receiver {} was not called: {e}", self.receiver),
             FailureKind::TypedReceiver => write!(
                 f,
                 "receiver {} is typed; a bag decoded from JSON cannot reach it \u{2014} derive Serialize and Deserialize on the signal's struct",
@@ -114,6 +120,7 @@ impl std::error::Error for Failure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             FailureKind::Error(e) => Some(&**e),
+            FailureKind::Kwarg(e) => Some(e),
             FailureKind::Panic(_)
             | FailureKind::AsyncReceiver
             | FailureKind::WrongValue { .. }

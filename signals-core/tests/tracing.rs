@@ -168,6 +168,9 @@ fn assert_logged(signal: &str, report: &SendReport, events: &[Logged]) {
             signals_core::FailureKind::AsyncReceiver => ("async_receiver", String::new()),
             signals_core::FailureKind::WrongValue { .. } => ("wrong_value", String::new()),
             signals_core::FailureKind::TypedReceiver => ("typed_receiver", String::new()),
+            signals_core::FailureKind::Kwarg(error) => {
+                ("kwarg", format!("the receiver was not called: {error}"))
+            }
             other => panic!("a failure kind this test does not know: {other:?}"),
         };
         assert_eq!(event.field("kind"), Some(kind), "{event:?}");

@@ -332,6 +332,17 @@ impl Signal {
         let docs = docs::collect(&self.strukt.attrs);
         let schema = proc_macro2::Literal::u32_unsuffixed(self.schema);
         let signal_trait = self.private_at_name("Signal");
+        // Each field's place, for by-name receivers of one kwarg. `Field::new` is unsafe: its
+        // offset is read through a pointer to the struct, and here it is the compiler's own.
+        let fields = self.kwargs().into_iter().map(|kwarg| {
+            let (name, ty) = (&kwarg.name, &kwarg.field.ty);
+            let member = kwarg.field.ident.as_ref().expect("a named field");
+            quote! {
+                // SAFETY: `offset_of!` gives where the field of this type lies in the struct,
+                // and `kwarg_value` of this name is that field (`impl Kwargs` above).
+                unsafe { #p::Field::new::<#ident, #ty>(#name, #p::offset_of!(#ident, #member)) }
+            }
+        });
         quote! {
             impl #signal_trait for #ident {
                 type Sender = #sender;
@@ -340,6 +351,7 @@ impl Signal {
                 const NAME: &'static #p::str = #name;
                 const DOCS: &'static #p::str = #docs;
                 const SCHEMA: #p::u32 = #schema;
+                const FIELDS: &'static [#p::Field] = &[#(#fields),*];
 
                 fn named() -> #p::NamedSignal {
                     static CELL: #p::SignalCell = #p::SignalCell::new();

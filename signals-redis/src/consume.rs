@@ -685,6 +685,7 @@ impl Consumer {
                         FailureKind::TypedReceiver
                             | FailureKind::WrongValue { .. }
                             | FailureKind::AsyncReceiver
+                            | FailureKind::Kwarg(_)
                     )
                 }) =>
             {

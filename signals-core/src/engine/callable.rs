@@ -206,6 +206,20 @@ impl<I: 'static, O: 'static> Callable<I, O> {
         }
     }
 
+    /// The same callable, for inputs `J` that begin with an `I`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Vt::cast`]: `P` is `O`, and every `J` begins with an `I`.
+    pub(crate) unsafe fn cast<J: 'static, P: 'static>(self) -> Callable<J, P> {
+        Callable {
+            owner: self.owner,
+            data: self.data,
+            // SAFETY: by the caller's contract.
+            vt: unsafe { self.vt.cast::<J, P>() },
+        }
+    }
+
     /// Its parts, for a list entry: the pointer and the vtable (alive while the owner is),
     /// and the owner.
     pub(crate) fn into_parts(self) -> (NonNull<()>, &'static Vt<I, O>, Arc<dyn Any + Send + Sync>) {

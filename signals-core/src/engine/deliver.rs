@@ -31,8 +31,8 @@ use crate::engine::snapshot::{EntryMeta, ReceiverList};
 use crate::engine::trace;
 use crate::future::{drop_quietly, poll_once, BoxFuture, CatchUnwind, JoinAll, Payload};
 use crate::receiver::{
-    Abnormal, AsyncInSyncSend, BoxError, CallResult, NoSenderKey, ReceiverInfo, TypedInByNameSend,
-    WrongValue,
+    Abnormal, AsyncInSyncSend, BoxError, CallResult, KwargUnread, NoSenderKey, ReceiverInfo,
+    TypedInByNameSend, WrongValue,
 };
 use crate::report::{Failed, Failure, FailureKind, Response, SendReport};
 
@@ -313,7 +313,9 @@ impl Rare {
                 if no_key
                     || matches!(
                         kind,
-                        FailureKind::AsyncReceiver | FailureKind::TypedReceiver
+                        FailureKind::AsyncReceiver
+                            | FailureKind::TypedReceiver
+                            | FailureKind::Kwarg(_)
                     )
                 {
                     // It did not run.
@@ -373,6 +375,10 @@ fn failure_kind(error: BoxError) -> FailureKind {
     if error.is::<TypedInByNameSend>() {
         return FailureKind::TypedReceiver;
     }
+    let error = match error.downcast::<KwargUnread>() {
+        Ok(unread) => return FailureKind::Kwarg(unread.0),
+        Err(error) => error,
+    };
     match error.downcast::<WrongValue>() {
         Ok(wrong) => FailureKind::WrongValue {
             expected: wrong.expected,

@@ -10,6 +10,7 @@
 //! released, and meta-signals are sent after it too.
 
 use std::any::{Any, TypeId};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError};
@@ -25,7 +26,7 @@ use crate::engine::snapshot::{
 use crate::engine::sync::{AtomicBool, Mutex, MutexGuard};
 use crate::error::Error;
 use crate::future::{drop_quietly, BoxFuture};
-use crate::kwargs::Kwargs;
+use crate::kwargs::{Field, Kwargs};
 use crate::receiver::{AnyValue, CallResult, ReceiverId, ReceiverInfo};
 use crate::report::{Response, SendReport};
 use crate::sender::{SenderFilter, SenderKey};
@@ -99,7 +100,32 @@ pub(crate) type ByNameCall = Callable<ByNameInput, AnyValue>;
 pub(crate) struct ByNameFn {
     call: ByNameCall,
     for_unit: &'static Vt<ByNameInput, ()>,
+    /// For a receiver of one kwarg: how it reads the kwarg at its field's offset when the
+    /// bag is a struct that lists it (boxed: most by-name receivers take the whole bag).
+    field: Option<Box<FieldRead>>,
 }
+
+/// What a by-name receiver of one kwarg gives a typed list: the kwarg, and the callable that
+/// reads it at a given offset of the bag (`Receiver::kwarg`, `kwarg_receiver.rs`).
+pub(crate) struct FieldRead {
+    /// The kwarg's name.
+    pub(crate) name: Cow<'static, str>,
+    /// `TypeId::of` the type the receiver reads it as.
+    pub(crate) value: TypeId,
+    /// What [`at`](Self::at) is given: the receiver's closure and what it owns.
+    pub(crate) target: Target,
+    /// The callable of the receiver that reads the kwarg at `offset` from the start of the
+    /// bag, `None` if `target` is not its closure.
+    ///
+    /// # Safety
+    ///
+    /// The callable is called only with inputs whose bag holds a value of the type
+    /// [`value`](Self::value) names at that offset.
+    pub(crate) at: unsafe fn(&Target, usize) -> Option<Callable<ByNameInput, ()>>,
+}
+
+/// A receiver's closure and what it owns, erased.
+pub(crate) type Target = Arc<dyn Any + Send + Sync>;
 
 impl ByNameFn {
     /// `f`, a by-name receiver's closure.
@@ -108,7 +134,25 @@ impl ByNameFn {
         F: Fn(&ByNameInput) -> CallResult<AnyValue> + Send + Sync + 'static,
     {
         let (call, for_unit) = Callable::new_with_unit(f);
-        Arc::new(ByNameFn { call, for_unit })
+        Arc::new(ByNameFn {
+            call,
+            for_unit,
+            field: None,
+        })
+    }
+
+    /// `f`, the closure of a by-name receiver of one kwarg (it reads the kwarg by name), and
+    /// `field`, how it reads the kwarg at a fixed offset.
+    pub(crate) fn with_field<F>(f: F, field: FieldRead) -> Arc<Self>
+    where
+        F: Fn(&ByNameInput) -> CallResult<AnyValue> + Send + Sync + 'static,
+    {
+        let (call, for_unit) = Callable::new_with_unit(f);
+        Arc::new(ByNameFn {
+            call,
+            for_unit,
+            field: Some(Box::new(field)),
+        })
     }
 
     /// The callable, for sends whose input is a `ByNameInput`.
@@ -117,18 +161,36 @@ impl ByNameFn {
     }
 
     /// The callable as a receiver of a signal with no output (`P`, which must be `()`) for
-    /// inputs `J` that begin with a `ByNameInput`; `None` when `P` is not `()`.
+    /// inputs `J` that begin with a `ByNameInput` whose bag is always a `B`, a struct whose
+    /// fields are `fields`; `None` when `P` is not `()`. A receiver of one kwarg that `fields`
+    /// lists with the type it reads gets the callable that reads the kwarg at its offset.
     ///
     /// # Safety
     ///
-    /// `J` is `#[repr(C)]` with a `ByNameInput` as its first field.
-    pub(crate) unsafe fn for_unit<J: 'static, P: 'static>(&self) -> Option<Callable<J, P>> {
+    /// `J` is `#[repr(C)]` with a `ByNameInput` as its first field, whose bag is a `B`, and
+    /// `fields` are `B`'s (`Signal::FIELDS`, whose every entry says where a field of `B`
+    /// lies: see `Field::new`).
+    pub(crate) unsafe fn for_unit<J: 'static, P: 'static, B: 'static>(
+        &self,
+        fields: &[Field],
+    ) -> Option<Callable<J, P>> {
         if TypeId::of::<P>() != TypeId::of::<()>() {
             return None;
         }
-        // SAFETY: `P` is `()`, the caller's `J` begins with a `ByNameInput`, and `for_unit` is
-        // the vtable made with `call` for its closure (`new`).
-        Some(unsafe { self.call.with_vt(self.for_unit.cast::<J, P>()) })
+        let at_field = self.field.as_ref().and_then(|read| {
+            let offset = Field::find(fields, &read.name, TypeId::of::<B>(), read.value)?;
+            // SAFETY: the bag of every input is a `B` (the caller's contract), which holds a
+            // value of the type `read.value` names at `offset` (`Field::find` checked the
+            // entry is `B`'s, of that type; `Field::new` says it lies there).
+            unsafe { (read.at)(&read.target, offset) }
+        });
+        Some(match at_field {
+            // SAFETY: `P` is `()`, and the caller's `J` begins with a `ByNameInput`.
+            Some(call) => unsafe { call.cast::<J, P>() },
+            // SAFETY: as above, and `for_unit` is the vtable made with `call` for its closure
+            // (`new`).
+            None => unsafe { self.call.with_vt(self.for_unit.cast::<J, P>()) },
+        })
     }
 }
 

@@ -53,6 +53,7 @@ fn kind(kind: &FailureKind) -> &'static str {
         FailureKind::AsyncReceiver => "async_receiver",
         FailureKind::WrongValue { .. } => "wrong_value",
         FailureKind::TypedReceiver => "typed_receiver",
+        FailureKind::Kwarg(_) => "kwarg",
     }
 }
 
@@ -76,6 +77,7 @@ impl fmt::Display for Message<'_> {
                 "the receiver is typed; a bag decoded from JSON cannot reach it \u{2014} derive \
                  Serialize and Deserialize on the signal's struct",
             ),
+            FailureKind::Kwarg(error) => write!(f, "the receiver was not called: {error}"),
         }
     }
 }

@@ -131,14 +131,45 @@ fn send_to_snapshot<T: Signal>(
     if let Some(receivers) = snapshot.plain_list() {
         return call_receivers(core, receivers, mode, &Delivery::new(sender, args), collect);
     }
-    send_to_other(core, snapshot, args, sender, mode, collect)
+    match (mode, collect) {
+        (Mode::Robust, None) => send_to_other(core, snapshot, args, sender),
+        (mode, collect) => send_to_other_with(core, snapshot, args, sender, mode, collect),
+    }
 }
 
-/// [`send_to_snapshot`] when the snapshot is not plain: it has weakly bound receivers (the
-/// send takes its share of the sweep of dead ones), receivers filtering on senders (the
-/// send picks its sender's list) or by-name receivers.
+// A send to a snapshot that is not plain is out of line too, with an entry of its own for
+// the plain robust send, as for `send_live`: its loop then tests no mode per receiver.
+
+/// [`send_to_snapshot`] when the snapshot is not plain, for a robust send that collects
+/// nothing.
 #[inline(never)]
 fn send_to_other<T: Signal>(
+    core: &'static SignalCore,
+    snapshot: &Snapshot<TypedShape<T>>,
+    args: &T,
+    sender: &T::Sender,
+) -> SendReport {
+    send_to_other_body(core, snapshot, args, sender, Mode::Robust, None)
+}
+
+/// [`send_to_snapshot`] when the snapshot is not plain, for any other send.
+#[inline(never)]
+fn send_to_other_with<T: Signal>(
+    core: &'static SignalCore,
+    snapshot: &Snapshot<TypedShape<T>>,
+    args: &T,
+    sender: &T::Sender,
+    mode: Mode,
+    collect: Option<&mut Collect<'_, T::Output>>,
+) -> SendReport {
+    send_to_other_body(core, snapshot, args, sender, mode, collect)
+}
+
+/// The body of [`send_to_other`] and [`send_to_other_with`]: the snapshot has weakly bound
+/// receivers (the send takes its share of the sweep of dead ones), receivers filtering on
+/// senders (the send picks its sender's list) or by-name receivers.
+#[inline(always)]
+fn send_to_other_body<T: Signal>(
     core: &'static SignalCore,
     snapshot: &Snapshot<TypedShape<T>>,
     args: &T,

@@ -193,15 +193,19 @@ impl<T: Signal> Shape for TypedShape<T> {
         match &record.func {
             RecordFn::Struct(erased) => erased.downcast::<Delivery<T>, T::Output>(),
             // A signal with no output: the by-name closure itself, through its vtable for that
-            // case, given the view the typed input begins with. Any other: through a function
-            // that checks the value's type (no adapter closure between either way).
+            // case, given the view the typed input begins with (a receiver of one kwarg that
+            // `T` has reads it at its offset). Any other: through a function that checks the
+            // value's type (no adapter closure between either way).
             RecordFn::ByName(by_name) => Some(
-                // SAFETY: `Delivery<T>` is `#[repr(C)]` with a `ByNameInput` first.
-                unsafe { by_name.for_unit::<Delivery<T>, T::Output>() }.unwrap_or_else(|| {
-                    // SAFETY: `call_named` is called with a pointer to the `ByNameFn` inside
-                    // `by_name`, which the callable keeps.
-                    unsafe { Callable::with_target(by_name.clone(), NamedVt::<T>::VT) }
-                }),
+                // SAFETY: `Delivery<T>` is `#[repr(C)]` with a `ByNameInput` first, whose bag
+                // is a `T` (`Delivery::new`, `with_key`); `T::FIELDS` are `T`'s.
+                unsafe { by_name.for_unit::<Delivery<T>, T::Output, T>(T::FIELDS) }.unwrap_or_else(
+                    || {
+                        // SAFETY: `call_named` is called with a pointer to the `ByNameFn` inside
+                        // `by_name`, which the callable keeps.
+                        unsafe { Callable::with_target(by_name.clone(), NamedVt::<T>::VT) }
+                    },
+                ),
             ),
         }
     }

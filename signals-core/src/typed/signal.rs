@@ -86,6 +86,13 @@ pub trait Signal: Kwargs + Sized {
     /// ```
     const SCHEMA: u32 = 1;
 
+    /// Where each field lies in the struct, for by-name receivers of one kwarg
+    /// ([`Receiver::kwarg`](crate::Receiver::kwarg)), which read it there when the send's bag
+    /// is the struct. `#[signal]` lists every field; the default, none, has them read by name
+    /// (the same values, a little slower). Not public API.
+    #[doc(hidden)]
+    const FIELDS: &'static [crate::kwargs::Field] = &[];
+
     /// The signal's runtime object, found once and cached (use a [`SignalCell`](crate::SignalCell)).
     ///
     /// ```

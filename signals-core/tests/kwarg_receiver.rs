@@ -1,0 +1,467 @@
+//! By-name receivers of one kwarg (`Receiver::kwarg`): what a plugin that cannot name the
+//! signal's struct and wants one argument relies on. Where the bag is always the signal's
+//! struct (a typed send, or a by-name send, of a declared signal with no output), the kwarg is
+//! read at its field's offset; elsewhere by name. Either way the receiver must get the value
+//! of the field it names, keep connection order among other receivers, be counted exactly,
+//! and, when the kwarg is missing or of another type, not be called and say why.
+//!
+//! Every test uses signals of its own: signals are process-wide and tests run in parallel.
+
+use std::sync::{Arc, Mutex};
+
+use signals_core::__private::Field;
+use signals_core::{
+    signal, DynKwargs, FailureKind, KwargError, Kwargs, NamedSignal, Namespace, Receiver, Sender,
+    SenderKey, Signal, SignalCell,
+};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn taken(log: &Log) -> Vec<String> {
+    std::mem::take(&mut *log.lock().unwrap())
+}
+
+/// A receiver's function for the kwarg `name` read as a `V`, logging `name=value from key`.
+fn logger<V: std::fmt::Debug + Send + Sync + 'static>(
+    log: &Log,
+    name: &'static str,
+) -> impl Fn(&SenderKey<'_>, &V) + Send + Sync + 'static {
+    let log = log.clone();
+    move |sender: &SenderKey<'_>, value: &V| {
+        log.lock()
+            .unwrap()
+            .push(format!("{name}={value:?} from {sender}"))
+    }
+}
+
+/// Fields of many sizes and alignments, so that a wrong offset reads another field.
+#[signal(namespace = "t_kwarg_fields")]
+struct Mixed {
+    flag: bool,
+    title: String,
+    small: u8,
+    big: u128,
+    ids: Vec<u32>,
+    maybe: Option<String>,
+    r#type: i16,
+}
+
+fn mixed() -> Mixed {
+    Mixed {
+        flag: true,
+        title: "t".into(),
+        small: 7,
+        big: u128::MAX - 1,
+        ids: vec![1, 2, 3],
+        maybe: Some("m".into()),
+        r#type: -3,
+    }
+}
+
+/// Connects one receiver per field of `Mixed`, in declaration order.
+fn connect_every_field(signal: NamedSignal, log: &Log) -> Vec<signals_core::ScopedConnection> {
+    macro_rules! each {
+        ($($name:literal: $ty:ty),*) => {
+            vec![$({
+                let log = log.clone();
+                signal
+                    .connect(Receiver::kwarg($name, move |sender: &SenderKey<'_>, value: &$ty| {
+                        log.lock().unwrap().push(format!("{}={value:?} from {sender}", $name))
+                    }))
+                    .scoped()
+            }),*]
+        };
+    }
+    each!("flag": bool, "title": String, "small": u8, "big": u128, "ids": Vec<u32>,
+          "maybe": Option<String>, "type": i16)
+}
+
+fn every_field_logged() -> Vec<String> {
+    [
+        "flag=true",
+        "title=\"t\"",
+        "small=7",
+        "big=340282366920938463463374607431768211454",
+        "ids=[1, 2, 3]",
+        "maybe=Some(\"m\")",
+        "type=-3",
+    ]
+    .iter()
+    .map(|line| format!("{line} from \"web\""))
+    .collect()
+}
+
+#[test]
+fn each_receiver_gets_the_field_it_names_from_a_typed_send() {
+    let log = Log::default();
+    let _connections = connect_every_field(Mixed::named(), &log);
+    let report = mixed().send("web");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 7);
+    assert_eq!(taken(&log), every_field_logged());
+}
+
+#[signal(namespace = "t_kwarg_by_name_send")]
+struct Sent {
+    flag: bool,
+    title: String,
+    small: u8,
+    big: u128,
+    ids: Vec<u32>,
+    maybe: Option<String>,
+    r#type: i16,
+}
+
+#[test]
+fn a_by_name_send_of_the_struct_and_of_a_bag_built_at_run_time_give_the_same_values() {
+    let log = Log::default();
+    let signal = Sent::named();
+    let _connections = connect_every_field(signal, &log);
+    let Mixed {
+        flag,
+        title,
+        small,
+        big,
+        ids,
+        maybe,
+        r#type,
+    } = mixed();
+    let report = signal
+        .send(
+            &"web",
+            &Sent {
+                flag,
+                title: title.clone(),
+                small,
+                big,
+                ids: ids.clone(),
+                maybe: maybe.clone(),
+                r#type,
+            },
+        )
+        .unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(taken(&log), every_field_logged());
+
+    // An undeclared signal: its bags are read by name.
+    let undeclared = Namespace::get("t_kwarg_by_name_send")
+        .unwrap()
+        .signal("undeclared")
+        .unwrap();
+    let _others = connect_every_field(undeclared, &log);
+    let bag = DynKwargs::new()
+        .with("flag", flag)
+        .with("title", title)
+        .with("small", small)
+        .with("big", big)
+        .with("ids", ids)
+        .with("maybe", maybe)
+        .with("type", r#type);
+    let report = undeclared.send(&"web", &bag).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 7);
+    assert_eq!(taken(&log), every_field_logged());
+}
+
+#[signal(namespace = "t_kwarg_order")]
+struct Ordered {
+    n: u64,
+}
+
+#[test]
+fn receivers_of_one_kwarg_keep_connection_order_among_typed_and_whole_bag_ones() {
+    let log = Log::default();
+    let typed = {
+        let log = log.clone();
+        move |sender: &str, ev: &Ordered| {
+            log.lock()
+                .unwrap()
+                .push(format!("typed={} from {sender}", ev.n))
+        }
+    };
+    let whole = {
+        let log = log.clone();
+        move |sender: &SenderKey<'_>, kw: &dyn Kwargs| {
+            log.lock()
+                .unwrap()
+                .push(format!("bag={:?} from {sender}", kw.get::<u64>("n")))
+        }
+    };
+    let _a = Ordered::signal().connect(typed).scoped();
+    let _b = Ordered::named()
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
+        .scoped();
+    let _c = Ordered::named().connect(whole).scoped();
+    let report = Ordered { n: 4 }.send("web");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 3);
+    assert_eq!(
+        taken(&log),
+        [
+            "typed=4 from web",
+            "n=4 from \"web\"",
+            "bag=Some(4) from \"web\"",
+        ]
+    );
+}
+
+#[signal(namespace = "t_kwarg_unreadable")]
+struct Unreadable {
+    id: u32,
+}
+
+/// The one failure of `report`, as a kwarg failure's error.
+fn kwarg_failure(report: &signals_core::SendReport) -> &KwargError {
+    assert_eq!(report.failures().len(), 1, "{report:?}");
+    match &report.failures()[0].kind {
+        FailureKind::Kwarg(error) => error,
+        other => panic!("not a kwarg failure: {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_kwarg_or_one_of_another_type_is_reported_and_the_receiver_not_called() {
+    let log = Log::default();
+    let signal = Unreadable::named();
+    let _missing = signal
+        .connect(Receiver::kwarg("idd", logger::<u32>(&log, "idd")))
+        .scoped();
+    let _ok = signal
+        .connect(Receiver::kwarg("id", logger::<u32>(&log, "id")))
+        .scoped();
+    let report = Unreadable { id: 5 }.send("web");
+    assert_eq!(
+        report.receivers_called(),
+        1,
+        "the failing one was not called"
+    );
+    assert_eq!(
+        kwarg_failure(&report).to_string(),
+        "no keyword argument named `idd`; the arguments are: id"
+    );
+    let failure = report.failures()[0].to_string();
+    assert!(
+        failure.ends_with("was not called: no keyword argument named `idd`; the arguments are: id"),
+        "{failure}"
+    );
+    assert_eq!(taken(&log), ["id=5 from \"web\""]);
+    drop(_missing);
+
+    let _wrong = signal
+        .connect(Receiver::kwarg("id", logger::<u64>(&log, "id64")).key("wrong"))
+        .scoped();
+    let report = Unreadable { id: 6 }.send("web");
+    assert_eq!(report.receivers_called(), 1);
+    assert_eq!(
+        kwarg_failure(&report).to_string(),
+        "keyword argument `id` is a `u32`, not a `u64`; read it as `u32`"
+    );
+    assert_eq!(taken(&log), ["id=6 from \"web\""]);
+
+    // The same from a bag built at run time, to a signal no struct declares.
+    let undeclared = Namespace::get("t_kwarg_unreadable")
+        .unwrap()
+        .signal("undeclared")
+        .unwrap();
+    let _typo = undeclared
+        .connect(Receiver::kwarg("nme", logger::<String>(&log, "nme")))
+        .scoped();
+    let report = undeclared
+        .send(&"cli", &DynKwargs::new().with("name", "x".to_string()))
+        .unwrap();
+    assert_eq!(report.receivers_called(), 0);
+    assert_eq!(
+        kwarg_failure(&report).to_string(),
+        "no keyword argument named `nme`; the arguments are: name"
+    );
+    assert!(taken(&log).is_empty());
+}
+
+#[signal(namespace = "t_kwarg_output", output = u64)]
+struct Doubled {
+    n: u64,
+}
+
+#[test]
+fn on_a_signal_with_an_output_the_receiver_reads_by_name_and_its_value_is_collected() {
+    let _double = Doubled::named()
+        .connect(Receiver::kwarg("n", |_: &SenderKey<'_>, n: &u64| n * 2))
+        .scoped();
+    let _typed = Doubled::signal()
+        .connect(|_: &str, ev: &Doubled| ev.n + 1)
+        .scoped();
+    let collected = Doubled { n: 21 }.sending("web").collect().run();
+    assert!(collected.report.is_ok(), "{:?}", collected.report);
+    assert_eq!(collected.into_values(), [42, 22]);
+}
+
+#[signal(namespace = "t_kwarg_options")]
+struct Options {
+    n: u64,
+}
+
+#[test]
+fn sender_filters_weak_targets_keys_and_disconnects_work_as_for_any_receiver() {
+    let log = Log::default();
+    let signal = Options::named();
+    let only_web = signal.connect(Receiver::kwarg("n", logger::<u64>(&log, "web")).sender("web"));
+    let target = Arc::new(());
+    let _weak = signal
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "weak")).weak(&target))
+        .scoped();
+    assert_eq!(Options { n: 1 }.send("web").receivers_called(), 2);
+    assert_eq!(Options { n: 2 }.send("cli").receivers_called(), 1);
+    assert_eq!(
+        taken(&log),
+        [
+            "web=1 from \"web\"",
+            "weak=1 from \"web\"",
+            "weak=2 from \"cli\""
+        ]
+    );
+    drop(target);
+    let report = Options { n: 3 }.send("web");
+    assert_eq!(
+        report.receivers_called(),
+        1,
+        "the weak one's target is gone"
+    );
+    assert!(report.is_ok(), "{report:?}");
+    assert!(only_web.disconnect());
+    assert_eq!(Options { n: 4 }.send("web").receivers_called(), 0);
+    assert_eq!(taken(&log), ["web=3 from \"web\""]);
+
+    // A function connected twice is one receiver; a key tells two apart.
+    fn on_n(_: &SenderKey<'_>, _: &u64) {}
+    let first = signal.connect(Receiver::kwarg("n", on_n));
+    let again = signal.connect(Receiver::kwarg("n", on_n));
+    assert_eq!(Options { n: 5 }.send("web").receivers_called(), 1);
+    let keyed = signal.connect(Receiver::kwarg("n", on_n).key("second"));
+    assert_eq!(Options { n: 6 }.send("web").receivers_called(), 2);
+    assert!(first.disconnect());
+    assert!(!again.disconnect(), "the same connection");
+    assert!(keyed.disconnect());
+}
+
+/// A sender whose key panics.
+struct Broken;
+
+impl Sender for Broken {
+    fn sender_key(&self) -> SenderKey<'_> {
+        panic!("no key")
+    }
+}
+
+#[signal(namespace = "t_kwarg_no_key", sender = Broken)]
+struct NoKey {
+    n: u64,
+}
+
+#[test]
+fn a_sender_whose_key_panics_leaves_the_receiver_uncalled_and_the_send_going() {
+    let log = Log::default();
+    let _kwarg = NoKey::named()
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
+        .scoped();
+    let _typed = NoKey::signal().connect(|_: &Broken, _: &NoKey| {}).scoped();
+    let report = NoKey { n: 1 }.send(&Broken);
+    assert_eq!(report.receivers_called(), 1, "the typed one only");
+    assert_eq!(report.failures().len(), 1, "{report:?}");
+    assert!(
+        report.failures()[0].to_string().contains("sender_key"),
+        "{report:?}"
+    );
+    assert!(taken(&log).is_empty());
+}
+
+/// A signal implemented by hand whose field table says `n` lies where `m` does, while its
+/// by-name read of `n` gives the field `n`: a receiver of `n` then shows which read it took.
+/// (It breaks `Field::new`'s contract on purpose, with fields of one type: the values differ,
+/// and nothing reads memory it should not.)
+struct HandMade {
+    n: u64,
+    m: u64,
+}
+
+impl Kwargs for HandMade {
+    fn kwarg(&self, name: &str) -> Option<signals_core::Kwarg<'_>> {
+        match name {
+            "n" => Some(signals_core::Kwarg::new("n", &self.n)),
+            "m" => Some(signals_core::Kwarg::new("m", &self.m)),
+            _ => None,
+        }
+    }
+    fn kwargs(&self) -> Vec<signals_core::Kwarg<'_>> {
+        vec![
+            signals_core::Kwarg::new("n", &self.n),
+            signals_core::Kwarg::new("m", &self.m),
+        ]
+    }
+}
+
+/// `FIELDS` for `HandMade` says `n` lies at `m`'s offset.
+const SWAPPED: &[Field] =
+    // SAFETY: see `HandMade`: the offset holds a `u64`, alive as the struct is.
+    &[unsafe { Field::new::<HandMade, u64>("n", std::mem::offset_of!(HandMade, m)) }];
+
+impl Signal for HandMade {
+    type Sender = str;
+    type Output = ();
+    const NAMESPACE: &'static str = "t_kwarg_hand_made";
+    const NAME: &'static str = "hand_made";
+    const FIELDS: &'static [Field] = SWAPPED;
+    fn named() -> NamedSignal {
+        static CELL: SignalCell = SignalCell::new();
+        CELL.resolve::<Self>()
+    }
+}
+
+/// The same, but with the field table of another struct: it is not used.
+struct Borrowed {
+    n: u64,
+    m: u64,
+}
+
+impl Kwargs for Borrowed {
+    fn kwarg(&self, name: &str) -> Option<signals_core::Kwarg<'_>> {
+        match name {
+            "n" => Some(signals_core::Kwarg::new("n", &self.n)),
+            "m" => Some(signals_core::Kwarg::new("m", &self.m)),
+            _ => None,
+        }
+    }
+    fn kwargs(&self) -> Vec<signals_core::Kwarg<'_>> {
+        vec![
+            signals_core::Kwarg::new("n", &self.n),
+            signals_core::Kwarg::new("m", &self.m),
+        ]
+    }
+}
+
+impl Signal for Borrowed {
+    type Sender = str;
+    type Output = ();
+    const NAMESPACE: &'static str = "t_kwarg_hand_made";
+    const NAME: &'static str = "borrowed";
+    const FIELDS: &'static [Field] = SWAPPED;
+    fn named() -> NamedSignal {
+        static CELL: SignalCell = SignalCell::new();
+        CELL.resolve::<Self>()
+    }
+}
+
+#[test]
+fn the_field_table_is_read_for_the_struct_it_belongs_to_and_no_other() {
+    let log = Log::default();
+    let _a = HandMade::named()
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
+        .scoped();
+    let _b = Borrowed::named()
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
+        .scoped();
+    // A typed send: the offset `FIELDS` gives (`m`'s) for `HandMade`; by name for `Borrowed`,
+    // whose table is `HandMade`'s.
+    assert_eq!(HandMade { n: 1, m: 2 }.send("web").receivers_called(), 1);
+    assert_eq!(Borrowed { n: 1, m: 2 }.send("web").receivers_called(), 1);
+    assert_eq!(taken(&log), ["n=2 from \"web\"", "n=1 from \"web\""]);
+}
