@@ -47,16 +47,21 @@ impl<F> Receiver<OneKwarg<F>, SyncKind> {
     /// Where a send's bag is the struct of a signal with no output that has a field `name`
     /// of type `V`, the field is found once, when the receiver's list is built, and read at
     /// its place on every send: the receiver costs about what a typed one does, against the
-    /// name's match and the type's check of a read by name ([`Kwargs::get`]). Elsewhere
+    /// name's match and the type's check of a read by name
+    /// ([`Kwargs::get`](crate::Kwargs#method.get)). The field table is what `#[signal]`
+    /// writes: a signal implemented by hand has none, and its kwargs are read by name. Elsewhere
     /// (a bag built at run time, a signal with an output) it is read by name. A kwarg that is
     /// missing or of another type is a failure in the send's report, which says which
     /// (`KwargError`); the receiver is not called, and nothing panics.
     ///
     /// A bag that crossed a process boundary holds `serde_json::Value`s: read its kwargs as
-    /// `serde_json::Value`, or take the whole bag and [`read`](Kwargs::read) them. The receiver
-    /// is sync; an async one takes the whole bag ([`Receiver::new_async`]). Its identity is its
-    /// function's, as for [`Receiver::new`]: the same function connected for two kwargs is one
-    /// receiver unless each gets a [`key`](Receiver::key).
+    /// `serde_json::Value`, or take the whole bag and [`read`](crate::Kwargs#method.read)
+    /// them; the signals-redis consumer dead-letters an event whose kwarg a receiver cannot
+    /// read. The receiver is sync; an async one takes the whole bag
+    /// ([`Receiver::new_async`]). Its identity is its function's and the kwarg's
+    /// ([`ReceiverId::Kwarg`]): the same function connected twice for one kwarg is one
+    /// receiver, for two kwargs two; `NamedSignal::disconnect(&f)` finds neither (disconnect
+    /// the [`Connection`](crate::Connection), or give a [`key`](Receiver::key)).
     ///
     /// ```
     /// use std::sync::Mutex;
@@ -115,7 +120,10 @@ where
 {
     fn lower(self) -> Lowered {
         let (OneKwarg { name, func }, options) = self.into_parts();
-        let identity = ReceiverId::of(&func);
+        let identity = match ReceiverId::of(&func) {
+            Some(ReceiverId::Fn(type_id)) => Some(ReceiverId::Kwarg(type_id, name.clone())),
+            other => other,
+        };
         let read = Arc::new(KwargFn {
             name,
             alive: options.alive.clone(),
@@ -175,10 +183,12 @@ impl<F> KwargFn<F> {
 fn unreadable<V: Any, O>(args: &dyn Kwargs, name: &str) -> CallResult<O> {
     let error = match args.try_get::<V>(name) {
         Err(error) => error,
-        // `get` found nothing where `try_get` finds it: a bag whose two reads disagree.
-        Ok(_) => KwargError::Missing {
+        // `get` found nothing where `try_get` finds a `V`: a hand-written bag whose two reads
+        // disagree (`Kwargs::kwarg_value` against `Kwargs::kwarg`).
+        Ok(_) => KwargError::WrongType {
             name: name.to_owned(),
-            available: args.names().join(", "),
+            requested: std::any::type_name::<V>(),
+            actual: "a value its `Kwargs::kwarg_value` does not give",
         },
     };
     kwarg_unread(error)

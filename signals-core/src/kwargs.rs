@@ -76,8 +76,12 @@ impl Field {
     ///
     /// # Safety
     ///
-    /// Every `S` holds a `V` at `offset`, and `Kwargs::kwarg_value(name)` of an `S` is that
-    /// field: a receiver of the kwarg `name` reads it there, through a pointer to an `S`.
+    /// Every `S` holds a `V` at `offset`: a receiver of the kwarg `name` reads a `V` there,
+    /// through a pointer to an `S`.
+    ///
+    /// Not a matter of safety, but of agreement: `Kwargs::kwarg_value(name)` of an `S` should
+    /// be that field, or a receiver of `name` reads one value in a typed send and another in
+    /// a send of a bag built at run time.
     pub const unsafe fn new<S: 'static, V: 'static>(name: &'static str, offset: usize) -> Self {
         Field {
             name,
@@ -85,6 +89,16 @@ impl Field {
             owner: TypeId::of::<S>,
             value: TypeId::of::<V>,
         }
+    }
+
+    /// The field's name (its kwarg's).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Where the field lies: bytes from the start of the struct.
+    pub fn offset(&self) -> usize {
+        self.offset
     }
 
     /// Where the kwarg `name` lies in an `S` when it is a `V`: its offset, found in `S`'s

@@ -92,6 +92,8 @@ impl fmt::Display for SourceLocation {
 /// - Closures that capture state are each a receiver of their own, unless you give them a
 ///   key ([`Receiver::key`](crate::Receiver::key), which makes a [`ReceiverId::Key`];
 ///   Django's `dispatch_uid`).
+/// - A receiver of one kwarg ([`Receiver::kwarg`](crate::Receiver::kwarg)) is identified by
+///   its function and the kwarg: the same function for two kwargs is two receivers.
 ///
 /// "Captures nothing" is what the compiler decides: a closure that mentions a variable only
 /// as `let _ = x;` does not capture it, and counts as a function.
@@ -125,6 +127,9 @@ pub enum ReceiverId {
     Key(Cow<'static, str>),
     /// A capturing closure without a key: equal to nothing else.
     Unique(u64),
+    /// A receiver of one kwarg ([`Receiver::kwarg`](crate::Receiver::kwarg)) whose function
+    /// has an identity ([`Fn`](Self::Fn)): the function's type and the kwarg's name.
+    Kwarg(TypeId, Cow<'static, str>),
 }
 
 impl ReceiverId {

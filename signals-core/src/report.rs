@@ -163,8 +163,11 @@ pub(crate) struct Failed {
 impl SendReport {
     /// How many receivers were called (those that failed included). An async receiver that a
     /// sync send met was not called: it is reported as a failure
-    /// ([`FailureKind::AsyncReceiver`]) and not counted here; neither is a receiver skipped
-    /// because it was disconnected during the send or its weak target was gone.
+    /// ([`FailureKind::AsyncReceiver`]) and not counted here; nor are a typed receiver met by
+    /// a bag decoded from JSON ([`FailureKind::TypedReceiver`]), a receiver of one kwarg that
+    /// could not read it ([`FailureKind::Kwarg`]), a by-name receiver whose sender's key could
+    /// not be made, and a receiver skipped because it was disconnected during the send or its
+    /// weak target was gone.
     ///
     /// ```
     /// use signals_core::{DynKwargs, Kwargs, Namespace, SenderKey};

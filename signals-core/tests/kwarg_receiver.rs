@@ -141,6 +141,7 @@ fn a_by_name_send_of_the_struct_and_of_a_bag_built_at_run_time_give_the_same_val
         )
         .unwrap();
     assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 7);
     assert_eq!(taken(&log), every_field_logged());
 
     // An undeclared signal: its bags are read by name.
@@ -464,4 +465,167 @@ fn the_field_table_is_read_for_the_struct_it_belongs_to_and_no_other() {
     assert_eq!(HandMade { n: 1, m: 2 }.send("web").receivers_called(), 1);
     assert_eq!(Borrowed { n: 1, m: 2 }.send("web").receivers_called(), 1);
     assert_eq!(taken(&log), ["n=2 from \"web\"", "n=1 from \"web\""]);
+}
+
+#[test]
+fn the_signal_attribute_lists_every_field_where_it_lies() {
+    let fields: Vec<(&str, usize)> = <Mixed as Signal>::FIELDS
+        .iter()
+        .map(|field| (field.name(), field.offset()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("flag", std::mem::offset_of!(Mixed, flag)),
+            ("title", std::mem::offset_of!(Mixed, title)),
+            ("small", std::mem::offset_of!(Mixed, small)),
+            ("big", std::mem::offset_of!(Mixed, big)),
+            ("ids", std::mem::offset_of!(Mixed, ids)),
+            ("maybe", std::mem::offset_of!(Mixed, maybe)),
+            ("type", std::mem::offset_of!(Mixed, r#type)),
+        ]
+    );
+}
+
+#[signal(namespace = "t_kwarg_identity")]
+struct Two {
+    a: u64,
+    b: u64,
+}
+
+/// What `log_kwarg`'s receivers saw.
+static TWO_LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// A helper that makes the same closure (capturing nothing) for any kwarg.
+fn log_kwarg(
+    name: &'static str,
+) -> Receiver<signals_core::marker::OneKwarg<impl Fn(&SenderKey<'_>, &u64) + Send + Sync>> {
+    Receiver::kwarg(name, |_: &SenderKey<'_>, value: &u64| {
+        TWO_LOG.lock().unwrap().push(value.to_string())
+    })
+}
+
+#[test]
+fn one_function_for_two_kwargs_is_two_receivers_and_for_one_kwarg_one() {
+    let signal = Two::named();
+    let a = signal.connect(log_kwarg("a"));
+    let b = signal.connect(log_kwarg("b"));
+    let a_again = signal.connect(log_kwarg("a"));
+    // One of them for one sender too: merged with its connection for every sender.
+    let a_web = signal.connect(log_kwarg("a").sender("web"));
+    assert!(a.is_new() && b.is_new() && !a_again.is_new() && a_web.is_new());
+    let report = Two { a: 1, b: 2 }.send("web");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 2);
+    assert_eq!(*TWO_LOG.lock().unwrap(), ["1", "2"]);
+    for connection in [a, b, a_web] {
+        assert!(connection.disconnect());
+    }
+    assert!(!Two::named().has_receivers());
+}
+
+#[signal(namespace = "t_kwarg_async")]
+struct Later {
+    n: u64,
+}
+
+#[test]
+fn async_and_fail_fast_sends_call_it_as_a_sync_send_does() {
+    let log = Log::default();
+    let _a = Later::named()
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
+        .scoped();
+    let _missing = Later::named()
+        .connect(Receiver::kwarg("m", logger::<u64>(&log, "m")))
+        .scoped();
+    let _b = Later::named()
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "again")).key("again"))
+        .scoped();
+    let report = futures::executor::block_on(Later { n: 3 }.send_async("web"));
+    assert_eq!(report.receivers_called(), 2);
+    assert!(matches!(report.failures()[0].kind, FailureKind::Kwarg(_)));
+    assert_eq!(taken(&log), ["n=3 from \"web\"", "again=3 from \"web\""]);
+    let report = futures::executor::block_on(Later { n: 4 }.sending("web").run_concurrent());
+    assert_eq!(report.receivers_called(), 2);
+    assert_eq!(taken(&log), ["n=4 from \"web\"", "again=4 from \"web\""]);
+    // Fail-fast: the send stops at the receiver that could not read its kwarg.
+    let report = Later { n: 5 }.sending("web").fail_fast().run();
+    assert_eq!(report.receivers_called(), 1);
+    assert_eq!(report.failures().len(), 1);
+    assert_eq!(taken(&log), ["n=5 from \"web\""]);
+}
+
+#[signal(namespace = "t_kwarg_json")]
+struct NotSerializable {
+    n: u64,
+}
+
+#[test]
+fn a_bag_decoded_from_json_holds_json_values() {
+    let log = Log::default();
+    let signal = NotSerializable::named();
+    let _typed_read = signal
+        .connect(Receiver::kwarg("n", logger::<u64>(&log, "u64")))
+        .scoped();
+    let _json_read = signal
+        .connect(Receiver::kwarg("n", logger::<serde_json::Value>(&log, "json")).key("json"))
+        .scoped();
+    let report = signal
+        .send_json(&"web", serde_json::json!({"n": 7}))
+        .unwrap();
+    assert_eq!(report.receivers_called(), 1);
+    assert_eq!(
+        kwarg_failure(&report).to_string(),
+        "keyword argument `n` is a `serde_json::value::Value`, not a `u64`; read it as `serde_json::value::Value`"
+    );
+    assert_eq!(taken(&log), ["json=Number(7) from \"web\""]);
+}
+
+#[signal(namespace = "t_kwarg_rebuilt")]
+struct Rebuilt {
+    n: u64,
+    s: String,
+}
+
+#[test]
+fn lists_built_anew_still_read_each_kwarg_where_it_lies() {
+    let log = Log::default();
+    let signal = Rebuilt::named();
+    let mut connections = Vec::new();
+    // More than the first store holds, and sender filters, which build every list anew.
+    for i in 0..40u64 {
+        let receiver = if i % 2 == 0 {
+            signal.connect(Receiver::kwarg("n", logger::<u64>(&log, "n")).key(format!("n{i}")))
+        } else {
+            signal.connect(
+                Receiver::kwarg("s", logger::<String>(&log, "s"))
+                    .key(format!("s{i}"))
+                    .sender(if i % 3 == 0 { "web" } else { "cli" }),
+            )
+        };
+        connections.push(receiver);
+    }
+    let report = Rebuilt {
+        n: 9,
+        s: "x".into(),
+    }
+    .send("web");
+    assert!(report.is_ok(), "{report:?}");
+    let web_s = (0..40).filter(|i| i % 2 == 1 && i % 3 == 0).count();
+    assert_eq!(report.receivers_called(), 20 + web_s);
+    let lines = taken(&log);
+    assert_eq!(
+        lines.iter().filter(|l| *l == "n=9 from \"web\"").count(),
+        20
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| *l == "s=\"x\" from \"web\"")
+            .count(),
+        web_s
+    );
+    for connection in connections {
+        assert!(connection.disconnect());
+    }
 }
