@@ -230,7 +230,7 @@ impl<I: 'static, O: 'static> Callable<I, O> {
     pub(crate) fn erase(self) -> ErasedCallable {
         ErasedCallable {
             vt: NonNull::from(self.vt).cast(),
-            kind: TypeId::of::<Vt<I, O>>(),
+            kind: TypeId::of::<Vt<I, O>>,
             data: self.data,
             owner: self.owner,
         }
@@ -255,8 +255,8 @@ pub(crate) struct ErasedCallable {
     data: NonNull<()>,
     /// A `&'static Vt<I, O>`.
     vt: NonNull<()>,
-    /// `TypeId::of::<Vt<I, O>>()`.
-    kind: TypeId,
+    /// `TypeId::of::<Vt<I, O>>` (the function, one word: a `TypeId` takes two).
+    kind: fn() -> TypeId,
 }
 
 // SAFETY: as for `Callable`.
@@ -267,7 +267,7 @@ unsafe impl Sync for ErasedCallable {}
 impl ErasedCallable {
     /// The callable, when it takes `I` and gives `O`.
     pub(crate) fn downcast<I: 'static, O: 'static>(&self) -> Option<Callable<I, O>> {
-        if self.kind != TypeId::of::<Vt<I, O>>() {
+        if (self.kind)() != TypeId::of::<Vt<I, O>>() {
             return None;
         }
         Some(Callable {

@@ -239,10 +239,45 @@ pub(crate) enum AsyncRecordFn {
     ByName(Arc<AsyncByNameCall>),
 }
 
+/// A record's senders, in one word: most connections listen to every sender, and a
+/// `SenderFilter` takes four (a key may be an `i128`).
+#[derive(PartialEq)]
+pub(crate) struct Filter(Option<Box<SenderKey<'static>>>);
+
+impl Filter {
+    pub(crate) fn new(filter: SenderFilter) -> Self {
+        match filter {
+            SenderFilter::Any => Filter(None),
+            SenderFilter::Only(key) => Filter(Some(Box::new(key))),
+        }
+    }
+
+    /// The one sender's key, or `None` for every sender.
+    pub(crate) fn only(&self) -> Option<&SenderKey<'static>> {
+        self.0.as_deref()
+    }
+
+    /// Whether it is `filter`.
+    pub(crate) fn is(&self, filter: &SenderFilter) -> bool {
+        match filter {
+            SenderFilter::Any => self.0.is_none(),
+            SenderFilter::Only(key) => self.only() == Some(key),
+        }
+    }
+
+    /// As a `SenderFilter`, for a description.
+    pub(crate) fn to_filter(&self) -> SenderFilter {
+        match self.only() {
+            None => SenderFilter::Any,
+            Some(key) => SenderFilter::Only(key.clone()),
+        }
+    }
+}
+
 /// One connection: a receiver, the senders it listens to, and its state.
 pub(crate) struct Record {
     pub(crate) seq: u64,
-    pub(crate) filter: SenderFilter,
+    pub(crate) filter: Filter,
     pub(crate) info: Arc<ReceiverInfo>,
     /// The hash of `info.id`, computed once: every snapshot build looks identities up.
     pub(crate) id_hash: u64,
@@ -306,9 +341,10 @@ struct State {
     /// The connections, by sequence number: in connection order. Boxed: a B-tree's nodes
     /// hold room for eleven, and appends leave them half full.
     records: BTreeMap<u64, Box<Record>>,
-    /// Each connection's identity hash and sequence number, to find a connection of the same
-    /// receiver without looking at every record.
-    by_id: HashTable<(u64, u64)>,
+    /// Each connection's sequence number, hashed by its receiver's identity (kept in the
+    /// record, which the index finds through `records`), to find a connection of the same
+    /// receiver without looking at every record: a connection costs it a word and a byte.
+    by_id: HashTable<u64>,
     next_seq: u64,
     mute_depth: usize,
     /// How many connections are not blocked.
@@ -600,7 +636,7 @@ impl SignalCore {
             seq: 0,
             id_hash: snapshot::hash_id(&info.id),
             info: Arc::new(info),
-            filter,
+            filter: Filter::new(filter),
             func,
             async_func: async_func.map(Box::new),
             active: Arc::new(AtomicBool::new(true)),
@@ -610,7 +646,7 @@ impl SignalCore {
             slot: None,
         });
         let announce = hook::wanted();
-        let connected = announce.then(|| (record.info.clone(), record.filter.clone()));
+        let connected = announce.then(|| (record.info.clone(), record.filter.to_filter()));
         self.change_told(announce, |state, after| {
             let same = |r: &Record| {
                 r.alive.is_none() == record.alive.is_none()
@@ -676,8 +712,8 @@ impl SignalCore {
             let seqs: Vec<u64> = state
                 .by_id
                 .iter_hash(id_hash)
-                .filter_map(|&(_, seq)| records.get(&seq))
-                .filter(|r| r.info.id == *id && filter.is_none_or(|f| r.filter == *f))
+                .filter_map(|seq| records.get(seq))
+                .filter(|r| r.info.id == *id && filter.is_none_or(|f| r.filter.is(f)))
                 .map(|r| r.seq)
                 .collect();
             self.remove_all(state, after, seqs)
@@ -824,7 +860,7 @@ impl SignalCore {
             .records
             .values()
             .filter(|r| r.is_alive())
-            .map(|r| (r.info.clone(), r.filter.clone(), r.blocks > 0))
+            .map(|r| (r.info.clone(), r.filter.to_filter(), r.blocks > 0))
             .collect()
     }
 }
@@ -834,10 +870,12 @@ impl State {
     fn find(&self, id_hash: u64, same: impl Fn(&Record) -> bool) -> Option<u64> {
         let records = &self.records;
         self.by_id
-            .find(id_hash, |&(hash, seq)| {
-                hash == id_hash && records.get(&seq).is_some_and(|r| same(r))
+            .find(id_hash, |seq| {
+                records
+                    .get(seq)
+                    .is_some_and(|r| r.id_hash == id_hash && same(r))
             })
-            .map(|&(_, seq)| seq)
+            .copied()
     }
 
     /// Adds a new connection's record.
@@ -848,18 +886,19 @@ impl State {
         if record.alive.is_some() {
             self.weak += 1;
         }
-        self.by_id.insert_unique(
-            record.id_hash,
-            (record.id_hash, record.seq),
-            |&(hash, _)| hash,
-        );
-        self.records.insert(record.seq, record);
+        let (seq, id_hash) = (record.seq, record.id_hash);
+        self.records.insert(seq, record);
+        // The record first: a growing index rehashes every connection through its record.
+        let records = &self.records;
+        self.by_id.insert_unique(id_hash, seq, |seq| {
+            records.get(seq).map_or(0, |record| record.id_hash)
+        });
     }
 
     /// Removes connection `seq`'s record.
     fn take(&mut self, seq: u64) -> Option<Box<Record>> {
         let record = self.records.remove(&seq)?;
-        if let Ok(entry) = self.by_id.find_entry(record.id_hash, |&(_, s)| s == seq) {
+        if let Ok(entry) = self.by_id.find_entry(record.id_hash, |&s| s == seq) {
             entry.remove();
         }
         if record.blocks == 0 {
@@ -915,7 +954,7 @@ impl Aftermath {
         record.active.store(false, Ordering::Release);
         if self.announce {
             self.disconnected
-                .push((record.info.clone(), record.filter.clone()));
+                .push((record.info.clone(), record.filter.to_filter()));
         }
         self.dropped_records.push(record);
     }

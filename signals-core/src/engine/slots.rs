@@ -88,9 +88,13 @@ pub(crate) struct EntryMeta {
     pub(crate) seq: u64,
     active: Arc<AtomicBool>,
     /// The flags of the other connections of the same receiver merged into this entry (for
-    /// every sender and for this one): it is called while any of them is active. A boxed
-    /// slice, two words: few entries have any.
-    merged: Box<[Arc<AtomicBool>]>,
+    /// every sender and for this one): it is called while any of them is active. Boxed, one
+    /// word: few entries have any.
+    #[expect(
+        clippy::box_collection,
+        reason = "a `Vec` takes three words in every entry, a box one"
+    )]
+    merged: Option<Box<Vec<Arc<AtomicBool>>>>,
     pub(crate) info: Arc<ReceiverInfo>,
     pub(crate) alive: Option<Alive>,
 }
@@ -105,7 +109,7 @@ impl EntryMeta {
         EntryMeta {
             seq,
             active,
-            merged: Box::default(),
+            merged: None,
             info,
             alive,
         }
@@ -113,19 +117,22 @@ impl EntryMeta {
 
     /// Adds another connection of the same receiver to this entry.
     pub(crate) fn merge(&mut self, active: Arc<AtomicBool>) {
-        let mut merged = std::mem::take(&mut self.merged).into_vec();
-        merged.push(active);
-        self.merged = merged.into_boxed_slice();
+        self.merged.get_or_insert_default().push(active);
     }
 
     /// Whether other connections were merged into this entry.
     pub(crate) fn is_merged(&self) -> bool {
-        !self.merged.is_empty()
+        self.merged.is_some()
     }
 
     /// Whether a send still calls it: one of its connections is connected and not blocked.
     pub(crate) fn is_active(&self) -> bool {
-        self.active.load(Ordering::Acquire) || self.merged.iter().any(|m| m.load(Ordering::Acquire))
+        self.active.load(Ordering::Acquire)
+            || self
+                .merged
+                .iter()
+                .flat_map(|merged| merged.iter())
+                .any(|m| m.load(Ordering::Acquire))
     }
 
     /// Whether a send now would call it (weak receivers whose target is gone would not).
@@ -144,9 +151,20 @@ pub(crate) struct Entry<I: 'static, O: 'static, A: ?Sized> {
     state: AtomicU8,
     /// The entry's own vtable, which the hot part holds while it is on.
     vt: &'static Vt<I, O>,
-    async_call: Option<NonNull<A>>,
-    /// Touched by the writer only (it takes them when the entry is switched off for good).
-    owners: UnsafeCell<Option<Owners<A>>>,
+    /// An async receiver's callable. Boxed, one word: few receivers are async.
+    async_part: Option<Box<AsyncPart<A>>>,
+    /// What keeps the sync callable's closure alive. Touched by the writer only (it takes it,
+    /// with the async part's owner, when the entry is switched off for good).
+    owner: UnsafeCell<Option<Arc<dyn Any + Send + Sync>>>,
+}
+
+/// An async receiver's callable in an entry, and what keeps it alive.
+struct AsyncPart<A: ?Sized> {
+    /// The callable, inside `owner` (or inside the owner the writer took, kept alive by the
+    /// retired list as long as a snapshot that may call it remains).
+    call: NonNull<A>,
+    /// Touched by the writer only, as [`Entry::owner`] is.
+    owner: UnsafeCell<Option<Arc<A>>>,
 }
 
 impl<I: 'static, O: 'static, A: ?Sized> Entry<I, O, A> {
@@ -165,7 +183,9 @@ impl<I: 'static, O: 'static, A: ?Sized> Entry<I, O, A> {
     #[inline]
     pub(crate) unsafe fn async_call(&self) -> Option<&A> {
         // SAFETY: alive as in `Hot::call`, by the caller's contract.
-        self.async_call.map(|call| unsafe { call.as_ref() })
+        self.async_part
+            .as_ref()
+            .map(|part| unsafe { part.call.as_ref() })
     }
 
     /// Calls the entry's own closure, whatever the hot part's vtable says: for an entry to
@@ -280,8 +300,13 @@ impl<I: 'static, O: 'static, A: ?Sized> Slots<I, O, A> {
             meta,
             state: AtomicU8::new(ON),
             vt,
-            async_call: async_call.as_deref().map(NonNull::from),
-            owners: UnsafeCell::new(Some((owner, async_call))),
+            async_part: async_call.map(|owner| {
+                Box::new(AsyncPart {
+                    call: NonNull::from(&*owner),
+                    owner: UnsafeCell::new(Some(owner)),
+                })
+            }),
+            owner: UnsafeCell::new(Some(owner)),
         };
         // SAFETY: `index` is below the capacity and at `written`: no snapshot's length covers
         // it, so no reference to it exists, and the caller is the only writer.
@@ -379,8 +404,17 @@ impl<I: 'static, O: 'static, A: ?Sized> Slots<I, O, A> {
         let entry = self.cold(index + 1).get(index)?;
         // SAFETY: the caller is the only writer.
         unsafe { self.set_on(index, false) };
-        // SAFETY: the owners' cell is touched by the writer only, and the caller is it.
-        let owners = unsafe { (*entry.owners.get()).take() };
+        // SAFETY: the owners' cells are touched by the writer only, and the caller is it.
+        let (owner, async_owner) = unsafe {
+            (
+                (*entry.owner.get()).take(),
+                entry
+                    .async_part
+                    .as_ref()
+                    .and_then(|part| (*part.owner.get()).take()),
+            )
+        };
+        let owners = owner.map(|owner| (owner, async_owner));
         if owners.is_some() {
             self.retired.fetch_add(1, Ordering::Relaxed);
         }
@@ -402,8 +436,14 @@ impl<I: 'static, O: 'static, A: ?Sized> Drop for Slots<I, O, A> {
             // SAFETY: the first `written` entries are initialized, and `&mut self` means no
             // reference to them remains. Each is dropped once.
             let entry = unsafe { self.cold[index].get_mut().assume_init_read() };
-            let Entry { meta, owners, .. } = entry;
-            drop_quietly(owners.into_inner());
+            let Entry {
+                meta,
+                owner,
+                async_part,
+                ..
+            } = entry;
+            drop_quietly(owner.into_inner());
+            drop_quietly(async_part);
             drop(meta);
             // `Hot` needs no drop: two pointers.
         }

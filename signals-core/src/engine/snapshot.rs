@@ -55,7 +55,7 @@ use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::receiver::{typed_in_by_name_send, AnyValue, CallResult, ReceiverId, ReceiverInfo};
 use crate::report::{Response, SendReport};
-use crate::sender::{SenderFilter, SenderKey};
+use crate::sender::SenderKey;
 
 /// A snapshot as stored and cached: shared between threads, read-only.
 pub(crate) type SharedSnapshot = Arc<dyn ErasedSnapshot>;
@@ -264,9 +264,9 @@ impl<Sh: Shape> Snapshot<Sh> {
         let mut for_any = Vec::new();
         let mut for_one: HashTable<(u64, &SenderKey<'static>, Vec<usize>)> = HashTable::new();
         for (index, (record, _, _)) in adapted.iter().enumerate() {
-            match &record.filter {
-                SenderFilter::Any => for_any.push(index),
-                SenderFilter::Only(key) => {
+            match record.filter.only() {
+                None => for_any.push(index),
+                Some(key) => {
                     let hash = hash_key(key);
                     match for_one.find_mut(hash, |(h, k, _)| *h == hash && *k == key) {
                         Some((_, _, indices)) => indices.push(index),
@@ -514,7 +514,7 @@ impl<Sh: Shape> ErasedSnapshot for Snapshot<Sh> {
     }
 
     fn appended(&self, record: &Record, weak: bool) -> Option<(SharedSnapshot, usize)> {
-        if !self.is_appendable() || record.filter != SenderFilter::Any || record.blocks > 0 {
+        if !self.is_appendable() || record.filter.only().is_some() || record.blocks > 0 {
             return None;
         }
         let call = Sh::adapt(record)?;
