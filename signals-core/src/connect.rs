@@ -321,7 +321,7 @@ impl Lowered {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a receiver of this signal",
     label = "not a receiver of this signal",
-    note = "a receiver of a typed signal is `Fn(&Sender, &Signal) -> R`, and `Receiver::sender` takes the signal's own sender type; by name, `Fn(&SenderKey<'_>, &dyn Kwargs) -> R`; an async one is wrapped in `Receiver::new_async`; write the closure's parameter types (`|_: &str, ev: &Saved|`): they are not inferred"
+    note = "a receiver of a typed signal is `Fn(&Sender, &Signal) -> R`, and `Receiver::sender` takes the signal's own sender type; by name, `Fn(&SenderKey<'_>, &dyn Kwargs) -> R`, or one kwarg with `Receiver::kwarg`, connected to the by-name handle (`Signal::named()`); an async one is wrapped in `Receiver::new_async`; write the closure's parameter types (`|_: &str, ev: &Saved|`): they are not inferred"
 )]
 pub trait IntoReceiver<K: ?Sized, M> {
     /// Lowers the receiver. Not public API.

@@ -121,7 +121,9 @@ where
     fn lower(self) -> Lowered {
         let (OneKwarg { name, func }, options) = self.into_parts();
         let identity = match ReceiverId::of(&func) {
-            Some(ReceiverId::Fn(type_id)) => Some(ReceiverId::Kwarg(type_id, name.clone())),
+            Some(ReceiverId::Fn(type_id)) => {
+                Some(ReceiverId::Kwarg(Box::new((type_id, name.clone()))))
+            }
             other => other,
         };
         let read = Arc::new(KwargFn {

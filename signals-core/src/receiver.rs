@@ -128,8 +128,9 @@ pub enum ReceiverId {
     /// A capturing closure without a key: equal to nothing else.
     Unique(u64),
     /// A receiver of one kwarg ([`Receiver::kwarg`](crate::Receiver::kwarg)) whose function
-    /// has an identity ([`Fn`](Self::Fn)): the function's type and the kwarg's name.
-    Kwarg(TypeId, Cow<'static, str>),
+    /// has an identity ([`Fn`](Self::Fn)): the function's type and the kwarg's name. Boxed:
+    /// every receiver's identity takes the room of the largest kind.
+    Kwarg(Box<(TypeId, Cow<'static, str>)>),
 }
 
 impl ReceiverId {

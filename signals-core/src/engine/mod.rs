@@ -19,3 +19,24 @@ pub(crate) mod snapshot;
 pub(crate) mod sync;
 #[cfg(feature = "tracing")]
 pub(crate) mod trace;
+
+/// What a connection is made of, in bytes on a 64-bit target: a guard against the structures
+/// growing unnoticed (`bench/census.rs` shows the whole of a connection's memory).
+#[cfg(all(test, target_pointer_width = "64"))]
+mod sizes {
+    use std::mem::size_of;
+
+    use crate::engine::signal::Record;
+    use crate::engine::slots::{Entry, EntryMeta};
+    use crate::receiver::{ReceiverId, ReceiverInfo};
+
+    #[test]
+    fn a_connections_structures_keep_their_sizes() {
+        type Async = dyn Fn() + Send + Sync;
+        assert_eq!(size_of::<Record>(), 120);
+        assert_eq!(size_of::<EntryMeta>(), 48);
+        assert_eq!(size_of::<Entry<u8, (), Async>>(), 88);
+        assert_eq!(size_of::<ReceiverId>(), 24);
+        assert_eq!(size_of::<ReceiverInfo>(), 104);
+    }
+}
