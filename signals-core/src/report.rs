@@ -153,6 +153,23 @@ pub struct SendReport {
     pub(crate) failed: Option<Box<Failed>>,
 }
 
+impl Drop for SendReport {
+    /// Inlined: a report without failures (the usual one) is dropped with a test, not a call
+    /// to the drop of its failure list.
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(failed) = self.failed.take() {
+            drop_failed(failed);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn drop_failed(failed: Box<Failed>) {
+    drop(failed);
+}
+
 /// The failures of a send, allocated only when there is one.
 #[derive(Debug, Default)]
 pub(crate) struct Failed {
@@ -211,8 +228,8 @@ impl SendReport {
     /// assert_eq!(failures.len(), 1);
     /// # Ok::<(), signals_core::Error>(())
     /// ```
-    pub fn into_failures(self) -> Vec<Failure> {
-        self.failed.map(|f| f.failures).unwrap_or_default()
+    pub fn into_failures(mut self) -> Vec<Failure> {
+        self.failed.take().map(|f| f.failures).unwrap_or_default()
     }
 
     /// Whether no receiver failed. A send that called no receiver at all is ok too: check
