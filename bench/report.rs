@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use cases::*;
-use signals_core::{Namespace, Signal};
+use signals_core::{Connection, Namespace, Signal};
 
 /// Counts live heap bytes, for the memory lines. Sends do not allocate, so the timing of
 /// sends is untouched by it.
@@ -138,6 +138,55 @@ impl Report {
 }
 
 /// The line that says what this report ran with: signals-core's optional features.
+/// A case line for sends of `ev` to 1, 10 and 100 receivers that `connect` makes, each
+/// measured against the floor.
+fn against_floor<S: Signal<Sender = str>>(
+    report: &mut Report,
+    name: &str,
+    connect: fn(usize) -> Vec<Connection>,
+    ev: &S,
+) {
+    let args = Args { n: 7 };
+    for n in [1, 10, 100] {
+        let connections = connect(n);
+        let floor = Floor::new(n);
+        report.line(
+            name,
+            n,
+            paired(
+                ops_for(n),
+                || drop(black_box(ev.send(black_box("s")))),
+                || floor.send(black_box(&args)),
+            ),
+        );
+        disconnect_all(connections);
+    }
+}
+
+/// The same sends, each measured against a typed send to as many receivers.
+fn against_typed<S: Signal<Sender = str>>(
+    name: &str,
+    connect: fn(usize) -> Vec<Connection>,
+    ev: &S,
+) {
+    for n in [1, 10, 100] {
+        let these = connect(n);
+        let typed = connect_ticks(n);
+        let tick = Tick { n: 7 };
+        let (these_ns, typed_ns) = paired(
+            ops_for(n),
+            || drop(black_box(ev.send(black_box("s")))),
+            || drop(black_box(tick.send(black_box("s")))),
+        );
+        println!(
+            "{name} n={n} ratio={:.2} (interleaved: {these_ns:.2} ns / {typed_ns:.2} ns)",
+            these_ns / typed_ns
+        );
+        disconnect_all(these);
+        disconnect_all(typed);
+    }
+}
+
 fn print_features() {
     let features = signals_core::FEATURES;
     let default = if features.is_empty() {
@@ -174,72 +223,19 @@ fn main() {
         disconnect_all(connections);
     }
 
-    // By-name receivers, reached by a typed send.
-    for n in [1, 10, 100] {
-        let connections = connect_dynamic(n);
-        let floor = Floor::new(n);
-        let ev = Dynamic { n: 7 };
-        report.line(
-            "by_name_receivers",
-            n,
-            paired(
-                ops_for(n),
-                || drop(black_box(ev.send(black_box("s")))),
-                || floor.send(black_box(&args)),
-            ),
-        );
-        disconnect_all(connections);
-    }
-    // By-name receivers of one kwarg, reached by a typed send.
-    for n in [1, 10, 100] {
-        let connections = connect_kwarg(n);
-        let floor = Floor::new(n);
-        let ev = DynamicKwarg { n: 7 };
-        report.line(
-            "by_name_kwarg_receivers",
-            n,
-            paired(
-                ops_for(n),
-                || drop(black_box(ev.send(black_box("s")))),
-                || floor.send(black_box(&args)),
-            ),
-        );
-        disconnect_all(connections);
-    }
+    // By-name receivers, reached by a typed send: taking the bag, and of one kwarg.
+    let (dynamic, kwarg) = (Dynamic { n: 7 }, DynamicKwarg { n: 7 });
+    against_floor(&mut report, "by_name_receivers", connect_dynamic, &dynamic);
+    against_floor(
+        &mut report,
+        "by_name_kwarg_receivers",
+        connect_kwarg,
+        &kwarg,
+    );
     // Each comparison of two cases is measured with the two interleaved, as a case is with
     // its floor: cases measured seconds apart on a noisy machine do not compare.
-    for n in [1, 10, 100] {
-        let kwarg = connect_kwarg(n);
-        let typed = connect_ticks(n);
-        let (ev, tick) = (DynamicKwarg { n: 7 }, Tick { n: 7 });
-        let (kwarg_ns, typed_ns) = paired(
-            ops_for(n),
-            || drop(black_box(ev.send(black_box("s")))),
-            || drop(black_box(tick.send(black_box("s")))),
-        );
-        println!(
-            "by_name_kwarg_vs_typed n={n} ratio={:.2} (interleaved: {kwarg_ns:.2} ns / {typed_ns:.2} ns)",
-            kwarg_ns / typed_ns
-        );
-        disconnect_all(kwarg);
-        disconnect_all(typed);
-    }
-    for n in [1, 10, 100] {
-        let by_name = connect_dynamic(n);
-        let typed = connect_ticks(n);
-        let (ev, tick) = (Dynamic { n: 7 }, Tick { n: 7 });
-        let (by_name_ns, typed_ns) = paired(
-            ops_for(n),
-            || drop(black_box(ev.send(black_box("s")))),
-            || drop(black_box(tick.send(black_box("s")))),
-        );
-        println!(
-            "by_name_vs_typed n={n} ratio={:.2} (interleaved: {by_name_ns:.2} ns / {typed_ns:.2} ns)",
-            by_name_ns / typed_ns
-        );
-        disconnect_all(by_name);
-        disconnect_all(typed);
-    }
+    against_typed("by_name_kwarg_vs_typed", connect_kwarg, &kwarg);
+    against_typed("by_name_vs_typed", connect_dynamic, &dynamic);
 
     // Sender-filtered sends.
     for waiting in [1, 1000] {

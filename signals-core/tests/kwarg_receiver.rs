@@ -375,81 +375,65 @@ fn a_sender_whose_key_panics_leaves_the_receiver_uncalled_and_the_send_going() {
     assert!(taken(&log).is_empty());
 }
 
-/// A signal implemented by hand whose field table says `n` lies where `m` does, while its
-/// by-name read of `n` gives the field `n`: a receiver of `n` then shows which read it took.
-/// (It breaks `Field::new`'s contract on purpose, with fields of one type: the values differ,
-/// and nothing reads memory it should not.)
-struct HandMade {
-    n: u64,
-    m: u64,
+/// A signal implemented by hand, `$ty { n: u64, m: u64 }` named `$name`, whose field table is
+/// `SWAPPED`.
+macro_rules! hand_made {
+    ($(#[$doc:meta])* $ty:ident, $name:literal) => {
+        $(#[$doc])*
+        struct $ty {
+            n: u64,
+            m: u64,
+        }
+
+        impl Kwargs for $ty {
+            fn kwarg(&self, name: &str) -> Option<signals_core::Kwarg<'_>> {
+                match name {
+                    "n" => Some(signals_core::Kwarg::new("n", &self.n)),
+                    "m" => Some(signals_core::Kwarg::new("m", &self.m)),
+                    _ => None,
+                }
+            }
+            fn kwargs(&self) -> Vec<signals_core::Kwarg<'_>> {
+                vec![
+                    signals_core::Kwarg::new("n", &self.n),
+                    signals_core::Kwarg::new("m", &self.m),
+                ]
+            }
+        }
+
+        impl Signal for $ty {
+            type Sender = str;
+            type Output = ();
+            const NAMESPACE: &'static str = "t_kwarg_hand_made";
+            const NAME: &'static str = $name;
+            const FIELDS: &'static [Field] = SWAPPED;
+            fn named() -> NamedSignal {
+                static CELL: SignalCell = SignalCell::new();
+                CELL.resolve::<Self>()
+            }
+        }
+    };
 }
 
-impl Kwargs for HandMade {
-    fn kwarg(&self, name: &str) -> Option<signals_core::Kwarg<'_>> {
-        match name {
-            "n" => Some(signals_core::Kwarg::new("n", &self.n)),
-            "m" => Some(signals_core::Kwarg::new("m", &self.m)),
-            _ => None,
-        }
-    }
-    fn kwargs(&self) -> Vec<signals_core::Kwarg<'_>> {
-        vec![
-            signals_core::Kwarg::new("n", &self.n),
-            signals_core::Kwarg::new("m", &self.m),
-        ]
-    }
-}
+hand_made!(
+    /// Its field table says `n` lies where `m` does, while its by-name read of `n` gives the
+    /// field `n`: a receiver of `n` then shows which read it took. (It breaks
+    /// `Field::new`'s agreement on purpose, with fields of one type: the values differ, and
+    /// nothing reads memory it should not.)
+    HandMade,
+    "hand_made"
+);
+
+hand_made!(
+    /// The same, with the field table of another struct (`HandMade`'s): it is not used.
+    Borrowed,
+    "borrowed"
+);
 
 /// `FIELDS` for `HandMade` says `n` lies at `m`'s offset.
 const SWAPPED: &[Field] =
-    // SAFETY: see `HandMade`: the offset holds a `u64`, alive as the struct is.
+    // SAFETY: the offset holds a `u64` in every `HandMade`, alive as the struct is.
     &[unsafe { Field::new::<HandMade, u64>("n", std::mem::offset_of!(HandMade, m)) }];
-
-impl Signal for HandMade {
-    type Sender = str;
-    type Output = ();
-    const NAMESPACE: &'static str = "t_kwarg_hand_made";
-    const NAME: &'static str = "hand_made";
-    const FIELDS: &'static [Field] = SWAPPED;
-    fn named() -> NamedSignal {
-        static CELL: SignalCell = SignalCell::new();
-        CELL.resolve::<Self>()
-    }
-}
-
-/// The same, but with the field table of another struct: it is not used.
-struct Borrowed {
-    n: u64,
-    m: u64,
-}
-
-impl Kwargs for Borrowed {
-    fn kwarg(&self, name: &str) -> Option<signals_core::Kwarg<'_>> {
-        match name {
-            "n" => Some(signals_core::Kwarg::new("n", &self.n)),
-            "m" => Some(signals_core::Kwarg::new("m", &self.m)),
-            _ => None,
-        }
-    }
-    fn kwargs(&self) -> Vec<signals_core::Kwarg<'_>> {
-        vec![
-            signals_core::Kwarg::new("n", &self.n),
-            signals_core::Kwarg::new("m", &self.m),
-        ]
-    }
-}
-
-impl Signal for Borrowed {
-    type Sender = str;
-    type Output = ();
-    const NAMESPACE: &'static str = "t_kwarg_hand_made";
-    const NAME: &'static str = "borrowed";
-    const FIELDS: &'static [Field] = SWAPPED;
-    fn named() -> NamedSignal {
-        static CELL: SignalCell = SignalCell::new();
-        CELL.resolve::<Self>()
-    }
-}
 
 #[test]
 fn the_field_table_is_read_for_the_struct_it_belongs_to_and_no_other() {

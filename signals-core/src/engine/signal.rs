@@ -133,12 +133,7 @@ impl ByNameFn {
     where
         F: Fn(&ByNameInput) -> CallResult<AnyValue> + Send + Sync + 'static,
     {
-        let (call, for_unit) = Callable::new_with_unit(f);
-        Arc::new(ByNameFn {
-            call,
-            for_unit,
-            field: None,
-        })
+        Self::made(f, None)
     }
 
     /// `f`, the closure of a by-name receiver of one kwarg (it reads the kwarg by name), and
@@ -147,11 +142,18 @@ impl ByNameFn {
     where
         F: Fn(&ByNameInput) -> CallResult<AnyValue> + Send + Sync + 'static,
     {
+        Self::made(f, Some(Box::new(field)))
+    }
+
+    fn made<F>(f: F, field: Option<Box<FieldRead>>) -> Arc<Self>
+    where
+        F: Fn(&ByNameInput) -> CallResult<AnyValue> + Send + Sync + 'static,
+    {
         let (call, for_unit) = Callable::new_with_unit(f);
         Arc::new(ByNameFn {
             call,
             for_unit,
-            field: Some(Box::new(field)),
+            field,
         })
     }
 
