@@ -16,6 +16,8 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
+
 use crate::connect::{lowered, Built, IntoReceiver, Lowered, Receiver, SyncKind};
 use crate::engine::callable::{Callable, Vt};
 use crate::engine::signal::{Alive, ByNameFn, ByNameInput, FieldRead, RecordFn, Target};
@@ -54,10 +56,10 @@ impl<F> Receiver<OneKwarg<F>, SyncKind> {
     /// missing or of another type is a failure in the send's report, which says which
     /// (`KwargError`); the receiver is not called, and nothing panics.
     ///
-    /// A bag that crossed a process boundary holds `serde_json::Value`s: read its kwargs as
-    /// `serde_json::Value`, or take the whole bag and [`read`](crate::Kwargs#method.read)
-    /// them; the signals-redis consumer dead-letters an event whose kwarg a receiver cannot
-    /// read. The receiver is sync; an async one takes the whole bag
+    /// A bag that crossed a process boundary holds `serde_json::Value`s: the kwarg is decoded
+    /// into a `V` for the call, as [`read`](crate::Kwargs#method.read) does, so the receiver
+    /// works in the sending process and in another one (a value that does not decode is a
+    /// failure too). The receiver is sync; an async one takes the whole bag
     /// ([`Receiver::new_async`]). Its identity is its function's and the kwarg's
     /// ([`ReceiverId::Kwarg`]): the same function connected twice for one kwarg is one
     /// receiver, for two kwargs two; `NamedSignal::disconnect(&f)` finds neither (disconnect
@@ -100,7 +102,7 @@ impl<F> Receiver<OneKwarg<F>, SyncKind> {
     pub fn kwarg<V, R>(name: impl Into<Cow<'static, str>>, func: F) -> Self
     where
         F: Fn(&SenderKey<'_>, &V) -> R + Send + Sync + 'static,
-        V: Any + Send + Sync,
+        V: Any + Send + Sync + DeserializeOwned,
         R: IntoReply,
     {
         Receiver::new(OneKwarg {
@@ -115,7 +117,7 @@ impl<F, V, R, S: ?Sized> IntoReceiver<dyn Kwargs, Built<SyncKind, R, fn(&S, &V)>
     for Receiver<OneKwarg<F>, SyncKind, S>
 where
     F: Fn(&SenderKey<'_>, &V) -> R + Send + Sync + 'static,
-    V: Any + Send + Sync,
+    V: Any + Send + Sync + DeserializeOwned,
     R: IntoReply,
 {
     fn lower(self) -> Lowered {
@@ -161,7 +163,7 @@ impl<F> KwargFn<F> {
     fn call_by_name<V, R>(&self, input: &ByNameInput) -> CallResult<crate::receiver::AnyValue>
     where
         F: Fn(&SenderKey<'_>, &V) -> R,
-        V: Any,
+        V: Any + DeserializeOwned,
         R: IntoReply,
     {
         if self.is_gone() {
@@ -174,16 +176,28 @@ impl<F> KwargFn<F> {
         };
         match args.get::<V>(&self.name) {
             Some(value) => (self.func)(sender, value).into_reply().0,
-            None => unreadable::<V, _>(args, &self.name),
+            None => match decoded::<V>(args, &self.name) {
+                Ok(value) => (self.func)(sender, &value).into_reply().0,
+                Err(error) => kwarg_unread(error),
+            },
         }
     }
 }
 
-/// The failure of a receiver whose kwarg is missing or of another type: the error says which.
+/// The kwarg `name` of `args` decoded into a `V`, when it is a JSON value (a bag that crossed
+/// a process boundary holds them: see `Kwargs::read`); otherwise the error that says why it
+/// cannot be read as a `V`.
 #[cold]
 #[inline(never)]
-fn unreadable<V: Any, O>(args: &dyn Kwargs, name: &str) -> CallResult<O> {
-    let error = match args.try_get::<V>(name) {
+fn decoded<V: Any + DeserializeOwned>(args: &dyn Kwargs, name: &str) -> Result<V, KwargError> {
+    if let Some(json) = args.get::<serde_json::Value>(name) {
+        return V::deserialize(json).map_err(|error| KwargError::Undecodable {
+            name: name.to_owned(),
+            requested: std::any::type_name::<V>(),
+            reason: error.to_string(),
+        });
+    }
+    Err(match args.try_get::<V>(name) {
         Err(error) => error,
         // `get` found nothing where `try_get` finds a `V`: a hand-written bag whose two reads
         // disagree (`Kwargs::kwarg_value` against `Kwargs::kwarg`).
@@ -192,8 +206,7 @@ fn unreadable<V: Any, O>(args: &dyn Kwargs, name: &str) -> CallResult<O> {
             requested: std::any::type_name::<V>(),
             actual: "a value its `Kwargs::kwarg_value` does not give",
         },
-    };
-    kwarg_unread(error)
+    })
 }
 
 /// A receiver of one kwarg that reads it at `offset` from the start of the bag.

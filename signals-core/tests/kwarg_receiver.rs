@@ -545,7 +545,7 @@ struct NotSerializable {
 }
 
 #[test]
-fn a_bag_decoded_from_json_holds_json_values() {
+fn a_bag_decoded_from_json_has_its_kwarg_decoded_or_the_failure_says_why() {
     let log = Log::default();
     let signal = NotSerializable::named();
     let _typed_read = signal
@@ -557,12 +557,23 @@ fn a_bag_decoded_from_json_holds_json_values() {
     let report = signal
         .send_json(&"web", serde_json::json!({"n": 7}))
         .unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 2);
+    assert_eq!(
+        taken(&log),
+        ["u64=7 from \"web\"", "json=Number(7) from \"web\""]
+    );
+
+    let report = signal
+        .send_json(&"web", serde_json::json!({"n": "seven"}))
+        .unwrap();
     assert_eq!(report.receivers_called(), 1);
     assert_eq!(
         kwarg_failure(&report).to_string(),
-        "keyword argument `n` is a `serde_json::value::Value`, not a `u64`; read it as `serde_json::value::Value`"
+        "keyword argument `n` does not decode as a `u64`: invalid type: string \"seven\", \
+         expected u64; read it as the type its signal declares, or as a `serde_json::Value`"
     );
-    assert_eq!(taken(&log), ["json=Number(7) from \"web\""]);
+    assert_eq!(taken(&log), ["json=String(\"seven\") from \"web\""]);
 }
 
 #[signal(namespace = "t_kwarg_rebuilt")]
