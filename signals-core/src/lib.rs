@@ -330,8 +330,8 @@ pub mod __private {
     pub use crate::name::{assert_valid_name, assert_valid_namespace_name};
     pub use crate::plugins::Plugin;
     pub use crate::registry::{
-        connect_async_by_name, connect_by_name, require_free_function, KwargDecl, PluginDecl,
-        SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
+        connect_async_by_name, connect_by_name, connect_kwarg_by_name, require_free_function,
+        KwargDecl, PluginDecl, SenderDecl, SignalDecl, SubscriberDecl, SubscriberTarget,
     };
     pub use crate::sender::{check_sender_literal, SenderLiteral};
     pub use crate::typed::shape::ThreadSnapshot;

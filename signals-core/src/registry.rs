@@ -499,6 +499,29 @@ where
         .connect(Receiver::new(receiver).options(options)))
 }
 
+/// Connects a by-name link-time subscriber of one keyword argument
+/// (`#[subscriber(namespace = .., signal = .., kwarg = ..)]`): see
+/// [`Receiver::kwarg`](crate::Receiver::kwarg).
+///
+/// Not public API. Used by generated code.
+#[doc(hidden)]
+pub fn connect_kwarg_by_name<F, V, R>(
+    namespace: &str,
+    name: &str,
+    kwarg: &'static str,
+    options: ConnectOptions,
+    receiver: F,
+) -> Result<Connection, Error>
+where
+    F: Fn(&SenderKey<'_>, &V) -> R + Send + Sync + 'static,
+    V: std::any::Any + Send + Sync + serde::de::DeserializeOwned,
+    R: IntoReply,
+{
+    Ok(Namespace::get(namespace)?
+        .signal(name)?
+        .connect(Receiver::kwarg(kwarg, receiver).options(options)))
+}
+
 /// Connects a by-name async link-time subscriber, as [`connect_by_name`] does.
 ///
 /// Not public API. Used by generated code.

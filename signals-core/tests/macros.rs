@@ -91,6 +91,27 @@ fn by_name(sender: &SenderKey<'_>, kwargs: &dyn Kwargs) -> Result<(), signals_co
     Ok(())
 }
 
+#[signal(namespace = "m_kwarg")]
+struct Greeted {
+    user: String,
+    attempts: u32,
+}
+
+static KWARG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// By name, one kwarg: the struct's field `user`, never naming the struct.
+#[subscriber(namespace = "m_kwarg", signal = "greeted", kwarg = "user")]
+fn greet(sender: &SenderKey<'_>, user: &String) {
+    KWARG.lock().unwrap().push(format!("greet {sender}:{user}"));
+}
+
+/// By name, one kwarg of a signal no struct declares.
+#[subscriber(namespace = "m_kwarg", signal = "loose", kwarg = "n")]
+fn loose(_sender: &SenderKey<'_>, n: &u64) -> Result<(), String> {
+    KWARG.lock().unwrap().push(format!("loose {n}"));
+    Ok(())
+}
+
 static FILTERED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 #[subscriber(sender = "only-me")]
@@ -355,6 +376,45 @@ fn typed_and_by_name_subscribers_are_connected_at_start_up() {
     assert_eq!(*AUDITED.lock().unwrap(), ["alice:alice:1", "bob:bob:2"]);
     // The by-name subscriber listens to "alice" only.
     assert_eq!(*BY_NAME.lock().unwrap(), ["\"alice\":alice"]);
+}
+
+#[test]
+fn subscribers_of_one_kwarg_get_its_value_from_a_struct_and_from_a_bag() {
+    started();
+    let report = Greeted {
+        user: "carol".into(),
+        attempts: 3,
+    }
+    .send("web");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 1);
+    let loose = Namespace::get("m_kwarg").unwrap().signal("loose").unwrap();
+    let report = loose
+        .send(&"cli", &signals_core::DynKwargs::new().with("n", 5u64))
+        .unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    // A bag without the kwarg: reported, not called.
+    let report = loose
+        .send(&"cli", &signals_core::DynKwargs::new().with("m", 5u64))
+        .unwrap();
+    assert_eq!(report.receivers_called(), 0);
+    assert!(
+        matches!(
+            report.failures()[0].kind,
+            signals_core::FailureKind::Kwarg(_)
+        ),
+        "{report:?}"
+    );
+    assert_eq!(*KWARG.lock().unwrap(), ["greet \"web\":carol", "loose 5"]);
+    let subscriber = registry()
+        .subscribers()
+        .iter()
+        .find(|s| s.path() == "macros::greet")
+        .expect("declared");
+    assert_eq!(
+        subscriber.target(),
+        SubscriberTarget::by_name("m_kwarg", "greeted")
+    );
 }
 
 #[test]

@@ -169,11 +169,30 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `plugin` | a string literal: the plugin that owns the subscriber; it is connected by `plugins::load` and disconnected by `plugins::unload` | none: connected at start-up |
 /// | `namespace` | a string literal: the signal's namespace, for a by-name subscriber | inferred from the typed argument |
 /// | `signal` | a string literal: the signal's name, for a by-name subscriber | inferred from the typed argument |
+/// | `kwarg` | a string literal: a by-name subscriber of that one keyword argument, which it takes by type (`fn greet(sender: &SenderKey<'_>, user: &String)`; see `Receiver::kwarg`: read at its field's place where the bag is the signal's struct, decoded from JSON where it crossed processes); sync only | the whole bag (`&dyn Kwargs`) |
 /// | `crate` | a path: where `signals-core` is, for a crate that renames it or reaches it through a re-export | `::signals_core` |
 ///
 /// `namespace` and `signal` go together: with them the function is a by-name subscriber
-/// and takes `(&SenderKey<'_>, &dyn Kwargs)`; without them it is typed and takes
-/// `(&S, &T)` where `T` is a `#[signal]` struct and `S` its sender type.
+/// and takes `(&SenderKey<'_>, &dyn Kwargs)`, or `(&SenderKey<'_>, &V)` with `kwarg`;
+/// without them it is typed and takes `(&S, &T)` where `T` is a `#[signal]` struct and `S`
+/// its sender type.
+///
+/// ```
+/// use signals_core::{subscriber, DynKwargs, Namespace, SenderKey};
+///
+/// #[subscriber(namespace = "ckanext", signal = "dataset_viewed", kwarg = "id")]
+/// fn count_view(_sender: &SenderKey<'_>, id: &String) {
+///     assert_eq!(id, "d-1");
+/// }
+///
+/// fn main() -> Result<(), signals_core::Error> {
+///     let signal = Namespace::get("ckanext")?.signal("dataset_viewed")?;
+///     let report = signal.send(&"web", &DynKwargs::new().with("id", "d-1".to_string()))?;
+///     assert!(report.is_ok());
+///     assert_eq!(report.receivers_called(), 1);
+///     Ok(())
+/// }
+/// ```
 ///
 /// ```
 /// use signals_core::{plugin, plugins, signal, subscriber, Signal};

@@ -31,18 +31,28 @@ const KEYS: &[Key] = &[
         kind: Kind::Str,
         example: "\"user_created\"",
     },
+    Key {
+        name: "kwarg",
+        kind: Kind::Str,
+        example: "\"user\"",
+    },
     CRATE_KEY,
 ];
 
 const TYPED_EXAMPLE: &str = "fn audit(sender: &str, event: &UserCreated)";
 const BY_NAME_EXAMPLE: &str = "fn audit(sender: &SenderKey<'_>, kwargs: &dyn Kwargs)";
+const KWARG_EXAMPLE: &str = "fn greet(sender: &SenderKey<'_>, user: &String)";
 
 /// The signal a subscriber listens to.
 enum Target {
     /// Named by the type of the function's second argument.
     Typed(Box<Type>),
-    /// Named in the attribute.
-    ByName { namespace: LitStr, signal: LitStr },
+    /// Named in the attribute; with `kwarg`, a receiver of that one keyword argument.
+    ByName {
+        namespace: LitStr,
+        signal: LitStr,
+        kwarg: Option<LitStr>,
+    },
 }
 
 /// How the function runs: a plain `fn`, or an `async fn` whose future the sends await.
@@ -78,6 +88,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     let plugin = args.string("plugin");
     let namespace = args.string("namespace");
     let signal = args.string("signal");
+    let kwarg = args.string("kwarg");
     errors.check_name_too(&private, plugin.as_ref());
     errors.check_namespace_name_too(&private, namespace.as_ref());
     errors.check_name_too(&private, signal.as_ref());
@@ -121,12 +132,19 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         _ => None,
     };
     let flavor = check_signature(&func, &mut errors);
+    if let Some(kwarg) = &kwarg {
+        check_kwarg(kwarg, &func, wants_by_name, flavor, &mut errors);
+    }
     let signal_type = check_arguments(&func, wants_by_name, &mut errors);
     if errors.any() {
         return errors.emit_after(item);
     }
     let target = match by_name {
-        Some((namespace, signal)) => Target::ByName { namespace, signal },
+        Some((namespace, signal)) => Target::ByName {
+            namespace,
+            signal,
+            kwarg,
+        },
         None => Target::Typed(signal_type.expect("checked: a typed subscriber's signal type")),
     };
     Subscriber {
@@ -172,6 +190,48 @@ fn check_signature(func: &ItemFn, errors: &mut Errors) -> Flavor {
     match sig.asyncness {
         Some(_) => Flavor::Async,
         None => Flavor::Sync,
+    }
+}
+
+/// Checks what `kwarg = "..."` needs: a by-name, sync subscriber whose second argument is the
+/// kwarg's type, not the bag.
+fn check_kwarg(kwarg: &LitStr, func: &ItemFn, by_name: bool, flavor: Flavor, errors: &mut Errors) {
+    if !by_name {
+        errors.at(
+            kwarg.span(),
+            format_args!(
+                "`kwarg` reads one keyword argument by name: it goes with `namespace` and \
+                 `signal`, as in `#[subscriber(namespace = \"ckan\", signal = \"user_created\", \
+                 kwarg = \"user\")]` before `{KWARG_EXAMPLE}` (a typed subscriber gets the whole \
+                 struct)"
+            ),
+        );
+    }
+    if flavor.is_async() {
+        errors.at(
+            kwarg.span(),
+            "a subscriber of one kwarg is sync: remove `async`, or remove `kwarg` and take the \
+             whole bag (`&dyn Kwargs`)",
+        );
+    }
+    let bag = func.sig.inputs.iter().nth(1).and_then(|input| match input {
+        FnArg::Typed(arg) => match peel(&arg.ty) {
+            Type::Reference(reference) => match peel(&reference.elem) {
+                Type::TraitObject(object) => Some(object.clone()),
+                _ => None,
+            },
+            _ => None,
+        },
+        FnArg::Receiver(_) => None,
+    });
+    if let Some(bag) = bag {
+        errors.on(
+            bag,
+            format_args!(
+                "a subscriber of one kwarg takes the kwarg's value, not the bag, as in \
+                 `{KWARG_EXAMPLE}`; to take the bag, remove `kwarg`"
+            ),
+        );
     }
 }
 
@@ -294,7 +354,9 @@ impl Subscriber {
         let probe = self.free_function_probe(&holder);
         let checks = match &self.target {
             Target::Typed(ty) => self.sender_literal_check(ty),
-            Target::ByName { namespace, signal } => {
+            Target::ByName {
+                namespace, signal, ..
+            } => {
                 let namespace_check = attr::check_namespace_name(p, namespace);
                 let signal_check = attr::check_name(p, signal);
                 quote!(#namespace_check #signal_check)
@@ -349,9 +411,9 @@ impl Subscriber {
                     #p::SubscriberTarget::typed(#rust_type, #signal::NAMESPACE, #signal::NAME)
                 }
             }
-            Target::ByName { namespace, signal } => {
-                quote!(#p::SubscriberTarget::by_name(#namespace, #signal))
-            }
+            Target::ByName {
+                namespace, signal, ..
+            } => quote!(#p::SubscriberTarget::by_name(#namespace, #signal)),
         };
         let sender = self.sender_decl();
         let plugin = match &self.plugin {
@@ -441,9 +503,29 @@ impl Subscriber {
                     #p::Result::Ok(#__signals_connect_typed)
                 }
             }
-            (Target::ByName { namespace, signal }, Flavor::Sync) => quote! {
+            (
+                Target::ByName {
+                    namespace,
+                    signal,
+                    kwarg: None,
+                },
+                Flavor::Sync,
+            ) => quote! {
                 #p::connect_by_name(#namespace, #signal, #options, #ident)
             },
+            // Spanned at the function's name: a kwarg type that cannot be read (not
+            // `DeserializeOwned`, say) is reported there.
+            (
+                Target::ByName {
+                    namespace,
+                    signal,
+                    kwarg: Some(kwarg),
+                },
+                Flavor::Sync,
+            ) => {
+                let p_at_name = p.at(ident.span());
+                quote_spanned!(ident.span()=> #p_at_name::connect_kwarg_by_name(#namespace, #signal, #kwarg, #options, #ident))
+            }
             // An async function is connected through a closure that boxes its future; the
             // options give the connection the function's own identity. The closure is
             // spanned at the function's name: a future that is not `Send` is reported there.
@@ -473,7 +555,12 @@ impl Subscriber {
                     #p::Result::Ok(#connect)
                 }
             }
-            (Target::ByName { namespace, signal }, Flavor::Async) => {
+            (
+                Target::ByName {
+                    namespace, signal, ..
+                },
+                Flavor::Async,
+            ) => {
                 let receiver = self.async_receiver(ident);
                 let p_at_name = self.private.at(ident.span());
                 let connect = quote_spanned!(ident.span()=> #p_at_name::connect_async_by_name(#namespace, #signal, #options, #receiver));
