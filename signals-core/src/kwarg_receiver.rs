@@ -62,8 +62,8 @@ impl<F> Receiver<OneKwarg<F>, SyncKind> {
     /// failure too). The receiver is sync; an async one takes the whole bag
     /// ([`Receiver::new_async`]). Its identity is its function's and the kwarg's
     /// ([`ReceiverId::Kwarg`]): the same function connected twice for one kwarg is one
-    /// receiver, for two kwargs two; `NamedSignal::disconnect(&f)` finds neither (disconnect
-    /// the [`Connection`](crate::Connection), or give a [`key`](Receiver::key)).
+    /// receiver, for two kwargs two; `NamedSignal::disconnect(&f)` disconnects every one of
+    /// them, as it does `f`'s other connections.
     ///
     /// ```
     /// use std::sync::Mutex;

@@ -93,7 +93,8 @@ impl fmt::Display for SourceLocation {
 ///   key ([`Receiver::key`](crate::Receiver::key), which makes a [`ReceiverId::Key`];
 ///   Django's `dispatch_uid`).
 /// - A receiver of one kwarg ([`Receiver::kwarg`](crate::Receiver::kwarg)) is identified by
-///   its function and the kwarg: the same function for two kwargs is two receivers.
+///   its function and the kwarg: the same function for two kwargs is two receivers (and
+///   `disconnect(&f)` disconnects both).
 ///
 /// "Captures nothing" is what the compiler decides: a closure that mentions a variable only
 /// as `let _ = x;` does not capture it, and counts as a function.
@@ -134,6 +135,15 @@ pub enum ReceiverId {
 }
 
 impl ReceiverId {
+    /// Whether `self`, a connection's identity, is the receiver `asked` names: the same
+    /// identity, or, for a function, one of its receivers of one kwarg.
+    pub(crate) fn is_named_by(&self, asked: &ReceiverId) -> bool {
+        match (self, asked) {
+            (ReceiverId::Kwarg(kwarg), ReceiverId::Fn(function)) => kwarg.0 == *function,
+            _ => self == asked,
+        }
+    }
+
     /// The identity of `f` when it has one of its own: `Some` for functions and closures that
     /// capture nothing, `None` for capturing closures (which need a key).
     ///

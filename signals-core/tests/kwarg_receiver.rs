@@ -508,6 +508,36 @@ fn one_function_for_two_kwargs_is_two_receivers_and_for_one_kwarg_one() {
     assert!(!Two::named().has_receivers());
 }
 
+#[signal(namespace = "t_kwarg_disconnect")]
+struct Both {
+    a: u64,
+    b: u64,
+}
+
+#[test]
+fn disconnecting_a_function_disconnects_its_receivers_of_one_kwarg_too() {
+    fn on_value(_: &SenderKey<'_>, _: &u64) {}
+    fn on_bag(_: &SenderKey<'_>, _: &dyn Kwargs) {}
+    fn other(_: &SenderKey<'_>, _: &u64) {}
+    let signal = Both::named();
+    signal.connect(Receiver::kwarg("a", on_value));
+    signal.connect(Receiver::kwarg("b", on_value).sender("web"));
+    signal.connect(on_bag);
+    signal.connect(Receiver::kwarg("a", other));
+    assert_eq!(Both { a: 1, b: 2 }.send("web").receivers_called(), 4);
+    assert_eq!(
+        signal.disconnect_from(&on_value, &"web"),
+        1,
+        "the one for `web`"
+    );
+    assert_eq!(signal.disconnect(&on_value), 1);
+    assert_eq!(signal.disconnect(&on_value), 0);
+    assert_eq!(Both { a: 1, b: 2 }.send("web").receivers_called(), 2);
+    assert_eq!(signal.disconnect(&on_bag), 1);
+    assert_eq!(signal.disconnect(&other), 1);
+    assert!(!signal.has_receivers());
+}
+
 #[signal(namespace = "t_kwarg_async")]
 struct Later {
     n: u64,

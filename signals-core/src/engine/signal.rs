@@ -715,7 +715,7 @@ impl SignalCore {
                 .by_id
                 .iter_hash(id_hash)
                 .filter_map(|seq| records.get(seq))
-                .filter(|r| r.info.id == *id && filter.is_none_or(|f| r.filter.is(f)))
+                .filter(|r| r.info.id.is_named_by(id) && filter.is_none_or(|f| r.filter.is(f)))
                 .map(|r| r.seq)
                 .collect();
             self.remove_all(state, after, seqs)

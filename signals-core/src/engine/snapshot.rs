@@ -231,7 +231,13 @@ pub(crate) struct Snapshot<Sh: Shape> {
 
 /// The hash of a receiver's identity, kept in its record for the builds' duplicate check.
 pub(crate) fn hash_id(id: &ReceiverId) -> u64 {
-    FixedState::with_seed(0x5157_4e41_4c53).hash_one(id)
+    let state = FixedState::with_seed(0x5157_4e41_4c53);
+    match id {
+        // A function's receivers of one kwarg hash as the function does: `disconnect(&f)`
+        // finds them through the index (see `ReceiverId::is_named_by`).
+        ReceiverId::Kwarg(kwarg) => state.hash_one(ReceiverId::Fn(kwarg.0)),
+        id => state.hash_one(id),
+    }
 }
 
 /// The hash of a sender key in a snapshot's table: one write of the key's value (the derived
