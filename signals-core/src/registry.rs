@@ -280,6 +280,9 @@ pub enum SubscriberTarget {
         namespace: &'static str,
         /// The signal's name.
         signal: &'static str,
+        /// The one keyword argument it reads (`#[subscriber(.., kwarg = "user")]`), or `None`
+        /// when it takes the whole bag.
+        kwarg: Option<&'static str>,
     },
 }
 
@@ -301,7 +304,25 @@ impl SubscriberTarget {
     /// Not public API. Used by generated code.
     #[doc(hidden)]
     pub const fn by_name(namespace: &'static str, signal: &'static str) -> Self {
-        SubscriberTarget::ByName { namespace, signal }
+        SubscriberTarget::ByName {
+            namespace,
+            signal,
+            kwarg: None,
+        }
+    }
+
+    /// Not public API. Used by generated code.
+    #[doc(hidden)]
+    pub const fn by_name_kwarg(
+        namespace: &'static str,
+        signal: &'static str,
+        kwarg: &'static str,
+    ) -> Self {
+        SubscriberTarget::ByName {
+            namespace,
+            signal,
+            kwarg: Some(kwarg),
+        }
     }
 }
 
@@ -473,7 +494,9 @@ impl SubscriberDecl {
             SubscriberTarget::Typed {
                 namespace, signal, ..
             }
-            | SubscriberTarget::ByName { namespace, signal } => (namespace, signal),
+            | SubscriberTarget::ByName {
+                namespace, signal, ..
+            } => (namespace, signal),
         }
     }
 }
@@ -1115,7 +1138,10 @@ fn warnings(
         .collect();
     let mut warnings = Vec::new();
     for subscriber in subscribers {
-        if let SubscriberTarget::ByName { namespace, signal } = subscriber.target {
+        if let SubscriberTarget::ByName {
+            namespace, signal, ..
+        } = subscriber.target
+        {
             let name = format!("{namespace}.{signal}");
             if !qualified.contains(&name) {
                 warnings.push(RegistryWarning::UndeclaredSignal {

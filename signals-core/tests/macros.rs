@@ -398,6 +398,7 @@ fn subscribers_of_one_kwarg_get_its_value_from_a_struct_and_from_a_bag() {
         .send(&"cli", &signals_core::DynKwargs::new().with("m", 5u64))
         .unwrap();
     assert_eq!(report.receivers_called(), 0);
+    assert_eq!(report.failures().len(), 1, "{report:?}");
     assert!(
         matches!(
             report.failures()[0].kind,
@@ -411,9 +412,18 @@ fn subscribers_of_one_kwarg_get_its_value_from_a_struct_and_from_a_bag() {
         .iter()
         .find(|s| s.path() == "macros::greet")
         .expect("declared");
-    assert_eq!(
-        subscriber.target(),
-        SubscriberTarget::by_name("m_kwarg", "greeted")
+    assert!(
+        matches!(
+            subscriber.target(),
+            SubscriberTarget::ByName {
+                namespace: "m_kwarg",
+                signal: "greeted",
+                kwarg: Some("user"),
+                ..
+            }
+        ),
+        "{:?}",
+        subscriber.target()
     );
 }
 

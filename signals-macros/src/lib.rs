@@ -169,7 +169,7 @@ pub fn signal(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `plugin` | a string literal: the plugin that owns the subscriber; it is connected by `plugins::load` and disconnected by `plugins::unload` | none: connected at start-up |
 /// | `namespace` | a string literal: the signal's namespace, for a by-name subscriber | inferred from the typed argument |
 /// | `signal` | a string literal: the signal's name, for a by-name subscriber | inferred from the typed argument |
-/// | `kwarg` | a string literal: a by-name subscriber of that one keyword argument, which it takes by type (`fn greet(sender: &SenderKey<'_>, user: &String)`; see `Receiver::kwarg`: read at its field's place where the bag is the signal's struct, decoded from JSON where it crossed processes); sync only | the whole bag (`&dyn Kwargs`) |
+/// | `kwarg` | a string literal: a by-name subscriber of that one keyword argument, which it takes by type (`fn greet(sender: &SenderKey<'_>, user: &String)`; see `Receiver::kwarg`: read at its field's place where the bag is the struct of a signal with no output that has that field with that type, by name elsewhere, decoded from JSON where it crossed processes); sync only; `disconnect(&greet)` finds it | the whole bag (`&dyn Kwargs`) |
 /// | `crate` | a path: where `signals-core` is, for a crate that renames it or reaches it through a re-export | `::signals_core` |
 ///
 /// `namespace` and `signal` go together: with them the function is a by-name subscriber

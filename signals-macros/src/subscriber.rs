@@ -135,7 +135,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     if let Some(kwarg) = &kwarg {
         check_kwarg(kwarg, &func, wants_by_name, flavor, &mut errors);
     }
-    let signal_type = check_arguments(&func, wants_by_name, &mut errors);
+    let signal_type = check_arguments(&func, wants_by_name, kwarg.is_some(), &mut errors);
     if errors.any() {
         return errors.emit_after(item);
     }
@@ -193,8 +193,9 @@ fn check_signature(func: &ItemFn, errors: &mut Errors) -> Flavor {
     }
 }
 
-/// Checks what `kwarg = "..."` needs: a by-name, sync subscriber whose second argument is the
-/// kwarg's type, not the bag.
+/// Checks what `kwarg = "..."` needs: a field's name, on a by-name, sync subscriber whose
+/// second argument is the kwarg's type (sized), not the bag. One error per mistake: a
+/// subscriber that is not by name is told only that.
 fn check_kwarg(kwarg: &LitStr, func: &ItemFn, by_name: bool, flavor: Flavor, errors: &mut Errors) {
     if !by_name {
         errors.at(
@@ -206,6 +207,22 @@ fn check_kwarg(kwarg: &LitStr, func: &ItemFn, by_name: bool, flavor: Flavor, err
                  struct)"
             ),
         );
+        return;
+    }
+    let name = kwarg.value();
+    let is_field_name = name
+        .chars()
+        .next()
+        .is_some_and(|c| c == '_' || c.is_alphabetic())
+        && name.chars().all(|c| c == '_' || c.is_alphanumeric());
+    if !is_field_name {
+        errors.at(
+            kwarg.span(),
+            format_args!(
+                "`kwarg = {name:?}` can never match: a keyword argument is a field's name, \
+                 as in `kwarg = \"user\"` (a raw name without its `r#`: `kwarg = \"type\"`)"
+            ),
+        );
     }
     if flavor.is_async() {
         errors.at(
@@ -214,34 +231,46 @@ fn check_kwarg(kwarg: &LitStr, func: &ItemFn, by_name: bool, flavor: Flavor, err
              whole bag (`&dyn Kwargs`)",
         );
     }
-    let bag = func.sig.inputs.iter().nth(1).and_then(|input| match input {
+    let value = func.sig.inputs.iter().nth(1).and_then(|input| match input {
         FnArg::Typed(arg) => match peel(&arg.ty) {
-            Type::Reference(reference) => match peel(&reference.elem) {
-                Type::TraitObject(object) => Some(object.clone()),
-                _ => None,
-            },
+            Type::Reference(TypeReference {
+                mutability: None,
+                elem,
+                ..
+            }) => Some(peel(elem)),
             _ => None,
         },
         FnArg::Receiver(_) => None,
     });
-    if let Some(bag) = bag {
-        errors.on(
+    match value {
+        Some(bag @ Type::TraitObject(_)) => errors.on(
             bag,
             format_args!(
                 "a subscriber of one kwarg takes the kwarg's value, not the bag, as in \
                  `{KWARG_EXAMPLE}`; to take the bag, remove `kwarg`"
             ),
-        );
+        ),
+        Some(Type::Path(path)) if path.path.is_ident("str") => errors.on(
+            path,
+            "a kwarg is read as a value the bag holds: take a string one as `&String`",
+        ),
+        _ => {}
     }
 }
 
 /// Checks the two arguments; returns the signal type of a typed subscriber.
-fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<Box<Type>> {
+fn check_arguments(
+    func: &ItemFn,
+    by_name: bool,
+    kwarg: bool,
+    errors: &mut Errors,
+) -> Option<Box<Type>> {
     let sig = &func.sig;
-    let example = if by_name {
-        BY_NAME_EXAMPLE
-    } else {
-        TYPED_EXAMPLE
+    let what = if kwarg { "kwarg" } else { "signal" };
+    let example = match (by_name, kwarg) {
+        (true, true) => KWARG_EXAMPLE,
+        (true, false) => BY_NAME_EXAMPLE,
+        (false, _) => TYPED_EXAMPLE,
     };
     let mut typed = Vec::new();
     for input in &sig.inputs {
@@ -327,13 +356,15 @@ fn check_arguments(func: &ItemFn, by_name: bool, errors: &mut Errors) -> Option<
         }
         Type::Reference(reference) => errors.on(
             reference.mutability,
-            "the signal argument must be a shared reference `&`: every receiver of a send \
-             borrows the same arguments, so none may change them",
+            format_args!(
+                "the {what} argument must be a shared reference `&`: every receiver of a send \
+                 borrows the same arguments, so none may change them"
+            ),
         ),
         _ => errors.on(
             signal,
             format_args!(
-                "the signal argument must be a shared reference, as in `{example}`: receivers \
+                "the {what} argument must be a shared reference, as in `{example}`: receivers \
                  borrow the signal's arguments"
             ),
         ),
@@ -412,8 +443,15 @@ impl Subscriber {
                 }
             }
             Target::ByName {
-                namespace, signal, ..
+                namespace,
+                signal,
+                kwarg: None,
             } => quote!(#p::SubscriberTarget::by_name(#namespace, #signal)),
+            Target::ByName {
+                namespace,
+                signal,
+                kwarg: Some(kwarg),
+            } => quote!(#p::SubscriberTarget::by_name_kwarg(#namespace, #signal, #kwarg)),
         };
         let sender = self.sender_decl();
         let plugin = match &self.plugin {

@@ -17,10 +17,18 @@ async fn later(_: &SenderKey<'static>, _: &String) {}
 #[subscriber(namespace = "ui_subscriber_kwarg", signal = "greeted", kwarg = "user")]
 fn bag(_: &SenderKey<'_>, _: &dyn Kwargs) {}
 
-/// Not `Deserialize`: a bag from another process could not give one.
-struct Opaque;
+// A name no field can have.
+#[subscriber(namespace = "ui_subscriber_kwarg", signal = "greeted", kwarg = "r#user")]
+fn raw(_: &SenderKey<'_>, _: &String) {}
 
+// A string kwarg read as `str`.
 #[subscriber(namespace = "ui_subscriber_kwarg", signal = "greeted", kwarg = "user")]
-fn opaque(_: &SenderKey<'_>, _: &Opaque) {}
+fn unsized_str(_: &SenderKey<'_>, _: &str) {}
 
-fn main() {}
+// The kwarg by value: the message shows the kwarg form.
+#[subscriber(namespace = "ui_subscriber_kwarg", signal = "greeted", kwarg = "user")]
+fn by_value(_: &SenderKey<'_>, _: String) {}
+
+fn main() {
+    let _ = Greeted { user: String::new() }.user;
+}
