@@ -1108,6 +1108,27 @@ pub enum RegistryWarning {
         /// `"; did you mean ..."`, or empty.
         hint: String,
     },
+    /// A by-name subscriber of one kwarg (`#[subscriber(.., kwarg = "..")]`) whose declared
+    /// signal has no argument of that name.
+    #[error(
+        "subscriber `{path}` at {location} reads the keyword argument `{kwarg}` of `{signal}`, \
+         which has none of that name (its arguments: {available}){hint}: every send will \
+         report it as a failure, uncalled"
+    )]
+    UnknownKwarg {
+        /// The subscriber's path.
+        path: &'static str,
+        /// Where it is declared.
+        location: SourceLocation,
+        /// The signal's qualified name.
+        signal: String,
+        /// The kwarg it reads.
+        kwarg: &'static str,
+        /// The signal's arguments, comma-separated (or `(none)`).
+        available: String,
+        /// `"; did you mean ..."`, or empty.
+        hint: String,
+    },
     /// A subscriber's plugin that no `#[plugin]` declares, close to a plugin name that is.
     #[error(
         "subscriber `{path}` at {location} belongs to plugin `{plugin}`, which no `#[plugin]` \
@@ -1139,17 +1160,40 @@ fn warnings(
     let mut warnings = Vec::new();
     for subscriber in subscribers {
         if let SubscriberTarget::ByName {
-            namespace, signal, ..
+            namespace,
+            signal,
+            kwarg,
         } = subscriber.target
         {
             let name = format!("{namespace}.{signal}");
-            if !qualified.contains(&name) {
-                warnings.push(RegistryWarning::UndeclaredSignal {
+            match signals
+                .iter()
+                .find(|s| s.namespace == namespace && s.name == signal)
+            {
+                None => warnings.push(RegistryWarning::UndeclaredSignal {
                     path: subscriber.path,
                     location: subscriber.location,
                     hint: crate::suggest::hint(&name, qualified.iter().map(String::as_str)),
                     signal: name,
-                });
+                }),
+                Some(declared) => {
+                    let names = declared.kwargs.iter().map(|k| k.name);
+                    if let Some(kwarg) = kwarg.filter(|k| names.clone().all(|n| n != *k)) {
+                        let available: Vec<&str> = names.clone().collect();
+                        warnings.push(RegistryWarning::UnknownKwarg {
+                            path: subscriber.path,
+                            location: subscriber.location,
+                            signal: name,
+                            kwarg,
+                            available: if available.is_empty() {
+                                "(none)".to_owned()
+                            } else {
+                                available.join(", ")
+                            },
+                            hint: crate::suggest::hint(kwarg, names),
+                        });
+                    }
+                }
             }
         }
         let Some(plugin) = subscriber.plugin else {

@@ -112,6 +112,15 @@ fn loose(_sender: &SenderKey<'_>, n: &u64) -> Result<(), String> {
     Ok(())
 }
 
+#[signal(namespace = "m_kwarg")]
+struct Renamed {
+    user_name: String,
+}
+
+/// A kwarg the declared signal does not have: a registry warning, a failure on each send.
+#[subscriber(namespace = "m_kwarg", signal = "renamed", kwarg = "user_nme")]
+fn misspelt(_sender: &SenderKey<'_>, _user: &String) {}
+
 static FILTERED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 #[subscriber(sender = "only-me")]
@@ -425,6 +434,38 @@ fn subscribers_of_one_kwarg_get_its_value_from_a_struct_and_from_a_bag() {
         "{:?}",
         subscriber.target()
     );
+}
+
+#[test]
+fn a_subscriber_of_a_kwarg_its_signal_does_not_have_is_a_registry_warning() {
+    started();
+    let warnings: Vec<String> = registry()
+        .warnings()
+        .iter()
+        .filter(|w| matches!(w, registry::RegistryWarning::UnknownKwarg { .. }))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with("subscriber `macros::misspelt` at "),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[0].ends_with(
+            "reads the keyword argument `user_nme` of `m_kwarg.renamed`, which has none of \
+             that name (its arguments: user_name); did you mean `user_name`?: every send will \
+             report it as a failure, uncalled"
+        ),
+        "{}",
+        warnings[0]
+    );
+    let report = Renamed {
+        user_name: "dave".into(),
+    }
+    .send("web");
+    assert_eq!(report.receivers_called(), 0);
+    assert_eq!(report.failures().len(), 1, "{report:?}");
 }
 
 #[test]
