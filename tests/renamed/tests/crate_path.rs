@@ -33,6 +33,18 @@ async fn by_name(_sender: &SenderKey<'_>, kwargs: &dyn Kwargs) {
     BY_NAME.fetch_add(*kwargs.get::<u32>("id").unwrap(), Ordering::SeqCst);
 }
 
+#[signal(namespace = "renamed_kwarg", crate = core_signals)]
+struct Viewed {
+    id: u32,
+}
+
+static VIEWED: AtomicU32 = AtomicU32::new(0);
+
+#[subscriber(namespace = "renamed_kwarg", signal = "viewed", kwarg = "id", crate = core_signals)]
+fn viewed(_sender: &SenderKey<'_>, id: &u32) {
+    VIEWED.fetch_add(*id, Ordering::SeqCst);
+}
+
 static PLUGIN: AtomicU32 = AtomicU32::new(0);
 
 #[subscriber(plugin = "renamed_plugin", crate = core_signals)]
@@ -61,6 +73,14 @@ fn a_send_reaches_the_subscribers_declared_with_a_crate_path() {
     let report = futures::executor::block_on(Saved { id: 5 }.send_async(&7));
     assert_eq!(report.receivers_called(), 2);
     assert_eq!(BY_NAME.load(Ordering::SeqCst), 5);
+}
+
+#[test]
+fn a_subscriber_of_one_kwarg_declared_with_a_crate_path_reads_it() {
+    let report = Viewed { id: 4 }.send("web");
+    assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.receivers_called(), 1);
+    assert_eq!(VIEWED.load(Ordering::SeqCst), 4);
 }
 
 #[test]
