@@ -281,7 +281,8 @@ pub enum SubscriberTarget {
         /// The signal's name.
         signal: &'static str,
         /// The one keyword argument it reads (`#[subscriber(.., kwarg = "user")]`), or `None`
-        /// when it takes the whole bag.
+        /// when it takes the whole bag (then left out of the JSON).
+        #[serde(skip_serializing_if = "Option::is_none")]
         kwarg: Option<&'static str>,
     },
 }
