@@ -21,8 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::connect::{lowered, Built, IntoReceiver, Lowered, Receiver, SyncKind};
 use crate::engine::callable::{Callable, Vt};
 use crate::engine::signal::{Alive, ByNameFn, ByNameInput, FieldRead, RecordFn, Target};
-use crate::error::KwargError;
-use crate::kwargs::Kwargs;
+use crate::kwargs::{Kwargs, Read};
 use crate::receiver::{gone, kwarg_unread, without_key, CallResult, IntoReply, ReceiverId};
 use crate::sender::SenderKey;
 
@@ -174,39 +173,12 @@ impl<F> KwargFn<F> {
         let Some((sender, args)) = (unsafe { input.parts() }) else {
             return without_key();
         };
-        match args.get::<V>(&self.name) {
-            Some(value) => (self.func)(sender, value).into_reply().0,
-            None => match decoded::<V>(args, &self.name) {
-                Ok(value) => (self.func)(sender, &value).into_reply().0,
-                Err(error) => kwarg_unread(error),
-            },
+        match args.read_value::<V>(&self.name) {
+            Ok(Read::Here(value)) => (self.func)(sender, value).into_reply().0,
+            Ok(Read::Decoded(value)) => (self.func)(sender, &value).into_reply().0,
+            Err(error) => kwarg_unread(error),
         }
     }
-}
-
-/// The kwarg `name` of `args` decoded into a `V`, when it is a JSON value (a bag that crossed
-/// a process boundary holds them: see `Kwargs::read`); otherwise the error that says why it
-/// cannot be read as a `V`.
-#[cold]
-#[inline(never)]
-fn decoded<V: Any + DeserializeOwned>(args: &dyn Kwargs, name: &str) -> Result<V, KwargError> {
-    if let Some(json) = args.get::<serde_json::Value>(name) {
-        return V::deserialize(json).map_err(|error| KwargError::Undecodable {
-            name: name.to_owned(),
-            requested: std::any::type_name::<V>(),
-            reason: error.to_string(),
-        });
-    }
-    Err(match args.try_get::<V>(name) {
-        Err(error) => error,
-        // `get` found nothing where `try_get` finds a `V`: a hand-written bag whose two reads
-        // disagree (`Kwargs::kwarg_value` against `Kwargs::kwarg`).
-        Ok(_) => KwargError::WrongType {
-            name: name.to_owned(),
-            requested: std::any::type_name::<V>(),
-            actual: "a value its `Kwargs::kwarg_value` does not give",
-        },
-    })
 }
 
 /// A receiver of one kwarg that reads it at `offset` from the start of the bag.

@@ -190,6 +190,13 @@ pub trait Kwargs: Any + Send + Sync {
     }
 }
 
+/// A kwarg as [`Kwargs::read`](trait.Kwargs.html#method.read) finds it: in the bag, or
+/// decoded from the JSON value the bag holds.
+pub(crate) enum Read<'a, T> {
+    Here(&'a T),
+    Decoded(T),
+}
+
 impl dyn Kwargs {
     /// The argument `name` as a `T`; `None` when it is missing or holds another type (use
     /// [`try_get`](#method.try_get) to know which). `T` must be the exact type: no
@@ -263,14 +270,26 @@ impl dyn Kwargs {
     where
         T: serde::de::DeserializeOwned + Clone + Any,
     {
+        Ok(match self.read_value::<T>(name)? {
+            Read::Here(value) => Cow::Borrowed(value),
+            Read::Decoded(value) => Cow::Owned(value),
+        })
+    }
+
+    /// What [`read`](Self::read) reads, for a `T` that need not be `Clone`
+    /// (`Receiver::kwarg`'s read by name).
+    pub(crate) fn read_value<T>(&self, name: &str) -> Result<Read<'_, T>, KwargError>
+    where
+        T: serde::de::DeserializeOwned + Any,
+    {
         let kwarg = self.kwarg(name).ok_or_else(|| self.missing(name))?;
         if let Some(value) = kwarg.value.downcast_ref::<T>() {
-            return Ok(Cow::Borrowed(value));
+            return Ok(Read::Here(value));
         }
         match kwarg.value.downcast_ref::<serde_json::Value>() {
             Some(json) => {
                 T::deserialize(json)
-                    .map(Cow::Owned)
+                    .map(Read::Decoded)
                     .map_err(|error| KwargError::Undecodable {
                         name: name.to_owned(),
                         requested: type_name::<T>(),
