@@ -6,7 +6,8 @@
 //! `N` receivers waiting on other senders (`one_filtered_send`); with `CONNECT=1`, 10,000
 //! connect-and-disconnect pairs while `N` receivers are connected (`one_connect`); with
 //! `LOOP=1`, typed sends inlined into a loop, as the report and criterion make them
-//! (`sends_in_loop`):
+//! (`sends_in_loop`). `SENDS` sets how many sends (default 1,000,000), for `perf stat`'s
+//! cycles per send:
 //!
 //! ```text
 //! cargo build --release -p signals-bench --example probe
@@ -112,12 +113,16 @@ fn main() {
         return;
     }
     let in_loop = std::env::var_os("LOOP").is_some();
+    let sends: usize = std::env::var("SENDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let start = std::time::Instant::now();
     if in_loop {
-        sends_in_loop(&tick, 1_000_000);
+        sends_in_loop(&tick, sends);
     }
     // Without `LOOP`, one call per send.
-    let calls = if in_loop { 0 } else { 1_000_000 };
+    let calls = if in_loop { 0 } else { sends };
     for _ in 0..calls {
         if run_floor {
             one_floor_send(&floor, &args);
@@ -133,7 +138,7 @@ fn main() {
     }
     println!(
         "{:.2} ns per send to {n} receivers",
-        start.elapsed().as_nanos() as f64 / 1e6
+        start.elapsed().as_nanos() as f64 / sends as f64
     );
     disconnect_all(connections);
 }
