@@ -15,8 +15,9 @@
 //!   reports each failure with the receiver's name and location ([`SendReport`]).
 //! - **Sends take no lock** and write no shared memory in steady state: connect and disconnect
 //!   publish a new snapshot of the receivers, and the first send on each thread after such a
-//!   change takes the signal's mutex once to fetch it. No lock is held while receivers run,
-//!   so a receiver may send, connect or disconnect, itself included.
+//!   change fetches it, without a lock: a send never waits for a change on another thread.
+//!   No lock is held while receivers run, so a receiver may send, connect or disconnect,
+//!   itself included.
 //! - **Connect and disconnect cost the same with ten receivers or ten thousand** (about a
 //!   microsecond): a connection for every sender is appended to a list the snapshots share,
 //!   and a disconnection or a block switches its entry off in place. The list is built anew

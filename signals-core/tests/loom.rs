@@ -1,4 +1,5 @@
-//! Loom models of the send/change protocol: the per-signal mutex, the `live` flag, each
+//! Loom models of the send/change protocol: the per-signal mutex and published snapshot
+//! (under loom, a mutex of its own standing for `arc-swap`), the `live` flag, each
 //! snapshot's `replaced` flag, each connection's `active` flag, each list entry's state and
 //! the per-thread snapshot cache.
 //!

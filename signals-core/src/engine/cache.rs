@@ -70,9 +70,9 @@ loom::thread_local! {
 ///
 /// The fast path reads this thread's cache under a shared borrow that lasts for `f`: the
 /// snapshot cannot be replaced while `f` (a send, and the receivers it calls) runs, and nested
-/// sends borrow the cache too. A replaced entry is refreshed under the signal's mutex; when
-/// that happens inside a nested send (the cache is borrowed), the nested send uses the
-/// snapshot without caching it.
+/// sends borrow the cache too. A replaced entry is refreshed from the signal's current
+/// snapshot (`SignalCore::current_snapshot`); when that happens inside a nested send (the
+/// cache is borrowed), the nested send uses the snapshot without caching it.
 #[inline]
 pub(crate) fn with_snapshot<R>(core: &SignalCore, f: impl FnOnce(&dyn ErasedSnapshot) -> R) -> R {
     let mut f = Some(f);
@@ -118,8 +118,8 @@ pub(crate) fn owned_snapshot(core: &SignalCore) -> SharedSnapshot {
     }
 }
 
-/// Fetches the current snapshot under the signal's mutex and caches it for this thread, when
-/// the cache is not borrowed by a send in progress.
+/// Fetches the current snapshot (`SignalCore::current_snapshot`) and caches it for this
+/// thread, when the cache is not borrowed by a send in progress.
 #[cold]
 #[inline(never)]
 fn refresh(core: &SignalCore) -> SharedSnapshot {
@@ -177,8 +177,8 @@ impl<Sh: Shape> ThreadCache<Sh> {
         self.fresh(core)
     }
 
-    /// The current snapshot, fetched under the signal's mutex and cached in the slot unless a
-    /// send in progress on this thread holds it. `None` only if the signal's snapshots have
+    /// The current snapshot, fetched (`SignalCore::current_snapshot`) and cached in the slot
+    /// unless a send in progress on this thread holds it. `None` only if the signal's snapshots have
     /// another shape, which the caller rules out.
     #[cold]
     #[inline(never)]

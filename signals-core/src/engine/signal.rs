@@ -23,7 +23,7 @@ use crate::engine::hook;
 use crate::engine::snapshot::{
     self, ByNameSendFuture, ByNameShape, ErasedSnapshot, SharedSnapshot, Snapshot,
 };
-use crate::engine::sync::{AtomicBool, Mutex, MutexGuard};
+use crate::engine::sync::{AtomicBool, Mutex, MutexGuard, Published};
 use crate::error::Error;
 use crate::future::{drop_quietly, BoxFuture};
 use crate::kwargs::{Field, Kwargs};
@@ -422,6 +422,11 @@ pub(crate) struct SignalCore {
     pub(crate) live: AtomicBool,
     /// Why a typed signal could not join its namespace (it then lives detached).
     pub(crate) detached: Option<Box<Error>>,
+    /// The current snapshot, for a send whose cached one was replaced: read without the
+    /// mutex, so that sends never wait for a change on another thread. Written under the
+    /// mutex, with `State::snapshot`, before the snapshot it replaces is marked. The signals
+    /// created by name that never change share one (`snapshot::empty_by_name`).
+    current: Published<SharedSnapshot>,
     state: Mutex<State>,
 }
 
@@ -443,8 +448,8 @@ impl SignalCore {
     ) -> &'static SignalCore {
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
         let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
-        let snapshot = match binding {
-            Some(b) => (b.build)(&[]),
+        let published = match binding {
+            Some(b) => Arc::new((b.build)(&[])),
             None => snapshot::empty_by_name(),
         };
         Box::leak(Box::new(SignalCore {
@@ -454,6 +459,7 @@ impl SignalCore {
             dot: u32::try_from(namespace.len()).unwrap_or(u32::MAX),
             live: AtomicBool::new(false),
             detached: detached.map(Box::new),
+            current: Published::new(published.clone()),
             state: Mutex::new(State {
                 binding,
                 records: BTreeMap::new(),
@@ -462,7 +468,7 @@ impl SignalCore {
                 mute_depth: 0,
                 unblocked: 0,
                 weak: 0,
-                snapshot,
+                snapshot: SharedSnapshot::clone(&published),
                 sweep_from: 0,
             }),
         }))
@@ -539,7 +545,7 @@ impl SignalCore {
                 record.slot = u32::try_from(index).ok();
             }
         }
-        let replaced = std::mem::replace(&mut state.snapshot, fresh);
+        let replaced = self.replace_snapshot(state, fresh);
         replaced.mark_replaced();
         after.dropped_snapshots.push(replaced);
         self.update_live(state);
@@ -564,11 +570,18 @@ impl SignalCore {
                 }
             });
         }
-        let replaced = std::mem::replace(&mut state.snapshot, fresh);
+        let replaced = self.replace_snapshot(state, fresh);
         replaced.abandon();
         after.published = after.dropped_records.len();
         after.dropped_snapshots.push(replaced);
         self.update_live(state);
+    }
+
+    /// Makes `fresh` the current snapshot, for the sends to come; returns the one it replaces
+    /// (which the caller then marks: a send that sees the mark finds `fresh` or a newer one).
+    fn replace_snapshot(&self, state: &mut State, fresh: SharedSnapshot) -> SharedSnapshot {
+        self.current.store(fresh.clone());
+        std::mem::replace(&mut state.snapshot, fresh)
     }
 
     fn update_live(&self, state: &State) {
@@ -576,9 +589,11 @@ impl SignalCore {
         self.live.store(live, Ordering::Release);
     }
 
-    /// The current snapshot (takes the mutex; sends call it only when their cache is stale).
+    /// The current snapshot, for a send whose cache is stale: without the mutex.
     pub(crate) fn current_snapshot(&self) -> SharedSnapshot {
-        self.lock().snapshot.clone()
+        // A box a reader drops never takes a snapshot with it (the clone returned is of the
+        // one it holds, and a box it replaced held one the state still did): no user code.
+        self.current.read(SharedSnapshot::clone)
     }
 
     pub(crate) fn binding(&self) -> Option<Binding> {
@@ -632,8 +647,7 @@ impl SignalCore {
         alive: Option<Alive>,
     ) -> (u64, bool) {
         // The record is made before the signal's mutex is taken (its allocations too), so
-        // that a change holds the mutex, which sends fetching a new snapshot wait for, as
-        // briefly as it can.
+        // that a change holds the mutex, which other changes wait for, as briefly as it can.
         let record = Box::new(Record {
             seq: 0,
             id_hash: snapshot::hash_id(&info.id),

@@ -13,7 +13,9 @@
 //! - An entry is written once, below the store's capacity and at or above every length a
 //!   snapshot was given, by the one writer (who holds the signal's mutex), and never moved or
 //!   written again. A snapshot's length is fixed when the writer makes it, and senders get a
-//!   snapshot through the signal's mutex: every entry a sender reads was written before.
+//!   snapshot through the signal's mutex or from the cell the writer stored it in after
+//!   writing its entries (`SignalCore::current_snapshot`, a release and an acquire): every
+//!   entry a sender reads was written before.
 //! - What changes after an entry is written is its state: on (call it), off (skip it), or
 //!   check (ask its connection, `EntryMeta::is_active`). It is kept twice, by the writer: as
 //!   a byte in the cold part, for everything but a send, and as the vtable in the hot part

@@ -18,12 +18,15 @@
 //! # Finding the snapshot
 //!
 //! Each thread keeps its last snapshot of each signal. A change that publishes a new snapshot
-//! marks the one it replaces, under the signal's mutex. A send loads its cached snapshot's
+//! (under the signal's mutex) stores it where sends fetch it (`SignalCore::current_snapshot`,
+//! an `arc-swap` cell), then marks the one it replaces. A send loads its cached snapshot's
 //! mark (one atomic load, no write); while it is clear, the cached snapshot is current and is
 //! used under a shared borrow of the thread's cache (a thread-local count, not a shared one).
-//! Otherwise the send takes the signal's mutex once to fetch the new snapshot. A snapshot is
-//! marked only once and never unmarked, so no stale snapshot can pass for current, however
-//! the fetch and the changes interleave.
+//! Otherwise the send fetches the new snapshot from that cell, without the mutex: it never
+//! waits for a change on another thread. A snapshot is marked only once and never unmarked,
+//! so no stale snapshot can pass for current, however the fetch and the changes interleave;
+//! and as the new snapshot is stored before the old one is marked, a send that sees the mark
+//! fetches the new one (or a newer) at once, not the one it found marked.
 //!
 //! A send in progress learns of changes from each entry's vtable, which it reads for the
 //! call (`slots.rs`): an entry switched off answers that it is off and is passed over, and the entries of a list built
@@ -596,13 +599,16 @@ pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
 /// Its store has no room: nothing is ever written to it, whichever signal's mutex the writer
 /// holds (`Slots::push` returns at once). Under loom each signal gets its own: a loom atomic
 /// belongs to one model execution.
-pub(crate) fn empty_by_name() -> SharedSnapshot {
+///
+/// In the box a signal publishes its current snapshot in (`SignalCore::current_snapshot`):
+/// the signals that never change share that too, and cost it nothing.
+pub(crate) fn empty_by_name() -> Arc<SharedSnapshot> {
     #[cfg(loom)]
-    return build_by_name(&[]);
+    return Arc::new(build_by_name(&[]));
     #[cfg(not(loom))]
     {
-        static EMPTY: OnceLock<SharedSnapshot> = OnceLock::new();
-        EMPTY.get_or_init(|| build_by_name(&[])).clone()
+        static EMPTY: OnceLock<Arc<SharedSnapshot>> = OnceLock::new();
+        EMPTY.get_or_init(|| Arc::new(build_by_name(&[]))).clone()
     }
 }
 
