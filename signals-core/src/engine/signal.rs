@@ -23,7 +23,7 @@ use crate::engine::hook;
 use crate::engine::snapshot::{
     self, ByNameSendFuture, ByNameShape, ErasedSnapshot, SharedSnapshot, Snapshot,
 };
-use crate::engine::sync::{AtomicBool, Mutex, MutexGuard, Published};
+use crate::engine::sync::{self, AtomicBool, Mutex, MutexGuard, Published};
 use crate::error::Error;
 use crate::future::{drop_quietly, BoxFuture};
 use crate::kwargs::{Field, Kwargs};
@@ -426,7 +426,7 @@ pub(crate) struct SignalCore {
     /// mutex, so that sends never wait for a change on another thread. Written under the
     /// mutex, with `State::snapshot`, before the snapshot it replaces is marked. The signals
     /// created by name that never change share one (`snapshot::empty_by_name`).
-    current: Published<SharedSnapshot>,
+    current: Published<dyn ErasedSnapshot>,
     state: Mutex<State>,
 }
 
@@ -448,8 +448,12 @@ impl SignalCore {
     ) -> &'static SignalCore {
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
         let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
-        let published = match binding {
-            Some(b) => Arc::new((b.build)(&[])),
+        let (snapshot, published) = match binding {
+            Some(b) => {
+                let snapshot = (b.build)(&[]);
+                let published = sync::boxed(&snapshot);
+                (snapshot, published)
+            }
             None => snapshot::empty_by_name(),
         };
         Box::leak(Box::new(SignalCore {
@@ -459,7 +463,7 @@ impl SignalCore {
             dot: u32::try_from(namespace.len()).unwrap_or(u32::MAX),
             live: AtomicBool::new(false),
             detached: detached.map(Box::new),
-            current: Published::new(published.clone()),
+            current: Published::new(published),
             state: Mutex::new(State {
                 binding,
                 records: BTreeMap::new(),
@@ -468,7 +472,7 @@ impl SignalCore {
                 mute_depth: 0,
                 unblocked: 0,
                 weak: 0,
-                snapshot: SharedSnapshot::clone(&published),
+                snapshot,
                 sweep_from: 0,
             }),
         }))
@@ -580,7 +584,7 @@ impl SignalCore {
     /// Makes `fresh` the current snapshot, for the sends to come; returns the one it replaces
     /// (which the caller then marks: a send that sees the mark finds `fresh` or a newer one).
     fn replace_snapshot(&self, state: &mut State, fresh: SharedSnapshot) -> SharedSnapshot {
-        self.current.store(fresh.clone());
+        self.current.store(&fresh);
         std::mem::replace(&mut state.snapshot, fresh)
     }
 
@@ -591,9 +595,7 @@ impl SignalCore {
 
     /// The current snapshot, for a send whose cache is stale: without the mutex.
     pub(crate) fn current_snapshot(&self) -> SharedSnapshot {
-        // A box a reader drops never takes a snapshot with it (the clone returned is of the
-        // one it holds, and a box it replaced held one the state still did): no user code.
-        self.current.read(SharedSnapshot::clone)
+        self.current.load()
     }
 
     pub(crate) fn binding(&self) -> Option<Binding> {

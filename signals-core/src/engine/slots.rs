@@ -78,7 +78,8 @@ impl<I, O> Hot<I, O> {
         // of the snapshot then replaced, and that list lives as long as any snapshot published
         // before it (each holds the next one's list, `retire.rs`). A snapshot published after
         // can reach the entry too, but the entry was off before that snapshot was published
-        // (under the signal's mutex, through which the caller got it) and stays off.
+        // (under the signal's mutex, before the store into the cell the caller loaded it from,
+        // or the mutex it took: a release and an acquire) and stays off.
         unsafe { (*vt).call(self.data, input) }
     }
 }

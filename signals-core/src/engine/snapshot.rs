@@ -42,7 +42,7 @@
 
 use std::any::Any;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -53,7 +53,7 @@ use crate::engine::retire::{self, Retired};
 use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameInput, Record, RecordFn};
 pub(crate) use crate::engine::slots::EntryMeta;
 use crate::engine::slots::{Entry, Hot, Slots, CHECK, OFF, ON};
-use crate::engine::sync::AtomicBool;
+use crate::engine::sync::{self, AtomicBool};
 use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::receiver::{typed_in_by_name_send, AnyValue, CallResult, ReceiverId, ReceiverInfo};
@@ -600,15 +600,25 @@ pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
 /// holds (`Slots::push` returns at once). Under loom each signal gets its own: a loom atomic
 /// belongs to one model execution.
 ///
-/// In the box a signal publishes its current snapshot in (`SignalCore::current_snapshot`):
+/// With the box a signal publishes its current snapshot in (`SignalCore::current_snapshot`):
 /// the signals that never change share that too, and cost it nothing.
-pub(crate) fn empty_by_name() -> Arc<SharedSnapshot> {
+pub(crate) fn empty_by_name() -> (SharedSnapshot, Arc<Weak<dyn ErasedSnapshot>>) {
     #[cfg(loom)]
-    return Arc::new(build_by_name(&[]));
+    {
+        let empty = build_by_name(&[]);
+        let boxed = sync::boxed(&empty);
+        (empty, boxed)
+    }
     #[cfg(not(loom))]
     {
-        static EMPTY: OnceLock<Arc<SharedSnapshot>> = OnceLock::new();
-        EMPTY.get_or_init(|| Arc::new(build_by_name(&[]))).clone()
+        static EMPTY: OnceLock<(SharedSnapshot, Arc<Weak<dyn ErasedSnapshot>>)> = OnceLock::new();
+        EMPTY
+            .get_or_init(|| {
+                let empty = build_by_name(&[]);
+                let boxed = sync::boxed(&empty);
+                (empty, boxed)
+            })
+            .clone()
     }
 }
 

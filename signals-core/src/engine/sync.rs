@@ -8,7 +8,7 @@
 //! link-time registry, plugins) and `Arc` stay on `std` in both builds and are not modelled.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8};
@@ -22,54 +22,70 @@ pub(crate) use std::sync::{Mutex, MutexGuard};
 
 /// A signal's current snapshot, published for the sends whose cached one was replaced: they
 /// read it without the state mutex, so a send never waits for a change on another thread.
-/// `arc-swap` in every normal build (a value it holds must be sized: the snapshot's `Arc` is
-/// boxed in one more); a mutex of its own under loom, which loom can model.
+/// `arc-swap` in every normal build; a mutex of its own under loom, which loom can model.
+///
+/// The cell holds a [`Weak`] reference, boxed (a value `arc-swap` holds must be sized): the
+/// writer keeps the strong one while the value is current (the signal's state), so dropping a
+/// box never drops a value. `arc-swap` may leave the drop of a replaced box to a reader, inside
+/// its load; were the box strong and the writer's reference gone by then, the reader would
+/// drop the snapshot there, and with it receivers' closures (user code). A reader whose box
+/// is already dead loads again: a newer one is stored.
 ///
 /// Unwind safe as the state mutex is: a value is swapped whole, never left half written.
-pub(crate) struct Published<T> {
+pub(crate) struct Published<T: ?Sized> {
     #[cfg(not(loom))]
-    cell: AssertUnwindSafe<arc_swap::ArcSwap<T>>,
+    cell: AssertUnwindSafe<arc_swap::ArcSwap<Weak<T>>>,
     #[cfg(loom)]
-    cell: AssertUnwindSafe<loom::sync::Mutex<Arc<T>>>,
+    cell: AssertUnwindSafe<loom::sync::Mutex<Arc<Weak<T>>>>,
 }
 
-impl<T> Published<T> {
-    /// Publishes `value` first.
-    pub(crate) fn new(value: Arc<T>) -> Self {
+/// The box a [`Published`] holds a value in: made once for a value that many cells publish
+/// (the snapshot signals created by name share until they change).
+pub(crate) fn boxed<T: ?Sized>(value: &Arc<T>) -> Arc<Weak<T>> {
+    Arc::new(Arc::downgrade(value))
+}
+
+impl<T: ?Sized> Published<T> {
+    /// Publishes the value in `boxed` first.
+    pub(crate) fn new(boxed: Arc<Weak<T>>) -> Self {
         Published {
             #[cfg(not(loom))]
-            cell: AssertUnwindSafe(arc_swap::ArcSwap::new(value)),
+            cell: AssertUnwindSafe(arc_swap::ArcSwap::new(boxed)),
             #[cfg(loom)]
-            cell: AssertUnwindSafe(loom::sync::Mutex::new(value)),
+            cell: AssertUnwindSafe(loom::sync::Mutex::new(boxed)),
         }
     }
 
-    /// Publishes `value`. The box it replaces is dropped here or, if a reader still holds
-    /// it, by that reader ([`read`](Self::read)).
-    pub(crate) fn store(&self, value: T) {
+    /// Publishes `value`, which the caller keeps a strong reference to while it is current.
+    pub(crate) fn store(&self, value: &Arc<T>) {
         #[cfg(not(loom))]
-        self.cell.store(Arc::new(value));
+        self.cell.store(boxed(value));
         #[cfg(loom)]
         {
             let mut cell = self
                 .cell
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let old = std::mem::replace(&mut *cell, Arc::new(value));
-            drop(cell);
-            drop(old);
+            *cell = boxed(value);
         }
     }
 
-    /// Runs `f` with what was published last (without taking a reference count on its box:
-    /// `arc-swap`'s guard).
-    pub(crate) fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        #[cfg(not(loom))]
-        return f(&self.cell.load());
-        #[cfg(loom)]
-        return f(&self
-            .cell
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner));
+    /// The value published last (or a newer one).
+    pub(crate) fn load(&self) -> Arc<T> {
+        loop {
+            #[cfg(not(loom))]
+            let value = self.cell.load().upgrade();
+            #[cfg(loom)]
+            let value = self
+                .cell
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .upgrade();
+            if let Some(value) = value {
+                return value;
+            }
+            // Replaced, and dropped by its writer, since this load found it.
+            std::hint::spin_loop();
+        }
     }
 }
