@@ -1,7 +1,6 @@
-//! Loom models of the send/change protocol: the per-signal mutex and published snapshot
-//! (under loom, a mutex of its own standing for `arc-swap`), the `live` flag, each
-//! snapshot's `replaced` flag, each connection's `active` flag, each list entry's state and
-//! the per-thread snapshot cache.
+//! Loom models of the send/change protocol: the per-signal mutex and the lock of its current
+//! snapshot, the `live` flag, each snapshot's `replaced` flag, each connection's `active`
+//! flag, each list entry's state and the per-thread snapshot cache.
 //!
 //! Built only with `--cfg loom` (see `docs/reliability.md`, "Loom"):
 //!

@@ -23,7 +23,7 @@ use crate::engine::hook;
 use crate::engine::snapshot::{
     self, ByNameSendFuture, ByNameShape, ErasedSnapshot, SharedSnapshot, Snapshot,
 };
-use crate::engine::sync::{self, AtomicBool, Mutex, MutexGuard, Published};
+use crate::engine::sync::{AtomicBool, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use crate::error::Error;
 use crate::future::{drop_quietly, BoxFuture};
 use crate::kwargs::{Field, Kwargs};
@@ -353,7 +353,6 @@ struct State {
     unblocked: usize,
     /// How many connections are weakly bound.
     weak: usize,
-    snapshot: SharedSnapshot,
     /// The sequence number where the next sweep for dead weak receivers starts (see [`SWEEP`]).
     sweep_from: u64,
 }
@@ -422,11 +421,13 @@ pub(crate) struct SignalCore {
     pub(crate) live: AtomicBool,
     /// Why a typed signal could not join its namespace (it then lives detached).
     pub(crate) detached: Option<Box<Error>>,
-    /// The current snapshot, for a send whose cached one was replaced: read without the
-    /// mutex, so that sends never wait for a change on another thread. Written under the
-    /// mutex, with `State::snapshot`, before the snapshot it replaces is marked. The signals
-    /// created by name that never change share one (`snapshot::empty_by_name`).
-    current: Published<dyn ErasedSnapshot>,
+    /// The current snapshot, read by a send whose cached one was replaced, under a lock of its
+    /// own: the writer holds the write lock for the swap alone, so such a send never waits
+    /// for a change on another thread (as it did when the snapshot was in the state, behind
+    /// the mutex the whole change holds). Swapped under the state mutex, before the snapshot
+    /// it replaces is marked. The signals created by name that never change share one
+    /// (`snapshot::empty_by_name`).
+    current: RwLock<SharedSnapshot>,
     state: Mutex<State>,
 }
 
@@ -448,12 +449,8 @@ impl SignalCore {
     ) -> &'static SignalCore {
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
         let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
-        let (snapshot, published) = match binding {
-            Some(b) => {
-                let snapshot = (b.build)(&[]);
-                let published = sync::boxed(&snapshot);
-                (snapshot, published)
-            }
+        let snapshot = match binding {
+            Some(b) => (b.build)(&[]),
             None => snapshot::empty_by_name(),
         };
         Box::leak(Box::new(SignalCore {
@@ -463,7 +460,7 @@ impl SignalCore {
             dot: u32::try_from(namespace.len()).unwrap_or(u32::MAX),
             live: AtomicBool::new(false),
             detached: detached.map(Box::new),
-            current: Published::new(published),
+            current: RwLock::new(snapshot),
             state: Mutex::new(State {
                 binding,
                 records: BTreeMap::new(),
@@ -472,7 +469,6 @@ impl SignalCore {
                 mute_depth: 0,
                 unblocked: 0,
                 weak: 0,
-                snapshot,
                 sweep_from: 0,
             }),
         }))
@@ -526,19 +522,23 @@ impl SignalCore {
     fn publish(&self, state: &mut State, after: &mut Aftermath, added: Option<u64>) {
         let weak = state.weak > 0;
         let removed = &after.dropped_records;
-        let in_place = match added {
-            Some(seq) => state
-                .records
-                .get(&seq)
-                .filter(|record| record.alive.is_some() || !has_twin(state, record))
-                .and_then(|record| state.snapshot.appended(record, weak))
-                .map(|(fresh, index)| (fresh, Some((seq, index)))),
-            None => removed[after.published..]
-                .iter()
-                .map(|record| record.slot.map(|slot| slot as usize))
-                .collect::<Option<Vec<usize>>>()
-                .and_then(|indices| state.snapshot.without(&indices, weak))
-                .map(|fresh| (fresh, None)),
+        // The read lock is released before `replace_snapshot` takes the write lock.
+        let in_place = {
+            let current = self.read_current();
+            match added {
+                Some(seq) => state
+                    .records
+                    .get(&seq)
+                    .filter(|record| record.alive.is_some() || !has_twin(state, record))
+                    .and_then(|record| current.appended(record, weak))
+                    .map(|(fresh, index)| (fresh, Some((seq, index)))),
+                None => removed[after.published..]
+                    .iter()
+                    .map(|record| record.slot.map(|slot| slot as usize))
+                    .collect::<Option<Vec<usize>>>()
+                    .and_then(|indices| current.without(&indices, weak))
+                    .map(|fresh| (fresh, None)),
+            }
         };
         after.published = after.dropped_records.len();
         let Some((fresh, place)) = in_place else {
@@ -549,7 +549,7 @@ impl SignalCore {
                 record.slot = u32::try_from(index).ok();
             }
         }
-        let replaced = self.replace_snapshot(state, fresh);
+        let replaced = self.replace_snapshot(fresh);
         replaced.mark_replaced();
         after.dropped_snapshots.push(replaced);
         self.update_live(state);
@@ -574,7 +574,7 @@ impl SignalCore {
                 }
             });
         }
-        let replaced = self.replace_snapshot(state, fresh);
+        let replaced = self.replace_snapshot(fresh);
         replaced.abandon();
         after.published = after.dropped_records.len();
         after.dropped_snapshots.push(replaced);
@@ -582,10 +582,17 @@ impl SignalCore {
     }
 
     /// Makes `fresh` the current snapshot, for the sends to come; returns the one it replaces
-    /// (which the caller then marks: a send that sees the mark finds `fresh` or a newer one).
-    fn replace_snapshot(&self, state: &mut State, fresh: SharedSnapshot) -> SharedSnapshot {
-        self.current.store(&fresh);
-        std::mem::replace(&mut state.snapshot, fresh)
+    /// (which the caller then marks: a send that sees the mark finds `fresh` or a newer one,
+    /// and drops after the state mutex is released). Called under the state mutex: the write
+    /// lock is held for the swap alone.
+    fn replace_snapshot(&self, fresh: SharedSnapshot) -> SharedSnapshot {
+        let mut current = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        std::mem::replace(&mut *current, fresh)
+    }
+
+    /// The current snapshot, under the read lock.
+    fn read_current(&self) -> RwLockReadGuard<'_, SharedSnapshot> {
+        self.current.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn update_live(&self, state: &State) {
@@ -593,9 +600,10 @@ impl SignalCore {
         self.live.store(live, Ordering::Release);
     }
 
-    /// The current snapshot, for a send whose cache is stale: without the mutex.
+    /// The current snapshot, for a send whose cache is stale: under the read lock, without the
+    /// state mutex.
     pub(crate) fn current_snapshot(&self) -> SharedSnapshot {
-        self.current.load()
+        self.read_current().clone()
     }
 
     pub(crate) fn binding(&self) -> Option<Binding> {
@@ -851,7 +859,7 @@ impl SignalCore {
                 }
                 match slot {
                     // Its entry stays in place, switched off while blocked.
-                    Some(index) => state.snapshot.set_on(index as usize, !blocked),
+                    Some(index) => self.read_current().set_on(index as usize, !blocked),
                     None => self.rebuild(state, after),
                 }
             }

@@ -13,9 +13,8 @@
 //! - An entry is written once, below the store's capacity and at or above every length a
 //!   snapshot was given, by the one writer (who holds the signal's mutex), and never moved or
 //!   written again. A snapshot's length is fixed when the writer makes it, and senders get a
-//!   snapshot through the signal's mutex or from the cell the writer stored it in after
-//!   writing its entries (`SignalCore::current_snapshot`, a release and an acquire): every
-//!   entry a sender reads was written before.
+//!   snapshot through the lock the writer swapped it into after writing its entries
+//!   (`SignalCore::current_snapshot`): every entry a sender reads was written before.
 //! - What changes after an entry is written is its state: on (call it), off (skip it), or
 //!   check (ask its connection, `EntryMeta::is_active`). It is kept twice, by the writer: as
 //!   a byte in the cold part, for everything but a send, and as the vtable in the hot part
@@ -78,8 +77,8 @@ impl<I, O> Hot<I, O> {
         // of the snapshot then replaced, and that list lives as long as any snapshot published
         // before it (each holds the next one's list, `retire.rs`). A snapshot published after
         // can reach the entry too, but the entry was off before that snapshot was published
-        // (under the signal's mutex, before the store into the cell the caller loaded it from,
-        // or the mutex it took: a release and an acquire) and stays off.
+        // (under the signal's mutex, before the swap under the lock the caller read it
+        // through) and stays off.
         unsafe { (*vt).call(self.data, input) }
     }
 }

@@ -18,12 +18,12 @@
 //! # Finding the snapshot
 //!
 //! Each thread keeps its last snapshot of each signal. A change that publishes a new snapshot
-//! (under the signal's mutex) stores it where sends fetch it (`SignalCore::current_snapshot`,
-//! an `arc-swap` cell), then marks the one it replaces. A send loads its cached snapshot's
+//! (under the signal's mutex) swaps it into the lock sends fetch it from
+//! (`SignalCore::current_snapshot`, held for the swap alone), then marks the one it replaces. A send loads its cached snapshot's
 //! mark (one atomic load, no write); while it is clear, the cached snapshot is current and is
 //! used under a shared borrow of the thread's cache (a thread-local count, not a shared one).
-//! Otherwise the send fetches the new snapshot from that cell, without the mutex: it never
-//! waits for a change on another thread. A snapshot is marked only once and never unmarked,
+//! Otherwise the send fetches the new snapshot under that lock's read side, not the state
+//! mutex: it never waits for a change on another thread, at most for the swap of a pointer. A snapshot is marked only once and never unmarked,
 //! so no stale snapshot can pass for current, however the fetch and the changes interleave;
 //! and as the new snapshot is stored before the old one is marked, a send that sees the mark
 //! fetches the new one (or a newer) at once, not the one it found marked.
@@ -42,7 +42,7 @@
 
 use std::any::Any;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -53,7 +53,7 @@ use crate::engine::retire::{self, Retired};
 use crate::engine::signal::{AsyncByNameCall, AsyncRecordFn, ByNameInput, Record, RecordFn};
 pub(crate) use crate::engine::slots::EntryMeta;
 use crate::engine::slots::{Entry, Hot, Slots, CHECK, OFF, ON};
-use crate::engine::sync::{self, AtomicBool};
+use crate::engine::sync::AtomicBool;
 use crate::error::Error;
 use crate::future::BoxFuture;
 use crate::receiver::{typed_in_by_name_send, AnyValue, CallResult, ReceiverId, ReceiverInfo};
@@ -600,25 +600,13 @@ pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
 /// holds (`Slots::push` returns at once). Under loom each signal gets its own: a loom atomic
 /// belongs to one model execution.
 ///
-/// With the box a signal publishes its current snapshot in (`SignalCore::current_snapshot`):
-/// the signals that never change share that too, and cost it nothing.
-pub(crate) fn empty_by_name() -> (SharedSnapshot, Arc<Weak<dyn ErasedSnapshot>>) {
+pub(crate) fn empty_by_name() -> SharedSnapshot {
     #[cfg(loom)]
-    {
-        let empty = build_by_name(&[]);
-        let boxed = sync::boxed(&empty);
-        (empty, boxed)
-    }
+    return build_by_name(&[]);
     #[cfg(not(loom))]
     {
-        static EMPTY: OnceLock<(SharedSnapshot, Arc<Weak<dyn ErasedSnapshot>>)> = OnceLock::new();
-        EMPTY
-            .get_or_init(|| {
-                let empty = build_by_name(&[]);
-                let boxed = sync::boxed(&empty);
-                (empty, boxed)
-            })
-            .clone()
+        static EMPTY: OnceLock<SharedSnapshot> = OnceLock::new();
+        EMPTY.get_or_init(|| build_by_name(&[])).clone()
     }
 }
 
