@@ -280,6 +280,27 @@ pub fn one_connect_disconnect() {
         .disconnect();
 }
 
+/// Makes a change to `Tick`, then has `threads` threads, alive at once, each send it (and so
+/// fetch its new snapshot) before they all exit: a change must cost the same afterwards.
+pub fn threads_that_sent(threads: usize) {
+    one_connect_disconnect();
+    let all_sent = Arc::new(std::sync::Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let all_sent = all_sent.clone();
+            std::thread::spawn(move || {
+                drop(black_box(Tick { n: 7 }.send(black_box("s"))));
+                all_sent.wait();
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle
+            .join()
+            .unwrap_or_else(|_| panic!("a sending thread panicked"));
+    }
+}
+
 /// A thread that connects and disconnects a receiver to `Tick` in a loop (see
 /// [`one_connect_disconnect`]) until the guard is dropped, which stops and joins it.
 pub struct Churn {

@@ -85,6 +85,13 @@ fn connect_disconnect(c: &mut Criterion) {
         });
         disconnect_all(present);
     }
+    // 100 present, after 64 threads each fetched the signal's snapshot.
+    let present = connect_ticks(100);
+    threads_that_sent(64);
+    group.bench_with_input(BenchmarkId::new("after_64_threads", 100), &100, |b, _| {
+        b.iter(one_connect_disconnect)
+    });
+    disconnect_all(present);
     group.finish();
 }
 

@@ -11,7 +11,6 @@ mod cases;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 use cases::*;
@@ -375,23 +374,7 @@ fn main() {
     {
         let n = 100;
         let present = connect_ticks(n);
-        one_connect_disconnect();
-        let threads = 64;
-        let all_sent = Arc::new(std::sync::Barrier::new(threads));
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let all_sent = all_sent.clone();
-                std::thread::spawn(move || {
-                    drop(black_box(Tick { n: 7 }.send(black_box("s"))));
-                    all_sent.wait();
-                })
-            })
-            .collect();
-        for handle in handles {
-            handle
-                .join()
-                .unwrap_or_else(|_| panic!("a sending thread panicked"));
-        }
+        threads_that_sent(64);
         let mut floor = Floor::new(n);
         let (ns, floor_ns) = paired(20_000, one_connect_disconnect, || floor.push_pop());
         report.line("connect_disconnect_after_64_threads", n, (ns, floor_ns));
