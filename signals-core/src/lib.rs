@@ -16,7 +16,7 @@
 //! - **Sends take no lock** and write no shared memory in steady state: connect and disconnect
 //!   publish a new snapshot of the receivers, and the first send on each thread after such a
 //!   change fetches it under a read lock that a change holds only to swap the snapshot in: a
-//!   send never waits for a change on another thread.
+//!   typed send never waits for a change on another thread.
 //!   No lock is held while receivers run, so a receiver may send, connect or disconnect,
 //!   itself included.
 //! - **Connect and disconnect cost the same with ten receivers or ten thousand** (about a

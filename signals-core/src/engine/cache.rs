@@ -1,4 +1,5 @@
-//! How a send finds a signal's current snapshot without a lock: each thread keeps its last
+//! How a send finds a signal's current snapshot without a lock in steady state (and without
+//! the signal's mutex after a change): each thread keeps its last
 //! snapshot of each signal, in a cache shared by every signal of the thread (by-name sends)
 //! or in a slot of the signal's own (typed sends). See `snapshot.rs` for the marking protocol
 //! that tells a cached snapshot is current.

@@ -4,7 +4,7 @@
 //! inlined into the caller) loads the signal's `live` flag (nothing more when nobody
 //! listens) and calls `send_live` or `send_live_with`, out of line, which take this thread's
 //! cached snapshot from the signal type's own slot (`engine/cache.rs` `ThreadCache::cached`,
-//! or `fresh`, without a lock, when a change replaced it), pick the receiver list for
+//! or `fresh`, under the snapshot's read lock, when a change replaced it), pick the receiver list for
 //! the sender (`engine/snapshot.rs` `Snapshot::receivers_for_with`: the list for every
 //! sender, or the merged list of a sender some receiver filters on), and hand it to
 //! [`call_receivers`] here: a fast loop over the list's contiguous entries (`slots.rs`), and

@@ -4,8 +4,10 @@
 //! connection records. A connect or a disconnect then publishes a new snapshot and marks the
 //! one it replaces: in place when it can (the new entry appended to the store the snapshots
 //! share, the removed one switched off), otherwise built anew ([`SignalCore::publish`]). A
-//! block switches the entry off in place and publishes nothing. Senders never take the mutex
-//! on their way: see `engine/snapshot.rs` for how they find the snapshot. No user code runs
+//! block switches the entry off in place and publishes nothing. A typed send never takes
+//! the mutex: see `engine/snapshot.rs` for how it finds the snapshot (a by-name send of a
+//! bag that is not the signal's struct, one decoded from JSON, builds its view of the
+//! receivers under it: [`SignalCore::by_name_view`]). No user code runs
 //! under the mutex: records and snapshots that a change removes are dropped after it is
 //! released, and meta-signals are sent after it too.
 
@@ -13,7 +15,7 @@ use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError};
 
 use hashbrown::HashTable;
 
@@ -337,9 +339,6 @@ pub(crate) type SendByNameAsync = for<'a> fn(
 ) -> ByNameSendFuture<'a>;
 
 struct State {
-    /// Leaked once per signal that a struct declares (a signal is never freed): one word
-    /// in every signal's state rather than the whole binding.
-    binding: Option<&'static Binding>,
     /// The connections, by sequence number: in connection order. Boxed: a B-tree's nodes
     /// hold room for eleven, and appends leave them half full.
     records: BTreeMap<u64, Box<Record>>,
@@ -348,11 +347,13 @@ struct State {
     /// receiver without looking at every record: a connection costs it a word and a byte.
     by_id: HashTable<u64>,
     next_seq: u64,
-    mute_depth: usize,
+    /// How many mutes are in force. `u32`, as the counts below (a signal cannot have four
+    /// billion connections): the state stays small.
+    mute_depth: u32,
     /// How many connections are not blocked.
-    unblocked: usize,
+    unblocked: u32,
     /// How many connections are weakly bound.
-    weak: usize,
+    weak: u32,
     /// The sequence number where the next sweep for dead weak receivers starts (see [`SWEEP`]).
     sweep_from: u64,
 }
@@ -421,6 +422,10 @@ pub(crate) struct SignalCore {
     pub(crate) live: AtomicBool,
     /// Why a typed signal could not join its namespace (it then lives detached).
     pub(crate) detached: Option<Box<Error>>,
+    /// The struct type the signal is declared with, once it is: set once, under the state
+    /// mutex (`bind`), and read without it (a by-name send dispatches by it). Leaked once
+    /// per signal that a struct declares (a signal is never freed).
+    binding: OnceLock<&'static Binding>,
     /// The current snapshot, read by a send whose cached one was replaced, under a lock of its
     /// own: the writer holds the write lock for the swap alone, so such a send never waits
     /// for a change on another thread (as it did when the snapshot was in the state, behind
@@ -449,6 +454,10 @@ impl SignalCore {
     ) -> &'static SignalCore {
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
         let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
+        let bound = OnceLock::new();
+        if let Some(binding) = binding {
+            let _ = bound.set(binding);
+        }
         let snapshot = match binding {
             Some(b) => (b.build)(&[]),
             None => snapshot::empty_by_name(),
@@ -460,9 +469,9 @@ impl SignalCore {
             dot: u32::try_from(namespace.len()).unwrap_or(u32::MAX),
             live: AtomicBool::new(false),
             detached: detached.map(Box::new),
+            binding: bound,
             current: RwLock::new(snapshot),
             state: Mutex::new(State {
-                binding,
                 records: BTreeMap::new(),
                 by_id: HashTable::new(),
                 next_seq: 0,
@@ -559,7 +568,7 @@ impl SignalCore {
     /// express, or a store to compact).
     fn rebuild(&self, state: &mut State, after: &mut Aftermath) {
         let records: Vec<&Record> = state.records.values().map(|r| &**r).collect();
-        let fresh = match state.binding {
+        let fresh = match self.binding.get() {
             Some(b) => (b.build)(&records),
             None => snapshot::build_by_name(&records),
         };
@@ -607,7 +616,7 @@ impl SignalCore {
     }
 
     pub(crate) fn binding(&self) -> Option<Binding> {
-        self.lock().binding.copied()
+        self.binding.get().map(|binding| **binding)
     }
 
     /// The receivers as a by-name send sees them, built now from the records: for a bag that
@@ -629,7 +638,7 @@ impl SignalCore {
     pub(crate) fn bind(&'static self, binding: Binding) -> Result<(), Error> {
         // A bind connects nothing, and may be the meta-signals' own (which `hook::wanted`
         // would look up): nothing to announce.
-        self.change_told(false, |state, after| match state.binding {
+        self.change_told(false, |state, after| match self.binding.get() {
             Some(existing) if existing.type_id == binding.type_id => Ok(()),
             Some(existing) => Err(Error::TypeConflict {
                 signal: self.qualified.to_owned(),
@@ -637,7 +646,8 @@ impl SignalCore {
                 requested: binding.type_name,
             }),
             None => {
-                state.binding = Some(Box::leak(Box::new(binding)));
+                // Under the state mutex, as every bind: nothing set it since `get`.
+                let _ = self.binding.set(Box::leak(Box::new(binding)));
                 self.rebuild(state, after);
                 Ok(())
             }
@@ -869,7 +879,7 @@ impl SignalCore {
     }
 
     /// Adds (`1`) or removes (`-1`) one level of muting.
-    pub(crate) fn adjust_mute(&'static self, delta: isize) {
+    pub(crate) fn adjust_mute(&'static self, delta: i32) {
         let mut state = self.lock();
         state.mute_depth = state.mute_depth.saturating_add_signed(delta);
         self.update_live(&state);

@@ -1,5 +1,5 @@
 //! The receiver lists of a signal at one moment, and how a send finds the current one
-//! without a lock.
+//! without a lock in steady state.
 //!
 //! A snapshot holds, for a signal, the list of receivers for "any sender" and one list per
 //! sender that some receiver filters on, already merged with the any-sender receivers in
@@ -19,14 +19,15 @@
 //!
 //! Each thread keeps its last snapshot of each signal. A change that publishes a new snapshot
 //! (under the signal's mutex) swaps it into the lock sends fetch it from
-//! (`SignalCore::current_snapshot`, held for the swap alone), then marks the one it replaces. A send loads its cached snapshot's
-//! mark (one atomic load, no write); while it is clear, the cached snapshot is current and is
-//! used under a shared borrow of the thread's cache (a thread-local count, not a shared one).
-//! Otherwise the send fetches the new snapshot under that lock's read side, not the state
-//! mutex: it never waits for a change on another thread, at most for the swap of a pointer. A snapshot is marked only once and never unmarked,
-//! so no stale snapshot can pass for current, however the fetch and the changes interleave;
-//! and as the new snapshot is stored before the old one is marked, a send that sees the mark
-//! fetches the new one (or a newer) at once, not the one it found marked.
+//! (`SignalCore::current_snapshot`, write-locked for the swap alone), then marks the one it
+//! replaces. A send loads its cached snapshot's mark (one atomic load, no write); while it is
+//! clear, the cached snapshot is current and is used under a shared borrow of the thread's
+//! cache (a thread-local count, not a shared one). Otherwise the send fetches the new
+//! snapshot under that lock's read side, not the state mutex: it never waits for a change on
+//! another thread, at most for the swap of a pointer. A snapshot is marked only once and
+//! never unmarked, so no stale snapshot can pass for current, however the fetch and the
+//! changes interleave; and as the new snapshot is swapped in before the old one is marked, a
+//! send that sees the mark fetches the new one (or a newer) at once.
 //!
 //! A send in progress learns of changes from each entry's vtable, which it reads for the
 //! call (`slots.rs`): an entry switched off answers that it is off and is passed over, and the entries of a list built
@@ -599,7 +600,6 @@ pub(crate) fn build_by_name(records: &[&Record]) -> SharedSnapshot {
 /// Its store has no room: nothing is ever written to it, whichever signal's mutex the writer
 /// holds (`Slots::push` returns at once). Under loom each signal gets its own: a loom atomic
 /// belongs to one model execution.
-///
 pub(crate) fn empty_by_name() -> SharedSnapshot {
     #[cfg(loom)]
     return build_by_name(&[]);
