@@ -34,6 +34,18 @@ fn logger<V: std::fmt::Debug + Send + Sync + 'static>(
     }
 }
 
+/// Connects, for as long as the guard lives, a receiver of the kwarg `name` read as a `V`
+/// that logs under the same name (see [`logger`]).
+fn connect_logger<V: std::fmt::Debug + Send + Sync + serde::de::DeserializeOwned + 'static>(
+    signal: NamedSignal,
+    log: &Log,
+    name: &'static str,
+) -> signals_core::ScopedConnection {
+    signal
+        .connect(Receiver::kwarg(name, logger::<V>(log, name)))
+        .scoped()
+}
+
 /// Fields of many sizes and alignments, so that a wrong offset reads another field.
 #[signal(namespace = "t_kwarg_fields")]
 struct Mixed {
@@ -189,9 +201,7 @@ fn receivers_of_one_kwarg_keep_connection_order_among_typed_and_whole_bag_ones()
         }
     };
     let _a = Ordered::signal().connect(typed).scoped();
-    let _b = Ordered::named()
-        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
-        .scoped();
+    let _b = connect_logger::<u64>(Ordered::named(), &log, "n");
     let _c = Ordered::named().connect(whole).scoped();
     let report = Ordered { n: 4 }.send("web");
     assert!(report.is_ok(), "{report:?}");
@@ -224,12 +234,8 @@ fn kwarg_failure(report: &signals_core::SendReport) -> &KwargError {
 fn a_missing_kwarg_or_one_of_another_type_is_reported_and_the_receiver_not_called() {
     let log = Log::default();
     let signal = Unreadable::named();
-    let _missing = signal
-        .connect(Receiver::kwarg("idd", logger::<u32>(&log, "idd")))
-        .scoped();
-    let _ok = signal
-        .connect(Receiver::kwarg("id", logger::<u32>(&log, "id")))
-        .scoped();
+    let _missing = connect_logger::<u32>(signal, &log, "idd");
+    let _ok = connect_logger::<u32>(signal, &log, "id");
     let report = Unreadable { id: 5 }.send("web");
     assert_eq!(
         report.receivers_called(),
@@ -264,9 +270,7 @@ fn a_missing_kwarg_or_one_of_another_type_is_reported_and_the_receiver_not_calle
         .unwrap()
         .signal("undeclared")
         .unwrap();
-    let _typo = undeclared
-        .connect(Receiver::kwarg("nme", logger::<String>(&log, "nme")))
-        .scoped();
+    let _typo = connect_logger::<String>(undeclared, &log, "nme");
     let report = undeclared
         .send(&"cli", &DynKwargs::new().with("name", "x".to_string()))
         .unwrap();
@@ -361,9 +365,7 @@ struct NoKey {
 #[test]
 fn a_sender_whose_key_panics_leaves_the_receiver_uncalled_and_the_send_going() {
     let log = Log::default();
-    let _kwarg = NoKey::named()
-        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
-        .scoped();
+    let _kwarg = connect_logger::<u64>(NoKey::named(), &log, "n");
     let _typed = NoKey::signal().connect(|_: &Broken, _: &NoKey| {}).scoped();
     let report = NoKey { n: 1 }.send(&Broken);
     assert_eq!(report.receivers_called(), 1, "the typed one only");
@@ -438,12 +440,8 @@ const SWAPPED: &[Field] =
 #[test]
 fn the_field_table_is_read_for_the_struct_it_belongs_to_and_no_other() {
     let log = Log::default();
-    let _a = HandMade::named()
-        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
-        .scoped();
-    let _b = Borrowed::named()
-        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
-        .scoped();
+    let _a = connect_logger::<u64>(HandMade::named(), &log, "n");
+    let _b = connect_logger::<u64>(Borrowed::named(), &log, "n");
     // A typed send: the offset `FIELDS` gives (`m`'s) for `HandMade`; by name for `Borrowed`,
     // whose table is `HandMade`'s.
     assert_eq!(HandMade { n: 1, m: 2 }.send("web").receivers_called(), 1);
@@ -546,12 +544,8 @@ struct Later {
 #[test]
 fn async_and_fail_fast_sends_call_it_as_a_sync_send_does() {
     let log = Log::default();
-    let _a = Later::named()
-        .connect(Receiver::kwarg("n", logger::<u64>(&log, "n")))
-        .scoped();
-    let _missing = Later::named()
-        .connect(Receiver::kwarg("m", logger::<u64>(&log, "m")))
-        .scoped();
+    let _a = connect_logger::<u64>(Later::named(), &log, "n");
+    let _missing = connect_logger::<u64>(Later::named(), &log, "m");
     let _b = Later::named()
         .connect(Receiver::kwarg("n", logger::<u64>(&log, "again")).key("again"))
         .scoped();

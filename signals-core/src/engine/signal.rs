@@ -454,10 +454,6 @@ impl SignalCore {
     ) -> &'static SignalCore {
         let qualified: &'static str = Box::leak(format!("{namespace}.{name}").into_boxed_str());
         let binding: Option<&'static Binding> = binding.map(|b| &*Box::leak(Box::new(b)));
-        let bound = OnceLock::new();
-        if let Some(binding) = binding {
-            let _ = bound.set(binding);
-        }
         let snapshot = match binding {
             Some(b) => (b.build)(&[]),
             None => snapshot::empty_by_name(),
@@ -469,7 +465,7 @@ impl SignalCore {
             dot: u32::try_from(namespace.len()).unwrap_or(u32::MAX),
             live: AtomicBool::new(false),
             detached: detached.map(Box::new),
-            binding: bound,
+            binding: binding.map_or_else(OnceLock::new, OnceLock::from),
             current: RwLock::new(snapshot),
             state: Mutex::new(State {
                 records: BTreeMap::new(),
